@@ -1,0 +1,148 @@
+# strobe — one entry point: build, test, demo, bench, install, deps.
+#   make            build build/strobe, build/lib/strobe/*.so, build/plugins.d/*.ini
+#   make test       install missing Debian packages, build, run unit + runtime tests
+#   make demo       build and run a real trace for a few seconds
+#   make SANITIZE=1 ...   the same with ASan + UBSan
+
+LLVM_VERSION ?= 14
+LLVM_CONFIG  ?= llvm-config-$(LLVM_VERSION)
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+BUILD        ?= build
+
+# Debian packages the build and the tests need (checked by `make deps`).
+DEB_PACKAGES := gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
+                libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev
+
+CC       ?= cc
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+            -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 $(WARN) -fvisibility=hidden -Iinclude -D_GNU_SOURCE -DSTROBE_PREFIX=\"$(PREFIX)\"
+LDFLAGS  ?=
+ifeq ($(SANITIZE),1)
+BUILD    := build-san
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+LLVM_CFLAGS := $(shell $(LLVM_CONFIG) --cflags 2>/dev/null | sed 's/-std=[^ ]*//; s/-W[^ ]*//g')
+LLVM_LIBS   := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
+CORE_LIBS   := $(LLVM_LIBS) -lbpf -lelf -lz -linih -ldl -lm
+
+CORE_SRCS  := $(filter-out core/main.c,$(wildcard core/*.c core/lang/*.c core/runtime/*.c))
+CORE_OBJS  := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ   := $(BUILD)/obj/core/main.o
+CORE_LIB   := $(BUILD)/libstrobe-core.a
+
+# Every directory under providers/ and outputs/ is one module: build/lib/strobe/<dir>.so
+PROVIDERS  := $(notdir $(wildcard providers/*))
+OUTPUTS    := $(notdir $(wildcard outputs/*))
+MODULES    := $(PROVIDERS:%=$(BUILD)/lib/strobe/%.so) $(OUTPUTS:%=$(BUILD)/lib/strobe/%.so)
+INIS       := $(patsubst plugins.d/%,$(BUILD)/plugins.d/%,$(wildcard plugins.d/*.ini))
+# Per-module link flags: MODLIBS_<dir> (default: libbpf)
+MODLIBS_lua := -llua5.4
+MODLIBS_text :=
+MODLIBS_json :=
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TEST_MODS  := $(patsubst tests/modules/%.c,$(BUILD)/tests/modules/%.so,$(wildcard tests/modules/*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
+
+.PHONY: all deps test unit runtime demo bench install clean check-deps
+all: $(BUILD)/strobe $(MODULES) $(INIS)
+
+$(BUILD)/obj/core/lang/%.o: core/lang/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/strobe: $(MAIN_OBJ) $(CORE_LIB)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(CORE_LIBS)
+
+# Modules: position independent, only the entry symbol exported (visibility).
+$(BUILD)/obj/mod/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+define module_rule
+$(BUILD)/lib/strobe/$(notdir $(1)).so: $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard $(1)/*.c))
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ $$(if $$(filter undefined,$$(origin MODLIBS_$(notdir $(1)))),-lbpf,$$(MODLIBS_$(notdir $(1))))
+endef
+$(foreach m,$(wildcard providers/* outputs/*),$(eval $(call module_rule,$(m))))
+
+$(BUILD)/plugins.d/%.ini: plugins.d/%.ini
+	@mkdir -p $(@D)
+	cp $< $@
+
+# Unit tests (cmocka) link the core library.
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) -lcmocka
+
+$(BUILD)/tests/modules/%.so: tests/modules/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $<
+
+# Target programs for runtime tests: plain, with frame pointers and symbols.
+$(BUILD)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -fno-omit-frame-pointer -o $@ $<
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+check-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then echo "missing Debian packages:$$missing (run: make deps)"; exit 1; fi
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+test: deps
+	$(MAKE) all tests-build SANITIZE=$(SANITIZE)
+	BUILD=$(BUILD) tests/run
+
+tests-build: $(UNIT_BINS) $(TEST_MODS) $(TEST_PROGS)
+.PHONY: tests-build
+
+unit: all tests-build
+	BUILD=$(BUILD) tests/run --unit
+
+runtime: all tests-build
+	BUILD=$(BUILD) tests/run --runtime
+
+demo: deps
+	$(MAKE) all SANITIZE=$(SANITIZE)
+	@echo "== syscalls per process for 3 seconds =="
+	$(BUILD)/strobe -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); } interval:s:3 { exit(); }'
+
+bench: all
+	bench/run
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d
+	install -m 0755 $(BUILD)/strobe $(DESTDIR)$(PREFIX)/bin/strobe
+	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/strobe/
+	for f in $(INIS); do \
+	  sed 's#^library *= *\.\./lib/strobe/#library = ../#' $$f > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$(basename $$f); \
+	done
+
+clean:
+	rm -rf build build-san

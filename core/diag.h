@@ -1,0 +1,59 @@
+/* Located diagnostics, rendered the way bpftrace renders them. */
+#ifndef STROBE_DIAG_H
+#define STROBE_DIAG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+
+/* Columns are 1-based; end_col is exclusive. line == 0 means "no location". */
+struct loc {
+	uint32_t line, col, end_line, end_col;
+};
+
+struct source {
+	const char *name; /* "stdin" for -e, else the path as given */
+	const char *text; /* NUL-terminated */
+	size_t len;
+};
+
+enum diag_severity { DIAG_ERROR, DIAG_WARNING };
+
+struct diag {
+	enum diag_severity severity;
+	struct loc loc;
+	char *msg;
+	char *hint; /* NULL or one hint */
+	struct diag *next;
+};
+
+struct diags {
+	struct arena arena;
+	const struct source *src;
+	struct diag *head, **tail;
+	unsigned nerrors, nwarnings;
+};
+
+void diags_init(struct diags *d, const struct source *src);
+void diags_release(struct diags *d);
+struct diag *diag_error(struct diags *d, const struct loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+struct diag *diag_warning(struct diags *d, const struct loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void diag_hint(struct diags *d, struct diag *e, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline bool diags_ok(const struct diags *d)
+{
+	return d->nerrors == 0;
+}
+/* Errors first, then warnings, each with source line and ~~~ marker. */
+void diags_emit(const struct diags *d, FILE *fp);
+/* Render one diagnostic (used by diags_emit and by runtime warnings). */
+void diag_render(const struct source *src, enum diag_severity sev, const struct loc *loc,
+		 const char *msg, const char *hint, FILE *fp);
+/* Merge two spans: from a's start to b's end. */
+struct loc loc_span(struct loc a, struct loc b);
+
+#endif

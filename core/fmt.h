@@ -1,0 +1,29 @@
+/* printf format strings: parsed once by semantic analysis, rendered by the runtime. */
+#ifndef STROBE_FMT_H
+#define STROBE_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum fmt_class {
+	FMT_INT,  /* d i u x X o c p, with length modifiers */
+	FMT_STR,  /* s */
+	FMT_BUF,  /* r rx rh */
+};
+
+struct fmt_spec {
+	size_t start, end; /* byte span of the specifier in the format, '%' included */
+	char conv;         /* 'd', 'u', 'x', 's', 'r', ... */
+	char buf_mode;     /* %r: 0, %rx: 'x', %rh: 'h' */
+	enum fmt_class cls;
+	char cspec[32];    /* the specifier rewritten for the C library: "%-10s", "%5lld" */
+};
+
+/*
+ * Parse fmt. Returns the number of specifiers (filling up to max), or -1
+ * with a message in err ("printf: Unknown format string token: %f").
+ * "%%" is not a specifier.
+ */
+int fmt_parse(const char *fmt, struct fmt_spec *specs, size_t max, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * The AST. Every node lives in the run's arena and carries its location.
+ * Lists (probes, statements, call arguments, map keys, tuple items) are
+ * chained through `next`. Nodes are never freed one at a time.
+ */
+#ifndef STROBE_AST_H
+#define STROBE_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../arena.h"
+#include "../diag.h"
+
+struct type; /* core/types.h; NULL until semantic analysis */
+
+enum node_kind {
+	/* top level */
+	N_PROGRAM,     /* u.program */
+	N_PROBE,       /* u.probe */
+	N_ATTACH,      /* u.attach: one attach point as written */
+	N_CONFIG,      /* u.list: N_CONFIG_ITEM nodes */
+	N_CONFIG_ITEM, /* u.config_item: key = value */
+	N_CDEF,        /* u.cdef: a struct/union/enum definition */
+	/* statements */
+	N_BLOCK,     /* u.list: statements */
+	N_EXPR_STMT, /* u.unary.operand */
+	N_ASSIGN,    /* u.assign: target (op)= value */
+	N_IF,        /* u.if_ */
+	N_UNROLL,    /* u.loop: count, body */
+	N_WHILE,     /* u.loop: cond, body */
+	N_FOR_MAP,   /* u.for_map: for ($kv : @m) body */
+	N_FOR_RANGE, /* u.for_range: for ($i : lo..hi) body */
+	N_BREAK,
+	N_CONTINUE,
+	N_RETURN, /* u.unary.operand (may be NULL) */
+	/* expressions */
+	N_INT,        /* u.integer */
+	N_STRING,     /* u.string: escapes already decoded */
+	N_BOOL,       /* u.boolean */
+	N_BUILTIN,    /* u.ident: pid, comm, arg0, args, kstack, ... */
+	N_IDENT,      /* u.ident: any other bare identifier (enum value, type name) */
+	N_VAR,        /* u.ident: scratch variable, name without '$' */
+	N_MAP,        /* u.map: @name[keys] */
+	N_POSITIONAL, /* u.positional: $1 */
+	N_PARAMCOUNT, /* $# */
+	N_CALL,       /* u.call: name(args) */
+	N_BINOP,      /* u.binop */
+	N_UNOP,       /* u.unop */
+	N_INCDEC,     /* u.incdec: ++x, x--, ... */
+	N_TERNARY,    /* u.ternary */
+	N_FIELD,      /* u.field: base.name or base->name; tuple index: base.0 */
+	N_INDEX,      /* u.index: base[index] */
+	N_TUPLE,      /* u.list: items */
+	N_CAST,       /* u.cast: (type)operand */
+	N_SIZEOF,     /* u.size_of: sizeof(type) or sizeof(expr) */
+	N_OFFSETOF,   /* u.offset_of: offsetof(type, field[.field...]) */
+};
+
+enum op {
+	OP_NONE, /* plain '=' in N_ASSIGN */
+	OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
+	OP_BAND, OP_BOR, OP_BXOR, OP_SHL, OP_SHR,
+	OP_LAND, OP_LOR,
+	OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+	/* unary */
+	OP_NEG, OP_LNOT, OP_BNOT, OP_DEREF, OP_ADDR,
+};
+
+/* A type as written in a cast, sizeof or offsetof. */
+struct typespec {
+	const char *name;  /* "uint32", "struct task_struct", "union u", "enum e", "string" */
+	unsigned ptr_depth; /* number of '*' */
+	int64_t array_len;  /* -1: not an array; (uint8[8]) -> 8 */
+};
+
+struct node;
+
+struct n_program {
+	struct node *cdefs;  /* N_CDEF list */
+	struct node *config; /* N_CONFIG or NULL */
+	struct node *probes; /* N_PROBE list */
+};
+
+struct n_probe {
+	struct node *attach; /* N_ATTACH list */
+	struct node *filter; /* expression or NULL */
+	struct node *body;   /* N_BLOCK */
+	unsigned index;      /* position in the program, from 0 */
+};
+
+struct n_attach {
+	const char *text;     /* "tracepoint:syscalls:sys_enter_*", "BEGIN", quotes kept as written */
+	const char *type;     /* text before the first ':' ("tracepoint"), or the whole text for BEGIN/END */
+	const char *target;   /* text after the first ':' ("syscalls:sys_enter_*"), "" if none */
+};
+
+struct n_config_item {
+	const char *key;
+	struct node *value;
+};
+
+struct n_cdef {
+	const char *kind; /* "struct", "union", "enum" */
+	const char *name;
+	const char *text; /* the definition as written, including braces */
+	struct node *fields; /* N_CDEF field list is kept as text in v1; NULL */
+};
+
+struct n_list {
+	struct node *head;
+};
+
+struct n_assign {
+	struct node *target; /* N_VAR, N_MAP, or N_FIELD/N_INDEX/N_UNOP(deref) */
+	enum op op;          /* OP_NONE for '=', OP_ADD for '+=', ... */
+	struct node *value;
+};
+
+struct n_if {
+	struct node *cond;
+	struct node *then;  /* N_BLOCK */
+	struct node *else_; /* N_BLOCK, N_IF (else if) or NULL */
+};
+
+struct n_loop {
+	struct node *cond; /* unroll count or while condition */
+	struct node *body; /* N_BLOCK */
+};
+
+struct n_for_map {
+	struct node *var; /* N_VAR */
+	struct node *map; /* N_MAP with no keys */
+	struct node *body;
+};
+
+struct n_for_range {
+	struct node *var; /* N_VAR */
+	struct node *lo, *hi;
+	struct node *body;
+};
+
+struct n_integer {
+	uint64_t value;
+	bool is_negative_literal; /* reserved: literals are non-negative; '-' is OP_NEG */
+};
+
+struct n_string {
+	const char *s;
+	size_t len; /* decoded length, excluding the terminating NUL */
+};
+
+struct n_ident {
+	const char *name;
+};
+
+struct n_map {
+	const char *name;  /* without '@'; "" for the anonymous map '@' */
+	struct node *keys; /* expression list or NULL */
+	unsigned nkeys;
+};
+
+struct n_positional {
+	unsigned index;
+};
+
+struct n_call {
+	const char *name;
+	struct node *args;
+	unsigned nargs;
+};
+
+struct n_binop {
+	enum op op;
+	struct node *left, *right;
+};
+
+struct n_unop {
+	enum op op;
+	struct node *operand;
+};
+
+struct n_incdec {
+	struct node *operand;
+	bool increment; /* ++ or -- */
+	bool prefix;
+};
+
+struct n_ternary {
+	struct node *cond, *then, *else_;
+};
+
+struct n_field {
+	struct node *base;
+	const char *name; /* field name, or the digits of a tuple index */
+	bool arrow;       /* '->' */
+	bool tuple_index; /* base.0 */
+	unsigned index;   /* tuple_index */
+};
+
+struct n_index {
+	struct node *base, *index;
+};
+
+struct n_cast {
+	struct typespec to;
+	struct node *operand;
+};
+
+struct n_size_of {
+	struct typespec ty; /* used when expr is NULL */
+	struct node *expr;
+};
+
+struct n_offset_of {
+	struct typespec ty;
+	const char *field; /* "a" or "a.b.c" */
+};
+
+struct node {
+	enum node_kind kind;
+	struct loc loc;
+	const struct type *type; /* set by semantic analysis */
+	struct node *next;       /* next sibling in a list */
+	union {
+		struct n_program program;
+		struct n_probe probe;
+		struct n_attach attach;
+		struct n_config_item config_item;
+		struct n_cdef cdef;
+		struct n_list list;
+		struct n_assign assign;
+		struct n_if if_;
+		struct n_loop loop;
+		struct n_for_map for_map;
+		struct n_for_range for_range;
+		struct n_integer integer;
+		struct n_string string;
+		bool boolean;
+		struct n_ident ident;
+		struct n_map map;
+		struct n_positional positional;
+		struct n_call call;
+		struct n_binop binop;
+		struct n_unop unop;
+		struct n_incdec incdec;
+		struct n_ternary ternary;
+		struct n_field field;
+		struct n_index index;
+		struct n_cast cast;
+		struct n_size_of size_of;
+		struct n_offset_of offset_of;
+	} u;
+};
+
+struct parse_opts {
+	bool have_btf; /* defines BPFTRACE_HAVE_BTF for #if/#ifdef */
+};
+
+/*
+ * Preprocess, lex and parse src. Diagnostics go to d (several where the
+ * parser can recover). Returns 0 and sets *out, or -EINVAL with errors in d.
+ */
+int parse_program(struct arena *a, const struct source *src, const struct parse_opts *opts,
+		  struct diags *d, struct node **out);
+
+/* Print the AST as an indented tree (-d ast), used by the parser tests. */
+void ast_dump(FILE *fp, const struct node *n);
+
+const char *op_name(enum op op); /* "+", "==", "!", ... */
+const char *node_kind_name(enum node_kind k);
+
+#endif

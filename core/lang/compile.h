@@ -1,0 +1,25 @@
+/* Semantic analysis and codegen: the only code that talks to LLVM. */
+#ifndef STROBE_COMPILE_H
+#define STROBE_COMPILE_H
+
+#include "../program.h"
+#include "ast.h"
+
+struct compile_opts {
+	uint32_t strlen;       /* string capacity, default 64 */
+	uint32_t max_map_keys; /* default 4096 */
+	int npositional;       /* $1..$N */
+	char **positional;
+};
+
+/*
+ * Type-check ast against the resolved probes; on success fill p: types,
+ * maps, printfs, print_values, strings and funcs. Errors go to d, located.
+ * p->probes/nprobes must be set by the caller.
+ */
+int compile_check(struct node *ast, const struct compile_opts *o, struct diags *d,
+		  struct program *p);
+/* After runtime_create_maps(): emit p->elf (BPF ELF in memory). */
+int compile_codegen(struct node *ast, struct program *p, struct diags *d);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * Probes after attach-point resolution: what each provider said about the
+ * attach points of one probe. Built by the driver through the registry,
+ * read by semantic analysis and codegen, attached by the runtime.
+ */
+#ifndef STROBE_PROBE_H
+#define STROBE_PROBE_H
+
+#include <stddef.h>
+#include <strobe/provider.h>
+
+struct node;
+struct provider; /* core/runtime/registry.h */
+
+struct probe_attach {
+	const char *name;   /* full canonical name: "tracepoint:syscalls:sys_enter_openat" */
+	const char *type;   /* canonical probe type: "tracepoint" */
+	const char *target; /* provider part handed back to attach() */
+	int prog_type;      /* enum bpf_prog_type */
+	unsigned builtins;  /* STROBE_BUILTIN_* */
+	const struct strobe_arg *args; /* strings owned by the run's arena */
+	size_t nargs;
+	struct provider *provider;
+};
+
+enum probe_kind {
+	PROBE_BEGIN,
+	PROBE_END,
+	PROBE_PROVIDER,
+};
+
+struct probe_info {
+	struct node *ast; /* the N_PROBE */
+	enum probe_kind kind;
+	struct probe_attach *attach; /* empty for BEGIN/END */
+	size_t nattach;
+};
+
+#endif

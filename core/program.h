@@ -1,0 +1,104 @@
+/*
+ * What the compiler (core/lang) hands to the runtime (core/runtime).
+ *
+ * Order of a run: compile_check() fills maps, printfs and funcs;
+ * runtime_create_maps() creates every BPF map and sets the fds;
+ * compile_codegen() emits the ELF with those fds embedded
+ * (llvm.bpf.pseudo); runtime_load() loads it and sets funcs[].fd.
+ *
+ * Byte layouts both sides rely on:
+ *  - Scalar maps (no keys) use key u64 0.
+ *  - Keys: one key is the key type's bytes; several keys are a T_TUPLE.
+ *  - Integers are stored as 8 bytes in map values, keys and events.
+ *  - Strings are `size` bytes, NUL-padded.
+ *  - COUNT, SUM: per-CPU u64/s64. MIN, MAX: per-CPU { s64 value; u64 set; }.
+ *    AVG, STATS: per-CPU { s64 total; u64 count; }.
+ *    HIST, LHIST: per-CPU u64 count; key = user key bytes followed by a
+ *    u64 bucket index. log2 (k = 0): 0 is < 0, 1 is 0, n >= 2 is
+ *    [2^(n-2), 2^(n-1)). linear: 0 is < min, i >= 1 is
+ *    [min + (i-1)*step, min + i*step), the last index is >= max.
+ *  - Ring-buffer events start with struct event_hdr; the payload follows.
+ */
+#ifndef STROBE_PROGRAM_H
+#define STROBE_PROGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "probe.h"
+#include "types.h"
+
+enum event_kind {
+	EV_PRINTF = 1,  /* id: printf index; payload: arguments at printf.arg_offsets */
+	EV_EXIT,        /* payload: s64 exit code */
+	EV_PRINT_MAP,   /* id: map index; payload: u64 top, u64 div */
+	EV_CLEAR,       /* id: map index */
+	EV_ZERO,        /* id: map index */
+	EV_PRINT_VALUE, /* id: print_values index; payload: the value's bytes */
+	EV_TIME,        /* id: strings index of the strftime format */
+};
+
+struct event_hdr {
+	uint32_t kind;
+	uint32_t id;
+};
+
+struct prog_map {
+	const char *name; /* "@x", "@" */
+	enum agg_kind agg; /* AGG_NONE for plain values */
+	const struct type *key;   /* NULL: scalar map */
+	const struct type *value; /* plain maps: the value type; aggregations: the argument type */
+	int64_t hist_args[3];     /* hist: k; lhist: min, max, step */
+	uint32_t key_size, value_size; /* BPF sizes (hist keys include the bucket) */
+	int bpf_type;             /* enum bpf_map_type */
+	uint32_t max_entries;
+	int fd;                   /* set by runtime_create_maps */
+	struct loc loc;           /* first use, for runtime warnings */
+};
+
+struct prog_printf {
+	const char *fmt;
+	const struct type **arg_types;
+	uint32_t *arg_offsets; /* from the start of the payload */
+	uint32_t nargs;
+	uint32_t size; /* payload size */
+	struct loc loc;
+};
+
+struct prog_func {
+	const char *name;          /* the BPF program's name in the ELF */
+	int prog_type;             /* enum bpf_prog_type */
+	struct probe_info *probe;
+	const size_t *attach_idx;  /* attachments of probe that run this function */
+	size_t nattach;
+	int fd;                    /* set by runtime_load */
+};
+
+struct program {
+	struct arena arena;
+	struct types types;
+	const struct source *src;
+	struct probe_info *probes;
+	size_t nprobes;
+	struct prog_map *maps;
+	size_t nmaps;
+	struct prog_printf *printfs;
+	size_t nprintfs;
+	const struct type **print_values; /* EV_PRINT_VALUE types */
+	size_t nprint_values;
+	const char **strings;             /* EV_TIME formats and other constant strings */
+	size_t nstrings;
+	struct prog_func *funcs;
+	size_t nfuncs;
+	void *elf; /* the BPF object, in memory (malloc'd) */
+	size_t elf_size;
+	int ringbuf_fd;
+	uint32_t ringbuf_size;
+	/* config */
+	uint32_t strlen;       /* BPFTRACE_STRLEN, default 64 */
+	uint32_t max_map_keys; /* default 4096 */
+};
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * The module registry: plugins.d INI files name providers and outputs;
+ * modules are dlopen'd lazily, the first time a probe type or output is used.
+ */
+#ifndef STROBE_REGISTRY_H
+#define STROBE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <strobe/output.h>
+#include <strobe/provider.h>
+
+#include "../arena.h"
+#include "../diag.h"
+#include "../probe.h"
+
+struct registry;
+struct provider;
+
+struct output {
+	const struct strobe_output_ops *ops;
+	void *sink;
+};
+
+/*
+ * Read every INI file on the search path: $STROBE_PLUGIN_PATH (colon
+ * separated directories), else `<dir of the executable>/plugins.d` when run
+ * from the build tree, else the installed plugins.d. Bad INI files are
+ * reported (path:line) through host->log and skipped. Loads no module.
+ */
+int registry_open(struct registry **out, const struct strobe_host *host);
+void registry_close(struct registry *reg); /* fini()s and dlcloses loaded modules */
+
+/*
+ * Find the provider for a probe type or alias ("t" -> "tracepoint") and
+ * load its module if needed. On failure returns NULL with a message in err
+ * (unknown type listing the known ones; missing library with its path;
+ * wrong ABI). *canonical is set to the canonical type name.
+ */
+struct provider *registry_provider(struct registry *reg, const char *type, const char **canonical,
+				   char *err, size_t errlen);
+
+/*
+ * Resolve one attach point. Attachments are appended to *attach (arena
+ * memory, grown as needed). Provider errors and warnings become diagnostics
+ * at loc. Returns 0 or -errno.
+ */
+int provider_resolve(struct provider *p, const char *type, const char *target, struct arena *a,
+		     struct probe_attach **attach, size_t *nattach, struct diags *d,
+		     const struct loc *loc);
+
+/* -l [pattern]: list probes of every provider whose type could match. */
+int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp);
+
+int provider_attach(struct provider *p, const struct strobe_attach_req *req,
+		    struct strobe_link **out, char *err, size_t errlen);
+void provider_detach(struct provider *p, struct strobe_link *link);
+const char *provider_name(const struct provider *p);
+
+/* Open the output sink `name` ("text") on fp. */
+int registry_output(struct registry *reg, const char *name, FILE *fp, const char *opts,
+		    struct output *out, char *err, size_t errlen);
+void output_close(struct output *out);
+
+#endif

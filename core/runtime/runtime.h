@@ -1,0 +1,34 @@
+/* Loading, attaching and the event loop: the only code that uses libbpf's loader. */
+#ifndef STROBE_RUNTIME_H
+#define STROBE_RUNTIME_H
+
+#include <stdbool.h>
+
+#include "../program.h"
+#include "registry.h"
+
+struct run_opts {
+	int pid;              /* -p, or -1 */
+	bool quiet;           /* -q: no banner */
+	bool dry_run;         /* load and attach nothing, exit after loading */
+	bool notify_attached; /* __BPFTRACE_NOTIFY_PROBES_ATTACHED */
+	bool print_maps_on_exit;
+};
+
+/* Create every map in p->maps and the ring buffer; sets the fds. */
+int runtime_create_maps(struct program *p, char *err, size_t errlen);
+/*
+ * Load p->elf into the kernel; sets p->funcs[].fd. A verifier rejection is
+ * reported as an error naming the probe, the reason and a log excerpt.
+ */
+int runtime_load(struct program *p, struct diags *d);
+/*
+ * Attach every probe, print the banner, run BEGIN, poll events until
+ * exit()/SIGINT/SIGTERM, run END, print maps, detach everything. Returns
+ * the process exit code.
+ */
+int runtime_run(struct program *p, struct output *out, const struct run_opts *o);
+/* Close fds and free what runtime_* allocated. Safe after any failure. */
+void runtime_release(struct program *p);
+
+#endif

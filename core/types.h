@@ -1,0 +1,85 @@
+/*
+ * The type system shared by core/lang (semantic analysis, codegen) and
+ * core/runtime (decoding map and event bytes). Types are interned in a
+ * `struct types` with its own arena, so they outlive the AST.
+ */
+#ifndef STROBE_TYPES_H
+#define STROBE_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+enum type_kind {
+	T_NONE,    /* no value (statements, void calls) */
+	T_INT,     /* size 1/2/4/8, is_signed */
+	T_BOOL,    /* size 1 */
+	T_STRING,  /* fixed capacity `size` bytes, NUL-padded */
+	T_BUFFER,  /* buf(): u32 length + `size - 4` bytes */
+	T_POINTER, /* elem; user = user address space */
+	T_ARRAY,   /* elem x count */
+	T_TUPLE,   /* fields (names NULL), packed with natural alignment */
+	T_RECORD,  /* struct/union: fields, name "struct task_struct" */
+	T_KSTACK,  /* u64 stack id */
+	T_USTACK,  /* u64 stack id + u64 pid */
+	T_KSYM,    /* u64 address, printed symbolised */
+	T_USYM,    /* u64 address + u64 pid */
+	T_TIMESTAMP,
+	T_AGG,     /* an aggregation (count() etc.): only valid as a map value; agg says which */
+};
+
+enum agg_kind {
+	AGG_NONE, AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_STATS, AGG_HIST, AGG_LHIST,
+};
+
+struct type;
+
+struct type_field {
+	const char *name; /* NULL for tuple items */
+	const struct type *type;
+	uint32_t offset;
+	uint16_t bit_offset, bit_width; /* bit_width 0: not a bitfield */
+};
+
+struct type {
+	enum type_kind kind;
+	uint32_t size;
+	uint32_t align;
+	bool is_signed;
+	bool user;                 /* T_POINTER: user address space */
+	const char *name;          /* T_RECORD: "struct task_struct"; T_INT: NULL */
+	const struct type *elem;   /* T_POINTER, T_ARRAY */
+	uint32_t count;            /* T_ARRAY */
+	const struct type_field *fields; /* T_TUPLE, T_RECORD */
+	uint32_t nfields;
+	enum agg_kind agg;         /* T_AGG */
+	const struct type *agg_arg; /* T_AGG: type of the aggregated value (sum/min/max/...) */
+};
+
+struct types {
+	struct arena arena;
+	/* interning table, owned by types.c */
+	const struct type **all;
+	uint32_t n, cap;
+};
+
+void types_init(struct types *t);
+void types_release(struct types *t);
+
+/* Constructors return interned types: equal types are the same pointer. */
+const struct type *type_int(struct types *t, uint32_t size, bool is_signed);
+const struct type *type_bool(struct types *t);
+const struct type *type_none(struct types *t);
+const struct type *type_string(struct types *t, uint32_t size);
+const struct type *type_pointer(struct types *t, const struct type *elem, bool user);
+const struct type *type_array(struct types *t, const struct type *elem, uint32_t count);
+const struct type *type_tuple(struct types *t, const struct type *const *items, uint32_t n);
+const struct type *type_agg(struct types *t, enum agg_kind agg, const struct type *arg);
+const struct type *type_simple(struct types *t, enum type_kind kind); /* stacks, syms, timestamp */
+
+bool type_equal(const struct type *a, const struct type *b);
+/* bpftrace's spelling: "int64", "uint8", "string[64]", "(int64,string[2])", "struct x *". */
+const char *type_name(struct types *t, const struct type *ty);
+
+#endif

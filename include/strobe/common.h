@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * strobe public ABI: what providers and output sinks share with the core.
+ * Modules include only headers under include/strobe/ (plus system libraries).
+ */
+#ifndef STROBE_COMMON_H
+#define STROBE_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STROBE_EXPORT __attribute__((visibility("default")))
+#define STROBE_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+#ifndef offsetofend
+#define offsetofend(TYPE, FIELD) (offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))
+#endif
+
+enum strobe_log_level {
+	STROBE_LOG_ERROR,
+	STROBE_LOG_WARNING,
+	STROBE_LOG_INFO,
+	STROBE_LOG_DEBUG,
+};
+
+/*
+ * Services the core offers every module. Passed to init()/open(); valid
+ * until the module's fini()/close() returns.
+ */
+struct strobe_host {
+	uint32_t size; /* sizeof(struct strobe_host) of the core */
+	/* Unlocated message to stderr, prefixed "ERROR: "/"WARNING: ". */
+	void (*log)(enum strobe_log_level level, const char *fmt, ...) STROBE_PRINTF(2, 3);
+	/* tracefs root ("/sys/kernel/tracing"), mounting it if needed; NULL if unavailable. */
+	const char *(*tracefs)(void);
+	/* Number of possible CPUs and the list of online CPUs (returns count, fills up to max). */
+	int (*online_cpus)(int *cpus, int max);
+	/* Append only below this line. */
+};
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The output-sink ABI. An output module exports one symbol:
+ *
+ *     const struct strobe_output_ops *strobe_output_entry(void);
+ *
+ * Sinks see typed values decoded by the core, never raw map or ring-buffer
+ * bytes. Values are borrowed for the length of the call. Map entries arrive
+ * already aggregated across CPUs and sorted in print order.
+ */
+#ifndef STROBE_OUTPUT_H
+#define STROBE_OUTPUT_H
+
+#include <stdio.h>
+#include <strobe/common.h>
+
+#define STROBE_OUTPUT_ABI 1
+
+enum strobe_value_kind {
+	STROBE_V_NONE,  /* no value (a scalar map's key) */
+	STROBE_V_INT,   /* .i */
+	STROBE_V_UINT,  /* .u */
+	STROBE_V_BOOL,  /* .u (0/1) */
+	STROBE_V_STR,   /* .str: text, NUL-terminated, len bytes */
+	STROBE_V_BUF,   /* .str: raw bytes */
+	STROBE_V_TUPLE, /* .list */
+	STROBE_V_ARRAY, /* .list */
+	STROBE_V_STACK, /* .list of STROBE_V_SYM frames */
+	STROBE_V_SYM,   /* .sym: symbolised address */
+	STROBE_V_STATS, /* .stats (avg and stats maps) */
+	STROBE_V_HIST,  /* .hist */
+};
+
+struct strobe_value;
+
+struct strobe_value_list {
+	const struct strobe_value *items;
+	size_t n;
+};
+
+struct strobe_sym {
+	uint64_t addr;
+	const char *name;   /* "vfs_read+12", or NULL if unknown */
+	const char *module; /* user frames: the binary, or NULL */
+};
+
+struct strobe_stats {
+	uint64_t count;
+	int64_t total;
+	int64_t average; /* total / count, rounded as bpftrace does */
+	bool is_avg;     /* avg(): print only the average */
+};
+
+enum strobe_hist_kind {
+	STROBE_HIST_LOG2,
+	STROBE_HIST_LINEAR,
+};
+
+/* One bucket: [lo, hi) with open ends flagged. */
+struct strobe_bucket {
+	int64_t lo, hi;
+	bool underflow; /* (..., hi) */
+	bool overflow;  /* [lo, ...) */
+	uint64_t count;
+};
+
+struct strobe_hist {
+	enum strobe_hist_kind kind;
+	int64_t step; /* linear: step, for label rules */
+	const struct strobe_bucket *buckets; /* first to last non-empty bucket */
+	size_t n;
+};
+
+struct strobe_value {
+	enum strobe_value_kind kind;
+	union {
+		int64_t i;
+		uint64_t u;
+		struct {
+			const char *s;
+			size_t len;
+		} str;
+		struct strobe_value_list list;
+		struct strobe_sym sym;
+		struct strobe_stats stats;
+		struct strobe_hist hist;
+	};
+};
+
+struct strobe_map_entry {
+	struct strobe_value key; /* STROBE_V_NONE for a scalar map; TUPLE for multi-key */
+	struct strobe_value value;
+};
+
+enum strobe_map_kind {
+	STROBE_MAP_VALUE, /* plain assignment */
+	STROBE_MAP_COUNT,
+	STROBE_MAP_SUM,
+	STROBE_MAP_MIN,
+	STROBE_MAP_MAX,
+	STROBE_MAP_AVG,
+	STROBE_MAP_STATS,
+	STROBE_MAP_HIST,
+	STROBE_MAP_LHIST,
+};
+
+struct strobe_map_view {
+	const char *name; /* "@x", "@" */
+	enum strobe_map_kind kind;
+	bool keyed;
+	const struct strobe_map_entry *entries;
+	size_t n;
+};
+
+struct strobe_output_ops {
+	uint32_t abi;     /* STROBE_OUTPUT_ABI when built */
+	uint32_t size;    /* sizeof(struct strobe_output_ops) when built */
+	const char *name; /* "text" */
+	int (*open)(const struct strobe_host *host, FILE *fp, const char *opts, void **sink);
+	/* Probes are attached (the banner). */
+	void (*attached)(void *sink, unsigned nprobes);
+	/* printf(): text is already formatted; args are the typed arguments. */
+	void (*printf)(void *sink, uint32_t fmt_id, const char *text, size_t len,
+		       const struct strobe_value *args, size_t nargs);
+	/* print(@map) or a map printed at exit. */
+	void (*map)(void *sink, const struct strobe_map_view *map);
+	/* print(value) */
+	void (*value)(void *sink, const struct strobe_value *v);
+	void (*lost)(void *sink, uint64_t nevents);
+	/* Tracing stopped; maps printed at exit follow. */
+	void (*exiting)(void *sink);
+	void (*close)(void *sink); /* flushes */
+	/* Append only below this line. */
+};
+#define STROBE_OUTPUT_OPS_MIN_SIZE offsetofend(struct strobe_output_ops, close)
+
+typedef const struct strobe_output_ops *(*strobe_output_entry_fn)(void);
+
+#endif
