@@ -107,7 +107,7 @@ void diag_render(const struct source *src, enum diag_severity sev, const struct 
 	} else if (loc->end_line > loc->line) {
 		fprintf(fp, "%s:%u-%u: %s: %s\n", src->name, loc->line, loc->end_line, what, msg);
 	} else {
-		uint32_t end = loc->end_col > loc->col ? loc->end_col : loc->col + 1;
+		uint32_t end = loc->end_col >= loc->col ? loc->end_col : loc->col + 1;
 		fprintf(fp, "%s:%u:%u-%u: %s: %s\n", src->name, loc->line, loc->col, end, what, msg);
 		print_line(src, loc->line, fp);
 		uint32_t from = display_col(src, loc->line, loc->col);

@@ -1,0 +1,197 @@
+#include "driver.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "lang/ast.h"
+#include "lang/compile.h"
+#include "program.h"
+#include "runtime/registry.h"
+#include "runtime/runtime.h"
+
+#define DEFAULT_STRLEN 64
+#define MAX_STRLEN 1024
+#define DEFAULT_MAP_KEYS 4096
+
+/* First set variable of names, parsed as a positive integer within [1, max]. */
+static int env_uint(const char *const *names, uint32_t dflt, uint32_t max, uint32_t *out)
+{
+	*out = dflt;
+	for (; *names; names++) {
+		const char *v = getenv(*names);
+		if (!v)
+			continue;
+		char *end;
+		errno = 0;
+		unsigned long n = strtoul(v, &end, 10);
+		if (errno || *end || end == v || n == 0 || n > max) {
+			core_log(STROBE_LOG_ERROR, "env var %s must be a number between 1 and %u, not '%s'",
+				 *names, max, v);
+			return -EINVAL;
+		}
+		*out = (uint32_t)n;
+		return 0;
+	}
+	return 0;
+}
+
+static enum probe_kind core_probe_kind(const char *type)
+{
+	if (strcasecmp(type, "BEGIN") == 0)
+		return PROBE_BEGIN;
+	if (strcasecmp(type, "END") == 0)
+		return PROBE_END;
+	return PROBE_PROVIDER;
+}
+
+/* Ask the providers about every attach point; errors become diagnostics. */
+static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d)
+{
+	size_t n = 0;
+	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next)
+		n++;
+	p->probes = arena_zalloc(&p->arena, (n ? n : 1) * sizeof(*p->probes));
+	p->nprobes = n;
+
+	size_t i = 0;
+	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next, i++) {
+		struct probe_info *pi = &p->probes[i];
+		pi->ast = pr;
+		pi->kind = PROBE_PROVIDER;
+		for (struct node *at = pr->u.probe.attach; at; at = at->next) {
+			enum probe_kind kind = core_probe_kind(at->u.attach.type);
+			if (kind != PROBE_PROVIDER) {
+				if (at != pr->u.probe.attach || at->next)
+					diag_error(d, &at->loc, "%s cannot be combined with other attach points",
+						   at->u.attach.type);
+				pi->kind = kind;
+				continue;
+			}
+			char err[512];
+			const char *canonical;
+			struct provider *prov = registry_provider(reg, at->u.attach.type, &canonical, err, sizeof(err));
+			if (!prov) {
+				diag_error(d, &at->loc, "%s", err);
+				continue;
+			}
+			provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach, &pi->nattach,
+					 d, &at->loc);
+		}
+	}
+	return diags_ok(d) ? 0 : -EINVAL;
+}
+
+static FILE *open_output(const struct driver_opts *o)
+{
+	FILE *fp = stdout;
+	if (o->output_file) {
+		fp = fopen(o->output_file, "w");
+		if (!fp) {
+			core_log(STROBE_LOG_ERROR, "failed to open output file '%s': %s", o->output_file,
+				 strerror(errno));
+			return NULL;
+		}
+	}
+	static const int mode[] = { [BUFFER_LINE] = _IOLBF, [BUFFER_FULL] = _IOFBF, [BUFFER_NONE] = _IONBF };
+	setvbuf(fp, NULL, mode[o->buffering], 0);
+	return fp;
+}
+
+int driver_run(const struct driver_opts *o)
+{
+	struct diags d;
+	struct arena ast_arena = ARENA_INIT;
+	struct program p = { .ringbuf_fd = -1 };
+	struct registry *reg = NULL;
+	struct output out = { 0 };
+	FILE *fp = NULL;
+	struct node *ast;
+	int status = 1;
+	char err[512];
+
+	diags_init(&d, o->src);
+	types_init(&p.types);
+	p.src = o->src;
+
+	struct parse_opts popts = { .have_btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0 };
+	if (parse_program(&ast_arena, o->src, &popts, &d, &ast) < 0)
+		goto out;
+	if (o->debug & DEBUG_AST) {
+		ast_dump(stdout, ast);
+		status = 0;
+		goto out;
+	}
+
+	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional };
+	static const char *const strlen_env[] = { "STROBE_MAX_STRLEN", "BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN", NULL };
+	static const char *const keys_env[] = { "BPFTRACE_MAX_MAP_KEYS", "BPFTRACE_MAP_KEYS_MAX", NULL };
+	if (env_uint(strlen_env, DEFAULT_STRLEN, MAX_STRLEN, &copts.strlen) < 0 ||
+	    env_uint(keys_env, DEFAULT_MAP_KEYS, 1u << 24, &copts.max_map_keys) < 0)
+		goto out;
+
+	if (registry_open(&reg, &core_host) < 0)
+		goto out;
+	if (resolve_probes(ast, reg, &p, &d) < 0)
+		goto out;
+	if (compile_check(ast, &copts, &d, &p) < 0 || !diags_ok(&d))
+		goto out;
+	if (runtime_create_maps(&p, err, sizeof(err)) < 0) {
+		core_log(STROBE_LOG_ERROR, "%s", err);
+		goto out;
+	}
+	if (compile_codegen(ast, &p, &d) < 0 || !diags_ok(&d))
+		goto out;
+	if (runtime_load(&p, &d) < 0 || !diags_ok(&d))
+		goto out;
+	/* Warnings (e.g. from resolution) print before the run starts. */
+	diags_emit(&d, stderr);
+	diags_release(&d);
+	diags_init(&d, o->src);
+
+	fp = open_output(o);
+	if (!fp)
+		goto out;
+	if (registry_output(reg, o->output_format, fp, NULL, &out, err, sizeof(err)) < 0) {
+		core_log(STROBE_LOG_ERROR, "%s", err);
+		goto out;
+	}
+	struct run_opts ropts = {
+		.pid = o->pid,
+		.quiet = o->quiet,
+		.dry_run = o->dry_run,
+		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
+		.print_maps_on_exit = true,
+	};
+	status = runtime_run(&p, &out, &ropts);
+
+out:
+	diags_emit(&d, stderr);
+	if (out.ops)
+		output_close(&out);
+	if (fp && fp != stdout)
+		fclose(fp);
+	else
+		fflush(stdout);
+	runtime_release(&p);
+	registry_close(reg);
+	types_release(&p.types);
+	arena_release(&p.arena);
+	arena_release(&ast_arena);
+	diags_release(&d);
+	return status;
+}
+
+int driver_list(const char *pattern, bool verbose)
+{
+	struct registry *reg = NULL;
+	if (registry_open(&reg, &core_host) < 0)
+		return -1;
+	int err = registry_list(reg, pattern, verbose, stdout);
+	registry_close(reg);
+	return err;
+}

@@ -1,0 +1,38 @@
+/* The flow of one run: parse, resolve probes, check, create maps, codegen, load, run. */
+#ifndef STROBE_DRIVER_H
+#define STROBE_DRIVER_H
+
+#include <stdbool.h>
+
+#include "diag.h"
+
+enum debug_stage {
+	DEBUG_AST = 1u << 0, /* -d ast: print the AST and stop */
+};
+
+enum buffering {
+	BUFFER_LINE,
+	BUFFER_FULL,
+	BUFFER_NONE,
+};
+
+struct driver_opts {
+	const struct source *src;
+	char **positional; /* script arguments: $1.. */
+	int npositional;
+	unsigned debug;    /* enum debug_stage bits */
+	const char *output_format; /* "text" */
+	const char *output_file;   /* -o, or NULL for stdout */
+	enum buffering buffering;
+	int pid;
+	bool quiet;
+	bool dry_run;
+	bool verbose;
+};
+
+/* Returns the process exit status. */
+int driver_run(const struct driver_opts *o);
+/* -l [pattern] */
+int driver_list(const char *pattern, bool verbose);
+
+#endif

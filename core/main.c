@@ -1,0 +1,203 @@
+/* strobe: command-line interface. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+
+#define STROBE_VERSION "0.1.0"
+
+static void usage(FILE *fp)
+{
+	fputs("USAGE:\n"
+	      "    strobe [options] filename [args...]\n"
+	      "    strobe [options] - <stdin input>\n"
+	      "    strobe [options] -e 'program' [args...]\n"
+	      "\n"
+	      "OPTIONS:\n"
+	      "    -B MODE        output buffering mode ('line', 'full', 'none')\n"
+	      "    -f FORMAT      output format ('text')\n"
+	      "    -o file        redirect output to file\n"
+	      "    -e 'program'   execute this program\n"
+	      "    -h, --help     show this help message\n"
+	      "    -l [search]    list probes\n"
+	      "    -p PID         filter probes to process PID\n"
+	      "    -q             keep messages quiet\n"
+	      "    -v             verbose messages (with -l: show probe arguments)\n"
+	      "    -d STAGE       debug output: 'ast' prints the parsed program and stops\n"
+	      "    --dry-run      compile and load, but attach nothing\n"
+	      "    -V, --version  strobe version\n"
+	      "\n"
+	      "ENVIRONMENT:\n"
+	      "    BPFTRACE_STRLEN        [default: 64] bytes per str()\n"
+	      "    BPFTRACE_MAP_KEYS_MAX  [default: 4096] max keys in a map\n"
+	      "    STROBE_PLUGIN_PATH     colon-separated plugins.d directories\n"
+	      "\n"
+	      "EXAMPLES:\n"
+	      "strobe -l 'tracepoint:sched:*'\n"
+	      "    list the scheduler tracepoints\n"
+	      "strobe -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'\n"
+	      "    count syscalls by process name\n",
+	      fp);
+}
+
+/* Read a whole file (or stdin for "-") into a NUL-terminated buffer. */
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		size_t got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (cap - n - 1 == 0) {
+			char *nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	int err = ferror(f);
+	if (f != stdin)
+		fclose(f);
+	if (!buf || err) {
+		free(buf);
+		errno = err ? EIO : ENOMEM;
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static int parse_pid(const char *s, int *pid)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v <= 0 || v > 0x7fffffff)
+		return -EINVAL;
+	*pid = (int)v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_LINE };
+	const char *prog = NULL;
+	bool list = false;
+	int c;
+
+	/* '+': stop at the first non-option, the script's own arguments follow. */
+	while ((c = getopt_long(argc, argv, "+e:lhVvqd:p:f:o:B:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			prog = optarg;
+			break;
+		case 'l':
+			list = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("strobe v%s\n", STROBE_VERSION);
+			return 0;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'd':
+			if (strcmp(optarg, "ast") == 0) {
+				o.debug |= DEBUG_AST;
+			} else {
+				fprintf(stderr, "ERROR: USAGE: unknown debug stage '%s' (known: ast)\n", optarg);
+				return 1;
+			}
+			break;
+		case 'p':
+			if (parse_pid(optarg, &o.pid) < 0) {
+				fprintf(stderr, "ERROR: USAGE: -p expects a process id, not '%s'\n", optarg);
+				return 1;
+			}
+			break;
+		case 'f':
+			o.output_format = optarg;
+			break;
+		case 'o':
+			o.output_file = optarg;
+			break;
+		case 'B':
+			if (strcmp(optarg, "line") == 0)
+				o.buffering = BUFFER_LINE;
+			else if (strcmp(optarg, "full") == 0)
+				o.buffering = BUFFER_FULL;
+			else if (strcmp(optarg, "none") == 0)
+				o.buffering = BUFFER_NONE;
+			else {
+				fputs("ERROR: USAGE: -B must be either 'line', 'full', or 'none'.\n", stderr);
+				return 1;
+			}
+			break;
+		case OPT_DRY_RUN:
+			o.dry_run = true;
+			break;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+
+	if (list) {
+		if (prog || optind + 1 < argc) {
+			fputs("ERROR: USAGE: -l takes at most one search pattern\n", stderr);
+			return 1;
+		}
+		return driver_list(optind < argc ? argv[optind] : NULL, o.verbose) < 0 ? 1 : 0;
+	}
+
+	struct source src;
+	char *text = NULL;
+	if (prog) {
+		src = (struct source){ .name = "stdin", .text = prog, .len = strlen(prog) };
+	} else if (optind < argc) {
+		const char *path = argv[optind++];
+		size_t len;
+		text = read_all(path, &len);
+		if (!text) {
+			fprintf(stderr, "ERROR: failed to read '%s': %s\n", path, strerror(errno));
+			return 1;
+		}
+		src = (struct source){ .name = strcmp(path, "-") == 0 ? "stdin" : path, .text = text, .len = len };
+	} else {
+		fputs("ERROR: USAGE: filename or -e 'program' required.\n", stderr);
+		usage(stderr);
+		return 1;
+	}
+	o.src = &src;
+	o.positional = argv + optind;
+	o.npositional = argc - optind;
+
+	int status = driver_run(&o);
+	free(text);
+	return status;
+}
