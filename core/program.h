@@ -99,6 +99,8 @@ struct program {
 	/* config */
 	uint32_t strlen;       /* BPFTRACE_STRLEN, default 64 */
 	uint32_t max_map_keys; /* default 4096 */
+	/* runtime-private (loader, fds it owns); NULL until runtime_create_maps */
+	struct runtime *rt;
 };
 
 #endif
