@@ -48,7 +48,7 @@ struct module {
 	struct module *next;
 };
 
-/* One [provider] or [output] section. */
+/* One [provider] or [output] section (outputs use the same shape). */
 struct provider {
 	struct registry *reg;
 	enum section_kind kind;
@@ -118,8 +118,7 @@ struct ini_ctx {
 	const char *path; /* the INI file */
 	const char *dir;  /* its directory */
 	FILE *fp;
-	unsigned lineno;     /* line the reader handed out last */
-	bool file_dup_warned;
+	unsigned lineno; /* line the reader handed out last */
 	struct pending cur;
 	struct provider *sections, **tail; /* committed sections of this file */
 };

@@ -1,0 +1,328 @@
+/*
+ * The text sink: bpftrace 0.17's text layouts, byte for byte.
+ *
+ *	@name[key]: value          plain, count, sum, min, max maps
+ *	@t[1, x]: 3                several keys
+ *	@st: count 2, average 6, total 12   (then a blank line after the map)
+ *	@h: ␠                      histograms: rows, then a blank line
+ *	[4, 8)                 1 |@@@@...@@@@|
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strobe/output.h>
+
+#define HIST_BAR_WIDTH 52
+
+struct text_sink {
+	FILE *fp;
+};
+
+/* Where a value is printed: stacks are indented 4 inside a map key, 8 elsewhere. */
+enum text_ctx { IN_VALUE, IN_KEY };
+
+static void text_value(FILE *fp, const struct strobe_value *v, enum text_ctx ctx);
+
+/* bpftrace prints addresses through (void *): 0 is "0", others "0x...". */
+static void text_addr(FILE *fp, uint64_t addr)
+{
+	if (addr)
+		fprintf(fp, "0x%" PRIx64, addr);
+	else
+		fputc('0', fp);
+}
+
+static void text_sym(FILE *fp, const struct strobe_sym *s)
+{
+	if (s->name)
+		fputs(s->name, fp);
+	else
+		text_addr(fp, s->addr);
+}
+
+static void text_list(FILE *fp, const struct strobe_value_list *l, const char *sep,
+		      enum text_ctx ctx)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			fputs(sep, fp);
+		text_value(fp, &l->items[i], ctx);
+	}
+}
+
+/* Buffers: printable ASCII as is, other bytes as \xNN. */
+static void text_buf(FILE *fp, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 32 && c <= 126)
+			fputc(c, fp);
+		else
+			fprintf(fp, "\\x%02x", c);
+	}
+}
+
+static void text_stack(FILE *fp, const struct strobe_value_list *frames, enum text_ctx ctx)
+{
+	int indent = ctx == IN_KEY ? 4 : 8;
+	fputc('\n', fp);
+	for (size_t i = 0; i < frames->n; i++) {
+		const struct strobe_value *f = &frames->items[i];
+		fprintf(fp, "%*s", indent, "");
+		if (f->kind == STROBE_V_SYM)
+			text_sym(fp, &f->sym);
+		else
+			text_value(fp, f, ctx);
+		fputc('\n', fp);
+	}
+}
+
+static void text_stats(FILE *fp, const struct strobe_stats *s)
+{
+	if (s->is_avg)
+		fprintf(fp, "%" PRId64, s->average);
+	else
+		fprintf(fp, "count %" PRIu64 ", average %" PRId64 ", total %" PRId64, s->count,
+			s->average, s->total);
+}
+
+/* Log2 labels: 512, 1K, 2M, ... (bpftrace's hist_index_label). */
+static void log2_label(char *buf, size_t len, uint64_t v)
+{
+	static const struct {
+		unsigned shift;
+		char suffix;
+	} units[] = { { 40, 'T' }, { 30, 'G' }, { 20, 'M' }, { 10, 'K' } };
+	if (v == 0 && len) {
+		/* The top bucket's end, 2^64, wrapped. */
+		snprintf(buf, len, "%" PRIu64 "T", (uint64_t)1 << 24);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (v >> units[i].shift) {
+			snprintf(buf, len, "%" PRIu64 "%c", v >> units[i].shift, units[i].suffix);
+			return;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64, v);
+}
+
+/* Linear labels: K/M only for exact multiples (bpftrace 0.17's lhist_index_label). */
+static void linear_label(char *buf, size_t len, int64_t v)
+{
+	if (v != 0 && v % 1048576 == 0)
+		snprintf(buf, len, "%" PRId64 "M", v / 1048576);
+	else if (v != 0 && v % 1024 == 0)
+		snprintf(buf, len, "%" PRId64 "K", v / 1024);
+	else
+		snprintf(buf, len, "%" PRId64, v);
+}
+
+static void bucket_label(char *buf, size_t len, const struct strobe_hist *h,
+			 const struct strobe_bucket *b)
+{
+	char lo[32], hi[32];
+	if (h->kind == STROBE_HIST_LOG2) {
+		if (b->underflow) {
+			snprintf(buf, len, "(..., 0)");
+			return;
+		}
+		if (!b->overflow && b->lo == 0 && b->hi == 1) {
+			snprintf(buf, len, "[0]");
+			return;
+		}
+		if (!b->overflow && b->lo == 1 && b->hi == 2) {
+			snprintf(buf, len, "[1]");
+			return;
+		}
+		log2_label(lo, sizeof(lo), (uint64_t)b->lo);
+		log2_label(hi, sizeof(hi), (uint64_t)b->hi);
+	} else {
+		linear_label(lo, sizeof(lo), b->lo);
+		linear_label(hi, sizeof(hi), b->hi);
+	}
+	if (b->underflow)
+		snprintf(buf, len, "(..., %s)", hi);
+	else if (b->overflow)
+		snprintf(buf, len, "[%s, ...)", lo);
+	else
+		snprintf(buf, len, "[%s, %s)", lo, hi);
+}
+
+static void text_hist_rows(FILE *fp, const struct strobe_hist *h)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->buckets[i].count > max)
+			max = h->buckets[i].count;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct strobe_bucket *b = &h->buckets[i];
+		char label[80], bar[HIST_BAR_WIDTH + 1];
+		bucket_label(label, sizeof(label), h, b);
+		/* bpftrace computes the bar in single-precision float; so do we. */
+		int width = max ? (int)((float)b->count / (float)max * HIST_BAR_WIDTH) : 0;
+		memset(bar, ' ', HIST_BAR_WIDTH);
+		memset(bar, '@', (size_t)width);
+		bar[HIST_BAR_WIDTH] = '\0';
+		fprintf(fp, "%-16s%8" PRIu64 " |%s|\n", label, b->count, bar);
+	}
+}
+
+static void text_value(FILE *fp, const struct strobe_value *v, enum text_ctx ctx)
+{
+	switch (v->kind) {
+	case STROBE_V_NONE:
+		break;
+	case STROBE_V_INT:
+		fprintf(fp, "%" PRId64, v->i);
+		break;
+	case STROBE_V_UINT:
+		fprintf(fp, "%" PRIu64, v->u);
+		break;
+	case STROBE_V_BOOL:
+		fputs(v->u ? "true" : "false", fp);
+		break;
+	case STROBE_V_STR:
+		fwrite(v->str.s, 1, strnlen(v->str.s, v->str.len), fp);
+		break;
+	case STROBE_V_BUF:
+		text_buf(fp, v->str.s, v->str.len);
+		break;
+	case STROBE_V_TUPLE:
+		fputc('(', fp);
+		text_list(fp, &v->list, ", ", ctx);
+		fputc(')', fp);
+		break;
+	case STROBE_V_ARRAY:
+		fputc('[', fp);
+		text_list(fp, &v->list, ",", ctx);
+		fputc(']', fp);
+		break;
+	case STROBE_V_STACK:
+		text_stack(fp, &v->list, ctx);
+		break;
+	case STROBE_V_SYM:
+		text_sym(fp, &v->sym);
+		break;
+	case STROBE_V_STATS:
+		text_stats(fp, &v->stats);
+		break;
+	case STROBE_V_HIST:
+		text_hist_rows(fp, &v->hist);
+		break;
+	}
+}
+
+/* "@name", "@name[k]", "@name[k1, k2]" */
+static void text_map_key(FILE *fp, const struct strobe_map_view *m, const struct strobe_map_entry *e)
+{
+	fputs(m->name, fp);
+	if (e->key.kind == STROBE_V_NONE)
+		return;
+	fputc('[', fp);
+	if (e->key.kind == STROBE_V_TUPLE)
+		text_list(fp, &e->key.list, ", ", IN_KEY);
+	else
+		text_value(fp, &e->key, IN_KEY);
+	fputc(']', fp);
+}
+
+static int text_open(const struct strobe_host *host, FILE *fp, const char *opts, void **out)
+{
+	struct text_sink *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fp = fp;
+	*out = s;
+	return 0;
+}
+
+static void text_attached(void *sink, unsigned nprobes)
+{
+	struct text_sink *s = sink;
+	fprintf(s->fp, "Attaching %u probe%s...\n", nprobes, nprobes == 1 ? "" : "s");
+}
+
+static void text_printf(void *sink, uint32_t fmt_id, const char *text, size_t len,
+			const struct strobe_value *args, size_t nargs)
+{
+	struct text_sink *s = sink;
+	fwrite(text, 1, len, s->fp);
+}
+
+static void text_map(void *sink, const struct strobe_map_view *m)
+{
+	struct text_sink *s = sink;
+	FILE *fp = s->fp;
+	bool hist = m->kind == STROBE_MAP_HIST || m->kind == STROBE_MAP_LHIST;
+	bool stats = m->kind == STROBE_MAP_AVG || m->kind == STROBE_MAP_STATS;
+	/* An empty map is a bare newline, as in bpftrace 0.17. */
+	if (m->n == 0)
+		fputc('\n', fp);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct strobe_map_entry *e = &m->entries[i];
+		text_map_key(fp, m, e);
+		fputs(": ", fp);
+		if (hist && e->value.kind == STROBE_V_HIST) {
+			fputc('\n', fp);
+			text_hist_rows(fp, &e->value.hist);
+			fputc('\n', fp);
+			continue;
+		}
+		text_value(fp, &e->value, IN_VALUE);
+		fputc('\n', fp);
+	}
+	if (stats)
+		fputc('\n', fp);
+}
+
+static void text_print_value(void *sink, const struct strobe_value *v)
+{
+	struct text_sink *s = sink;
+	text_value(s->fp, v, IN_VALUE);
+	fputc('\n', s->fp);
+}
+
+static void text_lost(void *sink, uint64_t nevents)
+{
+	struct text_sink *s = sink;
+	fprintf(s->fp, "Lost %" PRIu64 " events\n", nevents);
+}
+
+static void text_exiting(void *sink)
+{
+	struct text_sink *s = sink;
+	fputs("\n\n", s->fp);
+}
+
+static void text_close(void *sink)
+{
+	struct text_sink *s = sink;
+	if (!s)
+		return;
+	fflush(s->fp);
+	free(s);
+}
+
+static const struct strobe_output_ops text_ops = {
+	.abi = STROBE_OUTPUT_ABI,
+	.size = sizeof(struct strobe_output_ops),
+	.name = "text",
+	.open = text_open,
+	.attached = text_attached,
+	.printf = text_printf,
+	.map = text_map,
+	.value = text_print_value,
+	.lost = text_lost,
+	.exiting = text_exiting,
+	.close = text_close,
+};
+
+STROBE_EXPORT const struct strobe_output_ops *strobe_output_entry(void);
+STROBE_EXPORT const struct strobe_output_ops *strobe_output_entry(void)
+{
+	return &text_ops;
+}
