@@ -1,0 +1,285 @@
+/* Creating maps and loading the compiled BPF object (libbpf's loader lives only here). */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime_internal.h"
+
+#define DEFAULT_RINGBUF_SIZE (1u << 20)
+#define VERIFIER_LOG_SIZE (1u << 20) /* bpftrace's default log_size is ~1 MB too */
+#define LOG_EXCERPT_LINES 8
+
+/* libbpf's own messages: only warnings, and only with STROBE_LIBBPF_DEBUG set. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	static int verbose = -1;
+	if (verbose < 0)
+		verbose = getenv("STROBE_LIBBPF_DEBUG") != NULL;
+	if (!verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* BPF object names allow [A-Za-z0-9_.] and 15 characters: "@x" becomes "AT_x". */
+static void map_obj_name(const char *name, char out[16])
+{
+	size_t n = 0;
+	if (name && name[0] == '@') {
+		memcpy(out, "AT_", 3);
+		n = 3;
+		name++;
+	}
+	for (; name && *name && n < 15; name++) {
+		char c = *name;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  c == '_' || c == '.';
+		out[n++] = ok ? c : '_';
+	}
+	out[n] = '\0';
+}
+
+static uint32_t ringbuf_bytes(uint32_t want)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t size = page > 0 ? (uint64_t)page : 4096;
+	if (!want)
+		want = DEFAULT_RINGBUF_SIZE;
+	while (size < want && size < (1u << 30))
+		size <<= 1; /* the kernel wants a power-of-two multiple of the page size */
+	return (uint32_t)size;
+}
+
+static struct runtime *runtime_state(struct program *p)
+{
+	if (!p->rt) {
+		p->rt = calloc(1, sizeof(*p->rt));
+		if (!p->rt)
+			return NULL;
+		/* From now on the fds belong to us; -1 means "not created". */
+		for (size_t i = 0; i < p->nmaps; i++)
+			p->maps[i].fd = -1;
+		for (size_t i = 0; i < p->nfuncs; i++)
+			p->funcs[i].fd = -1;
+		p->ringbuf_fd = -1;
+	}
+	return p->rt;
+}
+
+int runtime_create_maps(struct program *p, char *err, size_t errlen)
+{
+	if (!runtime_state(p)) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->nmaps; i++) {
+		struct prog_map *m = &p->maps[i];
+		char name[16];
+		map_obj_name(m->name, name);
+		int fd = bpf_map_create(m->bpf_type, name, m->key_size, m->value_size, m->max_entries,
+					NULL);
+		if (fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "failed to create map %s (key %u bytes, value %u, %u entries): %s",
+				 m->name, m->key_size, m->value_size, m->max_entries, strerror(e));
+			return -e;
+		}
+		m->fd = fd;
+	}
+	uint32_t size = ringbuf_bytes(p->ringbuf_size);
+	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ringbuf", 0, 0, size, NULL);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "failed to create the ring buffer (%u bytes): %s", size, strerror(e));
+		return -e;
+	}
+	p->ringbuf_fd = fd;
+	p->ringbuf_size = size;
+	return 0;
+}
+
+const char *func_probe_name(const struct prog_func *f)
+{
+	const struct probe_info *pi = f->probe;
+	if (!pi)
+		return f->name;
+	if (pi->kind == PROBE_BEGIN)
+		return "BEGIN";
+	if (pi->kind == PROBE_END)
+		return "END";
+	if (f->nattach && f->attach_idx[0] < pi->nattach)
+		return pi->attach[f->attach_idx[0]].name;
+	return pi->nattach ? pi->attach[0].name : f->name;
+}
+
+static bool boring_log_line(const char *s, size_t n)
+{
+	static const char *const prefixes[] = { "processed ", "verification time", "stack depth",
+						"-- END PROG LOAD LOG --", NULL };
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (!n)
+		return true;
+	for (const char *const *pre = prefixes; *pre; pre++)
+		if (n >= strlen(*pre) && !strncmp(s, *pre, strlen(*pre)))
+			return true;
+	return false;
+}
+
+/*
+ * Split the tail of a verifier log: the last meaningful line (the reason)
+ * and up to LOG_EXCERPT_LINES lines before it.
+ */
+static void summarise_log(const char *log, char *reason, size_t rlen, char *excerpt, size_t elen)
+{
+	size_t len = strlen(log);
+	const char *lines[LOG_EXCERPT_LINES + 1];
+	size_t lens[LOG_EXCERPT_LINES + 1];
+	size_t nlines = 0;
+	reason[0] = excerpt[0] = '\0';
+	/* Walk backwards line by line; skip the statistics libbpf/kernel append. */
+	size_t end = len;
+	while (end > 0 && nlines < LOG_EXCERPT_LINES + 1) {
+		while (end > 0 && log[end - 1] == '\n')
+			end--;
+		size_t start = end;
+		while (start > 0 && log[start - 1] != '\n')
+			start--;
+		if (end > start && (nlines || !boring_log_line(log + start, end - start))) {
+			lines[nlines] = log + start;
+			lens[nlines] = end - start;
+			nlines++;
+		}
+		end = start;
+	}
+	if (!nlines)
+		return;
+	snprintf(reason, rlen, "%.*s", (int)lens[0], lines[0]);
+	size_t off = 0;
+	for (size_t i = nlines; i-- > 0 && off + 1 < elen;) {
+		int w = snprintf(excerpt + off, elen - off, "  %.*s\n", (int)lens[i], lines[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off >= elen)
+		off = elen - 1;
+	if (off && excerpt[off - 1] == '\n')
+		excerpt[off - 1] = '\0';
+}
+
+static void report_load_failure(struct diags *d, const struct prog_func *f,
+				int e, const char *log)
+{
+	char reason[256], excerpt[2048];
+	summarise_log(log, reason, sizeof(reason), excerpt, sizeof(excerpt));
+	if (!reason[0]) {
+		struct diag *g = diag_error(d, NULL, "loading probe '%s' failed: %s", func_probe_name(f),
+					    strerror(e));
+		if (e == EPERM && f->prog_type == BPF_PROG_TYPE_TRACING)
+			diag_hint(d, g, "this kernel does not allow fentry/fexit programs; use kprobe or tracepoint probes instead");
+		return;
+	}
+	struct diag *g = diag_error(d, NULL, "the kernel verifier rejected probe '%s': %s",
+				    func_probe_name(f), reason);
+	if (excerpt[0])
+		diag_hint(d, g, "end of the verifier log:\n%s", excerpt);
+}
+
+int runtime_load(struct program *p, struct diags *d)
+{
+	struct runtime *rt = runtime_state(p);
+	if (!rt)
+		return -ENOMEM;
+	if (!p->elf || !p->elf_size) {
+		diag_error(d, NULL, "no BPF object to load");
+		return -EINVAL;
+	}
+	libbpf_set_print(libbpf_print);
+
+	char *log = calloc(1, VERIFIER_LOG_SIZE);
+	if (!log)
+		return -ENOMEM;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "strobe", .kernel_log_buf = log,
+		    .kernel_log_size = VERIFIER_LOG_SIZE);
+	struct bpf_object *obj = bpf_object__open_mem(p->elf, p->elf_size, &opts);
+	if (!obj) {
+		int e = errno;
+		diag_error(d, NULL, "cannot open the compiled BPF object: %s", strerror(e));
+		free(log);
+		return -e;
+	}
+	rt->obj = obj;
+
+	/* Only the functions the compiler listed are loaded, each with its type. */
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, false);
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		struct prog_func *f = &p->funcs[i];
+		prog = bpf_object__find_program_by_name(obj, f->name);
+		if (!prog) {
+			diag_error(d, NULL, "internal error: BPF program '%s' for probe '%s' is missing from the object",
+				   f->name, func_probe_name(f));
+			free(log);
+			return -ENOENT;
+		}
+		bpf_program__set_autoload(prog, true);
+		bpf_program__set_type(prog, f->prog_type);
+		bpf_program__set_expected_attach_type(prog, 0);
+	}
+
+	int err = bpf_object__load(obj);
+	if (err < 0) {
+		/* libbpf loads in object order and stops at the first failure. */
+		const struct prog_func *failed = NULL;
+		bpf_object__for_each_program(prog, obj) {
+			if (!bpf_program__autoload(prog) || bpf_program__fd(prog) >= 0)
+				continue;
+			for (size_t i = 0; i < p->nfuncs && !failed; i++)
+				if (!strcmp(p->funcs[i].name, bpf_program__name(prog)))
+					failed = &p->funcs[i];
+			break;
+		}
+		if (failed)
+			report_load_failure(d, failed, -err, log);
+		else
+			diag_error(d, NULL, "loading the BPF object failed: %s", strerror(-err));
+		free(log);
+		return err;
+	}
+	free(log);
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		prog = bpf_object__find_program_by_name(obj, p->funcs[i].name);
+		p->funcs[i].fd = bpf_program__fd(prog);
+	}
+	return 0;
+}
+
+void runtime_release(struct program *p)
+{
+	struct runtime *rt = p->rt;
+	if (rt) {
+		/* Program fds belong to the object. */
+		bpf_object__close(rt->obj);
+		for (size_t i = 0; i < p->nfuncs; i++)
+			p->funcs[i].fd = -1;
+		for (size_t i = 0; i < p->nmaps; i++) {
+			if (p->maps[i].fd >= 0)
+				close(p->maps[i].fd);
+			p->maps[i].fd = -1;
+		}
+		if (p->ringbuf_fd >= 0)
+			close(p->ringbuf_fd);
+		p->ringbuf_fd = -1;
+		free(rt);
+		p->rt = NULL;
+	}
+	free(p->elf);
+	p->elf = NULL;
+	p->elf_size = 0;
+}

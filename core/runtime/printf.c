@@ -1,0 +1,197 @@
+/* Rendering printf() text from a ring-buffer payload, with the specs core/fmt.c parsed. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime_internal.h"
+
+void sb_reserve(struct strbuf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	char *s = realloc(b->s, cap);
+	if (!s) {
+		fputs("strobe: out of memory\n", stderr);
+		abort();
+	}
+	b->s = s;
+	b->cap = cap;
+}
+
+void sb_add(struct strbuf *b, const char *s, size_t n)
+{
+	sb_reserve(b, n);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void sb_addf(struct strbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	sb_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void sb_free(struct strbuf *b)
+{
+	free(b->s);
+	*b = (struct strbuf){ 0 };
+}
+
+void render_buffer(struct strbuf *out, char mode, const uint8_t *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = data[i];
+		if (mode == 'h')
+			sb_addf(out, i ? " %02x" : "%02x", c);
+		else if (mode == 0 && c >= 0x20 && c < 0x7f)
+			sb_add(out, (const char *)&c, 1);
+		else
+			sb_addf(out, "\\x%02x", c);
+	}
+}
+
+void render_value_text(struct strbuf *out, const struct strobe_value *v)
+{
+	switch (v->kind) {
+	case STROBE_V_INT:
+		sb_addf(out, "%lld", (long long)v->i);
+		break;
+	case STROBE_V_UINT:
+		sb_addf(out, "%llu", (unsigned long long)v->u);
+		break;
+	case STROBE_V_BOOL:
+		sb_addf(out, "%s", v->u ? "true" : "false");
+		break;
+	case STROBE_V_STR:
+	case STROBE_V_BUF:
+		sb_add(out, v->str.s, v->str.len);
+		break;
+	case STROBE_V_TUPLE:
+	case STROBE_V_ARRAY:
+		sb_add(out, v->kind == STROBE_V_TUPLE ? "(" : "[", 1);
+		for (size_t i = 0; i < v->list.n; i++) {
+			if (i)
+				sb_add(out, v->kind == STROBE_V_TUPLE ? ", " : ",", v->kind == STROBE_V_TUPLE ? 2 : 1);
+			render_value_text(out, &v->list.items[i]);
+		}
+		sb_add(out, v->kind == STROBE_V_TUPLE ? ")" : "]", 1);
+		break;
+	case STROBE_V_SYM:
+		if (v->sym.name)
+			sb_addf(out, "%s", v->sym.name);
+		else
+			sb_addf(out, "0x%llx", (unsigned long long)v->sym.addr);
+		break;
+	case STROBE_V_STACK:
+		for (size_t i = 0; i < v->list.n; i++) {
+			render_value_text(out, &v->list.items[i]);
+			sb_add(out, "\n", 1);
+		}
+		break;
+	case STROBE_V_STATS:
+		sb_addf(out, "%lld", (long long)v->stats.average);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Literal text between specifiers: "%%" prints one '%'. */
+static void add_literal(struct strbuf *out, const char *s, size_t n)
+{
+	size_t from = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 1 < n && s[i + 1] == '%') {
+			sb_add(out, s + from, i + 1 - from);
+			from = i + 2;
+			i++;
+		}
+	}
+	sb_add(out, s + from, n - from);
+}
+
+static long long int_bits(const struct strobe_value *v)
+{
+	switch (v->kind) {
+	case STROBE_V_INT:
+		return v->i;
+	case STROBE_V_UINT:
+	case STROBE_V_BOOL:
+		return (long long)v->u;
+	case STROBE_V_SYM:
+		return (long long)v->sym.addr;
+	case STROBE_V_STATS:
+		return v->stats.average;
+	default:
+		return 0;
+	}
+}
+
+static void render_spec(struct strbuf *out, const struct fmt_spec *s, const struct strobe_value *v,
+			struct strbuf *tmp)
+{
+	switch (s->cls) {
+	case FMT_INT:
+		if (s->conv == 'c')
+			sb_addf(out, s->cspec, (int)int_bits(v));
+		else if (s->conv == 'p')
+			sb_addf(out, s->cspec, (void *)(uintptr_t)int_bits(v));
+		else
+			sb_addf(out, s->cspec, int_bits(v));
+		break;
+	case FMT_STR:
+		tmp->len = 0;
+		sb_add(tmp, "", 0);
+		render_value_text(tmp, v);
+		sb_addf(out, s->cspec, tmp->s);
+		break;
+	case FMT_BUF:
+		if (v->kind == STROBE_V_BUF || v->kind == STROBE_V_STR)
+			render_buffer(out, s->buf_mode, (const uint8_t *)v->str.s, v->str.len);
+		else
+			render_value_text(out, v);
+		break;
+	}
+}
+
+int printf_render(const struct prog_printf *pf, const struct fmt_spec *specs, size_t nspecs,
+		  const uint8_t *payload, size_t len, struct strbuf *out, struct arena *a,
+		  struct strobe_value *args)
+{
+	out->len = 0;
+	sb_add(out, "", 0);
+	for (uint32_t i = 0; i < pf->nargs; i++) {
+		uint32_t size = pf->arg_types[i] ? pf->arg_types[i]->size : 0;
+		if ((size_t)pf->arg_offsets[i] + size > len)
+			return -EINVAL;
+		value_decode(a, pf->arg_types[i], payload + pf->arg_offsets[i], &args[i]);
+	}
+	struct strbuf tmp = { 0 };
+	size_t pos = 0;
+	for (size_t i = 0; i < nspecs; i++) {
+		add_literal(out, pf->fmt + pos, specs[i].start - pos);
+		pos = specs[i].end;
+		if (i < pf->nargs)
+			render_spec(out, &specs[i], &args[i], &tmp);
+		else /* sema checks the count; print the spec rather than garbage */
+			sb_add(out, pf->fmt + specs[i].start, specs[i].end - specs[i].start);
+	}
+	add_literal(out, pf->fmt + pos, strlen(pf->fmt + pos));
+	sb_free(&tmp);
+	return 0;
+}

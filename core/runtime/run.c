@@ -1,0 +1,227 @@
+/* One run: banner, BEGIN, attach, event loop, detach, END, maps at exit. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime_internal.h"
+
+#define POLL_TIMEOUT_MS 100
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct live_link {
+	struct provider *provider;
+	struct strobe_link *link;
+};
+
+struct links {
+	struct live_link *v;
+	size_t n, cap;
+};
+
+static unsigned count_attach_points(const struct program *p)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < p->nprobes; i++)
+		n += p->probes[i].kind == PROBE_PROVIDER ? (unsigned)p->probes[i].nattach : 1;
+	return n;
+}
+
+/* BEGIN/END: raw_tp programs run once in the kernel via BPF_PROG_TEST_RUN. */
+static int run_special(const struct program *p, enum probe_kind kind)
+{
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		const struct prog_func *f = &p->funcs[i];
+		if (!f->probe || f->probe->kind != kind)
+			continue;
+		uint64_t ctx[12] = { 0 }; /* MAX_BPF_FUNC_ARGS u64 arguments, all zero */
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = sizeof(ctx));
+		if (bpf_prog_test_run_opts(f->fd, &opts) < 0) {
+			int e = errno;
+			fprintf(stderr, "ERROR: failed to run %s: %s\n", func_probe_name(f), strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
+static void detach_all(struct links *l)
+{
+	/* Reverse order: the last attached goes first. */
+	while (l->n > 0) {
+		l->n--;
+		provider_detach(l->v[l->n].provider, l->v[l->n].link);
+	}
+	free(l->v);
+	*l = (struct links){ 0 };
+}
+
+static int attach_all(const struct program *p, const struct run_opts *o, struct links *l)
+{
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		const struct prog_func *f = &p->funcs[i];
+		if (!f->probe || f->probe->kind != PROBE_PROVIDER)
+			continue;
+		for (size_t j = 0; j < f->nattach; j++) {
+			size_t idx = f->attach_idx[j];
+			const struct probe_attach *a = &f->probe->attach[idx];
+			char err[512] = "";
+			struct strobe_link *link = NULL;
+			struct strobe_attach_req req = {
+				.size = sizeof(req),
+				.type = a->type,
+				.target = a->target,
+				.prog_fd = f->fd,
+				.cookie = idx,
+				.pid = o->pid,
+			};
+			int rc = a->provider ? provider_attach(a->provider, &req, &link, err, sizeof(err))
+					     : -ENOENT;
+			if (rc < 0 || !link) {
+				if (!err[0])
+					snprintf(err, sizeof(err), "%s", strerror(rc < 0 ? -rc : EINVAL));
+				fprintf(stderr, "ERROR: Error attaching probe: '%s': %s\n", a->name, err);
+				return rc < 0 ? rc : -EINVAL;
+			}
+			if (l->n == l->cap) {
+				size_t cap = l->cap ? l->cap * 2 : 16;
+				struct live_link *v = realloc(l->v, cap * sizeof(*v));
+				if (!v) {
+					provider_detach(a->provider, link);
+					return -ENOMEM;
+				}
+				l->v = v;
+				l->cap = cap;
+			}
+			l->v[l->n++] = (struct live_link){ a->provider, link };
+		}
+	}
+	return 0;
+}
+
+static int map_name_cmp(const void *x, const void *y)
+{
+	const struct prog_map *a = *(const struct prog_map *const *)x;
+	const struct prog_map *b = *(const struct prog_map *const *)y;
+	return strcmp(a->name ? a->name : "", b->name ? b->name : "");
+}
+
+/* At exit: every user map with entries, sorted by name (bpftrace 0.17's std::map order). */
+static void print_maps_at_exit(struct run_state *st)
+{
+	const struct program *p = st->p;
+	const struct prog_map **order = malloc((p->nmaps ? p->nmaps : 1) * sizeof(*order));
+	if (!order)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < p->nmaps; i++)
+		if (p->maps[i].name && p->maps[i].name[0] == '@')
+			order[n++] = &p->maps[i];
+	qsort(order, n, sizeof(*order), map_name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct map_raw raw;
+		if (map_read_raw(order[i], &raw) < 0)
+			continue;
+		if (raw.n) {
+			struct map_view_buf view;
+			map_build_view(order[i], &raw, 0, 1, &view);
+			if (st->out->ops->map)
+				st->out->ops->map(st->out->sink, &view.view);
+			map_view_release(&view);
+		}
+		map_raw_release(&raw);
+	}
+	free(order);
+}
+
+static void install_signals(struct sigaction *old_int, struct sigaction *old_term)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the poll must return EINTR so the loop sees the signal. */
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, old_int);
+	sigaction(SIGTERM, &sa, old_term);
+}
+
+int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
+{
+	if (o->dry_run)
+		return 0;
+	struct run_state st;
+	struct links links = { 0 };
+	struct ring_buffer *rb = NULL;
+	struct sigaction old_int, old_term;
+	int status = 1;
+
+	if (run_state_init(&st, p, out) < 0) {
+		fprintf(stderr, "ERROR: out of memory\n");
+		run_state_release(&st);
+		return 1;
+	}
+	rb = ring_buffer__new(p->ringbuf_fd, handle_event, &st, NULL);
+	if (!rb) {
+		fprintf(stderr, "ERROR: cannot open the ring buffer: %s\n", strerror(errno));
+		run_state_release(&st);
+		return 1;
+	}
+	install_signals(&old_int, &old_term);
+
+	if (!o->quiet && out->ops->attached)
+		out->ops->attached(out->sink, count_attach_points(p));
+
+	/* BEGIN runs before anything is attached: it may set up maps others read. */
+	if (run_special(p, PROBE_BEGIN) < 0)
+		goto out;
+	ring_buffer__consume(rb);
+
+	if (!st.exit_seen && !stop_signal) {
+		if (attach_all(p, o, &links) < 0) {
+			detach_all(&links);
+			goto out;
+		}
+		if (o->notify_attached) {
+			fputs("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n", stdout);
+			fflush(stdout);
+		}
+	}
+
+	while (!st.exit_seen && !stop_signal) {
+		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "ERROR: polling the ring buffer failed: %s\n", strerror(-err));
+			break;
+		}
+	}
+
+	/* Detach first so nothing more arrives; events queued before stopping still print. */
+	detach_all(&links);
+	ring_buffer__consume(rb);
+	st.exit_seen = false;
+	int code = st.exit_code;
+	if (run_special(p, PROBE_END) < 0)
+		goto out;
+	ring_buffer__consume(rb);
+	if (st.exit_seen)
+		code = st.exit_code;
+	if (out->ops->exiting)
+		out->ops->exiting(out->sink);
+	if (o->print_maps_on_exit)
+		print_maps_at_exit(&st);
+	status = code;
+out:
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	ring_buffer__free(rb);
+	run_state_release(&st);
+	return status;
+}

@@ -1,0 +1,120 @@
+/*
+ * core/runtime internals shared by loader.c, mapread.c, printf.c, events.c
+ * and run.c. The pure parts (decoding, aggregation, sorting, printf
+ * rendering) take byte buffers so unit tests need no kernel.
+ */
+#ifndef STROBE_RUNTIME_INTERNAL_H
+#define STROBE_RUNTIME_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <strobe/output.h>
+
+#include "../arena.h"
+#include "../fmt.h"
+#include "../program.h"
+#include "runtime.h"
+
+/* fmt_id handed to ops->printf for time() text (the sink ABI has no time op yet). */
+#define RUNTIME_FMT_ID_TIME UINT32_MAX
+
+/* Runtime-private state hung off struct program (p->rt). */
+struct runtime {
+	struct bpf_object *obj;
+};
+
+/* The name users know a function by: "BEGIN", or its first attach point. */
+const char *func_probe_name(const struct prog_func *f);
+
+/* A growable text buffer, always NUL-terminated once anything was added. */
+struct strbuf {
+	char *s;
+	size_t len, cap;
+};
+
+void sb_reserve(struct strbuf *b, size_t extra);
+void sb_add(struct strbuf *b, const char *s, size_t n);
+void sb_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_free(struct strbuf *b);
+
+/* ---- decoding (mapread.c) ---- */
+
+/* Little-endian integer of `size` bytes (1/2/4/8), sign-extended if is_signed. */
+int64_t read_int(const uint8_t *bytes, uint32_t size, bool is_signed);
+/* Decode the bytes of one value of type ty; lists and strings go in a. */
+void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
+		  struct strobe_value *v);
+/* bpftrace 0.17's key order: integers as unsigned, strings by strncmp, tuples field by field. */
+int key_compare(const struct type *ty, const uint8_t *a, const uint8_t *b);
+
+/* Raw entries of one map, as read from the kernel. */
+struct map_raw {
+	uint8_t *keys;         /* n * key_size */
+	uint8_t *values;       /* n * ncpus * value_stride */
+	size_t n;
+	uint32_t ncpus;        /* value copies per entry: possible CPUs if per-CPU, else 1 */
+	uint32_t value_stride; /* bytes per copy */
+};
+
+bool map_is_percpu(int bpf_type);
+/* Bytes per CPU copy of a value as the kernel returns it. */
+uint32_t map_value_stride(const struct prog_map *m);
+
+/* A decoded map, aggregated across CPUs and sorted, ready for a sink. */
+struct map_view_buf {
+	struct arena arena;
+	struct strobe_map_view view;
+};
+
+/*
+ * Aggregate, sort (bpftrace 0.17 order), keep the `top` largest (0: all)
+ * and divide by div (0/1: none).
+ */
+void map_build_view(const struct prog_map *m, const struct map_raw *raw, uint64_t top,
+		    uint64_t div, struct map_view_buf *out);
+void map_view_release(struct map_view_buf *v);
+
+/* ---- kernel map access (mapread.c) ---- */
+
+int map_read_raw(const struct prog_map *m, struct map_raw *raw);
+void map_raw_release(struct map_raw *raw);
+int map_clear(const struct prog_map *m); /* delete every key */
+int map_zero(const struct prog_map *m);  /* zero every value, keep the keys */
+
+/* ---- printf (printf.c) ---- */
+
+/* Append the text of a %r / %rx / %rh buffer. */
+void render_buffer(struct strbuf *out, char mode, const uint8_t *data, size_t len);
+/* Text of one decoded value, as %s prints it. */
+void render_value_text(struct strbuf *out, const struct strobe_value *v);
+/*
+ * Render printf `pf` with its parsed specs over the event payload into out
+ * (replacing its contents) and decode the typed arguments into args[nargs].
+ * Returns 0, or -EINVAL if the payload is too short.
+ */
+int printf_render(const struct prog_printf *pf, const struct fmt_spec *specs, size_t nspecs,
+		  const uint8_t *payload, size_t len, struct strbuf *out, struct arena *a,
+		  struct strobe_value *args);
+
+/* ---- events (events.c) ---- */
+
+struct run_state {
+	struct program *p;
+	struct output *out;
+	struct fmt_spec **specs; /* per printf, parsed once */
+	int *nspecs;
+	struct strobe_value *args; /* scratch, the largest printf's nargs */
+	struct strbuf text;
+	bool exit_seen; /* exit(): later events are dropped until END runs */
+	int exit_code;
+};
+
+int run_state_init(struct run_state *st, struct program *p, struct output *out);
+void run_state_release(struct run_state *st);
+/* ring_buffer_sample_fn */
+int handle_event(void *ctx, void *data, size_t size);
+/* Read, aggregate, sort and hand one map to the sink. */
+int print_map(struct run_state *st, const struct prog_map *m, uint64_t top, uint64_t div);
+
+#endif
