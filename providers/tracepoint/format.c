@@ -45,7 +45,10 @@ static bool is_ident(char c)
 	return isalnum((unsigned char)c) || c == '_';
 }
 
-/* "const char *" -> "char"; "struct sockaddr *" -> "struct sockaddr"; "char **" -> "char *". */
+/*
+ * "const char *" -> "char"; "struct sockaddr *" -> "struct sockaddr";
+ * "char **" -> "char *"; "const char *const *" -> "char *".
+ */
 static char *pointee_of(const char *ctype)
 {
 	size_t n = strlen(ctype);
@@ -53,6 +56,12 @@ static char *pointee_of(const char *ctype)
 		n--;
 	if (n && ctype[n - 1] == '*')
 		n--;
+	/* "char *const" (from "const char *const *"): the qualifier does not matter here. */
+	while (n && isspace((unsigned char)ctype[n - 1]))
+		n--;
+	if (n > 5 && !strncmp(ctype + n - 5, "const", 5) &&
+	    (ctype[n - 6] == '*' || isspace((unsigned char)ctype[n - 6])))
+		n -= 5;
 	const char *s = ctype;
 	for (;;) {
 		if (!strncmp(s, "const ", 6) && (size_t)(s - ctype) + 6 <= n)
