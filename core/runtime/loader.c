@@ -282,4 +282,5 @@ void runtime_release(struct program *p)
 	free(p->elf);
 	p->elf = NULL;
 	p->elf_size = 0;
+	ksyms_release();
 }

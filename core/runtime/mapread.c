@@ -118,8 +118,12 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		decode_fields(a, ty, bytes, v);
 		break;
 	case T_KSYM:
-	case T_USYM:
 		v->kind = STROBE_V_SYM;
+		v->sym.addr = (uint64_t)read_int(bytes, 8, false);
+		v->sym.name = ksym_lookup(v->sym.addr, NULL); /* ksym() prints no offset */
+		break;
+	case T_USYM:
+		v->kind = STROBE_V_SYM; /* user symbols need the process's ELF files: not yet */
 		v->sym.addr = (uint64_t)read_int(bytes, 8, false);
 		break;
 	case T_KSTACK:

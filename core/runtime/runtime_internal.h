@@ -82,6 +82,12 @@ void map_raw_release(struct map_raw *raw);
 int map_clear(const struct prog_map *m); /* delete every key */
 int map_zero(const struct prog_map *m);  /* zero every value, keep the keys */
 
+/* ---- kernel symbols (ksyms.c) ---- */
+
+/* The symbol at or below addr (and the offset into it), or NULL. Valid until ksyms_release. */
+const char *ksym_lookup(uint64_t addr, uint64_t *offset);
+void ksyms_release(void);
+
 /* ---- printf (printf.c) ---- */
 
 /* Append the text of a %r / %rx / %rh buffer. */

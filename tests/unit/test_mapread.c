@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <linux/bpf.h>
@@ -436,6 +437,37 @@ static void test_value_stride(void **state)
 	assert_false(map_is_percpu(BPF_MAP_TYPE_ARRAY));
 }
 
+static void test_ksym(void **state)
+{
+	(void)state;
+	/* An address below every symbol is unknown (printed as hex by sinks). */
+	static const struct type t_ksym = { .kind = T_KSYM, .size = 8, .align = 8 };
+	struct arena a = ARENA_INIT;
+	struct strobe_value v;
+	uint64_t one = 1;
+	value_decode(&a, &t_ksym, (const uint8_t *)&one, &v);
+	assert_int_equal(v.kind, STROBE_V_SYM);
+	assert_int_equal(v.sym.addr, 1);
+	assert_null(v.sym.name);
+	/* A real kernel symbol, when kallsyms shows addresses (root). */
+	FILE *f = fopen("/proc/kallsyms", "r");
+	unsigned long long addr = 0;
+	char type, name[256];
+	while (f && fscanf(f, "%llx %c %255s%*[^\n]", &addr, &type, name) == 3)
+		if (addr && !strcmp(name, "_text"))
+			break;
+	if (f)
+		fclose(f);
+	if (addr && !strcmp(name, "_text")) {
+		uint64_t off = 99;
+		const char *s = ksym_lookup(addr + 3, &off);
+		assert_non_null(s);
+		assert_int_equal(off, 3);
+	}
+	ksyms_release();
+	arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_lhist),
 		cmocka_unit_test(test_plain_values),
 		cmocka_unit_test(test_value_stride),
+		cmocka_unit_test(test_ksym),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
