@@ -755,8 +755,10 @@ static void list_print_arg(FILE *fp, const struct strobe_arg *a)
 			break;
 		}
 	}
-	if (a->kind == STROBE_ARG_ARRAY)
+	if (a->kind == STROBE_ARG_ARRAY && a->count)
 		fprintf(fp, "    %s %s[%u]\n", ctype, a->name, a->count);
+	else if (a->kind == STROBE_ARG_ARRAY)
+		fprintf(fp, "    %s %s[]\n", ctype, a->name);
 	else
 		fprintf(fp, "    %s %s\n", ctype, a->name);
 }

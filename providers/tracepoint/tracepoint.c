@@ -114,11 +114,31 @@ static int dir_filter(const struct dirent *d)
 	return d->d_name[0] != '.' && (d->d_type == DT_DIR || d->d_type == DT_UNKNOWN);
 }
 
+/*
+ * Categories sort as "cat:" so that the full names come out in bpftrace's
+ * order: "fib6:..." before "fib:..." (':' sorts after the digits).
+ */
+static int category_cmp(const struct dirent **a, const struct dirent **b)
+{
+	const unsigned char *x = (const unsigned char *)(*a)->d_name;
+	const unsigned char *y = (const unsigned char *)(*b)->d_name;
+	for (;; x++, y++) {
+		int cx = *x ? *x : ':', cy = *y ? *y : ':';
+		if (cx != cy || !*x || !*y)
+			return cx - cy;
+	}
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
 /* Sorted subdirectories of path matching glob; returns the count or -errno. */
-static int scan_dirs(const char *path, const char *glob, struct dirent ***out)
+static int scan_dirs(const char *path, const char *glob, bool categories, struct dirent ***out)
 {
 	struct dirent **names;
-	int n = scandir(path, &names, dir_filter, alphasort);
+	int n = scandir(path, &names, dir_filter, categories ? category_cmp : name_cmp);
 	if (n < 0)
 		return -errno;
 	int kept = 0;
@@ -148,14 +168,17 @@ static int tp_each(const char *root, const char *cat_glob, const char *event_glo
 	char path[4096];
 	struct dirent **cats;
 	snprintf(path, sizeof(path), "%s/events", root);
-	int ncats = scan_dirs(path, cat_glob, &cats);
+	int ncats = scan_dirs(path, cat_glob, true, &cats);
 	if (ncats < 0)
 		return ncats;
 	int ret = 0;
 	for (int i = 0; i < ncats && !ret; i++) {
+		/* ftrace's own events cannot carry a BPF program; bpftrace hides them too. */
+		if (!strcmp(cats[i]->d_name, "ftrace"))
+			continue;
 		struct dirent **events;
 		snprintf(path, sizeof(path), "%s/events/%s", root, cats[i]->d_name);
-		int nev = scan_dirs(path, event_glob, &events);
+		int nev = scan_dirs(path, event_glob, false, &events);
 		if (nev < 0)
 			continue;
 		for (int j = 0; j < nev && !ret; j++)
