@@ -161,7 +161,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	struct links links = { 0 };
 	struct ring_buffer *rb = NULL;
 	struct sigaction old_int, old_term;
-	int status = 1;
+	int status = 1, code;
 
 	if (run_state_init(&st, p, out) < 0) {
 		fprintf(stderr, "ERROR: out of memory\n");
@@ -207,7 +207,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	detach_all(&links);
 	ring_buffer__consume(rb);
 	st.exit_seen = false;
-	int code = st.exit_code;
+	code = st.exit_code;
 	if (run_special(p, PROBE_END) < 0)
 		goto out;
 	ring_buffer__consume(rb);
