@@ -119,6 +119,7 @@ struct ini_ctx {
 	const char *dir;  /* its directory */
 	FILE *fp;
 	unsigned lineno; /* line the reader handed out last */
+	bool mid_line;   /* the last read ended inside a line */
 	struct pending cur;
 	struct provider *sections, **tail; /* committed sections of this file */
 };
@@ -240,6 +241,12 @@ static char *ini_read_line(char *str, int num, void *stream)
 	char *line = fgets(str, num, c->fp);
 	if (!line)
 		return NULL;
+	/* inih reads long lines in pieces: count a line only where one starts. */
+	bool starts_line = !c->mid_line;
+	size_t len = strlen(line);
+	c->mid_line = len && line[len - 1] != '\n';
+	if (!starts_line)
+		return line;
 	c->lineno++;
 	const char *s = line + strspn(line, " \t");
 	if (*s == '[') {
