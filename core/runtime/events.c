@@ -102,8 +102,7 @@ static void emit_time(struct run_state *st, uint32_t id)
 	struct tm tm;
 	localtime_r(&now, &tm);
 	size_t n = strftime(buf, sizeof(buf), fmt, &tm);
-	if (st->out->ops->printf)
-		st->out->ops->printf(st->out->sink, RUNTIME_FMT_ID_TIME, buf, n, NULL, 0);
+	st->out->ops->time(st->out->sink, buf, n);
 }
 
 static uint64_t payload_u64(const uint8_t *payload, size_t len, size_t off, uint64_t dflt)

@@ -420,6 +420,7 @@ static void def_map(void *sink, const struct strobe_map_view *map) {}
 static void def_value(void *sink, const struct strobe_value *v) {}
 static void def_lost(void *sink, uint64_t nevents) {}
 static void def_exiting(void *sink) {}
+static void def_time(void *sink, const char *text, size_t len) {}
 
 /* Validate a provider table and copy it; NULL or a message. */
 static char *module_take_provider(struct module *m, const struct strobe_provider_ops *ops)
@@ -475,6 +476,8 @@ static char *module_take_output(struct module *m, const struct strobe_output_ops
 		o->lost = def_lost;
 	if (!o->exiting)
 		o->exiting = def_exiting;
+	if (!o->time)
+		o->time = def_time;
 	return NULL;
 }
 

@@ -16,9 +16,6 @@
 #include "../program.h"
 #include "runtime.h"
 
-/* fmt_id handed to ops->printf for time() text (the sink ABI has no time op yet). */
-#define RUNTIME_FMT_ID_TIME UINT32_MAX
-
 /* Runtime-private state hung off struct program (p->rt). */
 struct runtime {
 	struct bpf_object *obj;

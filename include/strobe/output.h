@@ -130,6 +130,8 @@ struct strobe_output_ops {
 	/* Tracing stopped; maps printed at exit follow. */
 	void (*exiting)(void *sink);
 	void (*close)(void *sink); /* flushes */
+	/* time(): the wall clock, already formatted. */
+	void (*time)(void *sink, const char *text, size_t len);
 	/* Append only below this line. */
 };
 #define STROBE_OUTPUT_OPS_MIN_SIZE offsetofend(struct strobe_output_ops, close)

@@ -292,6 +292,12 @@ static void text_lost(void *sink, uint64_t nevents)
 	fprintf(s->fp, "Lost %" PRIu64 " events\n", nevents);
 }
 
+static void text_time(void *sink, const char *text, size_t len)
+{
+	struct text_sink *s = sink;
+	fwrite(text, 1, len, s->fp);
+}
+
 static void text_exiting(void *sink)
 {
 	struct text_sink *s = sink;
@@ -319,6 +325,7 @@ static const struct strobe_output_ops text_ops = {
 	.lost = text_lost,
 	.exiting = text_exiting,
 	.close = text_close,
+	.time = text_time,
 };
 
 STROBE_EXPORT const struct strobe_output_ops *strobe_output_entry(void);
