@@ -101,6 +101,8 @@ struct program {
 	uint32_t max_map_keys; /* default 4096 */
 	/* runtime-private (loader, fds it owns); NULL until runtime_create_maps */
 	struct runtime *rt;
+	/* core/lang-private: what compile_check found, for compile_codegen */
+	struct compile_state *compile_state;
 };
 
 #endif

@@ -1,0 +1,194 @@
+#include "types.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void types_init(struct types *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void types_release(struct types *t)
+{
+	free(t->all);
+	arena_release(&t->arena);
+	memset(t, 0, sizeof(*t));
+}
+
+bool type_equal(const struct type *a, const struct type *b)
+{
+	if (a == b)
+		return true;
+	if (!a || !b || a->kind != b->kind || a->size != b->size || a->is_signed != b->is_signed ||
+	    a->user != b->user || a->count != b->count || a->nfields != b->nfields || a->agg != b->agg)
+		return false;
+	if ((a->name || b->name) && (!a->name || !b->name || strcmp(a->name, b->name)))
+		return false;
+	if (!type_equal(a->elem, b->elem) || !type_equal(a->agg_arg, b->agg_arg))
+		return false;
+	for (uint32_t i = 0; i < a->nfields; i++) {
+		const struct type_field *fa = &a->fields[i], *fb = &b->fields[i];
+		if (fa->offset != fb->offset || fa->bit_offset != fb->bit_offset ||
+		    fa->bit_width != fb->bit_width || !type_equal(fa->type, fb->type))
+			return false;
+		if ((fa->name || fb->name) && (!fa->name || !fb->name || strcmp(fa->name, fb->name)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Return the interned copy of *proto, copying it (and its fields array) into
+ * the arena the first time. Components are already interned, so a linear scan
+ * with structural equality is enough for the few dozen types a script has.
+ */
+static const struct type *intern(struct types *t, const struct type *proto)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (type_equal(t->all[i], proto))
+			return t->all[i];
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 64;
+		const struct type **all = realloc(t->all, cap * sizeof(*all));
+		if (!all)
+			abort();
+		t->all = all;
+		t->cap = cap;
+	}
+	struct type *ty = arena_zalloc(&t->arena, sizeof(*ty));
+	*ty = *proto;
+	if (proto->nfields) {
+		struct type_field *f = arena_zalloc(&t->arena, proto->nfields * sizeof(*f));
+		memcpy(f, proto->fields, proto->nfields * sizeof(*f));
+		ty->fields = f;
+	}
+	t->all[t->n++] = ty;
+	return ty;
+}
+
+const struct type *type_int(struct types *t, uint32_t size, bool is_signed)
+{
+	struct type p = { .kind = T_INT, .size = size, .align = size, .is_signed = is_signed };
+	return intern(t, &p);
+}
+
+const struct type *type_bool(struct types *t)
+{
+	struct type p = { .kind = T_BOOL, .size = 1, .align = 1 };
+	return intern(t, &p);
+}
+
+const struct type *type_none(struct types *t)
+{
+	struct type p = { .kind = T_NONE };
+	return intern(t, &p);
+}
+
+const struct type *type_string(struct types *t, uint32_t size)
+{
+	struct type p = { .kind = T_STRING, .size = size, .align = 1 };
+	return intern(t, &p);
+}
+
+const struct type *type_pointer(struct types *t, const struct type *elem, bool user)
+{
+	struct type p = { .kind = T_POINTER, .size = 8, .align = 8, .elem = elem, .user = user };
+	return intern(t, &p);
+}
+
+const struct type *type_array(struct types *t, const struct type *elem, uint32_t count)
+{
+	struct type p = { .kind = T_ARRAY, .size = elem->size * count, .align = elem->align,
+			  .elem = elem, .count = count };
+	return intern(t, &p);
+}
+
+const struct type *type_tuple(struct types *t, const struct type *const *items, uint32_t n)
+{
+	struct type_field *f = calloc(n ? n : 1, sizeof(*f));
+	if (!f)
+		abort();
+	uint32_t off = 0, align = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t a = items[i]->align ? items[i]->align : 1;
+		off = (off + a - 1) / a * a;
+		f[i].type = items[i];
+		f[i].offset = off;
+		off += items[i]->size;
+		if (a > align)
+			align = a;
+	}
+	struct type p = { .kind = T_TUPLE, .size = (off + align - 1) / align * align, .align = align,
+			  .fields = f, .nfields = n };
+	const struct type *ty = intern(t, &p);
+	free(f);
+	return ty;
+}
+
+const struct type *type_agg(struct types *t, enum agg_kind agg, const struct type *arg)
+{
+	struct type p = { .kind = T_AGG, .agg = agg, .agg_arg = arg };
+	return intern(t, &p);
+}
+
+const struct type *type_simple(struct types *t, enum type_kind kind)
+{
+	static const uint32_t sizes[] = {
+		[T_KSTACK] = 8, [T_USTACK] = 16, [T_KSYM] = 8, [T_USYM] = 16, [T_TIMESTAMP] = 8,
+	};
+	uint32_t size = (unsigned)kind < sizeof(sizes) / sizeof(sizes[0]) ? sizes[kind] : 0;
+	struct type p = { .kind = kind, .size = size, .align = size ? 8 : 1 };
+	return intern(t, &p);
+}
+
+static const char *agg_name(enum agg_kind agg)
+{
+	switch (agg) {
+	case AGG_COUNT: return "count";
+	case AGG_SUM: return "sum";
+	case AGG_MIN: return "min";
+	case AGG_MAX: return "max";
+	case AGG_AVG: return "avg";
+	case AGG_STATS: return "stats";
+	case AGG_HIST: return "hist";
+	case AGG_LHIST: return "lhist";
+	case AGG_NONE: break;
+	}
+	return "none";
+}
+
+const char *type_name(struct types *t, const struct type *ty)
+{
+	if (!ty)
+		return "none";
+	switch (ty->kind) {
+	case T_NONE: return "none";
+	case T_INT: return arena_printf(&t->arena, "%sint%u", ty->is_signed ? "" : "u", ty->size * 8);
+	case T_BOOL: return "bool";
+	case T_STRING: return arena_printf(&t->arena, "string[%u]", ty->size);
+	case T_BUFFER: return arena_printf(&t->arena, "buffer[%u]", ty->size > 4 ? ty->size - 4 : 0);
+	case T_POINTER: {
+		const char *e = type_name(t, ty->elem);
+		size_t n = strlen(e);
+		/* "int8 *" then "int8 **": stars stick together like bpftrace prints them */
+		return arena_printf(&t->arena, "%s%s*", e, n && e[n - 1] == '*' ? "" : " ");
+	}
+	case T_ARRAY: return arena_printf(&t->arena, "%s[%u]", type_name(t, ty->elem), ty->count);
+	case T_TUPLE: {
+		const char *s = "(";
+		for (uint32_t i = 0; i < ty->nfields; i++)
+			s = arena_printf(&t->arena, "%s%s%s", s, i ? "," : "",
+					 type_name(t, ty->fields[i].type));
+		return arena_printf(&t->arena, "%s)", s);
+	}
+	case T_RECORD: return ty->name ? ty->name : "struct";
+	case T_KSTACK: return "kstack";
+	case T_USTACK: return "ustack";
+	case T_KSYM: return "ksym";
+	case T_USYM: return "usym";
+	case T_TIMESTAMP: return "timestamp";
+	case T_AGG: return agg_name(ty->agg);
+	}
+	return "none";
+}
