@@ -1,0 +1,1327 @@
+/*
+ * Semantic analysis: types every expression, checks builtins and calls
+ * against the resolved probes, and describes maps, printfs and BPF
+ * functions for the runtime and codegen.
+ *
+ * Maps are typed by their first assignment anywhere in the program, so a
+ * map read in one probe may be typed by a later probe. The checker therefore
+ * runs quiet passes until no map or variable type changes, then one final
+ * pass that reports errors and records printfs.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/bpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fmt.h"
+#include "sema_internal.h"
+
+#define MAX_QUIET_PASSES 8
+#define MAX_PRINTF_ARGS 32
+#define MAX_UNROLL 100
+
+struct var {
+	const char *name;
+	const struct type *type;
+	bool assigned; /* in the current pass, at this point of the probe */
+};
+
+/* A probe's scratch variables; they outlive a pass so that types widen. */
+struct scope {
+	struct var *vars;
+	size_t n, cap;
+	bool uses_args; /* args/argN: functions are split by argument layout */
+};
+
+struct sema {
+	struct program *p;
+	struct types *t;
+	struct diags *d;
+	const struct compile_opts *o;
+	struct compile_state *cs;
+	bool final;   /* report errors and record printfs */
+	bool changed; /* a type was learned or widened in this pass */
+	struct probe_info *probe;
+	struct scope *scope;
+	unsigned loop_depth;
+	size_t maps_cap, printfs_cap, print_values_cap, strings_cap;
+};
+
+static void err(struct sema *s, const struct loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void err(struct sema *s, const struct loc *loc, const char *fmt, ...)
+{
+	if (!s->final)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_error(s->d, loc, "%s", buf);
+}
+
+static const char *tname(struct sema *s, const struct type *t)
+{
+	return type_name(s->t, t);
+}
+
+/* The coarse kind names bpftrace uses in "expects ... (string provided)". */
+static const char *kind_word(const struct type *t)
+{
+	switch (t ? t->kind : T_NONE) {
+	case T_INT:
+	case T_BOOL: return "integer";
+	case T_STRING: return "string";
+	case T_BUFFER: return "buffer";
+	case T_POINTER: return "pointer";
+	case T_ARRAY: return "array";
+	case T_TUPLE: return "tuple";
+	case T_RECORD: return "record";
+	case T_AGG: return "aggregation";
+	default: return "none";
+	}
+}
+
+/* How a value is laid out in maps and events: integers take 8 bytes. */
+static const struct type *storage_type(struct sema *s, const struct type *t)
+{
+	switch (t->kind) {
+	case T_INT: return type_int(s->t, 8, t->is_signed);
+	case T_BOOL:
+	case T_POINTER: return type_int(s->t, 8, false);
+	default: return t;
+	}
+}
+
+static bool storable(const struct type *t)
+{
+	return type_is_scalar(t) || t->kind == T_STRING;
+}
+
+/*
+ * The type a slot of type `old` has after also holding `val`, or NULL if
+ * it cannot. Integers of any width mix; strings widen to the longest.
+ */
+static const struct type *merge(struct sema *s, const struct type *old, const struct type *val)
+{
+	if (type_is_scalar(old) && type_is_scalar(val))
+		return old;
+	if (old->kind == T_STRING && val->kind == T_STRING)
+		return old->size >= val->size ? old : val;
+	if (old->kind == T_TUPLE && val->kind == T_TUPLE && old->nfields == val->nfields) {
+		const struct type *items[MAX_PRINTF_ARGS];
+		if (old->nfields > MAX_PRINTF_ARGS)
+			return NULL;
+		for (uint32_t i = 0; i < old->nfields; i++) {
+			items[i] = merge(s, old->fields[i].type, val->fields[i].type);
+			if (!items[i])
+				return NULL;
+		}
+		return type_tuple(s->t, items, old->nfields);
+	}
+	return type_equal(old, val) ? old : NULL;
+}
+
+static struct loc name_loc(const struct node *n, const char *name)
+{
+	struct loc l = n->loc;
+	l.end_line = l.line;
+	l.end_col = l.col + (uint32_t)strlen(name);
+	return l;
+}
+
+static struct node *nth(struct node *n, unsigned i)
+{
+	while (n && i--)
+		n = n->next;
+	return n;
+}
+
+/* bpftrace's argument-count messages. */
+static bool check_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max)
+{
+	unsigned n = call->u.call.nargs;
+	const char *f = call->u.call.name;
+	if (n >= min && n <= max)
+		return true;
+	if (min == max && min == 0)
+		err(s, &call->loc, "%s() requires no arguments (%u provided)", f, n);
+	else if (min == max && min == 1)
+		err(s, &call->loc, "%s() requires one argument (%u provided)", f, n);
+	else if (min == max)
+		err(s, &call->loc, "%s() requires %u arguments (%u provided)", f, min, n);
+	else if (n < min)
+		err(s, &call->loc, "%s() requires at least %u argument%s (%u provided)", f, min,
+		    min == 1 ? "" : "s", n);
+	else
+		err(s, &call->loc, "%s() takes up to %u argument%s (%u provided)", f, max,
+		    max == 1 ? "" : "s", n);
+	return false;
+}
+
+/* ---- variables ---- */
+
+static struct var *var_find(struct sema *s, const char *name)
+{
+	for (size_t i = 0; i < s->scope->n; i++)
+		if (!strcmp(s->scope->vars[i].name, name))
+			return &s->scope->vars[i];
+	return NULL;
+}
+
+static struct var *var_add(struct sema *s, const char *name)
+{
+	struct scope *sc = s->scope;
+	if (sc->n == sc->cap) {
+		sc->cap = sc->cap ? sc->cap * 2 : 8;
+		sc->vars = arena_grow(&s->p->arena, sc->vars, sc->n, sc->cap, sizeof(*sc->vars));
+	}
+	struct var *v = &sc->vars[sc->n++];
+	v->name = name;
+	return v;
+}
+
+/* ---- maps ---- */
+
+int prog_map_find(const struct program *p, const char *name)
+{
+	for (size_t i = 0; i < p->nmaps; i++)
+		if (!strcmp(p->maps[i].name + 1, name))
+			return (int)i;
+	return -1;
+}
+
+enum agg_kind agg_of_call(const char *name)
+{
+	static const char *const names[] = {
+		[AGG_COUNT] = "count", [AGG_SUM] = "sum",     [AGG_MIN] = "min",
+		[AGG_MAX] = "max",     [AGG_AVG] = "avg",     [AGG_STATS] = "stats",
+		[AGG_HIST] = "hist",   [AGG_LHIST] = "lhist",
+	};
+	for (size_t i = AGG_COUNT; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(names[i], name))
+			return (enum agg_kind)i;
+	return AGG_NONE;
+}
+
+static const struct type *expr(struct sema *s, struct node *n);
+
+static const char *key_list(struct sema *s, const struct type *key)
+{
+	if (!key)
+		return "[]";
+	if (key->kind != T_TUPLE)
+		return arena_printf(&s->p->arena, "[%s]", tname(s, key));
+	const char *out = "[";
+	for (uint32_t i = 0; i < key->nfields; i++)
+		out = arena_printf(&s->p->arena, "%s%s%s", out, i ? ", " : "",
+				   tname(s, key->fields[i].type));
+	return arena_printf(&s->p->arena, "%s]", out);
+}
+
+/*
+ * The key type of `keys` (NULL: none); false after an error. One key is
+ * that key's type; several make a tuple.
+ */
+static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const struct type **out)
+{
+	const struct type *items[MAX_PRINTF_ARGS];
+	unsigned n = 0;
+	bool ok = true;
+	*out = NULL;
+	if (nkeys > MAX_PRINTF_ARGS) {
+		err(s, &keys->loc, "too many map keys (%u, at most %d)", nkeys, MAX_PRINTF_ARGS);
+		return false;
+	}
+	for (struct node *k = keys; k; k = k->next) {
+		const struct type *t = expr(s, k);
+		if (!t) {
+			ok = false;
+			continue;
+		}
+		if (!storable(t)) {
+			err(s, &k->loc, "%s cannot be used as a map key", tname(s, t));
+			ok = false;
+			continue;
+		}
+		items[n++] = storage_type(s, t);
+	}
+	if (!ok)
+		return false;
+	if (n == 1)
+		*out = items[0];
+	else if (n > 1)
+		*out = type_tuple(s->t, items, n);
+	return true;
+}
+
+/*
+ * Look up (or create) the map of an N_MAP node and check its keys. `whole`:
+ * the node names the map itself (print(@m)), so its keys are not checked.
+ * NULL after an error.
+ */
+static struct prog_map *map_ref(struct sema *s, struct node *n, bool whole)
+{
+	const struct type *key;
+	if (!key_type(s, n->u.map.keys, n->u.map.nkeys, &key))
+		return NULL;
+	int i = prog_map_find(s->p, n->u.map.name);
+	if (i < 0) {
+		struct program *p = s->p;
+		if (p->nmaps == s->maps_cap) {
+			s->maps_cap = s->maps_cap ? s->maps_cap * 2 : 8;
+			p->maps = arena_grow(&p->arena, p->maps, p->nmaps, s->maps_cap, sizeof(*p->maps));
+		}
+		struct prog_map *m = &p->maps[p->nmaps++];
+		m->name = arena_printf(&p->arena, "@%s", n->u.map.name);
+		m->key = whole ? NULL : key;
+		m->loc = n->loc;
+		m->fd = -1;
+		s->changed = true;
+		return m;
+	}
+	struct prog_map *m = &s->p->maps[i];
+	const struct type *merged = NULL;
+	if ((!m->key && !key) || whole)
+		return m;
+	if (m->key && key) {
+		/* A tuple key is compared item by item, not as a tuple value. */
+		bool tuples = m->key->kind == T_TUPLE && key->kind == T_TUPLE;
+		if (tuples || (m->key->kind != T_TUPLE && key->kind != T_TUPLE))
+			merged = merge(s, m->key, key);
+	}
+	if (!merged) {
+		err(s, &n->loc,
+		    "Argument mismatch for %s: trying to access with arguments: %s when map expects arguments: %s",
+		    m->name, key_list(s, key), key_list(s, m->key));
+		return NULL;
+	}
+	if (merged != m->key) {
+		m->key = merged;
+		s->changed = true;
+	}
+	return m;
+}
+
+static struct prog_map *map_use(struct sema *s, struct node *n)
+{
+	return map_ref(s, n, false);
+}
+
+static const char *map_value_name(struct sema *s, const struct prog_map *m)
+{
+	return m->agg != AGG_NONE ? type_name(s->t, type_agg(s->t, m->agg, m->value)) : tname(s, m->value);
+}
+
+/* Record that map m holds plain values of type t (at `site`). */
+static void map_store(struct sema *s, struct prog_map *m, const struct type *t, const struct loc *site)
+{
+	const struct type *st = storage_type(s, t);
+	if (!m->value && m->agg == AGG_NONE) {
+		m->value = st;
+		s->changed = true;
+		return;
+	}
+	const struct type *merged = m->agg == AGG_NONE ? merge(s, m->value, st) : NULL;
+	if (!merged) {
+		err(s, site,
+		    "Type mismatch for %s: trying to assign value of type '%s' when map already contains a value of type '%s'",
+		    m->name, tname(s, st), map_value_name(s, m));
+		return;
+	}
+	if (merged != m->value) {
+		m->value = merged;
+		s->changed = true;
+	}
+}
+
+static bool is_int_literal(const struct node *n, int64_t *v)
+{
+	if (n->kind == N_INT) {
+		*v = (int64_t)n->u.integer.value;
+		return n->u.integer.value <= INT64_MAX;
+	}
+	if (n->kind == N_UNOP && n->u.unop.op == OP_NEG && n->u.unop.operand->kind == N_INT &&
+	    n->u.unop.operand->u.integer.value <= INT64_MAX) {
+		*v = -(int64_t)n->u.unop.operand->u.integer.value;
+		return true;
+	}
+	return false;
+}
+
+/* `@m[...] = agg(...)`: check the call and type the map as that aggregation. */
+static struct prog_map *agg_assign(struct sema *s, struct node *target, struct node *call,
+				   enum agg_kind agg)
+{
+	static const unsigned nargs[] = {
+		[AGG_COUNT] = 0, [AGG_SUM] = 1, [AGG_MIN] = 1, [AGG_MAX] = 1, [AGG_AVG] = 1,
+		[AGG_STATS] = 1, [AGG_HIST] = 1, [AGG_LHIST] = 4,
+	};
+	struct prog_map *m = map_use(s, target);
+	call->type = type_none(s->t);
+	bool ok = check_nargs(s, call, nargs[agg], nargs[agg]);
+	const struct type *arg = type_int(s->t, 8, false);
+	if (ok && nargs[agg]) {
+		const struct type *t = expr(s, call->u.call.args);
+		if (!t)
+			return NULL;
+		if (!type_is_scalar(t)) {
+			err(s, &call->loc, "%s() only supports integer arguments (%s provided)",
+			    call->u.call.name, kind_word(t));
+			return NULL;
+		}
+		arg = storage_type(s, t);
+	}
+	int64_t hargs[3] = { 0 };
+	if (ok && agg == AGG_LHIST) {
+		static const char *const what[] = { "min", "max", "step" };
+		for (unsigned i = 0; i < 3; i++) {
+			struct node *a = nth(call->u.call.args, i + 1);
+			expr(s, a);
+			if (!is_int_literal(a, &hargs[i])) {
+				err(s, &a->loc, "lhist() %s must be an integer literal", what[i]);
+				ok = false;
+			}
+		}
+		if (ok && hargs[0] < 0)
+			err(s, &call->loc, "lhist() min must be non-negative (provided min %" PRId64 ")", hargs[0]);
+		else if (ok && hargs[0] >= hargs[1])
+			err(s, &call->loc, "lhist() min must be less than max (provided min %" PRId64 " and max %" PRId64 ")",
+			    hargs[0], hargs[1]);
+		else if (ok && hargs[2] <= 0)
+			err(s, &call->loc, "lhist() step must be >= 1 (%" PRId64 " provided)", hargs[2]);
+		else if (ok && (hargs[1] - hargs[0]) / hargs[2] > 1000)
+			err(s, &call->loc, "lhist() too many buckets, must be <= 1000 (would need %" PRId64 ")",
+			    (hargs[1] - hargs[0]) / hargs[2]);
+	}
+	if (!m || !ok)
+		return NULL;
+	if (m->agg == AGG_NONE && !m->value) {
+		m->agg = agg;
+		m->value = arg;
+		memcpy(m->hist_args, hargs, sizeof(hargs));
+		s->changed = true;
+		return m;
+	}
+	if (m->agg != agg) {
+		err(s, &target->loc,
+		    "Type mismatch for %s: trying to assign value of type '%s' when map already contains a value of type '%s'",
+		    m->name, type_name(s->t, type_agg(s->t, agg, arg)), map_value_name(s, m));
+		return NULL;
+	}
+	if (agg == AGG_LHIST && memcmp(m->hist_args, hargs, sizeof(hargs)))
+		err(s, &call->loc, "Different lhist bounds in a single map unsupported");
+	/* sum/min/max of signed values anywhere make the map signed */
+	if (arg->is_signed && !m->value->is_signed) {
+		m->value = arg;
+		s->changed = true;
+	}
+	return m;
+}
+
+/* ---- expressions ---- */
+
+static bool offers(struct sema *s, unsigned builtin)
+{
+	if (s->probe->kind != PROBE_PROVIDER)
+		return false;
+	for (size_t i = 0; i < s->probe->nattach; i++)
+		if (!(s->probe->attach[i].builtins & builtin))
+			return false;
+	return true;
+}
+
+static const struct strobe_arg *find_arg(const struct probe_attach *a, const char *name)
+{
+	for (size_t i = 0; i < a->nargs; i++)
+		if (a->args[i].name && !strcmp(a->args[i].name, name))
+			return &a->args[i];
+	return NULL;
+}
+
+static const struct type *pointee_type(struct sema *s, const char *pointee)
+{
+	if (pointee && strchr(pointee, '*'))
+		return type_int(s->t, 8, false);
+	if (!pointee || strstr(pointee, "char"))
+		return type_int(s->t, 1, !pointee || !strstr(pointee, "unsigned"));
+	bool is_unsigned = strstr(pointee, "unsigned") || pointee[0] == 'u';
+	if (strstr(pointee, "short") || strstr(pointee, "16"))
+		return type_int(s->t, 2, !is_unsigned);
+	if (strstr(pointee, "long") || strstr(pointee, "64"))
+		return type_int(s->t, 8, !is_unsigned);
+	return type_int(s->t, 4, !is_unsigned);
+}
+
+static const struct type *arg_type(struct sema *s, const struct strobe_arg *a)
+{
+	uint32_t size = a->size == 1 || a->size == 2 || a->size == 4 ? a->size : 8;
+	switch (a->kind) {
+	case STROBE_ARG_INT:
+		return type_int(s->t, size, a->is_signed);
+	case STROBE_ARG_PTR:
+		return type_pointer(s->t, pointee_type(s, a->pointee), a->user);
+	case STROBE_ARG_ARRAY:
+		if (a->elem_size == 1 && (!a->pointee || strstr(a->pointee, "char")))
+			return type_string(s->t, a->count);
+		return type_array(s->t, type_int(s->t, a->elem_size ? a->elem_size : 1, a->is_signed),
+				  a->count);
+	case STROBE_ARG_DATA_LOC:
+		return type_string(s->t, s->p->strlen);
+	}
+	return NULL;
+}
+
+/* args->name / args.name: the field must exist, with one type, in every attachment. */
+static const struct type *args_field(struct sema *s, struct node *n)
+{
+	if (!offers(s, STROBE_BUILTIN_ARGS)) {
+		err(s, &n->u.field.base->loc,
+		    "The args builtin can only be used with tracepoint/fentry/uprobe probes");
+		return NULL;
+	}
+	s->scope->uses_args = true;
+	const struct type *t = NULL;
+	for (size_t i = 0; i < s->probe->nattach; i++) {
+		const struct probe_attach *a = &s->probe->attach[i];
+		const struct strobe_arg *arg = find_arg(a, n->u.field.name);
+		if (!arg) {
+			char *sname = arena_printf(&s->p->arena, "struct _%s", a->name);
+			for (char *c = sname; *c; c++)
+				if (*c == ':')
+					*c = '_';
+			err(s, &n->loc, "Struct/union of type '%s' does not contain a field named '%s'",
+			    sname, n->u.field.name);
+			return NULL;
+		}
+		const struct type *at = arg_type(s, arg);
+		if (!t)
+			t = at;
+		else if (t->kind == T_INT && at->kind == T_INT)
+			t = t == at ? t : type_int(s->t, 8, t->is_signed);
+		else if (!type_equal(t, at)) {
+			err(s, &n->loc, "args.%s has different types across attach points ('%s' and '%s')",
+			    n->u.field.name, tname(s, t), tname(s, at));
+			return NULL;
+		}
+	}
+	return t;
+}
+
+static const struct type *builtin(struct sema *s, struct node *n)
+{
+	const char *b = n->u.ident.name;
+	if (!strcmp(b, "pid") || !strcmp(b, "tid") || !strcmp(b, "cpu") || !strcmp(b, "rand"))
+		return type_int(s->t, 4, false);
+	if (!strcmp(b, "uid") || !strcmp(b, "gid") || !strcmp(b, "nsecs") || !strcmp(b, "elapsed") ||
+	    !strcmp(b, "curtask") || !strcmp(b, "cgroup"))
+		return type_int(s->t, 8, false);
+	if (!strcmp(b, "comm"))
+		return type_string(s->t, 16);
+	if (!strcmp(b, "retval")) {
+		if (!offers(s, STROBE_BUILTIN_RETVAL)) {
+			err(s, &n->loc,
+			    "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes");
+			return NULL;
+		}
+		return type_int(s->t, 8, false);
+	}
+	if (!strncmp(b, "arg", 3) && b[3] >= '0' && b[3] <= '9') {
+		if (!offers(s, STROBE_BUILTIN_ARGN)) {
+			err(s, &n->loc, "The %s builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes", b);
+			return NULL;
+		}
+		s->scope->uses_args = true;
+		return type_int(s->t, 8, false);
+	}
+	if (!strcmp(b, "args")) {
+		if (!offers(s, STROBE_BUILTIN_ARGS))
+			err(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
+		else
+			err(s, &n->loc, "args can only be used with a field access (args.name) for now");
+		return NULL;
+	}
+	err(s, &n->loc, "The %s builtin is not supported yet", b);
+	return NULL;
+}
+
+static const struct type *call_expr(struct sema *s, struct node *n);
+
+static const struct type *binop(struct sema *s, struct node *n)
+{
+	const struct type *l = expr(s, n->u.binop.left), *r = expr(s, n->u.binop.right);
+	enum op op = n->u.binop.op;
+	if (!l || !r)
+		return NULL;
+	if (op == OP_LAND || op == OP_LOR) {
+		const struct type *bad = !type_is_scalar(l) ? l : !type_is_scalar(r) ? r : NULL;
+		if (bad) {
+			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			    op_name(op), tname(s, bad));
+			return NULL;
+		}
+		return type_bool(s->t);
+	}
+	bool strings = l->kind == T_STRING && r->kind == T_STRING;
+	if ((op == OP_EQ || op == OP_NE) && strings)
+		return type_bool(s->t);
+	if (!type_is_scalar(l) || !type_is_scalar(r)) {
+		if (strings)
+			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			    op_name(op), tname(s, l));
+		else
+			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'", op_name(op),
+			    tname(s, l), tname(s, r));
+		return NULL;
+	}
+	if (op >= OP_EQ && op <= OP_GE)
+		return type_bool(s->t);
+	return type_int(s->t, 8, !int_op_unsigned(l, r));
+}
+
+static const struct type *unop(struct sema *s, struct node *n)
+{
+	const struct type *t = expr(s, n->u.unop.operand);
+	if (!t)
+		return NULL;
+	switch (n->u.unop.op) {
+	case OP_LNOT:
+	case OP_NEG:
+	case OP_BNOT:
+		if (!type_is_scalar(t)) {
+			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			    op_name(n->u.unop.op), tname(s, t));
+			return NULL;
+		}
+		if (n->u.unop.op == OP_LNOT)
+			return type_bool(s->t);
+		if (n->u.unop.op == OP_NEG)
+			return type_int(s->t, 8, true);
+		return type_int(s->t, 8, type_is_signed_scalar(t));
+	default:
+		err(s, &n->loc, "The %s operator is not supported yet", op_name(n->u.unop.op));
+		return NULL;
+	}
+}
+
+static const struct type *ternary(struct sema *s, struct node *n)
+{
+	const struct type *c = expr(s, n->u.ternary.cond);
+	const struct type *a = expr(s, n->u.ternary.then), *b = expr(s, n->u.ternary.else_);
+	if (!c || !a || !b)
+		return NULL;
+	if (!type_is_scalar(c)) {
+		err(s, &n->u.ternary.cond->loc, "Invalid condition in ternary: %s", kind_word(c));
+		return NULL;
+	}
+	if (a->kind == T_BOOL && b->kind == T_BOOL)
+		return a;
+	if (type_is_scalar(a) && type_is_scalar(b))
+		return type_int(s->t, 8, !int_op_unsigned(a, b));
+	if (a->kind == T_STRING && b->kind == T_STRING)
+		return a->size >= b->size ? a : b;
+	err(s, &n->loc, "Ternary operator must return the same type: have '%s' and '%s'", tname(s, a),
+	    tname(s, b));
+	return NULL;
+}
+
+static const struct type *cast(struct sema *s, struct node *n)
+{
+	const struct type *t = expr(s, n->u.cast.operand);
+	const struct typespec *ts = &n->u.cast.to;
+	static const struct { const char *name; uint32_t size; bool is_signed; } ints[] = {
+		{ "int8", 1, true },  { "int16", 2, true },  { "int32", 4, true },  { "int64", 8, true },
+		{ "uint8", 1, false }, { "uint16", 2, false }, { "uint32", 4, false }, { "uint64", 8, false },
+	};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		if (strcmp(ts->name, ints[i].name) || ts->ptr_depth || ts->array_len >= 0)
+			continue;
+		if (t && !type_is_scalar(t)) {
+			err(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), ts->name);
+			return NULL;
+		}
+		return t ? type_int(s->t, ints[i].size, ints[i].is_signed) : NULL;
+	}
+	err(s, &n->loc, "Casts to '%s%s' are not supported yet", ts->name, ts->ptr_depth ? " *" : "");
+	return NULL;
+}
+
+/* $1..$N and $#: rewritten into the literal they stand for. */
+static const struct type *positional(struct sema *s, struct node *n)
+{
+	if (n->kind == N_PARAMCOUNT) {
+		n->kind = N_INT;
+		n->u.integer.value = (uint64_t)(s->o->npositional > 0 ? s->o->npositional : 0);
+		return type_int(s->t, 8, true);
+	}
+	unsigned i = n->u.positional.index;
+	const char *v = i >= 1 && (int)i <= s->o->npositional ? s->o->positional[i - 1] : "";
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 0);
+	if (*v && !*end && !errno && v[0] != '-') {
+		n->kind = N_INT;
+		n->u.integer.value = x;
+		return x > INT64_MAX ? type_int(s->t, 8, false) : type_int(s->t, 8, true);
+	}
+	n->kind = N_STRING;
+	n->u.string.s = arena_strdup(&s->p->arena, v);
+	n->u.string.len = strlen(v);
+	return type_string(s->t, (uint32_t)n->u.string.len + 1);
+}
+
+static const struct type *incdec(struct sema *s, struct node *n)
+{
+	struct node *x = n->u.incdec.operand;
+	if (x->kind == N_VAR) {
+		struct var *v = var_find(s, x->u.ident.name);
+		if (!v || !v->assigned) {
+			err(s, &x->loc, "Undefined or undeclared variable: $%s", x->u.ident.name);
+			return NULL;
+		}
+		x->type = v->type;
+		if (v->type && !type_is_scalar(v->type)) {
+			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			    n->u.incdec.increment ? "++" : "--", tname(s, v->type));
+			return NULL;
+		}
+		return v->type;
+	}
+	if (x->kind == N_MAP) {
+		struct prog_map *m = map_use(s, x);
+		if (!m)
+			return NULL;
+		if (m->agg == AGG_COUNT || m->agg == AGG_SUM) {
+			x->type = type_agg(s->t, m->agg, m->value);
+			return m->value;
+		}
+		map_store(s, m, type_int(s->t, 8, true), &x->loc);
+		x->type = m->value;
+		return m->value && type_is_scalar(m->value) ? m->value : NULL;
+	}
+	err(s, &n->loc, "The %s operator can only be used on variables and maps",
+	    n->u.incdec.increment ? "++" : "--");
+	return NULL;
+}
+
+static const struct type *expr_kind(struct sema *s, struct node *n)
+{
+	switch (n->kind) {
+	case N_INT:
+		return type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
+	case N_STRING:
+		return type_string(s->t, (uint32_t)n->u.string.len + 1);
+	case N_BOOL:
+		return type_bool(s->t);
+	case N_BUILTIN:
+		return builtin(s, n);
+	case N_POSITIONAL:
+	case N_PARAMCOUNT:
+		return positional(s, n);
+	case N_VAR: {
+		struct var *v = var_find(s, n->u.ident.name);
+		if (!v || !v->assigned) {
+			err(s, &n->loc, "Undefined or undeclared variable: $%s", n->u.ident.name);
+			return NULL;
+		}
+		return v->type;
+	}
+	case N_MAP: {
+		struct prog_map *m = map_use(s, n);
+		if (!m)
+			return NULL;
+		if (!m->value) {
+			err(s, &n->loc, "Undefined map: %s", m->name);
+			return NULL;
+		}
+		if (m->agg != AGG_NONE) {
+			err(s, &n->loc, "Reading the aggregation %s in an expression is not supported yet",
+			    m->name);
+			return NULL;
+		}
+		return m->value;
+	}
+	case N_CALL:
+		return call_expr(s, n);
+	case N_BINOP:
+		return binop(s, n);
+	case N_UNOP:
+		return unop(s, n);
+	case N_TERNARY:
+		return ternary(s, n);
+	case N_INCDEC:
+		return incdec(s, n);
+	case N_CAST:
+		return cast(s, n);
+	case N_FIELD:
+		if (n->u.field.base->kind == N_BUILTIN && !strcmp(n->u.field.base->u.ident.name, "args"))
+			return args_field(s, n);
+		expr(s, n->u.field.base);
+		err(s, &n->loc, "Field access is only supported on args for now");
+		return NULL;
+	default:
+		err(s, &n->loc, "%s expressions are not supported yet", node_kind_name(n->kind));
+		return NULL;
+	}
+}
+
+static const struct type *expr(struct sema *s, struct node *n)
+{
+	const struct type *t = expr_kind(s, n);
+	n->type = t;
+	return t;
+}
+
+/* ---- calls ---- */
+
+static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
+{
+	switch (sp->cls) {
+	case FMT_INT: return type_is_scalar(t);
+	case FMT_STR: return t->kind == T_STRING;
+	case FMT_BUF: return t->kind == T_BUFFER;
+	}
+	return false;
+}
+
+static void record_printf(struct sema *s, struct node *n, const char *fmt,
+			  const struct type *const *types, unsigned nargs)
+{
+	struct program *p = s->p;
+	if (p->nprintfs == s->printfs_cap) {
+		size_t old = s->printfs_cap;
+		s->printfs_cap = old ? old * 2 : 8;
+		p->printfs = arena_grow(&p->arena, p->printfs, p->nprintfs, s->printfs_cap, sizeof(*p->printfs));
+		s->cs->printf_nodes = arena_grow(&p->arena, s->cs->printf_nodes, p->nprintfs,
+						 s->printfs_cap, sizeof(*s->cs->printf_nodes));
+	}
+	struct prog_printf *pf = &p->printfs[p->nprintfs];
+	s->cs->printf_nodes[p->nprintfs++] = n;
+	pf->fmt = fmt;
+	pf->nargs = nargs;
+	pf->loc = n->loc;
+	pf->arg_types = arena_zalloc(&p->arena, (nargs ? nargs : 1) * sizeof(*pf->arg_types));
+	pf->arg_offsets = arena_zalloc(&p->arena, (nargs ? nargs : 1) * sizeof(*pf->arg_offsets));
+	uint32_t off = 0;
+	for (unsigned i = 0; i < nargs; i++) {
+		/* every argument 8-byte aligned so that codegen copies in 8-byte words */
+		off = (off + 7) & ~7u;
+		pf->arg_types[i] = storage_type(s, types[i]);
+		pf->arg_offsets[i] = off;
+		off += pf->arg_types[i]->size;
+	}
+	pf->size = (off + 7) & ~7u;
+}
+
+static void check_printf(struct sema *s, struct node *n)
+{
+	struct node *f = n->u.call.args;
+	if (!f) {
+		err(s, &n->loc, "printf() requires at least 1 argument (0 provided)");
+		return;
+	}
+	if (f->kind != N_STRING) {
+		const struct type *t = expr(s, f);
+		err(s, &n->loc, "printf() expects a string literal (%s provided)", kind_word(t));
+		return;
+	}
+	f->type = type_string(s->t, (uint32_t)f->u.string.len + 1);
+	const struct type *types[MAX_PRINTF_ARGS];
+	unsigned nargs = 0;
+	bool ok = true;
+	for (struct node *a = f->next; a; a = a->next) {
+		const struct type *t = expr(s, a);
+		if (nargs < MAX_PRINTF_ARGS)
+			types[nargs] = t;
+		nargs++;
+		ok = ok && t;
+	}
+	struct fmt_spec specs[MAX_PRINTF_ARGS];
+	char msg[256];
+	int nspecs = fmt_parse(f->u.string.s, specs, MAX_PRINTF_ARGS, msg, sizeof(msg));
+	if (nspecs < 0) {
+		err(s, &n->loc, "%s", msg);
+		return;
+	}
+	if (nargs > MAX_PRINTF_ARGS || nspecs > MAX_PRINTF_ARGS) {
+		err(s, &n->loc, "printf: too many arguments (at most %d)", MAX_PRINTF_ARGS);
+		return;
+	}
+	if ((unsigned)nspecs > nargs) {
+		err(s, &n->loc, "printf: Not enough arguments for format string (%u supplied, %d expected)",
+		    nargs, nspecs);
+		return;
+	}
+	if ((unsigned)nspecs < nargs) {
+		err(s, &n->loc, "printf: Too many arguments for format string (%u supplied, %d expected)",
+		    nargs, nspecs);
+		return;
+	}
+	if (!ok)
+		return;
+	for (unsigned i = 0; i < nargs; i++) {
+		if (printf_arg_ok(&specs[i], types[i]))
+			continue;
+		static const char *const cls[] = { [FMT_INT] = "integer", [FMT_STR] = "string",
+						   [FMT_BUF] = "buffer" };
+		/* bpftrace names the conversion, without flags or width */
+		const char *conv = f->u.string.s + specs[i].end - (specs[i].buf_mode ? 2 : 1);
+		err(s, &n->loc, "printf: %%%.*s specifier expects a value of type %s (%s supplied)",
+		    specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], kind_word(types[i]));
+		ok = false;
+	}
+	if (ok && s->final)
+		record_printf(s, n, f->u.string.s, types, nargs);
+}
+
+/* The first argument of print/clear/zero/delete: a map, defined somewhere. */
+static struct prog_map *map_arg(struct sema *s, struct node *call, struct node *a, bool keys_ok)
+{
+	if (a->kind != N_MAP || (!keys_ok && a->u.map.nkeys)) {
+		expr(s, a);
+		err(s, &call->loc, "%s() expects a map to be provided", call->u.call.name);
+		return NULL;
+	}
+	struct prog_map *m = map_ref(s, a, !a->u.map.nkeys);
+	if (m && !m->value) {
+		err(s, &a->loc, "Undefined map: %s", m->name);
+		return NULL;
+	}
+	if (m)
+		a->type = m->agg != AGG_NONE ? type_agg(s->t, m->agg, m->value) : m->value;
+	return m;
+}
+
+static void add_print_value(struct sema *s, struct node *n, const struct type *t)
+{
+	struct program *p = s->p;
+	if (p->nprint_values == s->print_values_cap) {
+		s->print_values_cap = s->print_values_cap ? s->print_values_cap * 2 : 8;
+		p->print_values = arena_grow(&p->arena, p->print_values, p->nprint_values,
+					     s->print_values_cap, sizeof(*p->print_values));
+		s->cs->print_value_nodes = arena_grow(&p->arena, s->cs->print_value_nodes,
+						      p->nprint_values, s->print_values_cap,
+						      sizeof(*s->cs->print_value_nodes));
+	}
+	s->cs->print_value_nodes[p->nprint_values] = n;
+	p->print_values[p->nprint_values++] = storage_type(s, t);
+}
+
+static void add_string(struct sema *s, const char *str)
+{
+	struct program *p = s->p;
+	for (size_t i = 0; i < p->nstrings; i++)
+		if (!strcmp(p->strings[i], str))
+			return;
+	if (p->nstrings == s->strings_cap) {
+		s->strings_cap = s->strings_cap ? s->strings_cap * 2 : 8;
+		p->strings = arena_grow(&p->arena, p->strings, p->nstrings, s->strings_cap,
+					sizeof(*p->strings));
+	}
+	p->strings[p->nstrings++] = str;
+}
+
+static bool int_arg(struct sema *s, struct node *call, struct node *a, const char *what)
+{
+	const struct type *t = expr(s, a);
+	if (t && !type_is_scalar(t)) {
+		err(s, &call->loc, "%s() expects an integer %s (%s provided)", call->u.call.name, what,
+		    kind_word(t));
+		return false;
+	}
+	return t != NULL;
+}
+
+static const struct type *call_expr(struct sema *s, struct node *n)
+{
+	const char *f = n->u.call.name;
+	struct node *a0 = n->u.call.args;
+	const struct type *none = type_none(s->t);
+
+	if (agg_of_call(f) != AGG_NONE) {
+		err(s, &n->loc, "%s() should be directly assigned to a map", f);
+		return NULL;
+	}
+	if (!strcmp(f, "printf")) {
+		check_printf(s, n);
+		return none;
+	}
+	if (!strcmp(f, "print")) {
+		if (!check_nargs(s, n, 1, 3))
+			return none;
+		if (a0->kind == N_MAP && !a0->u.map.nkeys) {
+			map_arg(s, n, a0, false);
+			for (struct node *a = a0->next; a; a = a->next)
+				int_arg(s, n, a, a == a0->next ? "top" : "div");
+			return none;
+		}
+		const struct type *t = expr(s, a0);
+		if (n->u.call.nargs > 1)
+			err(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
+		else if (t && !storable(t))
+			err(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
+		else if (t && s->final)
+			add_print_value(s, n, t);
+		return none;
+	}
+	if (!strcmp(f, "clear") || !strcmp(f, "zero")) {
+		if (check_nargs(s, n, 1, 1))
+			map_arg(s, n, a0, false);
+		return none;
+	}
+	if (!strcmp(f, "delete")) {
+		if (!check_nargs(s, n, 1, 2))
+			return none;
+		if (n->u.call.nargs == 1) {
+			map_arg(s, n, a0, true);
+			return none;
+		}
+		/* delete(@m, k): check k as if written @m[k] */
+		if (a0->kind != N_MAP || a0->u.map.nkeys) {
+			err(s, &n->loc, "delete() expects a map to be provided");
+			return none;
+		}
+		a0->u.map.keys = a0->next;
+		a0->u.map.nkeys = 1;
+		struct prog_map *m = map_arg(s, n, a0, true);
+		a0->u.map.keys = NULL;
+		a0->u.map.nkeys = 0;
+		if (m && !m->key)
+			err(s, &n->loc, "delete() of a key of %s, which has no keys", m->name);
+		return none;
+	}
+	if (!strcmp(f, "exit")) {
+		if (check_nargs(s, n, 0, 1) && a0)
+			int_arg(s, n, a0, "exit code");
+		return none;
+	}
+	if (!strcmp(f, "time")) {
+		if (!check_nargs(s, n, 0, 1))
+			return none;
+		if (a0 && a0->kind != N_STRING) {
+			err(s, &n->loc, "time() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+			return none;
+		}
+		if (a0)
+			a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
+		if (s->final)
+			add_string(s, a0 ? a0->u.string.s : "%H:%M:%S\n");
+		return none;
+	}
+	if (!strcmp(f, "str")) {
+		if (!check_nargs(s, n, 1, 2))
+			return NULL;
+		const struct type *t = expr(s, a0);
+		if (a0->next)
+			int_arg(s, n, a0->next, "length");
+		if (t && !type_is_scalar(t) && t->kind != T_STRING) {
+			err(s, &n->loc, "str() expects an integer or a pointer type as first argument (%s provided)",
+			    kind_word(t));
+			return NULL;
+		}
+		return t ? type_string(s->t, s->p->strlen) : NULL;
+	}
+	struct loc l = name_loc(n, f);
+	for (struct node *a = a0; a; a = a->next)
+		expr(s, a);
+	err(s, &l, "Unknown function: %s", f);
+	return NULL;
+}
+
+/* ---- statements ---- */
+
+static void stmts(struct sema *s, struct node *list);
+
+static void cond(struct sema *s, struct node *c, const char *where)
+{
+	const struct type *t = expr(s, c);
+	if (t && !type_is_scalar(t))
+		err(s, &c->loc, "Invalid condition in %s: %s", where, kind_word(t));
+}
+
+static void assign_var(struct sema *s, struct node *n)
+{
+	struct node *target = n->u.assign.target, *value = n->u.assign.value;
+	const char *name = target->u.ident.name;
+	struct var *v = var_find(s, name);
+	if (value->kind == N_CALL && agg_of_call(value->u.call.name) != AGG_NONE) {
+		err(s, &value->loc, "%s() should be directly assigned to a map", value->u.call.name);
+		return;
+	}
+	const struct type *t = expr(s, value);
+	if (n->u.assign.op != OP_NONE) {
+		if (!v || !v->assigned) {
+			err(s, &target->loc, "Undefined or undeclared variable: $%s", name);
+			return;
+		}
+		target->type = v->type;
+		if (t && v->type && (!type_is_scalar(t) || !type_is_scalar(v->type)))
+			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
+			    op_name(n->u.assign.op), tname(s, v->type), tname(s, t));
+		return;
+	}
+	if (!t) {
+		if (!v)
+			v = var_add(s, name);
+		v->assigned = true; /* its type comes from a map typed later on */
+		target->type = v->type;
+		return;
+	}
+	if (!storable(t)) {
+		err(s, &n->loc, "Value of type '%s' cannot be assigned to a variable", tname(s, t));
+		return;
+	}
+	if (!v)
+		v = var_add(s, name);
+	if (!v->type) {
+		v->type = t;
+		s->changed = true;
+	} else {
+		const struct type *m = merge(s, v->type, t);
+		if (!m)
+			err(s, &n->loc,
+			    "Type mismatch for $%s: trying to assign value of type '%s' when variable already contains a value of type '%s'",
+			    name, tname(s, t), tname(s, v->type));
+		else if (m != v->type) {
+			v->type = m;
+			s->changed = true;
+		}
+	}
+	v->assigned = true;
+	target->type = v->type;
+}
+
+static void assign_map(struct sema *s, struct node *n)
+{
+	struct node *target = n->u.assign.target, *value = n->u.assign.value;
+	enum agg_kind agg = value->kind == N_CALL ? agg_of_call(value->u.call.name) : AGG_NONE;
+	if (agg != AGG_NONE && n->u.assign.op == OP_NONE) {
+		struct prog_map *m = agg_assign(s, target, value, agg);
+		if (m)
+			target->type = type_agg(s->t, m->agg, m->value);
+		return;
+	}
+	const struct type *t = expr(s, value);
+	struct prog_map *m = map_use(s, target);
+	if (!m || !t)
+		return;
+	if (t->kind == T_NONE || !storable(t)) {
+		err(s, &n->loc, "Value of type '%s' cannot be stored in map %s", tname(s, t), m->name);
+		return;
+	}
+	if (n->u.assign.op != OP_NONE) {
+		bool count_like = (m->agg == AGG_COUNT || m->agg == AGG_SUM) && n->u.assign.op == OP_ADD;
+		if (!type_is_scalar(t)) {
+			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
+			    op_name(n->u.assign.op), m->value ? tname(s, m->value) : "int64", tname(s, t));
+			return;
+		}
+		if (count_like) {
+			target->type = type_agg(s->t, m->agg, m->value);
+			return;
+		}
+		/* `@x += n` on a map never assigned: a plain int64 map starting at 0 */
+		map_store(s, m, m->value ? t : type_int(s->t, 8, true), &target->loc);
+		if (m->value && m->agg == AGG_NONE && !type_is_scalar(m->value))
+			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
+			    op_name(n->u.assign.op), tname(s, m->value), tname(s, t));
+		target->type = m->value;
+		return;
+	}
+	map_store(s, m, t, &target->loc);
+	target->type = m->agg == AGG_NONE ? m->value : NULL;
+}
+
+static void stmt(struct sema *s, struct node *n)
+{
+	switch (n->kind) {
+	case N_BLOCK:
+		stmts(s, n->u.list.head);
+		break;
+	case N_EXPR_STMT:
+		expr(s, n->u.unary.operand);
+		break;
+	case N_ASSIGN:
+		if (n->u.assign.target->kind == N_VAR)
+			assign_var(s, n);
+		else if (n->u.assign.target->kind == N_MAP)
+			assign_map(s, n);
+		else
+			err(s, &n->loc, "Assignment to this kind of expression is not supported yet");
+		break;
+	case N_IF:
+		cond(s, n->u.if_.cond, "if()");
+		stmt(s, n->u.if_.then);
+		if (n->u.if_.else_)
+			stmt(s, n->u.if_.else_);
+		break;
+	case N_UNROLL: {
+		int64_t count;
+		expr(s, n->u.loop.cond);
+		if (!is_int_literal(n->u.loop.cond, &count) || count < 1 || count > MAX_UNROLL)
+			err(s, &n->u.loop.cond->loc, "unroll() count must be an integer literal from 1 to %d",
+			    MAX_UNROLL);
+		stmt(s, n->u.loop.body);
+		break;
+	}
+	case N_WHILE:
+		cond(s, n->u.loop.cond, "while()");
+		s->loop_depth++;
+		stmt(s, n->u.loop.body);
+		s->loop_depth--;
+		break;
+	case N_BREAK:
+	case N_CONTINUE:
+		if (!s->loop_depth)
+			err(s, &n->loc, "%s used outside of a loop", n->kind == N_BREAK ? "break" : "continue");
+		break;
+	case N_RETURN:
+		if (n->u.unary.operand)
+			expr(s, n->u.unary.operand);
+		break;
+	default:
+		err(s, &n->loc, "%s is not supported yet", node_kind_name(n->kind));
+		break;
+	}
+}
+
+static void stmts(struct sema *s, struct node *list)
+{
+	for (struct node *n = list; n; n = n->next)
+		stmt(s, n);
+}
+
+/* ---- functions: one per probe and distinct (program type, argument layout) ---- */
+
+static bool same_layout(const struct probe_attach *a, const struct probe_attach *b, bool uses_args)
+{
+	if (a->prog_type != b->prog_type)
+		return false;
+	if (!uses_args)
+		return true;
+	if (a->nargs != b->nargs)
+		return false;
+	for (size_t i = 0; i < a->nargs; i++) {
+		const struct strobe_arg *x = &a->args[i], *y = &b->args[i];
+		if (strcmp(x->name ? x->name : "", y->name ? y->name : "") || x->loc != y->loc ||
+		    x->kind != y->kind || x->offset != y->offset || x->size != y->size ||
+		    x->is_signed != y->is_signed || x->user != y->user || x->reg != y->reg ||
+		    x->value != y->value || x->elem_size != y->elem_size || x->count != y->count ||
+		    strcmp(x->pointee ? x->pointee : "", y->pointee ? y->pointee : ""))
+			return false;
+	}
+	return true;
+}
+
+static void add_funcs(struct sema *s, size_t pi, const struct scope *sc, size_t *cap)
+{
+	struct program *p = s->p;
+	struct probe_info *pr = &p->probes[pi];
+	size_t nattach = pr->kind == PROBE_PROVIDER ? pr->nattach : 0;
+	size_t *group = arena_zalloc(&p->arena, (nattach ? nattach : 1) * sizeof(*group));
+	size_t ngroups = 0;
+	for (size_t i = 0; i < nattach; i++) {
+		size_t g = 0;
+		while (g < i && !(group[g] == g && same_layout(&pr->attach[g], &pr->attach[i], sc->uses_args)))
+			g++;
+		group[i] = g; /* the first attachment of its group */
+		ngroups += g == i;
+	}
+	if (pr->kind != PROBE_PROVIDER)
+		ngroups = 1;
+	for (size_t g = 0, k = 0; k < ngroups; g++) {
+		if (pr->kind == PROBE_PROVIDER && group[g] != g)
+			continue;
+		if (p->nfuncs == *cap) {
+			*cap = *cap ? *cap * 2 : 8;
+			p->funcs = arena_grow(&p->arena, p->funcs, p->nfuncs, *cap, sizeof(*p->funcs));
+		}
+		struct prog_func *fn = &p->funcs[p->nfuncs++];
+		fn->name = arena_printf(&p->arena, "probe_%zu_%zu", pi, k);
+		fn->probe = pr;
+		fn->fd = -1;
+		if (pr->kind == PROBE_PROVIDER) {
+			size_t *idx = arena_zalloc(&p->arena, nattach * sizeof(*idx));
+			for (size_t i = 0; i < nattach; i++)
+				if (group[i] == g)
+					idx[fn->nattach++] = i;
+			fn->attach_idx = idx;
+			fn->prog_type = pr->attach[g].prog_type;
+		} else {
+			fn->prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT;
+		}
+		k++;
+	}
+}
+
+/* BPF sizes of keys and values, per the layouts in program.h. */
+static void finish_maps(struct program *p)
+{
+	for (size_t i = 0; i < p->nmaps; i++) {
+		struct prog_map *m = &p->maps[i];
+		uint32_t user_key = m->key ? m->key->size : 0;
+		m->max_entries = p->max_map_keys;
+		m->bpf_type = m->agg == AGG_NONE ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+		switch (m->agg) {
+		case AGG_NONE: m->value_size = m->value->size; break;
+		case AGG_COUNT:
+		case AGG_SUM:
+		case AGG_HIST:
+		case AGG_LHIST: m->value_size = 8; break;
+		case AGG_MIN:
+		case AGG_MAX:
+		case AGG_AVG:
+		case AGG_STATS: m->value_size = 16; break;
+		}
+		if (m->agg == AGG_HIST || m->agg == AGG_LHIST)
+			m->key_size = user_key + 8;
+		else
+			m->key_size = m->key ? user_key : 8;
+	}
+}
+
+static void check_probe(struct sema *s, size_t i, struct scope *sc)
+{
+	struct node *pn = s->p->probes[i].ast;
+	s->probe = &s->p->probes[i];
+	s->scope = sc;
+	for (size_t v = 0; v < sc->n; v++)
+		sc->vars[v].assigned = false;
+	if (pn->u.probe.filter)
+		cond(s, pn->u.probe.filter, "filter");
+	stmt(s, pn->u.probe.body);
+}
+
+int compile_check(struct node *ast, const struct compile_opts *o, struct diags *d, struct program *p)
+{
+	struct sema s = { .p = p, .t = &p->types, .d = d, .o = o };
+	p->strlen = o->strlen ? o->strlen : 64;
+	p->max_map_keys = o->max_map_keys ? o->max_map_keys : 4096;
+	p->compile_state = s.cs = arena_zalloc(&p->arena, sizeof(*s.cs));
+	struct scope *scopes = arena_zalloc(&p->arena, (p->nprobes ? p->nprobes : 1) * sizeof(*scopes));
+	unsigned errors_before = d->nerrors;
+	(void)ast; /* probes come in order through p->probes[i].ast */
+
+	for (int pass = 0; pass < MAX_QUIET_PASSES; pass++) {
+		s.changed = false;
+		for (size_t i = 0; i < p->nprobes; i++)
+			check_probe(&s, i, &scopes[i]);
+		if (!s.changed)
+			break;
+	}
+	s.final = true;
+	for (size_t i = 0; i < p->nprobes; i++)
+		check_probe(&s, i, &scopes[i]);
+	if (d->nerrors != errors_before)
+		return -EINVAL;
+	finish_maps(p);
+	size_t funcs_cap = 0;
+	for (size_t i = 0; i < p->nprobes; i++)
+		add_funcs(&s, i, &scopes[i], &funcs_cap);
+	return 0;
+}

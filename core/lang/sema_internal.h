@@ -1,0 +1,41 @@
+/* What compile_check() leaves for compile_codegen(), private to core/lang. */
+#ifndef STROBE_SEMA_INTERNAL_H
+#define STROBE_SEMA_INTERNAL_H
+
+#include "compile.h"
+
+struct compile_state {
+	const struct node **printf_nodes;      /* parallel to p->printfs */
+	const struct node **print_value_nodes; /* parallel to p->print_values */
+};
+
+/* "count", "sum", ...: the aggregation a call builds, AGG_NONE for other calls. */
+enum agg_kind agg_of_call(const char *name);
+
+/* Index of the map named `name` (without '@') in p->maps, or -1. */
+int prog_map_find(const struct program *p, const char *name);
+
+/*
+ * Integer operations are done on 64 bits; like bpftrace (and C), they are
+ * unsigned when either side is an unsigned 64-bit value (pointers count).
+ */
+static inline bool int_op_unsigned(const struct type *l, const struct type *r)
+{
+	bool lu = (l->kind == T_INT && !l->is_signed && l->size == 8) || l->kind == T_POINTER;
+	bool ru = (r->kind == T_INT && !r->is_signed && r->size == 8) || r->kind == T_POINTER;
+	return lu || ru;
+}
+
+/* int, bool and pointers are held as 64-bit integers in registers. */
+static inline bool type_is_scalar(const struct type *t)
+{
+	return t && (t->kind == T_INT || t->kind == T_BOOL || t->kind == T_POINTER);
+}
+
+/* A scalar that is sign-extended when widened to 64 bits. */
+static inline bool type_is_signed_scalar(const struct type *t)
+{
+	return t->kind == T_INT && t->is_signed;
+}
+
+#endif
