@@ -251,6 +251,8 @@ struct node {
 		struct n_cast cast;
 		struct n_size_of size_of;
 		struct n_offset_of offset_of;
+		/* N_EXPR_STMT and N_RETURN, as documented above; same layout as unop (op is OP_NONE). */
+		struct n_unop unary;
 	} u;
 };
 

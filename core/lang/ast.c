@@ -1,0 +1,272 @@
+/*
+ * AST names and the -d dump: one node per line, one space of indent per
+ * level, "kind details" on each line, children below in source order.
+ */
+#include "ast.h"
+
+const char *op_name(enum op op)
+{
+	switch (op) {
+	case OP_NONE: return "=";
+	case OP_ADD: return "+";
+	case OP_SUB: return "-";
+	case OP_MUL: return "*";
+	case OP_DIV: return "/";
+	case OP_MOD: return "%";
+	case OP_BAND: return "&";
+	case OP_BOR: return "|";
+	case OP_BXOR: return "^";
+	case OP_SHL: return "<<";
+	case OP_SHR: return ">>";
+	case OP_LAND: return "&&";
+	case OP_LOR: return "||";
+	case OP_EQ: return "==";
+	case OP_NE: return "!=";
+	case OP_LT: return "<";
+	case OP_LE: return "<=";
+	case OP_GT: return ">";
+	case OP_GE: return ">=";
+	case OP_NEG: return "-";
+	case OP_LNOT: return "!";
+	case OP_BNOT: return "~";
+	case OP_DEREF: return "*";
+	case OP_ADDR: return "&";
+	}
+	return "?";
+}
+
+const char *node_kind_name(enum node_kind k)
+{
+	switch (k) {
+	case N_PROGRAM: return "program";
+	case N_PROBE: return "probe";
+	case N_ATTACH: return "attach";
+	case N_CONFIG: return "config";
+	case N_CONFIG_ITEM: return "config_item";
+	case N_CDEF: return "cdef";
+	case N_BLOCK: return "block";
+	case N_EXPR_STMT: return "expr_stmt";
+	case N_ASSIGN: return "assign";
+	case N_IF: return "if";
+	case N_UNROLL: return "unroll";
+	case N_WHILE: return "while";
+	case N_FOR_MAP: return "for_map";
+	case N_FOR_RANGE: return "for_range";
+	case N_BREAK: return "break";
+	case N_CONTINUE: return "continue";
+	case N_RETURN: return "return";
+	case N_INT: return "int";
+	case N_STRING: return "string";
+	case N_BOOL: return "bool";
+	case N_BUILTIN: return "builtin";
+	case N_IDENT: return "ident";
+	case N_VAR: return "var";
+	case N_MAP: return "map";
+	case N_POSITIONAL: return "positional";
+	case N_PARAMCOUNT: return "paramcount";
+	case N_CALL: return "call";
+	case N_BINOP: return "binop";
+	case N_UNOP: return "unop";
+	case N_INCDEC: return "incdec";
+	case N_TERNARY: return "ternary";
+	case N_FIELD: return "field";
+	case N_INDEX: return "index";
+	case N_TUPLE: return "tuple";
+	case N_CAST: return "cast";
+	case N_SIZEOF: return "sizeof";
+	case N_OFFSETOF: return "offsetof";
+	}
+	return "?";
+}
+
+/* "struct task_struct *", "uint8[8]" */
+static void dump_type(FILE *fp, const struct typespec *t)
+{
+	fputs(t->name ? t->name : "?", fp);
+	if (t->ptr_depth)
+		fputc(' ', fp);
+	for (unsigned i = 0; i < t->ptr_depth; i++)
+		fputc('*', fp);
+	if (t->array_len >= 0)
+		fprintf(fp, "[%lld]", (long long)t->array_len);
+}
+
+/* A string literal on one line, escaped the way it would be written. */
+static void dump_string(FILE *fp, const char *s, size_t len)
+{
+	fputc('"', fp);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '\n': fputs("\\n", fp); break;
+		case '\t': fputs("\\t", fp); break;
+		case '\r': fputs("\\r", fp); break;
+		case '"': fputs("\\\"", fp); break;
+		case '\\': fputs("\\\\", fp); break;
+		default:
+			if (c < ' ' || c >= 0x7f)
+				fprintf(fp, "\\x%02x", c);
+			else
+				fputc(c, fp);
+		}
+	}
+	fputc('"', fp);
+}
+
+static void dump(FILE *fp, const struct node *n, int depth);
+
+static void dump_list(FILE *fp, const struct node *n, int depth)
+{
+	for (; n; n = n->next)
+		dump(fp, n, depth);
+}
+
+/* A line with no node of its own, grouping the children below it ("filter", "else"). */
+static void label(FILE *fp, const char *what, int depth)
+{
+	fprintf(fp, "%*s%s\n", depth, "", what);
+}
+
+static void dump(FILE *fp, const struct node *n, int depth)
+{
+	fprintf(fp, "%*s%s", depth, "", node_kind_name(n->kind));
+	switch (n->kind) {
+	case N_ATTACH: fprintf(fp, " %s", n->u.attach.text); break;
+	case N_CONFIG_ITEM: fprintf(fp, " %s", n->u.config_item.key); break;
+	case N_CDEF:
+		fprintf(fp, " %s%s%s", n->u.cdef.kind, *n->u.cdef.name ? " " : "", n->u.cdef.name);
+		break;
+	case N_ASSIGN:
+		fprintf(fp, " %s", op_name(n->u.assign.op));
+		if (n->u.assign.op != OP_NONE)
+			fputc('=', fp);
+		break;
+	case N_INT: fprintf(fp, " %llu", (unsigned long long)n->u.integer.value); break;
+	case N_STRING:
+		fputc(' ', fp);
+		dump_string(fp, n->u.string.s, n->u.string.len);
+		break;
+	case N_BOOL: fputs(n->u.boolean ? " true" : " false", fp); break;
+	case N_BUILTIN:
+	case N_IDENT: fprintf(fp, " %s", n->u.ident.name); break;
+	case N_VAR: fprintf(fp, " $%s", n->u.ident.name); break;
+	case N_MAP: fprintf(fp, " @%s", n->u.map.name); break;
+	case N_POSITIONAL: fprintf(fp, " $%u", n->u.positional.index); break;
+	case N_PARAMCOUNT: fputs(" $#", fp); break;
+	case N_CALL: fprintf(fp, " %s", n->u.call.name); break;
+	case N_BINOP: fprintf(fp, " %s", op_name(n->u.binop.op)); break;
+	case N_UNOP: fprintf(fp, " %s", op_name(n->u.unop.op)); break;
+	case N_INCDEC:
+		fprintf(fp, " %s%s", n->u.incdec.prefix ? "pre" : "post",
+			n->u.incdec.increment ? "++" : "--");
+		break;
+	case N_FIELD: fprintf(fp, " %s%s", n->u.field.arrow ? "->" : ".", n->u.field.name); break;
+	case N_CAST:
+		fputs(" (", fp);
+		dump_type(fp, &n->u.cast.to);
+		fputc(')', fp);
+		break;
+	case N_SIZEOF:
+		if (!n->u.size_of.expr) {
+			fputs(" (", fp);
+			dump_type(fp, &n->u.size_of.ty);
+			fputc(')', fp);
+		}
+		break;
+	case N_OFFSETOF:
+		fputs(" (", fp);
+		dump_type(fp, &n->u.offset_of.ty);
+		fprintf(fp, ") %s", n->u.offset_of.field);
+		break;
+	default:
+		break;
+	}
+	fputc('\n', fp);
+
+	int d = depth + 1;
+	switch (n->kind) {
+	case N_PROGRAM:
+		dump_list(fp, n->u.program.cdefs, d);
+		if (n->u.program.config)
+			dump(fp, n->u.program.config, d);
+		dump_list(fp, n->u.program.probes, d);
+		break;
+	case N_PROBE:
+		dump_list(fp, n->u.probe.attach, d);
+		if (n->u.probe.filter) {
+			label(fp, "filter", d);
+			dump(fp, n->u.probe.filter, d + 1);
+		}
+		if (n->u.probe.body)
+			dump(fp, n->u.probe.body, d);
+		break;
+	case N_CONFIG:
+	case N_BLOCK:
+	case N_TUPLE: dump_list(fp, n->u.list.head, d); break;
+	case N_CONFIG_ITEM: dump(fp, n->u.config_item.value, d); break;
+	case N_EXPR_STMT:
+	case N_RETURN:
+		if (n->u.unary.operand)
+			dump(fp, n->u.unary.operand, d);
+		break;
+	case N_ASSIGN:
+		dump(fp, n->u.assign.target, d);
+		dump(fp, n->u.assign.value, d);
+		break;
+	case N_IF:
+		dump(fp, n->u.if_.cond, d);
+		dump(fp, n->u.if_.then, d);
+		if (n->u.if_.else_) {
+			label(fp, "else", d);
+			dump(fp, n->u.if_.else_, d + 1);
+		}
+		break;
+	case N_UNROLL:
+	case N_WHILE:
+		dump(fp, n->u.loop.cond, d);
+		dump(fp, n->u.loop.body, d);
+		break;
+	case N_FOR_MAP:
+		dump(fp, n->u.for_map.var, d);
+		dump(fp, n->u.for_map.map, d);
+		dump(fp, n->u.for_map.body, d);
+		break;
+	case N_FOR_RANGE:
+		dump(fp, n->u.for_range.var, d);
+		dump(fp, n->u.for_range.lo, d);
+		dump(fp, n->u.for_range.hi, d);
+		dump(fp, n->u.for_range.body, d);
+		break;
+	case N_MAP: dump_list(fp, n->u.map.keys, d); break;
+	case N_CALL: dump_list(fp, n->u.call.args, d); break;
+	case N_BINOP:
+		dump(fp, n->u.binop.left, d);
+		dump(fp, n->u.binop.right, d);
+		break;
+	case N_UNOP: dump(fp, n->u.unop.operand, d); break;
+	case N_INCDEC: dump(fp, n->u.incdec.operand, d); break;
+	case N_TERNARY:
+		dump(fp, n->u.ternary.cond, d);
+		dump(fp, n->u.ternary.then, d);
+		dump(fp, n->u.ternary.else_, d);
+		break;
+	case N_FIELD: dump(fp, n->u.field.base, d); break;
+	case N_INDEX:
+		dump(fp, n->u.index.base, d);
+		dump(fp, n->u.index.index, d);
+		break;
+	case N_CAST: dump(fp, n->u.cast.operand, d); break;
+	case N_SIZEOF:
+		if (n->u.size_of.expr)
+			dump(fp, n->u.size_of.expr, d);
+		break;
+	default:
+		break;
+	}
+}
+
+void ast_dump(FILE *fp, const struct node *n)
+{
+	if (n)
+		dump(fp, n, 0);
+}
