@@ -1,0 +1,752 @@
+/*
+ * Codegen: LLVM IR for every prog_func, optimised at -O2 and emitted as a
+ * BPF ELF object in memory. Map fds are embedded with llvm.bpf.pseudo and
+ * helpers are called by number, so the object needs no relocations.
+ */
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "codegen_internal.h"
+
+#define BPF_PSEUDO_MAP_FD_KIND 1 /* BPF_PSEUDO_MAP_FD */
+
+void cg_fail(struct cg *c, const struct loc *loc, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_error(c->d, loc, "%s", buf);
+	c->err = -EINVAL;
+}
+
+LLVMValueRef cg_const(struct cg *c, uint64_t v)
+{
+	return LLVMConstInt(c->i64, v, 0);
+}
+
+unsigned cg_align_of(uint32_t off)
+{
+	return off & 1 ? 1 : off & 2 ? 2 : off & 4 ? 4 : 8;
+}
+
+LLVMBasicBlockRef cg_block(struct cg *c, const char *name)
+{
+	return LLVMAppendBasicBlockInContext(c->ctx, c->fn, name);
+}
+
+/* Stack slots all live in the entry block, so each is one fixed stack area. */
+LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name)
+{
+	LLVMTypeRef ty = LLVMArrayType(c->i8, size ? size : 1);
+	LLVMValueRef a = LLVMBuildAlloca(c->alloca_b, ty, name);
+	LLVMSetAlignment(a, 8);
+	return LLVMBuildBitCast(c->alloca_b, a, c->i8p, "");
+}
+
+void cg_zero(struct cg *c, LLVMValueRef ptr, uint32_t size)
+{
+	LLVMBuildMemSet(c->b, ptr, LLVMConstInt(c->i8, 0, 0), cg_const(c, size), 8);
+}
+
+void cg_copy(struct cg *c, LLVMValueRef dst, unsigned dst_align, LLVMValueRef src, unsigned src_align,
+	     uint32_t size)
+{
+	if (size)
+		LLVMBuildMemCpy(c->b, dst, dst_align, src, src_align, cg_const(c, size));
+}
+
+LLVMValueRef cg_ptr_at(struct cg *c, LLVMValueRef base, LLVMValueRef off)
+{
+	return LLVMBuildGEP2(c->b, c->i8, base, &off, 1, "");
+}
+
+LLVMValueRef cg_ptr_off(struct cg *c, LLVMValueRef base, uint32_t off)
+{
+	return off ? cg_ptr_at(c, base, cg_const(c, off)) : base;
+}
+
+static LLVMTypeRef int_type(struct cg *c, uint32_t size)
+{
+	return LLVMIntTypeInContext(c->ctx, size * 8);
+}
+
+void cg_store_int(struct cg *c, LLVMValueRef base, uint32_t off, LLVMValueRef v, uint32_t size, unsigned align)
+{
+	LLVMTypeRef ty = int_type(c, size);
+	if (size < 8)
+		v = LLVMBuildTrunc(c->b, v, ty, "");
+	LLVMValueRef p = LLVMBuildBitCast(c->b, cg_ptr_off(c, base, off), LLVMPointerType(ty, 0), "");
+	LLVMSetAlignment(LLVMBuildStore(c->b, v, p), align);
+}
+
+LLVMValueRef cg_load_int(struct cg *c, LLVMValueRef base, uint32_t off, uint32_t size, bool is_signed,
+			 unsigned align)
+{
+	LLVMTypeRef ty = int_type(c, size);
+	LLVMValueRef p = LLVMBuildBitCast(c->b, cg_ptr_off(c, base, off), LLVMPointerType(ty, 0), "");
+	LLVMValueRef v = LLVMBuildLoad2(c->b, ty, p, "");
+	LLVMSetAlignment(v, align < size ? align : size);
+	if (size >= 8)
+		return v;
+	return is_signed ? LLVMBuildSExt(c->b, v, c->i64, "") : LLVMBuildZExt(c->b, v, c->i64, "");
+}
+
+/* Helpers take integers and i8* and return a 64-bit value; called through their id. */
+LLVMValueRef cg_helper(struct cg *c, int id, LLVMValueRef *args, unsigned n)
+{
+	LLVMTypeRef params[5];
+	for (unsigned i = 0; i < n; i++)
+		params[i] = LLVMTypeOf(args[i]);
+	LLVMTypeRef ft = LLVMFunctionType(c->i64, params, n, 0);
+	LLVMValueRef fp = LLVMConstIntToPtr(cg_const(c, (uint64_t)id), LLVMPointerType(ft, 0));
+	return LLVMBuildCall2(c->b, ft, fp, args, n, "");
+}
+
+LLVMValueRef cg_map_ptr(struct cg *c, int fd)
+{
+	LLVMTypeRef pt[] = { c->i64, c->i64 };
+	LLVMTypeRef ft = LLVMFunctionType(c->i64, pt, 2, 0);
+	LLVMValueRef args[] = { cg_const(c, BPF_PSEUDO_MAP_FD_KIND), cg_const(c, (uint64_t)(int64_t)fd) };
+	LLVMValueRef v = LLVMBuildCall2(c->b, ft, c->pseudo, args, 2, "map");
+	return LLVMBuildIntToPtr(c->b, v, c->i8p, "");
+}
+
+struct cg_var *cg_var(struct cg *c, const char *name, const struct type *t)
+{
+	for (size_t i = 0; i < c->nvars; i++)
+		if (!strcmp(c->vars[i].name, name))
+			return &c->vars[i];
+	if (c->nvars == c->vars_cap) {
+		c->vars_cap = c->vars_cap ? c->vars_cap * 2 : 8;
+		c->vars = arena_grow(&c->p->arena, c->vars, c->nvars, c->vars_cap, sizeof(*c->vars));
+	}
+	struct cg_var *v = &c->vars[c->nvars++];
+	uint32_t size = t && t->kind == T_STRING ? t->size : 8;
+	v->name = name;
+	v->type = t;
+	v->slot = cg_alloca(c, size, name);
+	/* zeroed up front: a variable set on one branch only may be read after it */
+	LLVMBuilderRef saved = c->b;
+	c->b = c->alloca_b;
+	cg_zero(c, v->slot, size);
+	c->b = saved;
+	return v;
+}
+
+/* ---- maps ---- */
+
+static const struct prog_map *map_of(struct cg *c, const struct node *n)
+{
+	int i = prog_map_find(c->p, n->u.map.name);
+	return i < 0 ? NULL : &c->p->maps[i];
+}
+
+/*
+ * A zeroed key buffer for map m filled from `keys` (key padding must be zero
+ * for lookups to match). Histograms leave room for the bucket after the key.
+ */
+static LLVMValueRef build_key(struct cg *c, const struct prog_map *m, struct node *keys)
+{
+	LLVMValueRef key = cg_alloca(c, m->key_size, "key");
+	cg_zero(c, key, m->key_size);
+	if (!m->key)
+		return key; /* scalar maps use key 0 */
+	if (m->key->kind != T_TUPLE) {
+		cg_store_value(c, key, 0, m->key, keys);
+		return key;
+	}
+	uint32_t i = 0;
+	for (struct node *k = keys; k && i < m->key->nfields; k = k->next, i++)
+		cg_store_value(c, key, m->key->fields[i].offset, m->key->fields[i].type, k);
+	return key;
+}
+
+static LLVMValueRef lookup(struct cg *c, const struct prog_map *m, LLVMValueRef key)
+{
+	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
+	LLVMValueRef v = cg_helper(c, H_MAP_LOOKUP, args, 2);
+	return LLVMBuildIntToPtr(c->b, v, c->i8p, "value");
+}
+
+static void update(struct cg *c, const struct prog_map *m, LLVMValueRef key, LLVMValueRef value)
+{
+	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key, value, cg_const(c, BPF_ANY) };
+	cg_helper(c, H_MAP_UPDATE, args, 4);
+}
+
+/* Branch on whether a lookup found the key; the builder ends in the `found` block. */
+static void branch_found(struct cg *c, LLVMValueRef ptr, LLVMBasicBlockRef found, LLVMBasicBlockRef missing)
+{
+	LLVMValueRef is_null = LLVMBuildIsNull(c->b, ptr, "missing");
+	LLVMBuildCondBr(c->b, is_null, missing, found);
+	LLVMPositionBuilderAtEnd(c->b, found);
+}
+
+LLVMValueRef cg_map_read(struct cg *c, struct node *n)
+{
+	const struct prog_map *m = map_of(c, n);
+	bool string = m->value->kind == T_STRING;
+	uint32_t size = string ? m->value->size : 8;
+	LLVMValueRef out = cg_alloca(c, size, "read");
+	cg_zero(c, out, size);
+	LLVMValueRef ptr = lookup(c, m, build_key(c, m, n->u.map.keys));
+	LLVMBasicBlockRef found = cg_block(c, "found"), done = cg_block(c, "read_done");
+	branch_found(c, ptr, found, done);
+	cg_copy(c, out, 8, ptr, 8, size);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+	return string ? out : cg_load_int(c, out, 0, 8, false, 8);
+}
+
+static void map_assign(struct cg *c, const struct prog_map *m, struct node *target, struct node *value)
+{
+	LLVMValueRef key = build_key(c, m, target->u.map.keys);
+	LLVMValueRef val = cg_alloca(c, m->value_size, "val");
+	cg_zero(c, val, m->value_size);
+	cg_store_value(c, val, 0, m->value, value);
+	update(c, m, key, val);
+}
+
+/*
+ * Aggregations update this CPU's value in place, or create it: {a, b} are
+ * the first two u64 words of the new value (count 1, sum n, min {n, 1}...).
+ */
+static void agg_update(struct cg *c, const struct prog_map *m, LLVMValueRef key, LLVMValueRef v)
+{
+	LLVMValueRef ptr = lookup(c, m, key);
+	LLVMBasicBlockRef found = cg_block(c, "agg_found"), missing = cg_block(c, "agg_new"),
+			  done = cg_block(c, "agg_done");
+	branch_found(c, ptr, found, missing);
+	switch (m->agg) {
+	case AGG_COUNT:
+	case AGG_SUM:
+	case AGG_HIST:
+	case AGG_LHIST:
+		cg_store_int(c, ptr, 0, LLVMBuildAdd(c->b, cg_load_int(c, ptr, 0, 8, false, 8), v, ""), 8, 8);
+		break;
+	case AGG_AVG:
+	case AGG_STATS:
+		cg_store_int(c, ptr, 0, LLVMBuildAdd(c->b, cg_load_int(c, ptr, 0, 8, false, 8), v, ""), 8, 8);
+		cg_store_int(c, ptr, 8, LLVMBuildAdd(c->b, cg_load_int(c, ptr, 8, 8, false, 8), cg_const(c, 1), ""), 8, 8);
+		break;
+	case AGG_MIN:
+	case AGG_MAX: {
+		LLVMValueRef cur = cg_load_int(c, ptr, 0, 8, false, 8);
+		LLVMValueRef unset = LLVMBuildICmp(c->b, LLVMIntEQ, cg_load_int(c, ptr, 8, 8, false, 8),
+						   cg_const(c, 0), "");
+		bool is_signed = m->value->is_signed;
+		LLVMIntPredicate better = m->agg == AGG_MIN ? (is_signed ? LLVMIntSLT : LLVMIntULT)
+							    : (is_signed ? LLVMIntSGT : LLVMIntUGT);
+		LLVMValueRef take = LLVMBuildOr(c->b, unset, LLVMBuildICmp(c->b, better, v, cur, ""), "");
+		LLVMBasicBlockRef set = cg_block(c, "agg_set");
+		LLVMBuildCondBr(c->b, take, set, done);
+		LLVMPositionBuilderAtEnd(c->b, set);
+		cg_store_int(c, ptr, 0, v, 8, 8);
+		cg_store_int(c, ptr, 8, cg_const(c, 1), 8, 8);
+		break;
+	}
+	case AGG_NONE:
+		break;
+	}
+	LLVMBuildBr(c->b, done);
+
+	LLVMPositionBuilderAtEnd(c->b, missing);
+	LLVMValueRef init = cg_alloca(c, 16, "agg_init");
+	cg_zero(c, init, 16);
+	cg_store_int(c, init, 0, v, 8, 8);
+	if (m->agg != AGG_COUNT && m->agg != AGG_SUM && m->agg != AGG_HIST && m->agg != AGG_LHIST)
+		cg_store_int(c, init, 8, cg_const(c, 1), 8, 8);
+	update(c, m, key, init);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+/* log2 bucket per program.h: 0 for n < 0, 1 for 0, else 2 + floor(log2(n)). */
+static LLVMValueRef hist_bucket(struct cg *c, LLVMValueRef v)
+{
+	LLVMValueRef log = cg_const(c, 0), x = v;
+	for (unsigned shift = 32; shift; shift /= 2) {
+		LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntUGE, x, cg_const(c, 1ull << shift), "");
+		x = LLVMBuildSelect(c->b, big, LLVMBuildLShr(c->b, x, cg_const(c, shift), ""), x, "");
+		log = LLVMBuildSelect(c->b, big, LLVMBuildAdd(c->b, log, cg_const(c, shift), ""), log, "");
+	}
+	LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, v, cg_const(c, 0), "");
+	LLVMValueRef zero = LLVMBuildICmp(c->b, LLVMIntEQ, v, cg_const(c, 0), "");
+	LLVMValueRef b = LLVMBuildAdd(c->b, log, cg_const(c, 2), "");
+	b = LLVMBuildSelect(c->b, zero, cg_const(c, 1), b, "");
+	return LLVMBuildSelect(c->b, neg, cg_const(c, 0), b, "bucket");
+}
+
+/* linear bucket per program.h: 0 below min, 1 + (v - min) / step, the last index at or above max. */
+static LLVMValueRef lhist_bucket(struct cg *c, const struct prog_map *m, LLVMValueRef v)
+{
+	int64_t min = m->hist_args[0], max = m->hist_args[1], step = m->hist_args[2];
+	LLVMValueRef below = LLVMBuildICmp(c->b, LLVMIntSLT, v, cg_const(c, (uint64_t)min), "");
+	LLVMValueRef above = LLVMBuildICmp(c->b, LLVMIntSGE, v, cg_const(c, (uint64_t)max), "");
+	LLVMValueRef in = LLVMBuildUDiv(c->b, LLVMBuildSub(c->b, v, cg_const(c, (uint64_t)min), ""),
+					cg_const(c, (uint64_t)step), "");
+	LLVMValueRef b = LLVMBuildAdd(c->b, in, cg_const(c, 1), "");
+	uint64_t last = (uint64_t)((max - min) / step + 1);
+	b = LLVMBuildSelect(c->b, above, cg_const(c, last), b, "");
+	return LLVMBuildSelect(c->b, below, cg_const(c, 0), b, "bucket");
+}
+
+static void agg_assign(struct cg *c, const struct prog_map *m, struct node *target, struct node *call)
+{
+	LLVMValueRef v = m->agg == AGG_COUNT ? cg_const(c, 1) : cg_scalar(c, call->u.call.args);
+	LLVMValueRef key = build_key(c, m, target->u.map.keys);
+	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
+		LLVMValueRef bucket = m->agg == AGG_HIST ? hist_bucket(c, v) : lhist_bucket(c, m, v);
+		uint32_t off = m->key ? m->key->size : 0;
+		cg_store_int(c, key, off, bucket, 8, cg_align_of(off));
+		v = cg_const(c, 1);
+	}
+	agg_update(c, m, key, v);
+}
+
+LLVMValueRef cg_map_add(struct cg *c, struct node *target, LLVMValueRef delta)
+{
+	const struct prog_map *m = map_of(c, target);
+	if (m->agg == AGG_COUNT || m->agg == AGG_SUM) {
+		agg_update(c, m, build_key(c, m, target->u.map.keys), delta);
+		return cg_const(c, 0);
+	}
+	/* plain maps: read (0 if missing), add, write back */
+	LLVMValueRef now = LLVMBuildAdd(c->b, cg_map_read(c, target), delta, "");
+	LLVMValueRef key = build_key(c, m, target->u.map.keys);
+	LLVMValueRef val = cg_alloca(c, 8, "val");
+	cg_store_int(c, val, 0, now, 8, 8);
+	update(c, m, key, val);
+	return now;
+}
+
+/* ---- ring-buffer events ---- */
+
+/*
+ * Reserve an event of `payload` bytes, zeroed, with its header written.
+ * Returns the event pointer; the builder is in the block where it is
+ * non-NULL. event_submit() closes it.
+ */
+static LLVMValueRef event_begin(struct cg *c, enum event_kind kind, uint32_t id, uint32_t payload,
+				LLVMBasicBlockRef *done)
+{
+	uint32_t size = (uint32_t)sizeof(struct event_hdr) + payload;
+	LLVMValueRef args[] = { cg_map_ptr(c, c->p->ringbuf_fd), cg_const(c, size), cg_const(c, 0) };
+	LLVMValueRef ev = LLVMBuildIntToPtr(c->b, cg_helper(c, H_RINGBUF_RESERVE, args, 3), c->i8p, "event");
+	LLVMBasicBlockRef fill = cg_block(c, "event_fill");
+	*done = cg_block(c, "event_done");
+	branch_found(c, ev, fill, *done);
+	cg_zero(c, ev, size);
+	cg_store_int(c, ev, offsetof(struct event_hdr, kind), LLVMConstInt(c->i64, kind, 0), 4, 4);
+	cg_store_int(c, ev, offsetof(struct event_hdr, id), LLVMConstInt(c->i64, id, 0), 4, 4);
+	return ev;
+}
+
+static void event_submit(struct cg *c, LLVMValueRef ev, LLVMBasicBlockRef done)
+{
+	LLVMValueRef args[] = { ev, cg_const(c, 0) };
+	cg_helper(c, H_RINGBUF_SUBMIT, args, 2);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+static uint32_t node_index(const struct node *const *nodes, size_t n, const struct node *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (nodes[i] == x)
+			return (uint32_t)i;
+	return 0;
+}
+
+/*
+ * Payload values are computed into stack temporaries first: they may branch
+ * (map reads), which must not happen while a ring-buffer record is held.
+ */
+static LLVMValueRef staged(struct cg *c, const struct type *t, struct node *n)
+{
+	uint32_t size = t->kind == T_STRING ? t->size : 8;
+	LLVMValueRef tmp = cg_alloca(c, size, "arg");
+	cg_zero(c, tmp, size);
+	cg_store_value(c, tmp, 0, t, n);
+	return tmp;
+}
+
+static void emit_printf(struct cg *c, struct node *n)
+{
+	const struct compile_state *cs = c->p->compile_state;
+	uint32_t id = node_index(cs->printf_nodes, c->p->nprintfs, n);
+	const struct prog_printf *pf = &c->p->printfs[id];
+	LLVMValueRef tmps[32];
+	struct node *a = n->u.call.args->next;
+	for (uint32_t i = 0; i < pf->nargs && i < 32; i++, a = a->next)
+		tmps[i] = staged(c, pf->arg_types[i], a);
+	LLVMBasicBlockRef done;
+	LLVMValueRef ev = event_begin(c, EV_PRINTF, id, pf->size, &done);
+	for (uint32_t i = 0; i < pf->nargs && i < 32; i++) {
+		const struct type *t = pf->arg_types[i];
+		uint32_t off = (uint32_t)sizeof(struct event_hdr) + pf->arg_offsets[i];
+		cg_copy(c, cg_ptr_off(c, ev, off), cg_align_of(off), tmps[i], 8, t->size);
+	}
+	event_submit(c, ev, done);
+}
+
+/* exit() ends the probe too, like bpftrace; code after it is unreachable. */
+static void emit_return(struct cg *c)
+{
+	LLVMBuildRet(c->b, cg_const(c, 0));
+	LLVMPositionBuilderAtEnd(c->b, cg_block(c, "after_return"));
+}
+
+static void emit_simple_event(struct cg *c, enum event_kind kind, uint32_t id, LLVMValueRef *words,
+			      unsigned nwords)
+{
+	LLVMBasicBlockRef done;
+	LLVMValueRef ev = event_begin(c, kind, id, nwords * 8, &done);
+	for (unsigned i = 0; i < nwords; i++)
+		cg_store_int(c, ev, (uint32_t)sizeof(struct event_hdr) + 8 * i, words[i], 8, 8);
+	event_submit(c, ev, done);
+}
+
+void cg_call_stmt(struct cg *c, struct node *n)
+{
+	const char *f = n->u.call.name;
+	struct node *a0 = n->u.call.args;
+	struct program *p = c->p;
+	if (!strcmp(f, "printf")) {
+		emit_printf(c, n);
+	} else if (!strcmp(f, "print") && a0->kind == N_MAP && !a0->u.map.nkeys) {
+		LLVMValueRef words[2] = { cg_const(c, 0), cg_const(c, 1) };
+		unsigned i = 0;
+		for (struct node *a = a0->next; a && i < 2; a = a->next)
+			words[i++] = cg_scalar(c, a);
+		emit_simple_event(c, EV_PRINT_MAP, (uint32_t)(map_of(c, a0) - p->maps), words, 2);
+	} else if (!strcmp(f, "print")) {
+		uint32_t id = node_index(p->compile_state->print_value_nodes, p->nprint_values, n);
+		const struct type *t = p->print_values[id];
+		LLVMValueRef tmp = staged(c, t, a0);
+		LLVMBasicBlockRef done;
+		LLVMValueRef ev = event_begin(c, EV_PRINT_VALUE, id, (t->size + 7) & ~7u, &done);
+		cg_copy(c, cg_ptr_off(c, ev, sizeof(struct event_hdr)), 8, tmp, 8, t->size);
+		event_submit(c, ev, done);
+	} else if (!strcmp(f, "clear") || !strcmp(f, "zero")) {
+		emit_simple_event(c, !strcmp(f, "clear") ? EV_CLEAR : EV_ZERO,
+				  (uint32_t)(map_of(c, a0) - p->maps), NULL, 0);
+	} else if (!strcmp(f, "delete")) {
+		const struct prog_map *m = map_of(c, a0);
+		LLVMValueRef key = build_key(c, m, n->u.call.nargs == 2 ? a0->next : a0->u.map.keys);
+		LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
+		cg_helper(c, H_MAP_DELETE, args, 2);
+	} else if (!strcmp(f, "exit")) {
+		LLVMValueRef code = a0 ? cg_scalar(c, a0) : cg_const(c, 0);
+		emit_simple_event(c, EV_EXIT, 0, &code, 1);
+		emit_return(c);
+	} else if (!strcmp(f, "time")) {
+		const char *fmt = a0 ? a0->u.string.s : "%H:%M:%S\n";
+		uint32_t id = 0;
+		while (id < p->nstrings && strcmp(p->strings[id], fmt))
+			id++;
+		emit_simple_event(c, EV_TIME, id, NULL, 0);
+	} else if (!strcmp(f, "str")) {
+		cg_string(c, n);
+	} else {
+		cg_fail(c, &n->loc, "internal error: no codegen for %s()", f);
+	}
+}
+
+/* ---- statements ---- */
+
+static void stmt(struct cg *c, struct node *n);
+
+static void stmts(struct cg *c, struct node *list)
+{
+	for (struct node *n = list; n && !c->err; n = n->next)
+		stmt(c, n);
+}
+
+static void assign(struct cg *c, struct node *n)
+{
+	struct node *target = n->u.assign.target, *value = n->u.assign.value;
+	enum op op = n->u.assign.op;
+	if (target->kind == N_VAR) {
+		struct cg_var *v = cg_var(c, target->u.ident.name, target->type);
+		if (op != OP_NONE) {
+			LLVMValueRef old = cg_load_int(c, v->slot, 0, 8, false, 8);
+			LLVMValueRef now = cg_binop_values(c, op, old, cg_scalar(c, value),
+							   int_op_unsigned(v->type, value->type));
+			cg_store_int(c, v->slot, 0, now, 8, 8);
+		} else if (v->type->kind == T_STRING) {
+			/* through a temporary: the value may read the variable itself */
+			LLVMValueRef tmp = staged(c, v->type, value);
+			cg_copy(c, v->slot, 8, tmp, 8, v->type->size);
+		} else {
+			cg_store_int(c, v->slot, 0, cg_scalar(c, value), 8, 8);
+		}
+		return;
+	}
+	const struct prog_map *m = map_of(c, target);
+	if (op == OP_NONE && m->agg != AGG_NONE) {
+		agg_assign(c, m, target, value);
+	} else if (op == OP_ADD && (m->agg == AGG_COUNT || m->agg == AGG_SUM)) {
+		cg_map_add(c, target, cg_scalar(c, value));
+	} else if (op != OP_NONE) {
+		LLVMValueRef now = cg_binop_values(c, op, cg_map_read(c, target), cg_scalar(c, value),
+						   int_op_unsigned(m->value, value->type));
+		LLVMValueRef key = build_key(c, m, target->u.map.keys);
+		LLVMValueRef val = cg_alloca(c, 8, "val");
+		cg_store_int(c, val, 0, now, 8, 8);
+		update(c, m, key, val);
+	} else {
+		map_assign(c, m, target, value);
+	}
+}
+
+static void if_stmt(struct cg *c, struct node *n)
+{
+	LLVMBasicBlockRef then = cg_block(c, "if_then"), done = cg_block(c, "if_done");
+	LLVMBasicBlockRef else_ = n->u.if_.else_ ? cg_block(c, "if_else") : done;
+	LLVMBuildCondBr(c->b, cg_cond(c, n->u.if_.cond), then, else_);
+	LLVMPositionBuilderAtEnd(c->b, then);
+	stmt(c, n->u.if_.then);
+	LLVMBuildBr(c->b, done);
+	if (n->u.if_.else_) {
+		LLVMPositionBuilderAtEnd(c->b, else_);
+		stmt(c, n->u.if_.else_);
+		LLVMBuildBr(c->b, done);
+	}
+	LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+static void while_stmt(struct cg *c, struct node *n)
+{
+	LLVMBasicBlockRef head = cg_block(c, "while_cond"), body = cg_block(c, "while_body"),
+			  done = cg_block(c, "while_done");
+	if (c->nloops == MAX_LOOP_DEPTH) {
+		cg_fail(c, &n->loc, "loops nested too deeply (at most %d)", MAX_LOOP_DEPTH);
+		return;
+	}
+	LLVMBuildBr(c->b, head);
+	LLVMPositionBuilderAtEnd(c->b, head);
+	LLVMBuildCondBr(c->b, cg_cond(c, n->u.loop.cond), body, done);
+	LLVMPositionBuilderAtEnd(c->b, body);
+	c->loop_break[c->nloops] = done;
+	c->loop_continue[c->nloops++] = head;
+	stmt(c, n->u.loop.body);
+	c->nloops--;
+	LLVMBuildBr(c->b, head);
+	LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+static void stmt(struct cg *c, struct node *n)
+{
+	switch (n->kind) {
+	case N_BLOCK:
+		stmts(c, n->u.list.head);
+		break;
+	case N_EXPR_STMT: {
+		struct node *e = n->u.unary.operand;
+		if (e->kind == N_CALL)
+			cg_call_stmt(c, e);
+		else if (e->type && e->type->kind == T_STRING)
+			cg_string(c, e);
+		else if (e->type)
+			cg_scalar(c, e);
+		break;
+	}
+	case N_ASSIGN:
+		assign(c, n);
+		break;
+	case N_IF:
+		if_stmt(c, n);
+		break;
+	case N_UNROLL:
+		for (uint64_t i = 0; i < n->u.loop.cond->u.integer.value && !c->err; i++)
+			stmt(c, n->u.loop.body);
+		break;
+	case N_WHILE:
+		while_stmt(c, n);
+		break;
+	case N_BREAK:
+	case N_CONTINUE:
+		LLVMBuildBr(c->b, (n->kind == N_BREAK ? c->loop_break : c->loop_continue)[c->nloops - 1]);
+		LLVMPositionBuilderAtEnd(c->b, cg_block(c, "after_jump"));
+		break;
+	case N_RETURN:
+		if (n->u.unary.operand)
+			cg_scalar(c, n->u.unary.operand);
+		emit_return(c);
+		break;
+	default:
+		cg_fail(c, &n->loc, "internal error: no codegen for %s", node_kind_name(n->kind));
+		break;
+	}
+}
+
+/* ---- functions and the module ---- */
+
+static const char *section_name(struct cg *c, const struct prog_func *f, size_t i)
+{
+	struct arena *a = &c->p->arena;
+	switch (f->prog_type) {
+	case BPF_PROG_TYPE_TRACEPOINT: return arena_printf(a, "tracepoint/strobe_%zu", i);
+	case BPF_PROG_TYPE_PERF_EVENT: return "perf_event";
+	case BPF_PROG_TYPE_RAW_TRACEPOINT: return arena_printf(a, "raw_tp/strobe_%zu", i);
+	case BPF_PROG_TYPE_KPROBE: return arena_printf(a, "kprobe/strobe_%zu", i);
+	default: return NULL;
+	}
+}
+
+static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
+{
+	const char *section = section_name(c, f, i);
+	if (!section) {
+		cg_fail(c, &f->probe->ast->loc, "BPF program type %d is not supported by codegen yet",
+			f->prog_type);
+		return;
+	}
+	LLVMTypeRef ft = LLVMFunctionType(c->i64, &c->i8p, 1, 0);
+	c->fn = LLVMAddFunction(c->mod, f->name, ft);
+	LLVMSetSection(c->fn, section);
+	c->ctxp = LLVMGetParam(c->fn, 0);
+	c->func = f;
+	c->attach = f->nattach ? &f->probe->attach[f->attach_idx[0]] : NULL;
+	c->nvars = 0;
+	c->nloops = 0;
+	LLVMBasicBlockRef entry = cg_block(c, "entry"), body = cg_block(c, "body");
+	LLVMPositionBuilderAtEnd(c->alloca_b, entry);
+	LLVMPositionBuilderAtEnd(c->b, body);
+
+	struct node *probe = f->probe->ast;
+	if (probe->u.probe.filter) {
+		LLVMBasicBlockRef pass = cg_block(c, "filter_pass"), skip = cg_block(c, "filter_skip");
+		LLVMBuildCondBr(c->b, cg_cond(c, probe->u.probe.filter), pass, skip);
+		LLVMPositionBuilderAtEnd(c->b, skip);
+		LLVMBuildRet(c->b, cg_const(c, 0));
+		LLVMPositionBuilderAtEnd(c->b, pass);
+	}
+	stmt(c, probe->u.probe.body);
+	LLVMBuildRet(c->b, cg_const(c, 0));
+	LLVMBuildBr(c->alloca_b, body);
+}
+
+static int init_target(LLVMTargetMachineRef *tm, char **msg)
+{
+	LLVMInitializeBPFTargetInfo();
+	LLVMInitializeBPFTarget();
+	LLVMInitializeBPFTargetMC();
+	LLVMInitializeBPFAsmPrinter();
+	LLVMTargetRef target;
+	if (LLVMGetTargetFromTriple("bpfel", &target, msg))
+		return -ENOENT;
+	*tm = LLVMCreateTargetMachine(target, "bpfel", "v2", "", LLVMCodeGenLevelDefault, LLVMRelocStatic,
+				      LLVMCodeModelDefault);
+	return *tm ? 0 : -ENOMEM;
+}
+
+static void add_license(struct cg *c)
+{
+	LLVMValueRef lic = LLVMAddGlobal(c->mod, LLVMArrayType(c->i8, 4), "_license");
+	LLVMSetInitializer(lic, LLVMConstStringInContext(c->ctx, "GPL", 3, 0));
+	LLVMSetSection(lic, "license");
+	LLVMSetAlignment(lic, 1);
+}
+
+/* Optimise and emit the module as an ELF object copied into p->elf. */
+static int emit_object(struct cg *c, LLVMTargetMachineRef tm)
+{
+	char *msg = NULL;
+	if (LLVMVerifyModule(c->mod, LLVMReturnStatusAction, &msg)) {
+		diag_error(c->d, NULL, "internal error: invalid LLVM IR: %s", msg);
+		LLVMDisposeMessage(msg);
+		return -EINVAL;
+	}
+	LLVMDisposeMessage(msg);
+	msg = NULL;
+	LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
+	LLVMErrorRef e = LLVMRunPasses(c->mod, "default<O2>", tm, opts);
+	LLVMDisposePassBuilderOptions(opts);
+	if (e) {
+		char *em = LLVMGetErrorMessage(e);
+		diag_error(c->d, NULL, "internal error: LLVM passes failed: %s", em);
+		LLVMDisposeErrorMessage(em);
+		return -EINVAL;
+	}
+	LLVMMemoryBufferRef buf;
+	if (LLVMTargetMachineEmitToMemoryBuffer(tm, c->mod, LLVMObjectFile, &msg, &buf)) {
+		diag_error(c->d, NULL, "BPF code generation failed: %s", msg ? msg : "unknown error");
+		LLVMDisposeMessage(msg);
+		return -EINVAL;
+	}
+	size_t size = LLVMGetBufferSize(buf);
+	void *elf = malloc(size);
+	if (!elf) {
+		LLVMDisposeMemoryBuffer(buf);
+		return -ENOMEM;
+	}
+	memcpy(elf, LLVMGetBufferStart(buf), size);
+	LLVMDisposeMemoryBuffer(buf);
+	free(c->p->elf);
+	c->p->elf = elf;
+	c->p->elf_size = size;
+	return 0;
+}
+
+int compile_codegen(struct node *ast, struct program *p, struct diags *d)
+{
+	(void)ast; /* functions reach their probes through p->funcs */
+	if (!p->compile_state)
+		return -EINVAL;
+	struct cg c = { .p = p, .d = d };
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c.start_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+
+	LLVMTargetMachineRef tm = NULL;
+	char *msg = NULL;
+	int err = init_target(&tm, &msg);
+	if (err) {
+		diag_error(d, NULL, "LLVM has no BPF target: %s", msg ? msg : "unknown error");
+		LLVMDisposeMessage(msg);
+		return err;
+	}
+	c.ctx = LLVMContextCreate();
+	c.mod = LLVMModuleCreateWithNameInContext("strobe", c.ctx);
+	LLVMSetTarget(c.mod, "bpfel");
+	LLVMTargetDataRef dl = LLVMCreateTargetDataLayout(tm);
+	LLVMSetModuleDataLayout(c.mod, dl);
+	LLVMDisposeTargetData(dl);
+	c.b = LLVMCreateBuilderInContext(c.ctx);
+	c.alloca_b = LLVMCreateBuilderInContext(c.ctx);
+	c.i1 = LLVMInt1TypeInContext(c.ctx);
+	c.i8 = LLVMInt8TypeInContext(c.ctx);
+	c.i16 = LLVMInt16TypeInContext(c.ctx);
+	c.i32 = LLVMInt32TypeInContext(c.ctx);
+	c.i64 = LLVMInt64TypeInContext(c.ctx);
+	c.i8p = LLVMPointerType(c.i8, 0);
+	c.void_t = LLVMVoidTypeInContext(c.ctx);
+	LLVMTypeRef pseudo_params[] = { c.i64, c.i64 };
+	c.pseudo = LLVMAddFunction(c.mod, "llvm.bpf.pseudo", LLVMFunctionType(c.i64, pseudo_params, 2, 0));
+
+	for (size_t i = 0; i < p->nfuncs && !c.err; i++)
+		emit_func(&c, &p->funcs[i], i);
+	add_license(&c);
+	err = c.err ? c.err : emit_object(&c, tm);
+
+	LLVMDisposeBuilder(c.b);
+	LLVMDisposeBuilder(c.alloca_b);
+	LLVMDisposeModule(c.mod);
+	LLVMContextDispose(c.ctx);
+	LLVMDisposeTargetMachine(tm);
+	return err;
+}

@@ -1,0 +1,412 @@
+/* Codegen of expressions: scalars are i64 values, strings are pointers to stack bytes. */
+#include <linux/bpf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen_internal.h"
+
+/* x86-64 struct pt_regs slots (8 bytes each) of the first six arguments and the return value. */
+static const int pt_regs_arg_slot[] = { 14 /* di */, 13 /* si */, 12 /* dx */, 11 /* cx */,
+					9 /* r8 */, 8 /* r9 */ };
+#define PT_REGS_AX_SLOT 10
+
+static LLVMValueRef extend(struct cg *c, LLVMValueRef v, uint32_t size, bool is_signed)
+{
+	if (size >= 8)
+		return v;
+	LLVMValueRef t = LLVMBuildTrunc(c->b, v, LLVMIntTypeInContext(c->ctx, size * 8), "");
+	return is_signed ? LLVMBuildSExt(c->b, t, c->i64, "") : LLVMBuildZExt(c->b, t, c->i64, "");
+}
+
+static bool user_addresses(struct cg *c)
+{
+	/* an integer address is a user address in uprobe-like probes */
+	return c->attach && c->attach->type && c->attach->type[0] == 'u';
+}
+
+/* Read `size` bytes at an address into a zeroed stack slot, as an integer. */
+static LLVMValueRef read_mem_int(struct cg *c, LLVMValueRef addr, uint32_t size, bool is_signed, bool user)
+{
+	LLVMValueRef tmp = cg_alloca(c, 8, "tmp");
+	cg_zero(c, tmp, 8);
+	LLVMValueRef args[] = { tmp, LLVMConstInt(c->i32, size > 8 ? 8 : size, 0),
+				LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };
+	cg_helper(c, user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL, args, 3);
+	return cg_load_int(c, tmp, 0, size > 8 ? 8 : size, is_signed, 8);
+}
+
+/* The value of a provider-described argument: i64 for scalars, a buffer for strings. */
+static LLVMValueRef arg_value(struct cg *c, const struct strobe_arg *a, const struct type *t,
+			      const struct loc *loc)
+{
+	uint32_t size = a->size == 1 || a->size == 2 || a->size == 4 ? a->size : 8;
+	bool is_signed = a->kind == STROBE_ARG_INT && a->is_signed;
+	switch (a->loc) {
+	case STROBE_LOC_CTX:
+		if (a->kind == STROBE_ARG_INT || a->kind == STROBE_ARG_PTR)
+			return cg_load_int(c, c->ctxp, (uint32_t)a->offset, size, is_signed,
+					   cg_align_of((uint32_t)a->offset));
+		if (a->kind == STROBE_ARG_ARRAY) {
+			LLVMValueRef buf = cg_alloca(c, t->size, "array");
+			cg_zero(c, buf, t->size);
+			LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, t->size, 0),
+						cg_ptr_off(c, c->ctxp, (uint32_t)a->offset) };
+			cg_helper(c, H_PROBE_READ_KERNEL, args, 3);
+			return buf;
+		}
+		{
+			/* __data_loc: u32 (len << 16 | offset from the start of the record) */
+			LLVMValueRef v = cg_load_int(c, c->ctxp, (uint32_t)a->offset, 4, false,
+						     cg_align_of((uint32_t)a->offset));
+			LLVMValueRef off = LLVMBuildAnd(c->b, v, cg_const(c, 0xffff), "");
+			LLVMValueRef buf = cg_alloca(c, t->size, "data_loc");
+			cg_zero(c, buf, t->size);
+			LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, t->size, 0), cg_ptr_at(c, c->ctxp, off) };
+			cg_helper(c, H_PROBE_READ_KERNEL_STR, args, 3);
+			return buf;
+		}
+	case STROBE_LOC_REG:
+		return extend(c, cg_load_int(c, c->ctxp, (uint32_t)a->reg * 8, 8, false, 8), size, is_signed);
+	case STROBE_LOC_REG_MEM: {
+		LLVMValueRef base = cg_load_int(c, c->ctxp, (uint32_t)a->reg * 8, 8, false, 8);
+		LLVMValueRef addr = LLVMBuildAdd(c->b, base, cg_const(c, (uint64_t)(int64_t)a->offset), "");
+		return read_mem_int(c, addr, size, is_signed, a->user);
+	}
+	case STROBE_LOC_CONST:
+		return cg_const(c, (uint64_t)a->value);
+	case STROBE_LOC_BTF_ARG:
+		return extend(c, cg_load_int(c, c->ctxp, (uint32_t)a->offset * 8, 8, false, 8), size, is_signed);
+	}
+	cg_fail(c, loc, "unsupported argument location");
+	return cg_const(c, 0);
+}
+
+static const struct strobe_arg *find_arg(const struct probe_attach *a, const char *name)
+{
+	for (size_t i = 0; a && i < a->nargs; i++)
+		if (a->args[i].name && !strcmp(a->args[i].name, name))
+			return &a->args[i];
+	return NULL;
+}
+
+static LLVMValueRef args_field(struct cg *c, struct node *n)
+{
+	const struct strobe_arg *a = find_arg(c->attach, n->u.field.name);
+	if (!a) {
+		cg_fail(c, &n->loc, "internal error: args.%s has no location", n->u.field.name);
+		return cg_const(c, 0);
+	}
+	return arg_value(c, a, n->type, &n->loc);
+}
+
+static LLVMValueRef argn(struct cg *c, struct node *n, unsigned idx)
+{
+	const struct strobe_arg *a = find_arg(c->attach, n->u.ident.name);
+	if (a)
+		return arg_value(c, a, n->type, &n->loc);
+	if (c->func->prog_type == BPF_PROG_TYPE_RAW_TRACEPOINT ||
+	    c->func->prog_type == BPF_PROG_TYPE_TRACING)
+		return cg_load_int(c, c->ctxp, idx * 8, 8, false, 8);
+	if (idx >= sizeof(pt_regs_arg_slot) / sizeof(pt_regs_arg_slot[0])) {
+		cg_fail(c, &n->loc, "%s is not in a register (only arg0-arg5 are)", n->u.ident.name);
+		return cg_const(c, 0);
+	}
+	return cg_load_int(c, c->ctxp, (uint32_t)pt_regs_arg_slot[idx] * 8, 8, false, 8);
+}
+
+static LLVMValueRef helper0(struct cg *c, int id)
+{
+	return cg_helper(c, id, NULL, 0);
+}
+
+static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
+{
+	const char *b = n->u.ident.name;
+	LLVMValueRef low32 = cg_const(c, 0xffffffffu);
+	if (!strcmp(b, "pid"))
+		return LLVMBuildLShr(c->b, helper0(c, H_CURRENT_PID_TGID), cg_const(c, 32), "pid");
+	if (!strcmp(b, "tid"))
+		return LLVMBuildAnd(c->b, helper0(c, H_CURRENT_PID_TGID), low32, "tid");
+	if (!strcmp(b, "uid"))
+		return LLVMBuildAnd(c->b, helper0(c, H_CURRENT_UID_GID), low32, "uid");
+	if (!strcmp(b, "gid"))
+		return LLVMBuildLShr(c->b, helper0(c, H_CURRENT_UID_GID), cg_const(c, 32), "gid");
+	if (!strcmp(b, "nsecs"))
+		return helper0(c, H_KTIME_GET_NS);
+	if (!strcmp(b, "elapsed"))
+		return LLVMBuildSub(c->b, helper0(c, H_KTIME_GET_NS), cg_const(c, c->start_ns), "elapsed");
+	if (!strcmp(b, "cpu"))
+		return LLVMBuildAnd(c->b, helper0(c, H_SMP_PROCESSOR_ID), low32, "cpu");
+	if (!strcmp(b, "rand"))
+		return LLVMBuildAnd(c->b, helper0(c, H_PRANDOM_U32), low32, "rand");
+	if (!strcmp(b, "curtask"))
+		return helper0(c, H_CURRENT_TASK);
+	if (!strcmp(b, "cgroup"))
+		return helper0(c, H_CURRENT_CGROUP_ID);
+	if (!strcmp(b, "retval"))
+		return cg_load_int(c, c->ctxp, PT_REGS_AX_SLOT * 8, 8, false, 8);
+	if (!strncmp(b, "arg", 3))
+		return argn(c, n, (unsigned)strtoul(b + 3, NULL, 10));
+	cg_fail(c, &n->loc, "internal error: builtin %s has no codegen", b);
+	return cg_const(c, 0);
+}
+
+/* A 1-bit value as the 0/1 i64 that bools are held in. */
+static LLVMValueRef from_i1(struct cg *c, LLVMValueRef v)
+{
+	return LLVMBuildZExt(c->b, v, c->i64, "");
+}
+
+LLVMValueRef cg_cond(struct cg *c, struct node *n)
+{
+	return LLVMBuildICmp(c->b, LLVMIntNE, cg_scalar(c, n), cg_const(c, 0), "cond");
+}
+
+LLVMValueRef cg_binop_values(struct cg *c, enum op op, LLVMValueRef l, LLVMValueRef r, bool is_unsigned)
+{
+	switch (op) {
+	case OP_ADD: return LLVMBuildAdd(c->b, l, r, "");
+	case OP_SUB: return LLVMBuildSub(c->b, l, r, "");
+	case OP_MUL: return LLVMBuildMul(c->b, l, r, "");
+	/* BPF (before cpu v4) only divides unsigned, as bpftrace does; x / 0 is 0 in BPF */
+	case OP_DIV: return LLVMBuildUDiv(c->b, l, r, "");
+	case OP_MOD: return LLVMBuildURem(c->b, l, r, "");
+	case OP_BAND: return LLVMBuildAnd(c->b, l, r, "");
+	case OP_BOR: return LLVMBuildOr(c->b, l, r, "");
+	case OP_BXOR: return LLVMBuildXor(c->b, l, r, "");
+	case OP_SHL: return LLVMBuildShl(c->b, l, r, "");
+	case OP_SHR: return is_unsigned ? LLVMBuildLShr(c->b, l, r, "") : LLVMBuildAShr(c->b, l, r, "");
+	case OP_EQ: return from_i1(c, LLVMBuildICmp(c->b, LLVMIntEQ, l, r, ""));
+	case OP_NE: return from_i1(c, LLVMBuildICmp(c->b, LLVMIntNE, l, r, ""));
+	case OP_LT: return from_i1(c, LLVMBuildICmp(c->b, is_unsigned ? LLVMIntULT : LLVMIntSLT, l, r, ""));
+	case OP_LE: return from_i1(c, LLVMBuildICmp(c->b, is_unsigned ? LLVMIntULE : LLVMIntSLE, l, r, ""));
+	case OP_GT: return from_i1(c, LLVMBuildICmp(c->b, is_unsigned ? LLVMIntUGT : LLVMIntSGT, l, r, ""));
+	case OP_GE: return from_i1(c, LLVMBuildICmp(c->b, is_unsigned ? LLVMIntUGE : LLVMIntSGE, l, r, ""));
+	default: return cg_const(c, 0);
+	}
+}
+
+/* Byte i of string n: a constant for literals, a load otherwise. */
+static LLVMValueRef string_byte(struct cg *c, struct node *n, LLVMValueRef ptr, uint32_t i)
+{
+	if (n->kind == N_STRING)
+		return LLVMConstInt(c->i8, i < n->u.string.len ? (unsigned char)n->u.string.s[i] : 0, 0);
+	return LLVMBuildLoad2(c->b, c->i8, cg_ptr_off(c, ptr, i), "");
+}
+
+/* Strings are equal up to the first NUL: no branches, so the verifier sees straight-line code. */
+static LLVMValueRef string_eq(struct cg *c, struct node *l, struct node *r)
+{
+	LLVMValueRef lp = l->kind == N_STRING ? NULL : cg_string(c, l);
+	LLVMValueRef rp = r->kind == N_STRING ? NULL : cg_string(c, r);
+	uint32_t n = l->type->size < r->type->size ? l->type->size : r->type->size;
+	LLVMValueRef differ = LLVMConstInt(c->i1, 0, 0), alive = LLVMConstInt(c->i1, 1, 0);
+	LLVMValueRef zero = LLVMConstInt(c->i8, 0, 0);
+	for (uint32_t i = 0; i < n; i++) {
+		LLVMValueRef a = string_byte(c, l, lp, i), b = string_byte(c, r, rp, i);
+		LLVMValueRef ne = LLVMBuildICmp(c->b, LLVMIntNE, a, b, "");
+		differ = LLVMBuildOr(c->b, differ, LLVMBuildAnd(c->b, alive, ne, ""), "");
+		alive = LLVMBuildAnd(c->b, alive, LLVMBuildICmp(c->b, LLVMIntNE, a, zero, ""), "");
+	}
+	return LLVMBuildNot(c->b, differ, "streq");
+}
+
+/* && and ||: the right side runs only when needed. */
+static LLVMValueRef logical(struct cg *c, struct node *n)
+{
+	bool is_and = n->u.binop.op == OP_LAND;
+	LLVMValueRef slot = cg_alloca(c, 8, "logical");
+	LLVMBasicBlockRef rhs = cg_block(c, "rhs"), done = cg_block(c, "logical_done");
+	cg_store_int(c, slot, 0, cg_const(c, is_and ? 0 : 1), 8, 8);
+	LLVMValueRef l = cg_cond(c, n->u.binop.left);
+	if (is_and)
+		LLVMBuildCondBr(c->b, l, rhs, done);
+	else
+		LLVMBuildCondBr(c->b, l, done, rhs);
+	LLVMPositionBuilderAtEnd(c->b, rhs);
+	cg_store_int(c, slot, 0, from_i1(c, cg_cond(c, n->u.binop.right)), 8, 8);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+	return cg_load_int(c, slot, 0, 8, false, 8);
+}
+
+static LLVMValueRef binop(struct cg *c, struct node *n)
+{
+	struct node *l = n->u.binop.left, *r = n->u.binop.right;
+	enum op op = n->u.binop.op;
+	if (op == OP_LAND || op == OP_LOR)
+		return logical(c, n);
+	if (l->type->kind == T_STRING) {
+		LLVMValueRef eq = string_eq(c, l, r);
+		return from_i1(c, op == OP_EQ ? eq : LLVMBuildNot(c->b, eq, ""));
+	}
+	LLVMValueRef lv = cg_scalar(c, l), rv = cg_scalar(c, r);
+	return cg_binop_values(c, op, lv, rv, int_op_unsigned(l->type, r->type));
+}
+
+/*
+ * cond ? a : b. Scalars go through a stack slot rather than a phi so both
+ * branches stay simple; strings are copied into a buffer of the result size.
+ */
+static LLVMValueRef ternary(struct cg *c, struct node *n, bool string)
+{
+	uint32_t size = string ? n->type->size : 8;
+	LLVMValueRef slot = cg_alloca(c, size, "ternary");
+	if (string)
+		cg_zero(c, slot, size);
+	LLVMBasicBlockRef then = cg_block(c, "then"), else_ = cg_block(c, "else"), done = cg_block(c, "ternary_done");
+	LLVMBuildCondBr(c->b, cg_cond(c, n->u.ternary.cond), then, else_);
+	struct node *arms[] = { n->u.ternary.then, n->u.ternary.else_ };
+	LLVMBasicBlockRef blocks[] = { then, else_ };
+	for (int i = 0; i < 2; i++) {
+		LLVMPositionBuilderAtEnd(c->b, blocks[i]);
+		if (string)
+			cg_store_value(c, slot, 0, n->type, arms[i]);
+		else
+			cg_store_int(c, slot, 0, cg_scalar(c, arms[i]), 8, 8);
+		LLVMBuildBr(c->b, done);
+	}
+	LLVMPositionBuilderAtEnd(c->b, done);
+	return string ? slot : cg_load_int(c, slot, 0, 8, false, 8);
+}
+
+static LLVMValueRef incdec(struct cg *c, struct node *n)
+{
+	struct node *x = n->u.incdec.operand;
+	LLVMValueRef delta = cg_const(c, n->u.incdec.increment ? 1 : (uint64_t)-1);
+	if (x->kind == N_VAR) {
+		struct cg_var *v = cg_var(c, x->u.ident.name, x->type);
+		LLVMValueRef old = cg_load_int(c, v->slot, 0, 8, false, 8);
+		LLVMValueRef now = LLVMBuildAdd(c->b, old, delta, "");
+		cg_store_int(c, v->slot, 0, now, 8, 8);
+		return n->u.incdec.prefix ? now : old;
+	}
+	LLVMValueRef now = cg_map_add(c, x, delta);
+	return n->u.incdec.prefix ? now : LLVMBuildSub(c->b, now, delta, "");
+}
+
+LLVMValueRef cg_scalar(struct cg *c, struct node *n)
+{
+	switch (n->kind) {
+	case N_INT:
+		return cg_const(c, n->u.integer.value);
+	case N_BOOL:
+		return cg_const(c, n->u.boolean);
+	case N_BUILTIN:
+		return builtin_scalar(c, n);
+	case N_VAR: {
+		struct cg_var *v = cg_var(c, n->u.ident.name, n->type);
+		return cg_load_int(c, v->slot, 0, 8, false, 8);
+	}
+	case N_MAP:
+		return cg_map_read(c, n);
+	case N_BINOP:
+		return binop(c, n);
+	case N_UNOP: {
+		LLVMValueRef v = cg_scalar(c, n->u.unop.operand);
+		if (n->u.unop.op == OP_NEG)
+			return LLVMBuildNeg(c->b, v, "");
+		if (n->u.unop.op == OP_BNOT)
+			return LLVMBuildNot(c->b, v, "");
+		return from_i1(c, LLVMBuildICmp(c->b, LLVMIntEQ, v, cg_const(c, 0), ""));
+	}
+	case N_TERNARY:
+		return ternary(c, n, false);
+	case N_INCDEC:
+		return incdec(c, n);
+	case N_CAST:
+		return extend(c, cg_scalar(c, n->u.cast.operand), n->type->size, n->type->is_signed);
+	case N_FIELD:
+		return args_field(c, n);
+	case N_CALL:
+		cg_call_stmt(c, n);
+		return cg_const(c, 0);
+	default:
+		cg_fail(c, &n->loc, "internal error: no scalar codegen for %s", node_kind_name(n->kind));
+		return cg_const(c, 0);
+	}
+}
+
+/* str(p [, n]): at most n bytes (and the NUL) of the string at p, into a strlen buffer. */
+static LLVMValueRef str_call(struct cg *c, struct node *n)
+{
+	struct node *src = n->u.call.args, *len = src->next;
+	if (src->type->kind == T_STRING)
+		return cg_string(c, src);
+	uint32_t cap = n->type->size;
+	LLVMValueRef buf = cg_alloca(c, cap, "str");
+	cg_zero(c, buf, cap);
+	LLVMValueRef addr = cg_scalar(c, src);
+	LLVMValueRef size = cg_const(c, cap);
+	if (len) {
+		/* clamp to [1, cap] so the verifier can bound the helper's size */
+		LLVMValueRef want = LLVMBuildAdd(c->b, cg_scalar(c, len), cg_const(c, 1), "");
+		LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntUGT, want, size, "");
+		size = LLVMBuildSelect(c->b, big, size, want, "");
+	}
+	bool user = src->type->kind == T_POINTER ? src->type->user : user_addresses(c);
+	LLVMValueRef args[] = { buf, LLVMBuildTrunc(c->b, size, c->i32, ""),
+				LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };
+	cg_helper(c, user ? H_PROBE_READ_USER_STR : H_PROBE_READ_KERNEL_STR, args, 3);
+	return buf;
+}
+
+LLVMValueRef cg_string(struct cg *c, struct node *n)
+{
+	switch (n->kind) {
+	case N_STRING: {
+		LLVMValueRef buf = cg_alloca(c, n->type->size, "literal");
+		cg_zero(c, buf, n->type->size);
+		cg_store_value(c, buf, 0, n->type, n);
+		return buf;
+	}
+	case N_BUILTIN: {
+		/* comm is the only string builtin */
+		LLVMValueRef buf = cg_alloca(c, 16, "comm");
+		cg_zero(c, buf, 16);
+		LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, 16, 0) };
+		cg_helper(c, H_CURRENT_COMM, args, 2);
+		return buf;
+	}
+	case N_VAR:
+		return cg_var(c, n->u.ident.name, n->type)->slot;
+	case N_MAP:
+		return cg_map_read(c, n);
+	case N_TERNARY:
+		return ternary(c, n, true);
+	case N_FIELD:
+		return args_field(c, n);
+	case N_CALL:
+		if (!strcmp(n->u.call.name, "str"))
+			return str_call(c, n);
+		break;
+	default:
+		break;
+	}
+	cg_fail(c, &n->loc, "internal error: no string codegen for %s", node_kind_name(n->kind));
+	return cg_alloca(c, n->type ? n->type->size : 8, "bad");
+}
+
+void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct type *t, struct node *n)
+{
+	if (t->kind != T_STRING) {
+		cg_store_int(c, dst, off, cg_scalar(c, n), t->size, cg_align_of(off));
+		return;
+	}
+	uint32_t size = n->type->size < t->size ? n->type->size : t->size;
+	if (n->kind == N_STRING) {
+		/* literal bytes as immediate stores, up to 8 at a time; the rest stays zero */
+		uint32_t len = (uint32_t)n->u.string.len < size ? (uint32_t)n->u.string.len : size;
+		for (uint32_t i = 0; i < len;) {
+			uint32_t piece = len - i >= 8 ? 8 : len - i >= 4 ? 4 : len - i >= 2 ? 2 : 1;
+			uint64_t word = 0;
+			for (uint32_t j = 0; j < piece; j++)
+				word |= (uint64_t)(unsigned char)n->u.string.s[i + j] << (8 * j);
+			cg_store_int(c, dst, off + i, cg_const(c, word), piece, cg_align_of(off + i));
+			i += piece;
+		}
+		return;
+	}
+	LLVMValueRef src = cg_string(c, n);
+	cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), src, 8, size);
+}

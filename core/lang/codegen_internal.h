@@ -1,0 +1,94 @@
+/* Shared by codegen.c (driver, statements, maps, events) and codegen_expr.c. */
+#ifndef STROBE_CODEGEN_INTERNAL_H
+#define STROBE_CODEGEN_INTERNAL_H
+
+#include <llvm-c/Core.h>
+
+#include "sema_internal.h"
+
+/* BPF helper ids (include/uapi/linux/bpf.h, stable ABI). */
+enum {
+	H_MAP_LOOKUP = 1,
+	H_MAP_UPDATE = 2,
+	H_MAP_DELETE = 3,
+	H_KTIME_GET_NS = 5,
+	H_PRANDOM_U32 = 7,
+	H_SMP_PROCESSOR_ID = 8,
+	H_CURRENT_PID_TGID = 14,
+	H_CURRENT_UID_GID = 15,
+	H_CURRENT_COMM = 16,
+	H_CURRENT_TASK = 35,
+	H_CURRENT_CGROUP_ID = 80,
+	H_PROBE_READ_USER = 112,
+	H_PROBE_READ_KERNEL = 113,
+	H_PROBE_READ_USER_STR = 114,
+	H_PROBE_READ_KERNEL_STR = 115,
+	H_RINGBUF_RESERVE = 131,
+	H_RINGBUF_SUBMIT = 132,
+};
+
+#define MAX_LOOP_DEPTH 16
+
+struct cg_var {
+	const char *name;
+	LLVMValueRef slot; /* i8* to the variable's stack bytes */
+	const struct type *type;
+};
+
+struct cg {
+	struct program *p;
+	struct diags *d;
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMBuilderRef b;     /* code */
+	LLVMBuilderRef alloca_b; /* the entry block: every stack slot */
+	LLVMTypeRef i1, i8, i16, i32, i64, i8p, void_t;
+	LLVMValueRef pseudo; /* llvm.bpf.pseudo */
+	/* the function being built */
+	LLVMValueRef fn, ctxp;
+	const struct prog_func *func;
+	const struct probe_attach *attach; /* first attachment of func, NULL for BEGIN/END */
+	struct cg_var *vars;
+	size_t nvars, vars_cap;
+	LLVMBasicBlockRef loop_break[MAX_LOOP_DEPTH], loop_continue[MAX_LOOP_DEPTH];
+	unsigned nloops;
+	uint64_t start_ns; /* CLOCK_MONOTONIC at codegen, for elapsed */
+	int err;
+};
+
+/* codegen.c */
+void cg_fail(struct cg *c, const struct loc *loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+LLVMValueRef cg_const(struct cg *c, uint64_t v);
+LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name);
+void cg_zero(struct cg *c, LLVMValueRef ptr, uint32_t size);
+void cg_copy(struct cg *c, LLVMValueRef dst, unsigned dst_align, LLVMValueRef src, unsigned src_align,
+	     uint32_t size);
+LLVMValueRef cg_ptr_at(struct cg *c, LLVMValueRef base, LLVMValueRef off);
+LLVMValueRef cg_ptr_off(struct cg *c, LLVMValueRef base, uint32_t off);
+void cg_store_int(struct cg *c, LLVMValueRef base, uint32_t off, LLVMValueRef v, uint32_t size, unsigned align);
+LLVMValueRef cg_load_int(struct cg *c, LLVMValueRef base, uint32_t off, uint32_t size, bool is_signed,
+			 unsigned align);
+LLVMValueRef cg_helper(struct cg *c, int id, LLVMValueRef *args, unsigned n);
+LLVMValueRef cg_map_ptr(struct cg *c, int fd);
+unsigned cg_align_of(uint32_t off);
+LLVMBasicBlockRef cg_block(struct cg *c, const char *name);
+struct cg_var *cg_var(struct cg *c, const char *name, const struct type *t);
+/* Map reads: `@m[k]` as an i64 (scalars) or a pointer to a zero-padded buffer (strings). */
+LLVMValueRef cg_map_read(struct cg *c, struct node *n);
+/* @m[k]++ / @m[k] += v on plain and count/sum maps; returns the new value (0 for aggregations). */
+LLVMValueRef cg_map_add(struct cg *c, struct node *target, LLVMValueRef delta);
+/* Calls evaluated for their effect (printf, print, exit...); str() is an expression. */
+void cg_call_stmt(struct cg *c, struct node *n);
+
+/* codegen_expr.c */
+/* A scalar expression as an i64 (sign- or zero-extended by its type). */
+LLVMValueRef cg_scalar(struct cg *c, struct node *n);
+/* A string expression: a pointer to type->size readable bytes, NUL padded. */
+LLVMValueRef cg_string(struct cg *c, struct node *n);
+/* Write value n (of storage type t) into dst + off; dst was zeroed. */
+void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct type *t, struct node *n);
+/* Condition as i1. */
+LLVMValueRef cg_cond(struct cg *c, struct node *n);
+LLVMValueRef cg_binop_values(struct cg *c, enum op op, LLVMValueRef l, LLVMValueRef r, bool is_unsigned);
+
+#endif
