@@ -877,7 +877,7 @@ void lexer_cdef(struct lexer *lx, struct token *t)
 	}
 	t->len = (size_t)(c->p - t->text);
 	t->loc = span(lx, &start, c);
-	struct loc l = lexer_eof_loc(lx);
+	struct loc l = span_to_eol(lx, &start);
 	diag_error(lx->diags, &l, "syntax error, unexpected end of file, expecting }");
 	lx->last = *t;
 }
