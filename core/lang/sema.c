@@ -1184,6 +1184,10 @@ static void stmt(struct sema *s, struct node *n)
 		if (n->u.unary.operand)
 			expr(s, n->u.unary.operand);
 		break;
+	case N_FOR_MAP:
+	case N_FOR_RANGE:
+		err(s, &n->loc, "for loops are not supported yet");
+		break;
 	default:
 		err(s, &n->loc, "%s is not supported yet", node_kind_name(n->kind));
 		break;

@@ -1,0 +1,327 @@
+/* Semantic analysis: accepted programs, map/printf/func descriptions, and located errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/compile.h"
+
+/* Fake tracepoint contexts, as the tracepoint provider describes them. */
+static const struct strobe_arg openat_args[] = {
+	{ .name = "filename", .ctype = "const char *", .loc = STROBE_LOC_CTX, .kind = STROBE_ARG_PTR,
+	  .offset = 24, .size = 8, .user = true, .pointee = "char" },
+	{ .name = "flags", .ctype = "int", .loc = STROBE_LOC_CTX, .kind = STROBE_ARG_INT, .offset = 32,
+	  .size = 8, .is_signed = true },
+};
+/* Same field names, other offsets: needs its own function. */
+static const struct strobe_arg openat2_args[] = {
+	{ .name = "filename", .ctype = "const char *", .loc = STROBE_LOC_CTX, .kind = STROBE_ARG_PTR,
+	  .offset = 16, .size = 8, .user = true, .pointee = "char" },
+	{ .name = "flags", .ctype = "int", .loc = STROBE_LOC_CTX, .kind = STROBE_ARG_INT, .offset = 40,
+	  .size = 8, .is_signed = true },
+};
+static const struct strobe_arg read_args[] = {
+	{ .name = "fd", .ctype = "unsigned int", .loc = STROBE_LOC_CTX, .kind = STROBE_ARG_INT,
+	  .offset = 16, .size = 8 },
+	{ .name = "count", .ctype = "size_t", .loc = STROBE_LOC_CTX, .kind = STROBE_ARG_INT,
+	  .offset = 32, .size = 8 },
+};
+static const struct strobe_arg exec_args[] = {
+	{ .name = "filename", .ctype = "__data_loc char[]", .loc = STROBE_LOC_CTX,
+	  .kind = STROBE_ARG_DATA_LOC, .offset = 8, .size = 4, .pointee = "char" },
+	{ .name = "comm", .ctype = "char[16]", .loc = STROBE_LOC_CTX, .kind = STROBE_ARG_ARRAY,
+	  .offset = 12, .size = 16, .pointee = "char", .elem_size = 1, .count = 16 },
+};
+
+struct checked {
+	struct arena ast_arena;
+	struct source src;
+	struct diags d;
+	struct program p;
+	struct node *ast;
+	int rc;
+};
+
+static void fake_attach(struct program *p, struct probe_attach *a, const char *text)
+{
+	static const struct {
+		const char *event;
+		const struct strobe_arg *args;
+		size_t nargs;
+	} events[] = {
+		{ "sys_enter_openat", openat_args, 2 }, { "sys_enter_openat2", openat2_args, 2 },
+		{ "sys_enter_read", read_args, 2 },     { "sched_process_exec", exec_args, 2 },
+	};
+	const char *event = strrchr(text, ':') + 1;
+	a->name = arena_strdup(&p->arena, text);
+	a->type = "tracepoint";
+	a->target = strchr(text, ':') + 1;
+	a->prog_type = BPF_PROG_TYPE_TRACEPOINT;
+	a->builtins = STROBE_BUILTIN_ARGS;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (!strcmp(events[i].event, event)) {
+			a->args = events[i].args;
+			a->nargs = events[i].nargs;
+		}
+}
+
+/* Parse text and resolve its probes by hand: BEGIN, END and the fake tracepoints. */
+static struct checked *check(const char *text)
+{
+	struct checked *c = calloc(1, sizeof(*c));
+	struct parse_opts popts = { .have_btf = true };
+	c->src = (struct source){ "stdin", text, strlen(text) };
+	diags_init(&c->d, &c->src);
+	types_init(&c->p.types);
+	c->p.ringbuf_fd = -1;
+	assert_int_equal(parse_program(&c->ast_arena, &c->src, &popts, &c->d, &c->ast), 0);
+	size_t n = 0;
+	for (struct node *pr = c->ast->u.program.probes; pr; pr = pr->next)
+		n++;
+	c->p.probes = arena_zalloc(&c->p.arena, n * sizeof(*c->p.probes));
+	c->p.nprobes = n;
+	n = 0;
+	for (struct node *pr = c->ast->u.program.probes; pr; pr = pr->next, n++) {
+		struct probe_info *pi = &c->p.probes[n];
+		const char *first = pr->u.probe.attach->u.attach.text;
+		pi->ast = pr;
+		if (!strcmp(first, "BEGIN") || !strcmp(first, "END")) {
+			pi->kind = first[0] == 'B' ? PROBE_BEGIN : PROBE_END;
+			continue;
+		}
+		pi->kind = PROBE_PROVIDER;
+		for (struct node *a = pr->u.probe.attach; a; a = a->next)
+			pi->nattach++;
+		pi->attach = arena_zalloc(&c->p.arena, pi->nattach * sizeof(*pi->attach));
+		size_t i = 0;
+		for (struct node *a = pr->u.probe.attach; a; a = a->next)
+			fake_attach(&c->p, &pi->attach[i++], a->u.attach.text);
+	}
+	struct compile_opts o = { .strlen = 64, .max_map_keys = 4096 };
+	c->rc = compile_check(c->ast, &o, &c->d, &c->p);
+	return c;
+}
+
+static void checked_free(struct checked *c)
+{
+	diags_release(&c->d);
+	types_release(&c->p.types);
+	arena_release(&c->p.arena);
+	arena_release(&c->ast_arena);
+	free(c);
+}
+
+static void expect_ok(const char *text)
+{
+	struct checked *c = check(text);
+	if (c->rc || c->d.nerrors) {
+		fprintf(stderr, "unexpected errors for: %s\n", text);
+		diags_emit(&c->d, stderr);
+	}
+	assert_int_equal(c->rc, 0);
+	assert_int_equal(c->d.nerrors, 0);
+	checked_free(c);
+}
+
+/* The first error must be msg at line 1, columns [col, end_col). */
+static void expect_error(const char *text, const char *msg, uint32_t col, uint32_t end_col)
+{
+	struct checked *c = check(text);
+	assert_int_equal(c->rc, -EINVAL);
+	assert_non_null(c->d.head);
+	if (strcmp(c->d.head->msg, msg) || c->d.head->loc.col != col || c->d.head->loc.end_col != end_col)
+		fprintf(stderr, "for %s\n got: %u-%u %s\nwant: %u-%u %s\n", text, c->d.head->loc.col,
+			c->d.head->loc.end_col, c->d.head->msg, col, end_col, msg);
+	assert_string_equal(c->d.head->msg, msg);
+	assert_int_equal(c->d.head->loc.line, 1);
+	assert_int_equal(c->d.head->loc.col, col);
+	assert_int_equal(c->d.head->loc.end_col, end_col);
+	checked_free(c);
+}
+
+static void test_accepts_foundation_programs(void **state)
+{
+	(void)state;
+	static const char *const progs[] = {
+		"BEGIN { printf(\"hello %d %s\\n\", pid, comm); exit(); }",
+		"tracepoint:syscalls:sys_enter_openat { @[comm] = count(); }",
+		"BEGIN { @x = sum(5); @y = 5; print(@y); clear(@x); zero(@x); }",
+		"tracepoint:syscalls:sys_enter_openat { printf(\"%s\\n\", str(args->filename)); }",
+		"tracepoint:syscalls:sys_enter_openat { printf(\"%s %d\\n\", str(args.filename, 8), args.flags); }",
+		"tracepoint:sched:sched_process_exec { printf(\"%s %s\\n\", str(args->filename), args->comm); }",
+		"BEGIN { @ts[tid] = nsecs; } tracepoint:syscalls:sys_enter_read /@ts[tid]/ { @d = hist(nsecs - @ts[tid]); delete(@ts[tid]); }",
+		"BEGIN { @m[1, \"a\"] = 1; @m[2, comm] = 2; delete(@m[1, \"a\"]); print(@m, 10); print(@m, 10, 2); }",
+		"BEGIN { @k[1] = 1; delete(@k, 1); @v = 1; delete(@v); }",
+		"BEGIN { @a = min(1); @b = max(-1); @c = avg(2); @d = stats(3); @e = lhist(5, 0, 100, 10); }",
+		"BEGIN { $x = 1; $x += 2; $x++; --$x; $s = \"a\"; $s = \"abc\"; if ($x > 1 && $s == \"abc\") { return; } else { exit(1); } }",
+		"BEGIN { $t = pid > 1 ? \"yes\" : \"no\"; printf(\"%s %d %u %x\\n\", $t, !1, ~0, -5 >> 1); time(); time(\"%H\\n\"); }",
+		"BEGIN { @x++; @x += 3; @c = count(); @c++; @c += 2; print(1); print(\"s\"); }",
+		"BEGIN { printf(\"%d\\n\", @later); } END { @later = 1; }",
+		"BEGIN { $i = 0; while ($i < 3) { $i++; if ($i == 2) { break; } continue; } unroll(2) { $i++; } }",
+		"BEGIN { printf(\"%d %d %d %d %d %d\\n\", uid, gid, cpu, elapsed, rand, cgroup); $p = curtask; $u = (uint8)257; }",
+	};
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		expect_ok(progs[i]);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	expect_error("BEGIN { foo(1); }", "Unknown function: foo", 9, 12);
+	expect_error("BEGIN { @a = hist(); }", "hist() requires one argument (0 provided)", 14, 20);
+	expect_error("BEGIN { @x = lhist(1,2); }", "lhist() requires 4 arguments (2 provided)", 14, 24);
+	expect_error("BEGIN { @a = count(1); }", "count() requires no arguments (1 provided)", 14, 22);
+	expect_error("BEGIN { print(1, 2, 3, 4); }", "print() takes up to 3 arguments (4 provided)", 9, 26);
+	expect_error("BEGIN { count(); }", "count() should be directly assigned to a map", 9, 16);
+	expect_error("BEGIN { @x = sum(\"a\"); }", "sum() only supports integer arguments (string provided)", 14, 22);
+	expect_error("BEGIN { printf(\"%d\\n\", comm); }",
+		     "printf: %d specifier expects a value of type integer (string supplied)", 9, 29);
+	expect_error("BEGIN { printf(\"%-5s\\n\", 1); }",
+		     "printf: %s specifier expects a value of type string (integer supplied)", 9, 28);
+	expect_error("BEGIN { printf(\"%d\\n\"); }",
+		     "printf: Not enough arguments for format string (0 supplied, 1 expected)", 9, 23);
+	expect_error("BEGIN { printf(\"%d\\n\", 1, 2); }",
+		     "printf: Too many arguments for format string (2 supplied, 1 expected)", 9, 29);
+	expect_error("BEGIN { printf(1); }", "printf() expects a string literal (integer provided)", 9, 18);
+	expect_error("BEGIN { printf(\"%f\", 1); }", "printf: Unknown format string token: %f", 9, 24);
+	expect_error("BEGIN { $x = \"a\"; $x = 1; }",
+		     "Type mismatch for $x: trying to assign value of type 'int64' when variable already contains a value of type 'string[2]'",
+		     19, 25);
+	expect_error("BEGIN { @a = 1; @a = \"abc\"; }",
+		     "Type mismatch for @a: trying to assign value of type 'string[4]' when map already contains a value of type 'int64'",
+		     17, 19);
+	expect_error("BEGIN { @a = count(); @a = 1; }",
+		     "Type mismatch for @a: trying to assign value of type 'int64' when map already contains a value of type 'count'",
+		     23, 25);
+	expect_error("BEGIN { @a[1] = 1; @a[\"x\"] = 2; }",
+		     "Argument mismatch for @a: trying to access with arguments: [string[2]] when map expects arguments: [int64]",
+		     20, 27);
+	expect_error("BEGIN { print(args->x); }",
+		     "The args builtin can only be used with tracepoint/fentry/uprobe probes", 15, 19);
+	expect_error("END { $a = arg0; }",
+		     "The arg0 builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes", 12, 16);
+	expect_error("tracepoint:syscalls:sys_enter_openat { $x = args->nope; }",
+		     "Struct/union of type 'struct _tracepoint_syscalls_sys_enter_openat' does not contain a field named 'nope'",
+		     45, 55);
+	expect_error("tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_read { $x = args->filename; }",
+		     "Struct/union of type 'struct _tracepoint_syscalls_sys_enter_read' does not contain a field named 'filename'",
+		     80, 94);
+	expect_error("BEGIN { $y = $x + 1; }", "Undefined or undeclared variable: $x", 14, 16);
+	expect_error("BEGIN { printf(\"%d\\n\", @nope); }", "Undefined map: @nope", 24, 29);
+	expect_error("BEGIN { $x = \"a\" + 1; }", "Type mismatch for '+': comparing 'string[2]' with 'int64'", 14, 21);
+	expect_error("BEGIN { $x = !\"a\"; }", "The ! operator can not be used on expressions of type 'string[2]'", 14, 18);
+	expect_error("BEGIN { @x = 1; clear(1); }", "clear() expects a map to be provided", 17, 25);
+	expect_error("BEGIN { exit(1, 2); }", "exit() takes up to 1 argument (2 provided)", 9, 19);
+	expect_error("BEGIN { break; }", "break used outside of a loop", 9, 14);
+	expect_error("BEGIN { for ($i : 0..5) { } }", "for loops are not supported yet", 9, 28);
+}
+
+static void test_maps_and_printfs(void **state)
+{
+	(void)state;
+	struct checked *c = check("tracepoint:syscalls:sys_enter_openat { @[comm] = count(); @x = 5; @h[pid] = hist(1); "
+				  "@s[1, \"ab\"] = \"v\"; @s[2, \"abcd\"] = \"value\"; printf(\"%d %s %d\\n\", pid, comm, 1); }");
+	assert_int_equal(c->rc, 0);
+	struct program *p = &c->p;
+	assert_int_equal(p->nmaps, 4);
+
+	assert_string_equal(p->maps[0].name, "@");
+	assert_int_equal(p->maps[0].agg, AGG_COUNT);
+	assert_string_equal(type_name(&p->types, p->maps[0].key), "string[16]");
+	assert_int_equal(p->maps[0].key_size, 16);
+	assert_int_equal(p->maps[0].value_size, 8);
+	assert_int_equal(p->maps[0].bpf_type, BPF_MAP_TYPE_PERCPU_HASH);
+	assert_int_equal(p->maps[0].max_entries, 4096);
+	assert_int_equal(p->maps[0].loc.col, 40);
+
+	assert_string_equal(p->maps[1].name, "@x");
+	assert_null(p->maps[1].key);
+	assert_int_equal(p->maps[1].key_size, 8);
+	assert_int_equal(p->maps[1].value_size, 8);
+	assert_string_equal(type_name(&p->types, p->maps[1].value), "int64");
+	assert_int_equal(p->maps[1].bpf_type, BPF_MAP_TYPE_HASH);
+
+	assert_int_equal(p->maps[2].agg, AGG_HIST);
+	assert_string_equal(type_name(&p->types, p->maps[2].key), "uint64");
+	assert_int_equal(p->maps[2].key_size, 16); /* key + bucket */
+
+	/* string keys and values widen to the longest use */
+	assert_string_equal(type_name(&p->types, p->maps[3].key), "(int64,string[5])");
+	assert_int_equal(p->maps[3].key_size, 16);
+	assert_string_equal(type_name(&p->types, p->maps[3].value), "string[6]");
+	assert_int_equal(p->maps[3].value_size, 6);
+
+	assert_int_equal(p->nprintfs, 1);
+	const struct prog_printf *pf = &p->printfs[0];
+	assert_string_equal(pf->fmt, "%d %s %d\n");
+	assert_int_equal(pf->nargs, 3);
+	assert_string_equal(type_name(&p->types, pf->arg_types[0]), "uint64");
+	assert_string_equal(type_name(&p->types, pf->arg_types[1]), "string[16]");
+	assert_int_equal(pf->arg_offsets[0], 0);
+	assert_int_equal(pf->arg_offsets[1], 8);
+	assert_int_equal(pf->arg_offsets[2], 24);
+	assert_int_equal(pf->size, 32);
+	checked_free(c);
+}
+
+static void test_funcs(void **state)
+{
+	(void)state;
+	struct checked *c = check("BEGIN { } "
+				  "tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_openat2 { @ = count(); } "
+				  "tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_openat2 { @f = args.flags; } "
+				  "END { }");
+	assert_int_equal(c->rc, 0);
+	struct program *p = &c->p;
+	assert_int_equal(p->nfuncs, 5);
+	assert_string_equal(p->funcs[0].name, "probe_0_0");
+	assert_int_equal(p->funcs[0].prog_type, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	assert_int_equal(p->funcs[0].nattach, 0);
+	/* no args: one function for both attach points */
+	assert_string_equal(p->funcs[1].name, "probe_1_0");
+	assert_int_equal(p->funcs[1].prog_type, BPF_PROG_TYPE_TRACEPOINT);
+	assert_int_equal(p->funcs[1].nattach, 2);
+	/* args with different layouts: one function each */
+	assert_string_equal(p->funcs[2].name, "probe_2_0");
+	assert_int_equal(p->funcs[2].nattach, 1);
+	assert_int_equal(p->funcs[2].attach_idx[0], 0);
+	assert_string_equal(p->funcs[3].name, "probe_2_1");
+	assert_int_equal(p->funcs[3].attach_idx[0], 1);
+	assert_ptr_equal(p->funcs[3].probe, &p->probes[2]);
+	assert_string_equal(p->funcs[4].name, "probe_3_0");
+	assert_int_equal(p->funcs[4].prog_type, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	checked_free(c);
+}
+
+static void test_expression_types(void **state)
+{
+	(void)state;
+	struct checked *c = check("tracepoint:syscalls:sys_enter_openat { $a = args->filename; $b = args->flags; "
+				  "$c = pid + 1; $d = (uint64)1 + 1; $e = 1 == 2; $f = str($a); $g = comm; }");
+	assert_int_equal(c->rc, 0);
+	const char *want[] = { "int8 *", "int64", "int64", "uint64", "bool", "string[64]", "string[16]" };
+	size_t i = 0;
+	for (struct node *s = c->p.probes[0].ast->u.probe.body->u.list.head; s; s = s->next, i++)
+		assert_string_equal(type_name(&c->p.types, s->u.assign.target->type), want[i]);
+	assert_true(c->p.probes[0].ast->u.probe.body->u.list.head->u.assign.target->type->user);
+	checked_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accepts_foundation_programs),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_maps_and_printfs),
+		cmocka_unit_test(test_funcs),
+		cmocka_unit_test(test_expression_types),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
