@@ -618,6 +618,10 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 	LLVMTypeRef ft = LLVMFunctionType(c->i64, &c->i8p, 1, 0);
 	c->fn = LLVMAddFunction(c->mod, f->name, ft);
 	LLVMSetSection(c->fn, section);
+	/* no unwind tables: libbpf would warn about an .eh_frame section */
+	unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+	LLVMAddAttributeAtIndex(c->fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(c->ctx, nounwind, 0));
 	c->ctxp = LLVMGetParam(c->fn, 0);
 	c->func = f;
 	c->attach = f->nattach ? &f->probe->attach[f->attach_idx[0]] : NULL;
