@@ -422,15 +422,26 @@ static void def_lost(void *sink, uint64_t nevents) {}
 static void def_exiting(void *sink) {}
 static void def_time(void *sink, const char *text, size_t len) {}
 
+/* Both tables start with abi and size: check them before reading anything else. */
+static char *module_check_header(const struct module *m, uint32_t abi, uint32_t size,
+				 uint32_t want_abi, size_t min_size)
+{
+	if (abi != want_abi)
+		return xasprintf("%s (%s) was built for ABI %u, strobe has %u", m->what, m->path,
+				 abi, want_abi);
+	if (size < min_size)
+		return xasprintf("%s (%s): ops table too small (%u bytes, at least %zu expected)",
+				 m->what, m->path, size, min_size);
+	return NULL;
+}
+
 /* Validate a provider table and copy it; NULL or a message. */
 static char *module_take_provider(struct module *m, const struct strobe_provider_ops *ops)
 {
-	if (ops->abi != STROBE_PROVIDER_ABI)
-		return xasprintf("%s (%s) was built for ABI %u, strobe has %u", m->what, m->path,
-				 ops->abi, STROBE_PROVIDER_ABI);
-	if (ops->size < STROBE_PROVIDER_OPS_MIN_SIZE)
-		return xasprintf("%s (%s): ops table too small (%u bytes, at least %zu expected)",
-				 m->what, m->path, ops->size, STROBE_PROVIDER_OPS_MIN_SIZE);
+	char *err = module_check_header(m, ops->abi, ops->size, STROBE_PROVIDER_ABI,
+					STROBE_PROVIDER_OPS_MIN_SIZE);
+	if (err)
+		return err;
 	struct strobe_provider_ops *p = &m->pops;
 	memset(p, 0, sizeof(*p));
 	memcpy(p, ops, ops->size < sizeof(*p) ? ops->size : sizeof(*p));
@@ -451,12 +462,10 @@ static char *module_take_provider(struct module *m, const struct strobe_provider
 
 static char *module_take_output(struct module *m, const struct strobe_output_ops *ops)
 {
-	if (ops->abi != STROBE_OUTPUT_ABI)
-		return xasprintf("%s (%s) was built for ABI %u, strobe has %u", m->what, m->path,
-				 ops->abi, STROBE_OUTPUT_ABI);
-	if (ops->size < STROBE_OUTPUT_OPS_MIN_SIZE)
-		return xasprintf("%s (%s): ops table too small (%u bytes, at least %zu expected)",
-				 m->what, m->path, ops->size, STROBE_OUTPUT_OPS_MIN_SIZE);
+	char *err = module_check_header(m, ops->abi, ops->size, STROBE_OUTPUT_ABI,
+					STROBE_OUTPUT_OPS_MIN_SIZE);
+	if (err)
+		return err;
 	struct strobe_output_ops *o = &m->oops;
 	memset(o, 0, sizeof(*o));
 	memcpy(o, ops, ops->size < sizeof(*o) ? ops->size : sizeof(*o));
