@@ -9,16 +9,15 @@
  */
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <linux/perf_event.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <strobe/perf_link.h>
 #include <strobe/provider.h>
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -30,10 +29,7 @@ struct perf_state {
 struct perf_link {
 	struct strobe_link base;
 	size_t n;
-	struct {
-		int perf_fd;
-		int link_fd; /* -1 when attached with the ioctl fallback */
-	} ev[];
+	struct strobe_perf_fd ev[];
 };
 
 /* What an attach point asks for, parsed from its target text. */
@@ -52,31 +48,32 @@ struct perf_event_name {
 	uint64_t default_period; /* bpftrace's defaults */
 };
 
+/* bpftrace's names, aliases and default periods, in its (alphabetical) -l order. */
 static const struct perf_event_name sw_events[] = {
-	{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
-	{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1000000 },
-	{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
-	{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
-	{ "cpu-migrations", NULL, PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
-	{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
-	{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
 	{ "alignment-faults", NULL, PERF_COUNT_SW_ALIGNMENT_FAULTS, 1 },
-	{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
-	{ "dummy", NULL, PERF_COUNT_SW_DUMMY, 1 },
 	{ "bpf-output", NULL, PERF_COUNT_SW_BPF_OUTPUT, 1 },
+	{ "context-switches", "cs", PERF_COUNT_SW_CONTEXT_SWITCHES, 1000 },
+	{ "cpu-clock", "cpu", PERF_COUNT_SW_CPU_CLOCK, 1000000 },
+	{ "cpu-migrations", NULL, PERF_COUNT_SW_CPU_MIGRATIONS, 1 },
+	{ "dummy", NULL, PERF_COUNT_SW_DUMMY, 1 },
+	{ "emulation-faults", NULL, PERF_COUNT_SW_EMULATION_FAULTS, 1 },
+	{ "major-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MAJ, 1 },
+	{ "minor-faults", NULL, PERF_COUNT_SW_PAGE_FAULTS_MIN, 100 },
+	{ "page-faults", "faults", PERF_COUNT_SW_PAGE_FAULTS, 100 },
+	{ "task-clock", NULL, PERF_COUNT_SW_TASK_CLOCK, 1 },
 	{ NULL, NULL, 0, 0 },
 };
 
 static const struct perf_event_name hw_events[] = {
-	{ "cpu-cycles", "cycles", PERF_COUNT_HW_CPU_CYCLES, 1000000 },
-	{ "instructions", NULL, PERF_COUNT_HW_INSTRUCTIONS, 1000000 },
-	{ "cache-references", NULL, PERF_COUNT_HW_CACHE_REFERENCES, 1000000 },
-	{ "cache-misses", NULL, PERF_COUNT_HW_CACHE_MISSES, 1000000 },
+	{ "backend-stalls", NULL, PERF_COUNT_HW_STALLED_CYCLES_BACKEND, 1000000 },
 	{ "branch-instructions", "branches", PERF_COUNT_HW_BRANCH_INSTRUCTIONS, 100000 },
 	{ "branch-misses", NULL, PERF_COUNT_HW_BRANCH_MISSES, 100000 },
 	{ "bus-cycles", NULL, PERF_COUNT_HW_BUS_CYCLES, 100000 },
+	{ "cache-misses", NULL, PERF_COUNT_HW_CACHE_MISSES, 1000000 },
+	{ "cache-references", NULL, PERF_COUNT_HW_CACHE_REFERENCES, 1000000 },
+	{ "cpu-cycles", "cycles", PERF_COUNT_HW_CPU_CYCLES, 1000000 },
 	{ "frontend-stalls", NULL, PERF_COUNT_HW_STALLED_CYCLES_FRONTEND, 1000000 },
-	{ "backend-stalls", NULL, PERF_COUNT_HW_STALLED_CYCLES_BACKEND, 1000000 },
+	{ "instructions", NULL, PERF_COUNT_HW_INSTRUCTIONS, 1000000 },
 	{ "ref-cycles", NULL, PERF_COUNT_HW_REF_CPU_CYCLES, 1000000 },
 	{ NULL, NULL, 0, 0 },
 };
@@ -243,19 +240,14 @@ static int perf_resolve(void *st, const char *type, const char *target, struct s
 
 static void perf_close_link(struct perf_link *l)
 {
-	for (size_t i = 0; i < l->n; i++) {
-		if (l->ev[i].link_fd >= 0)
-			close(l->ev[i].link_fd);
-		else
-			ioctl(l->ev[i].perf_fd, PERF_EVENT_IOC_DISABLE, 0);
-		close(l->ev[i].perf_fd);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		strobe_perf_detach(&l->ev[i]);
 	free(l);
 }
 
 /* Open one event on cpu and link prog_fd to it. */
 static int perf_attach_cpu(const struct perf_spec *spec, const struct strobe_attach_req *req,
-			   int cpu, int *perf_fd, int *link_fd)
+			   int cpu, struct strobe_perf_fd *ev, const char **step)
 {
 	struct perf_event_attr attr = {
 		.type = spec->type,
@@ -268,23 +260,7 @@ static int perf_attach_cpu(const struct perf_spec *spec, const struct strobe_att
 	else
 		attr.sample_period = spec->period;
 	int pid = spec->per_pid && req->pid > 0 ? req->pid : -1;
-	int pfd = (int)syscall(SYS_perf_event_open, &attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0)
-		return -errno;
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .perf_event.bpf_cookie = req->cookie);
-	int lfd = bpf_link_create(req->prog_fd, pfd, BPF_PERF_EVENT, &opts);
-	if (lfd < 0) {
-		/* Kernels before 5.15 have no perf links (and no cookies): the old way. */
-		if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, req->prog_fd) < 0 ||
-		    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
-			int err = -errno;
-			close(pfd);
-			return err;
-		}
-	}
-	*perf_fd = pfd;
-	*link_fd = lfd;
-	return 0;
+	return strobe_perf_attach(&attr, pid, cpu, req->prog_fd, req->cookie, ev, step);
 }
 
 static int perf_attach(void *stp, const struct strobe_attach_req *req, struct strobe_link **out,
@@ -317,14 +293,23 @@ static int perf_attach(void *stp, const struct strobe_attach_req *req, struct st
 	}
 	int err = 0;
 	for (int i = 0; i < n; i++) {
-		err = perf_attach_cpu(&spec, req, cpus[i], &l->ev[l->n].perf_fd, &l->ev[l->n].link_fd);
+		const char *step = "perf_event_open";
+		err = perf_attach_cpu(&spec, req, cpus[i], &l->ev[l->n], &step);
 		if (err) {
-			const char *hint = "";
-			if (spec.type == PERF_TYPE_HARDWARE && (err == -ENOENT || err == -EOPNOTSUPP))
-				hint = " (this machine has no hardware performance counters; "
-				       "use software:cpu-clock or profile instead)";
-			snprintf(errbuf, errlen, "perf_event_open for %s:%s on CPU %d failed: %s%s",
-				 req->type, req->target, cpus[i], strerror(-err), hint);
+			if (spec.type == PERF_TYPE_HARDWARE && !strcmp(step, "perf_event_open") &&
+			    (err == -ENOENT || err == -EOPNOTSUPP || err == -ENODEV))
+				snprintf(errbuf, errlen,
+					 "this machine has no hardware performance counters (PMU): "
+					 "perf_event_open on CPU %d failed: %s; use software:cpu-clock "
+					 "or profile instead",
+					 cpus[i], strerror(-err));
+			else if (!strcmp(step, "perf_event_open"))
+				snprintf(errbuf, errlen, "perf_event_open for %s:%s on CPU %d failed: %s",
+					 req->type, req->target, cpus[i], strerror(-err));
+			else
+				snprintf(errbuf, errlen,
+					 "cannot attach the program to %s:%s on CPU %d: %s", req->type,
+					 req->target, cpus[i], strerror(-err));
 			break;
 		}
 		l->n++;

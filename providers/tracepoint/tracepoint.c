@@ -1,8 +1,15 @@
 /*
- * The tracepoint provider: `tracepoint:category:event` (alias `t`), with
- * fnmatch wildcards in either part. Probes and their `args` come from
- * tracefs (events/<cat>/<event>/format); attaching opens a
- * PERF_TYPE_TRACEPOINT event and links the program to it.
+ * The tracepoint provider, serving two probe types:
+ *
+ *	tracepoint:category:event (alias t), fnmatch wildcards in either part.
+ *	Probes and their `args` come from tracefs (events/<cat>/<event>/format);
+ *	attaching opens a PERF_TYPE_TRACEPOINT event and links the program to
+ *	it (include/strobe/perf_link.h).
+ *
+ *	rawtracepoint:[module:]event (alias rt), described from kernel BTF and
+ *	attached with BPF_RAW_TRACEPOINT_OPEN (rawtp.c).
+ *
+ * A wildcard may expand to at most BPFTRACE_MAX_PROBES (default 512) probes.
  */
 #include <bpf/bpf.h>
 #include <dirent.h>
@@ -13,29 +20,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <strobe/perf_link.h>
 #include <strobe/provider.h>
 
 #include "format.h"
+#include "rawtp.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* BPFTRACE_MAX_PROBES: a wildcard matching more is almost surely a mistake. */
-#define TP_MAX_PROBES 512
+#define TP_MAX_PROBES_DEFAULT 512
 
 struct tp_state {
 	const struct strobe_host *host;
+	struct rawtp_state *raw; /* created on the first rawtracepoint use */
 };
 
+/* A tracepoint (ev.perf_fd >= 0) or a raw tracepoint (ev.perf_fd == -1). */
 struct tp_link {
 	struct strobe_link base;
-	int perf_fd;
-	int link_fd; /* -1 when attached with the ioctl fallback */
+	struct strobe_perf_fd ev;
 };
+
+static bool is_raw(const char *type)
+{
+	return type && !strcmp(type, "rawtracepoint");
+}
+
+static struct rawtp_state *tp_raw(struct tp_state *st)
+{
+	if (!st->raw)
+		st->raw = rawtp_new(st->host);
+	return st->raw;
+}
+
+/* The probe limit: $BPFTRACE_MAX_PROBES if it is a positive integer, else 512. */
+static unsigned tp_max_probes(void)
+{
+	const char *env = getenv("BPFTRACE_MAX_PROBES");
+	if (!env || !*env)
+		return TP_MAX_PROBES_DEFAULT;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(env, &end, 10);
+	if (errno || *end || v == 0 || v > 1000000 || *env == '-')
+		return TP_MAX_PROBES_DEFAULT;
+	return (unsigned)v;
+}
 
 static const char *tp_root(struct tp_state *st)
 {
@@ -52,8 +86,10 @@ static int tp_init(const struct strobe_host *host, void **out)
 	return 0;
 }
 
-static void tp_fini(void *st)
+static void tp_fini(void *stp)
 {
+	struct tp_state *st = stp;
+	rawtp_free(st->raw);
 	free(st);
 }
 
@@ -234,6 +270,8 @@ static int tp_list(void *stp, const char *type, const char *glob, bool verbose, 
 		   void *ctx)
 {
 	struct tp_state *st = stp;
+	if (is_raw(type))
+		return tp_raw(st) ? rawtp_list(st->raw, type, glob, verbose, fn, ctx) : -ENOMEM;
 	const char *root = tp_root(st);
 	if (!root)
 		return -ENOENT;
@@ -258,7 +296,7 @@ struct tp_resolve_ctx {
 	const char *root, *type;
 	struct strobe_resolver *r;
 	int err;
-	int count;
+	unsigned count;
 };
 
 static int tp_add(struct tp_resolve_ctx *c, const char *cat, const char *event)
@@ -287,19 +325,25 @@ static int tp_add(struct tp_resolve_ctx *c, const char *cat, const char *event)
 
 static int tp_resolve_one(void *ctx, const char *cat, const char *event)
 {
-	struct tp_resolve_ctx *c = ctx;
-	if (++c->count > TP_MAX_PROBES) {
-		c->r->error(c->r,
-			    "Can not attach more than %d probes; a more specific wildcard is needed",
-			    TP_MAX_PROBES);
-		return -E2BIG;
-	}
-	return tp_add(c, cat, event);
+	return tp_add(ctx, cat, event);
+}
+
+static int tp_count_one(void *ctx, const char *cat, const char *event)
+{
+	((struct tp_resolve_ctx *)ctx)->count++;
+	return 0;
 }
 
 static int tp_resolve(void *stp, const char *type, const char *target, struct strobe_resolver *r)
 {
 	struct tp_state *st = stp;
+	if (is_raw(type)) {
+		if (!tp_raw(st)) {
+			r->error(r, "%s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		return rawtp_resolve(st->raw, type, target, r, tp_max_probes());
+	}
 	char cat[256], event[256];
 	if (!split_target(target, cat, sizeof(cat), event, sizeof(event))) {
 		r->error(r, "%s probe type requires 2 arguments", type);
@@ -322,13 +366,27 @@ static int tp_resolve(void *stp, const char *type, const char *target, struct st
 		}
 		return tp_add(&c, cat, event);
 	}
-	int err = tp_each(root, cat, event, tp_resolve_one, &c);
+	/* Count first: a too-wide wildcard is refused before any format is read. */
+	int err = tp_each(root, cat, event, tp_count_one, &c);
 	if (err)
 		return err < 0 ? err : -EINVAL;
+	unsigned max = tp_max_probes();
 	if (c.count == 0) {
 		r->error(r, "tracepoints not found: %s", target);
 		return -ENOENT;
 	}
+	if (c.count > max) {
+		r->error(r,
+			 "Can't attach to %u probes because it exceeds the current limit of %u probes. "
+			 "You can increase the limit through the BPFTRACE_MAX_PROBES environment "
+			 "variable, but BE CAREFUL since a high number of probes attached can cause "
+			 "your system to crash.",
+			 c.count, max);
+		return -E2BIG;
+	}
+	err = tp_each(root, cat, event, tp_resolve_one, &c);
+	if (err)
+		return err < 0 ? err : -EINVAL;
 	return 0;
 }
 
@@ -355,53 +413,52 @@ static int tp_attach(void *stp, const struct strobe_attach_req *req, struct stro
 		     char *errbuf, size_t errlen)
 {
 	struct tp_state *st = stp;
-	const char *root = tp_root(st);
-	long id;
-	int err = root ? tp_event_id(root, req->target, &id) : -ENOENT;
-	if (err) {
-		snprintf(errbuf, errlen, "cannot read the id of tracepoint %s: %s", req->target,
-			 strerror(-err));
-		return err;
-	}
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_TRACEPOINT,
-		.size = sizeof(attr),
-		.config = (uint64_t)id,
-		.sample_period = 1,
-		.wakeup_events = 1,
-	};
-	/* A tracepoint's program runs on every CPU whatever the event's cpu is. */
-	int pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0) {
-		err = -errno;
-		snprintf(errbuf, errlen, "perf_event_open for tracepoint %s failed: %s", req->target,
-			 strerror(-err));
-		return err;
-	}
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .perf_event.bpf_cookie = req->cookie);
-	int lfd = bpf_link_create(req->prog_fd, pfd, BPF_PERF_EVENT, &opts);
-	if (lfd < 0) {
-		/* Kernels before 5.15 have no perf links (and no cookies): the old way. */
-		if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, req->prog_fd) < 0 ||
-		    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
-			err = -errno;
-			snprintf(errbuf, errlen, "cannot attach the program to tracepoint %s: %s",
-				 req->target, strerror(-err));
-			close(pfd);
+	struct strobe_perf_fd ev = { .perf_fd = -1, .link_fd = -1 };
+	int err;
+	if (is_raw(req->type)) {
+		if (!tp_raw(st))
+			return -ENOMEM;
+		err = rawtp_attach(st->raw, req, &ev.link_fd, errbuf, errlen);
+		if (err)
+			return err;
+	} else {
+		const char *root = tp_root(st);
+		long id;
+		err = root ? tp_event_id(root, req->target, &id) : -ENOENT;
+		if (err) {
+			snprintf(errbuf, errlen, "cannot read the id of tracepoint %s: %s", req->target,
+				 strerror(-err));
+			return err;
+		}
+		struct perf_event_attr attr = {
+			.type = PERF_TYPE_TRACEPOINT,
+			.size = sizeof(attr),
+			.config = (uint64_t)id,
+			.sample_period = 1,
+			.wakeup_events = 1,
+		};
+		/* A tracepoint's program runs on every CPU whatever the event's cpu is. */
+		const char *step = "perf_event_open";
+		err = strobe_perf_attach(&attr, -1, 0, req->prog_fd, req->cookie, &ev, &step);
+		if (err) {
+			if (!strcmp(step, "perf_event_open"))
+				snprintf(errbuf, errlen, "perf_event_open for tracepoint %s failed: %s",
+					 req->target, strerror(-err));
+			else
+				snprintf(errbuf, errlen,
+					 "cannot attach the program to tracepoint %s: %s", req->target,
+					 strerror(-err));
 			return err;
 		}
 	}
 	struct tp_link *l = calloc(1, sizeof(*l));
 	if (!l) {
-		if (lfd >= 0)
-			close(lfd);
-		close(pfd);
+		strobe_perf_detach(&ev);
 		snprintf(errbuf, errlen, "%s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
 	l->base.nr_attached = 1;
-	l->perf_fd = pfd;
-	l->link_fd = lfd;
+	l->ev = ev;
 	*out = &l->base;
 	return 0;
 }
@@ -409,11 +466,7 @@ static int tp_attach(void *stp, const struct strobe_attach_req *req, struct stro
 static void tp_detach(void *st, struct strobe_link *link)
 {
 	struct tp_link *l = container_of(link, struct tp_link, base);
-	if (l->link_fd >= 0)
-		close(l->link_fd);
-	else
-		ioctl(l->perf_fd, PERF_EVENT_IOC_DISABLE, 0);
-	close(l->perf_fd);
+	strobe_perf_detach(&l->ev);
 	free(l);
 }
 
