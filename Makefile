@@ -34,7 +34,7 @@ LLVM_COMPONENTS := bpf core passes target analysis
 LLVM_STATIC := $(shell $(LLVM_CONFIG) --ldflags 2>/dev/null) \
                $(shell $(LLVM_CONFIG) --link-static --libs $(LLVM_COMPONENTS) 2>/dev/null) -lstdc++ -ltinfo -lpthread
 LLVM_SHARED := $(shell $(LLVM_CONFIG) --ldflags --libs 2>/dev/null)
-SYS_LIBS    := -lbpf -lelf -lz -linih -ldl -lm
+SYS_LIBS    := -lbpf -lelf -lz -linih -ldl -lm -lpthread
 CORE_LIBS   := $(LLVM_SHARED) $(SYS_LIBS)
 
 # `make V=1` shows the commands.

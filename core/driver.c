@@ -106,7 +106,7 @@ int driver_run(const struct driver_opts *o)
 {
 	struct diags d;
 	struct arena ast_arena = ARENA_INIT;
-	struct program p = { .ringbuf_fd = -1 };
+	struct program p = { .ringbuf_fd = -1, .stop_fd = -1 };
 	struct registry *reg = NULL;
 	struct output out = { 0 };
 	FILE *fp = NULL;

@@ -103,6 +103,16 @@ struct program {
 	struct runtime *rt;
 	/* core/lang-private: what compile_check found, for compile_codegen */
 	struct compile_state *compile_state;
+	/* Appended below. */
+	/*
+	 * The stop flag: a 1-entry BPF array map with a u64 value, created by
+	 * runtime_create_maps (-1 until then). Every provider probe's program
+	 * first reads it (direct map value access) and returns at once when it
+	 * is non-zero; BEGIN and END do not. The runtime sets it when the run
+	 * ends, so maps stop changing before END runs and maps are printed,
+	 * and the slow detach can happen afterwards.
+	 */
+	int stop_fd;
 };
 
 #endif

@@ -18,7 +18,8 @@
 
 #include "codegen_internal.h"
 
-#define BPF_PSEUDO_MAP_FD_KIND 1 /* BPF_PSEUDO_MAP_FD */
+#define BPF_PSEUDO_MAP_FD_KIND 1    /* BPF_PSEUDO_MAP_FD */
+#define BPF_PSEUDO_MAP_VALUE_KIND 2 /* BPF_PSEUDO_MAP_VALUE: address of value 0 of an array map */
 
 void cg_fail(struct cg *c, const struct loc *loc, const char *fmt, ...)
 {
@@ -631,6 +632,20 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 	LLVMPositionBuilderAtEnd(c->alloca_b, entry);
 	LLVMPositionBuilderAtEnd(c->b, body);
 
+	if (f->probe->kind == PROBE_PROVIDER && c->p->stop_fd >= 0) {
+		/* The stop flag (program.h): one load, no helper call. */
+		LLVMTypeRef pt[] = { c->i64, c->i64 };
+		LLVMTypeRef pft = LLVMFunctionType(c->i64, pt, 2, 0);
+		LLVMValueRef args[] = { cg_const(c, BPF_PSEUDO_MAP_VALUE_KIND),
+					cg_const(c, (uint64_t)c->p->stop_fd) };
+		LLVMValueRef addr = LLVMBuildCall2(c->b, pft, c->pseudo, args, 2, "stop");
+		LLVMValueRef flag = cg_load_int(c, LLVMBuildIntToPtr(c->b, addr, c->i8p, ""), 0, 8, false, 8);
+		LLVMBasicBlockRef run = cg_block(c, "running"), stopped = cg_block(c, "stopped");
+		LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, flag, cg_const(c, 0), ""), stopped, run);
+		LLVMPositionBuilderAtEnd(c->b, stopped);
+		LLVMBuildRet(c->b, cg_const(c, 0));
+		LLVMPositionBuilderAtEnd(c->b, run);
+	}
 	struct node *probe = f->probe->ast;
 	if (probe->u.probe.filter) {
 		LLVMBasicBlockRef pass = cg_block(c, "filter_pass"), skip = cg_block(c, "filter_skip");

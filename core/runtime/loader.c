@@ -66,6 +66,7 @@ static struct runtime *runtime_state(struct program *p)
 		for (size_t i = 0; i < p->nfuncs; i++)
 			p->funcs[i].fd = -1;
 		p->ringbuf_fd = -1;
+		p->stop_fd = -1;
 	}
 	return p->rt;
 }
@@ -99,6 +100,13 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen)
 	}
 	p->ringbuf_fd = fd;
 	p->ringbuf_size = size;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "stop", 4, 8, 1, NULL);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "failed to create the stop flag map: %s", strerror(e));
+		return -e;
+	}
+	p->stop_fd = fd;
 	return 0;
 }
 
@@ -260,6 +268,15 @@ int runtime_load(struct program *p, struct diags *d)
 	return 0;
 }
 
+int runtime_stop(struct program *p)
+{
+	if (p->stop_fd < 0)
+		return 0;
+	uint32_t key = 0;
+	uint64_t one = 1;
+	return bpf_map_update_elem(p->stop_fd, &key, &one, BPF_ANY) < 0 ? -errno : 0;
+}
+
 void runtime_release(struct program *p)
 {
 	struct runtime *rt = p->rt;
@@ -276,6 +293,9 @@ void runtime_release(struct program *p)
 		if (p->ringbuf_fd >= 0)
 			close(p->ringbuf_fd);
 		p->ringbuf_fd = -1;
+		if (p->stop_fd >= 0)
+			close(p->stop_fd);
+		p->stop_fd = -1;
 		free(rt);
 		p->rt = NULL;
 	}

@@ -2,10 +2,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runtime_internal.h"
 
@@ -54,15 +57,92 @@ static int run_special(const struct program *p, enum probe_kind kind)
 	return 0;
 }
 
-static void detach_all(struct links *l)
+/*
+ * Closing a tracepoint's perf event (and its BPF link) waits for an RCU
+ * grace period in the kernel, ~30-70 ms each: 361 syscall tracepoints took
+ * ~27 s one after another. Concurrent closers share grace periods, so the
+ * links are handed to a pool of threads. Providers only close their own fds
+ * in detach(), which makes concurrent detach() of different links safe (see
+ * include/strobe/provider.h).
+ */
+#define DETACH_MAX_THREADS 64
+#define DETACH_SERIAL_BELOW 4 /* fewer links than this: not worth a thread */
+
+struct detach_pool {
+	struct live_link *v;
+	size_t n;
+	size_t next; /* atomic */
+};
+
+static void *detach_worker(void *arg)
 {
-	/* Reverse order: the last attached goes first. */
-	while (l->n > 0) {
-		l->n--;
-		provider_detach(l->v[l->n].provider, l->v[l->n].link);
+	struct detach_pool *pool = arg;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&pool->next, 1, __ATOMIC_RELAXED);
+		if (i >= pool->n)
+			break;
+		provider_detach(pool->v[i].provider, pool->v[i].link);
 	}
+	return NULL;
+}
+
+static void detach_links(struct links *l)
+{
+	struct detach_pool pool = { .v = l->v, .n = l->n };
+	size_t nthreads = l->n < DETACH_SERIAL_BELOW ? 0 : l->n;
+	if (nthreads > DETACH_MAX_THREADS)
+		nthreads = DETACH_MAX_THREADS;
+	pthread_t tids[DETACH_MAX_THREADS];
+	size_t started = 0;
+	if (nthreads > 1) {
+		pthread_attr_t attr;
+		pthread_attr_init(&attr);
+		pthread_attr_setstacksize(&attr, 64 * 1024); /* detach() needs little stack */
+		for (; started < nthreads - 1; started++)
+			if (pthread_create(&tids[started], &attr, detach_worker, &pool) != 0)
+				break;
+		pthread_attr_destroy(&attr);
+	}
+	/* This thread works too, so the links are detached even if no thread could start. */
+	detach_worker(&pool);
+	for (size_t i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
 	free(l->v);
 	*l = (struct links){ 0 };
+}
+
+/*
+ * Detach everything, without making the user wait for the kernel: with more
+ * than DETACH_FOREGROUND_MAX links, a forked child (which shares the fds)
+ * closes them while this process only drops its own references, which is
+ * instant, and exits. The child releases every program within a grace
+ * period or two (link closes run concurrently) and the perf events after
+ * it (their closes are serialised by the kernel's event_mutex, ~40 ms
+ * each). If the child is killed, the kernel closes its fds at exit, so
+ * nothing stays attached either way. Call with stdio flushed: the child
+ * leaves with _exit().
+ */
+#define DETACH_FOREGROUND_MAX 4
+
+static void detach_all(struct links *l, bool background)
+{
+	if (background && l->n > DETACH_FOREGROUND_MAX && !getenv("STROBE_DETACH_SYNC")) {
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (null >= 0) {
+				/* do not hold the caller's pipes open: $(strobe ...) must see EOF */
+				dup2(null, 0);
+				dup2(null, 1);
+				dup2(null, 2);
+			}
+			detach_links(l);
+			_exit(0);
+		}
+		/* pid < 0: no child, the links are detached here, slowly but completely */
+	}
+	detach_links(l);
 }
 
 static int attach_all(const struct program *p, const struct run_opts *o, struct links *l)
@@ -186,7 +266,8 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 
 	if (!st.exit_seen && !stop_signal) {
 		if (attach_all(p, o, &links) < 0) {
-			detach_all(&links);
+			runtime_stop(p);
+			detach_all(&links, true);
 			goto out;
 		}
 		if (o->notify_attached) {
@@ -203,8 +284,14 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 		}
 	}
 
-	/* Detach first so nothing more arrives; events queued before stopping still print. */
-	detach_all(&links);
+	/*
+	 * Stop tracing: with the stop flag set the programs return at once, so
+	 * maps stop changing before END runs and they are printed; the slow
+	 * detach comes after the output. Events queued before stopping still
+	 * print. Without the flag, detach first, as the only way to stop.
+	 */
+	if (runtime_stop(p) < 0)
+		detach_all(&links, false);
 	ring_buffer__consume(rb);
 	st.exit_seen = false;
 	code = st.exit_code;
@@ -219,6 +306,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 		print_maps_at_exit(&st);
 	status = code;
 out:
+	detach_all(&links, true);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	ring_buffer__free(rb);

@@ -21,6 +21,9 @@ struct runtime {
 	struct bpf_object *obj;
 };
 
+/* Set the stop flag (program.h): provider probes do nothing from now on. */
+int runtime_stop(struct program *p);
+
 /* The name users know a function by: "BEGIN", or its first attach point. */
 const char *func_probe_name(const struct prog_func *f);
 
