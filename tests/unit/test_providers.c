@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -106,7 +107,8 @@ static void test_list_tracepoints(void **state)
 	expect_list(f, "tracepoint:sched:sched_switch", false, "tracepoint:sched:sched_switch\n");
 	expect_list(f, "t:sched:sched_sw*", false,
 		    "tracepoint:sched:sched_swap_numa\ntracepoint:sched:sched_switch\n");
-	expect_list(f, "*sched_switch*", false, "tracepoint:sched:sched_switch\n");
+	expect_list(f, "*sched_switch*", false,
+		    "tracepoint:sched:sched_switch\nrawtracepoint:sched_switch\n");
 	/* bpftrace -lv layout. */
 	expect_list(f, "tracepoint:syscalls:sys_enter_openat", true,
 		    "tracepoint:syscalls:sys_enter_openat\n"
@@ -188,8 +190,142 @@ static void test_resolve_tracepoints(void **state)
 	expect_error(f, "tracepoint", "nope:nope", "tracepoint not found: nope:nope");
 	expect_error(f, "tracepoint", "nope*:*", "tracepoints not found: nope*:*");
 	expect_error(f, "tracepoint", "sched", "tracepoint probe type requires 2 arguments");
-	expect_error(f, "tracepoint", "*:*",
-		     "Can not attach more than 512 probes; a more specific wildcard is needed");
+}
+
+static const char limit_msg[] =
+	"Can't attach to %u probes because it exceeds the current limit of %u probes. You can "
+	"increase the limit through the BPFTRACE_MAX_PROBES environment variable, but BE CAREFUL "
+	"since a high number of probes attached can cause your system to crash.";
+
+/* The error of resolving type:target, which must fail. */
+static const char *last_error(struct fixture *f, const char *type, const char *target)
+{
+	unsigned before = f->diags.nerrors;
+	assert_true(resolve(f, type, target) < 0);
+	assert_int_equal(f->diags.nerrors, before + 1);
+	struct diag *last = f->diags.head;
+	while (last->next)
+		last = last->next;
+	return last->msg;
+}
+
+static void test_probe_limit(void **state)
+{
+	struct fixture *f = need(state);
+	unsetenv("BPFTRACE_MAX_PROBES");
+	/* t:*:* names how many it matched and how to raise the limit. */
+	const char *msg = last_error(f, "t", "*:*");
+	unsigned count = 0, limit = 0;
+	char want[512];
+	assert_int_equal(sscanf(msg, "Can't attach to %u probes because it exceeds the current limit of %u",
+				&count, &limit), 2);
+	assert_true(count > 512);
+	assert_int_equal(limit, 512);
+	snprintf(want, sizeof(want), limit_msg, count, 512u);
+	assert_string_equal(msg, want);
+	assert_int_equal(f->n, 0);
+
+	setenv("BPFTRACE_MAX_PROBES", "2", 1);
+	assert_int_equal(resolve(f, "tracepoint", "sched:sched_wakeup*"), 0);
+	assert_int_equal(f->n, 2);
+	/* A single probe is never limited; raw tracepoints share the limit. */
+	setenv("BPFTRACE_MAX_PROBES", "1", 1);
+	snprintf(want, sizeof(want), limit_msg, 2u, 1u);
+	assert_string_equal(last_error(f, "tracepoint", "sched:sched_wakeup*"), want);
+	assert_int_equal(resolve(f, "tracepoint", "sched:sched_switch"), 0);
+	assert_int_equal(resolve(f, "rawtracepoint", "sched_switc*"), 0);
+	snprintf(want, sizeof(want), limit_msg, 2u, 1u);
+	assert_string_equal(last_error(f, "rt", "sched_wakeup*"), want);
+	/* Not a positive number: the default. */
+	setenv("BPFTRACE_MAX_PROBES", "lots", 1);
+	assert_int_equal(resolve(f, "tracepoint", "sched:sched_wakeup*"), 0);
+	unsetenv("BPFTRACE_MAX_PROBES");
+}
+
+static bool have_btf(void)
+{
+	return access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+}
+
+static void test_list_rawtracepoints(void **state)
+{
+	struct fixture *f = need(state);
+	if (!have_btf())
+		skip();
+	expect_list(f, "rawtracepoint:sched_switch", false, "rawtracepoint:sched_switch\n");
+	expect_list(f, "rt:sched_sw*", false,
+		    "rawtracepoint:sched_swap_numa\nrawtracepoint:sched_switch\n");
+	expect_list(f, "rawtracepoint:sched_switch", true,
+		    "rawtracepoint:sched_switch\n"
+		    "    bool preempt\n"
+		    "    struct task_struct * prev\n"
+		    "    struct task_struct * next\n"
+		    "    unsigned int prev_state\n");
+	expect_list(f, "rawtracepoint:sys_enter", true,
+		    "rawtracepoint:sys_enter\n"
+		    "    struct pt_regs * regs\n"
+		    "    long int id\n");
+	expect_list(f, "rawtracepoint:nope*", false, "");
+	/* Every raw tracepoint is in the full list, after the tracepoints. */
+	char *all = list(f, NULL, false);
+	assert_non_null(strstr(all, "\nrawtracepoint:sched_switch\n"));
+	assert_non_null(strstr(all, "\nrawtracepoint:sys_enter\n"));
+	free(all);
+}
+
+static void test_resolve_rawtracepoints(void **state)
+{
+	struct fixture *f = need(state);
+	if (!have_btf())
+		skip();
+	assert_int_equal(resolve(f, "rt", "sched_switch"), 0);
+	assert_int_equal(f->n, 1);
+	struct probe_attach *a = &f->pa[0];
+	assert_string_equal(a->name, "rawtracepoint:sched_switch");
+	assert_string_equal(a->type, "rawtracepoint");
+	assert_string_equal(a->target, "sched_switch");
+	assert_int_equal(a->prog_type, BPF_PROG_TYPE_RAW_TRACEPOINT);
+	assert_int_equal(a->builtins, STROBE_BUILTIN_ARGS | STROBE_BUILTIN_ARGN);
+	assert_int_equal(a->nargs, 4);
+	assert_string_equal(a->args[0].name, "preempt");
+	assert_int_equal(a->args[0].kind, STROBE_ARG_INT);
+	assert_int_equal(a->args[0].size, 1);
+	assert_false(a->args[0].is_signed);
+	assert_string_equal(a->args[1].name, "prev");
+	assert_int_equal(a->args[1].loc, STROBE_LOC_CTX);
+	assert_int_equal(a->args[1].offset, 8);
+	assert_int_equal(a->args[1].kind, STROBE_ARG_PTR);
+	assert_string_equal(a->args[1].pointee, "struct task_struct");
+	assert_string_equal(a->args[1].ctype, "struct task_struct *");
+	assert_false(a->args[1].user);
+	assert_string_equal(a->args[3].name, "prev_state");
+	assert_int_equal(a->args[3].offset, 24);
+	assert_int_equal(a->args[3].size, 4);
+
+	/* Signed integers; the module form. */
+	assert_int_equal(resolve(f, "rawtracepoint", "vmlinux:sys_enter"), 0);
+	assert_int_equal(f->n, 2);
+	assert_string_equal(f->pa[1].name, "rawtracepoint:sys_enter");
+	assert_string_equal(f->pa[1].args[1].name, "id");
+	assert_int_equal(f->pa[1].args[1].size, 8);
+	assert_true(f->pa[1].args[1].is_signed);
+
+	/* Wildcards expand in name order. */
+	assert_int_equal(resolve(f, "rawtracepoint", "sched_wakeup*"), 0);
+	assert_int_equal(f->n, 4);
+	assert_string_equal(f->pa[2].name, "rawtracepoint:sched_wakeup");
+	assert_string_equal(f->pa[3].name, "rawtracepoint:sched_wakeup_new");
+
+	expect_error(f, "rawtracepoint", "nope", "rawtracepoint not found: nope");
+	expect_error(f, "rawtracepoint", "vmlinux:nope", "rawtracepoint not found: vmlinux:nope");
+	expect_error(f, "rawtracepoint", "nomodule:sched_switch",
+		     "rawtracepoint not found: nomodule:sched_switch");
+	expect_error(f, "rawtracepoint", "nope*", "rawtracepoints not found: nope*");
+	expect_error(f, "rawtracepoint", "a:b:c",
+		     "rawtracepoint probe type requires 1 or 2 arguments ([module:]event)");
+	expect_error(f, "rawtracepoint", "",
+		     "rawtracepoint probe type requires 1 or 2 arguments ([module:]event)");
+	assert_int_equal(f->n, 4);
 }
 
 static void test_resolve_perf(void **state)
@@ -213,6 +349,51 @@ static void test_resolve_perf(void **state)
 	expect_error(f, "profile", "hz:-1", "profile frequency should be a positive integer");
 	expect_error(f, "software", "nope:1", "nope is not a software probe");
 	expect_error(f, "hardware", "cycles:x", "hardware count should be a positive integer");
+}
+
+static void test_list_perf(void **state)
+{
+	struct fixture *f = need(state);
+	/* bpftrace's names, in its order; aliases resolve but are not listed. */
+	expect_list(f, "software:*", false,
+		    "software:alignment-faults:\n"
+		    "software:bpf-output:\n"
+		    "software:context-switches:\n"
+		    "software:cpu-clock:\n"
+		    "software:cpu-migrations:\n"
+		    "software:dummy:\n"
+		    "software:emulation-faults:\n"
+		    "software:major-faults:\n"
+		    "software:minor-faults:\n"
+		    "software:page-faults:\n"
+		    "software:task-clock:\n");
+	expect_list(f, "hardware:*", false,
+		    "hardware:backend-stalls:\n"
+		    "hardware:branch-instructions:\n"
+		    "hardware:branch-misses:\n"
+		    "hardware:bus-cycles:\n"
+		    "hardware:cache-misses:\n"
+		    "hardware:cache-references:\n"
+		    "hardware:cpu-cycles:\n"
+		    "hardware:frontend-stalls:\n"
+		    "hardware:instructions:\n"
+		    "hardware:ref-cycles:\n");
+	expect_list(f, "s:cpu*", false, "software:cpu-clock:\nsoftware:cpu-migrations:\n");
+	expect_list(f, "software:page-faults:", true, "software:page-faults:\n");
+	expect_list(f, "interval:*", false, "");
+	static const char *const sw[] = { "cpu-clock", "cpu", "task-clock", "page-faults", "faults",
+					  "context-switches", "cs", "cpu-migrations", "minor-faults",
+					  "major-faults", "alignment-faults", "emulation-faults",
+					  "dummy", "bpf-output" };
+	for (size_t i = 0; i < sizeof(sw) / sizeof(sw[0]); i++)
+		assert_int_equal(resolve(f, "software", sw[i]), 0);
+	static const char *const hw[] = { "cpu-cycles", "cycles", "instructions",
+					  "cache-references", "cache-misses",
+					  "branch-instructions", "branches", "branch-misses",
+					  "bus-cycles", "frontend-stalls", "backend-stalls",
+					  "ref-cycles" };
+	for (size_t i = 0; i < sizeof(hw) / sizeof(hw[0]); i++)
+		assert_int_equal(resolve(f, "h", hw[i]), 0);
 }
 
 /* ---- attaching, as root -------------------------------------------- */
@@ -329,6 +510,62 @@ static void test_attach_profile(void **state)
 	attach_and_count(need(state), "profile", "hz:99", BPF_PROG_TYPE_PERF_EVENT, spin_200ms);
 }
 
+static void sleep_a_little(void)
+{
+	for (int i = 0; i < 5; i++)
+		usleep(1000);
+}
+
+static void test_attach_rawtracepoint(void **state)
+{
+	if (!have_btf())
+		skip();
+	/* The cookie check needs Linux 6.10 (raw tracepoint cookies). */
+	attach_and_count(need(state), "rawtracepoint", "sched_switch",
+			 BPF_PROG_TYPE_RAW_TRACEPOINT, sleep_a_little);
+}
+
+static void touch_fresh_pages(void)
+{
+	for (int i = 0; i < 4; i++) {
+		size_t len = 64 * 4096;
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		assert_true(p != MAP_FAILED);
+		for (size_t off = 0; off < len; off += 4096)
+			p[off] = 1;
+		munmap(p, len);
+	}
+}
+
+static void test_attach_software(void **state)
+{
+	attach_and_count(need(state), "software", "page-faults:1", BPF_PROG_TYPE_PERF_EVENT,
+			 touch_fresh_pages);
+}
+
+static void test_attach_hardware_without_pmu(void **state)
+{
+	struct fixture *f = need(state);
+	if (geteuid() != 0)
+		skip();
+	const char *canon;
+	struct provider *p = get(f, "h", &canon);
+	struct strobe_attach_req req = {
+		.size = sizeof(req), .type = canon, .target = "cycles", .prog_fd = -1, .pid = -1,
+	};
+	struct strobe_link *link = NULL;
+	char err[512];
+	assert_true(provider_attach(p, &req, &link, err, sizeof(err)) < 0);
+	assert_null(link);
+	if (strstr(err, "cannot attach the program")) {
+		print_message("this machine has a PMU: the no-PMU message is not tested\n");
+		return;
+	}
+	assert_non_null(strstr(err, "this machine has no hardware performance counters (PMU): "
+				    "perf_event_open on CPU "));
+	assert_non_null(strstr(err, "use software:cpu-clock or profile instead"));
+}
+
 static void test_attach_errors(void **state)
 {
 	struct fixture *f = need(state);
@@ -347,6 +584,13 @@ static void test_attach_errors(void **state)
 	req.target = "syscalls:sys_enter_getppid";
 	assert_true(provider_attach(p, &req, &link, err, sizeof(err)) < 0);
 	assert_non_null(strstr(err, "cannot attach the program to tracepoint syscalls:sys_enter_getppid"));
+
+	struct provider *rp = get(f, "rawtracepoint", &canon);
+	req.type = canon;
+	req.target = "sched_switch";
+	assert_true(provider_attach(rp, &req, &link, err, sizeof(err)) < 0);
+	assert_null(link);
+	assert_string_equal(err, "cannot attach the program to raw tracepoint sched_switch: Bad file descriptor");
 }
 
 int main(void)
@@ -355,9 +599,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_tracepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_tracepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve_perf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_perf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_probe_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_rawtracepoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_rawtracepoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_tracepoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_profile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_rawtracepoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_software, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_hardware_without_pmu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);

@@ -263,6 +263,97 @@ static void test_missing_callback(void **state)
 	expect_refused(*state, "test_no_attach", NULL, "lacks the required callback attach()");
 }
 
+static void test_init_fails(void **state)
+{
+	char expect[PATH_MAX + 128];
+	snprintf(expect, sizeof(expect), "provider 'm' (%s) failed to initialise: Permission denied",
+		 module_path("test_init_fails"));
+	expect_refused(*state, "test_init_fails", NULL, expect);
+}
+
+static void test_init_failure_is_remembered(void **state)
+{
+	struct fixture *f = *state;
+	write_provider(f, "m.ini", "m", "test_init_fails");
+	struct registry *reg = open_registry(f);
+	char err[512], err2[512];
+	assert_null(registry_provider(reg, "m", NULL, err, sizeof(err)));
+	assert_null(registry_provider(reg, "m", NULL, err2, sizeof(err2)));
+	assert_string_equal(err, err2);
+	/* -l reports it and goes on. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	assert_true(registry_list(reg, "m:*", false, fp) < 0);
+	fclose(fp);
+	assert_string_equal(buf, "");
+	free(buf);
+	assert_non_null(strstr(logbuf, "ERROR: provider 'm'"));
+	assert_non_null(strstr(logbuf, "failed to initialise: Permission denied"));
+}
+
+/* The last diagnostic's message. */
+static const char *last_diag(struct fixture *f)
+{
+	struct diag *d = f->diags.head;
+	assert_non_null(d);
+	while (d->next)
+		d = d->next;
+	return d->msg;
+}
+
+static void test_failing_callbacks(void **state)
+{
+	struct fixture *f = *state;
+	write_provider(f, "failing.ini", "failing", "test_failing_provider");
+	struct registry *reg = open_registry(f);
+	char err[512];
+	struct provider *p = registry_provider(reg, "failing", NULL, err, sizeof(err));
+	assert_non_null(p);
+	struct loc loc = { 1, 1, 1, 12 };
+	struct probe_attach *pa = NULL;
+	size_t n = 0;
+	/* A resolve that fails without saying why gets a message anyway. */
+	assert_int_equal(provider_resolve(p, "failing", "silent", &f->arena, &pa, &n, &f->diags, &loc),
+			 -EIO);
+	assert_string_equal(last_diag(f), "invalid failing probe 'silent': Input/output error");
+	assert_int_equal(f->diags.head->loc.end_col, 12);
+	/* A resolve that expands to zero probes. */
+	assert_int_equal(provider_resolve(p, "failing", "empty", &f->arena, &pa, &n, &f->diags, &loc),
+			 -ENOENT);
+	assert_string_equal(last_diag(f), "failing:empty matched no probes");
+	/* An error after a partial expansion keeps none of it. */
+	assert_int_equal(provider_resolve(p, "failing", "half", &f->arena, &pa, &n, &f->diags, &loc),
+			 -EINVAL);
+	assert_string_equal(last_diag(f), "half of half went wrong");
+	assert_int_equal(f->diags.nerrors, 3);
+	assert_int_equal(n, 0);
+	assert_int_equal(provider_resolve(p, "failing", "x", &f->arena, &pa, &n, &f->diags, &loc), 0);
+	assert_int_equal(n, 1);
+
+	/* attach errors, with and without a message. */
+	struct strobe_attach_req req = { .size = sizeof(req), .type = "failing", .target = "x", .pid = -1 };
+	struct strobe_link *link = NULL;
+	assert_int_equal(provider_attach(p, &req, &link, err, sizeof(err)), -ENODEV);
+	assert_null(link);
+	assert_string_equal(err, "the device for x is gone");
+	req.target = "quiet";
+	assert_int_equal(provider_attach(p, &req, &link, err, sizeof(err)), -EBUSY);
+	assert_null(link);
+	assert_string_equal(err, "Device or resource busy");
+	/* Detaching nothing is harmless. */
+	provider_detach(p, NULL);
+
+	/* A list that fails still prints what it listed, and returns the error. */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	assert_int_equal(registry_list(reg, "failing:*", false, fp), -EIO);
+	fclose(fp);
+	assert_string_equal(buf, "failing:one\n");
+	free(buf);
+}
+
 static void test_missing_entry_symbol(void **state)
 {
 	expect_refused(*state, "test_good_provider", "nope",
@@ -452,6 +543,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_too_small, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_init_failure_is_remembered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failing_callbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_entry_symbol, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_library, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
