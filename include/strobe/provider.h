@@ -1,16 +1,57 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The provider ABI. A provider module (a .so named by a plugins.d INI file)
- * exports one symbol:
+ * The provider ABI: the complete contract between the core and a probe
+ * family. docs/providers.md walks through writing one; providers/tracepoint/
+ * (tracepoint, rawtracepoint) and providers/perf/ (interval, profile,
+ * software, hardware) are the reference implementations.
+ *
+ * A provider module (a .so named by a plugins.d INI file, see docs/abi.md)
+ * exports one symbol, `strobe_provider_entry` unless the INI says
+ * `symbol = ...`:
  *
  *     const struct strobe_provider_ops *strobe_provider_entry(void);
  *
- * A provider knows one family of events. It lists probes, resolves attach
- * point text into concrete attachments and describes where each argument
- * lives (it never emits BPF code), and attaches a loaded program fd.
+ * A provider knows one family of events (or several: one INI section per
+ * probe type, all naming the same library, share one module and one state).
+ * It lists probes, resolves attach point text into concrete attachments and
+ * describes where each argument lives (it never emits BPF code), and
+ * attaches a loaded program fd. It includes nothing from the core: only
+ * include/strobe/ and system headers (libbpf's bpf.h/btf.h, libelf...).
  *
- * Versioning: `abi` must equal STROBE_PROVIDER_ABI; `size` lets the core
- * accept older tables that lack appended slots. Append only.
+ * Lifecycle, all driven by the core:
+ *
+ *   1. INI files are read; nothing is loaded.
+ *   2. The first time one of the module's probe types is used (a probe in
+ *      the program, or -l), the core dlopen()s it, calls the entry symbol,
+ *      checks abi/size/required slots (refusing the module with a message
+ *      naming it otherwise) and calls init() once.
+ *   3. list() for -l / -lv; resolve() once per attach point in the program.
+ *   4. After the programs are loaded: attach() once per attachment that
+ *      resolve() added, with the program fd and the attachment's BPF cookie.
+ *   5. detach() once per successful attach(), then fini() once, then
+ *      dlclose().
+ *
+ * Threads: init, list, resolve, attach and fini run on the core's main
+ * thread, one at a time. detach() may run concurrently for *different* links
+ * on several threads, and in a forked child process (the core detaches many
+ * links in parallel, because each close waits for an RCU grace period): it
+ * must only close the link's own fds and free the link, touching no shared
+ * provider state unless it locks it.
+ *
+ * Errors: a provider never exits the process or prints. resolve() reports
+ * through r->error() (the core locates the message at the probe in the
+ * source), attach() through errbuf; both return -errno. A callback that
+ * fails without a message gets a generic one built from the errno; a
+ * resolve() that succeeds but adds nothing is reported as "TYPE:TARGET
+ * matched no probes". init() failing makes the whole module unusable, with
+ * its errno in the message, for the rest of the run.
+ *
+ * Versioning: `abi` must equal STROBE_PROVIDER_ABI (the INI's `abi = N` is
+ * checked before dlopen too) and `size` must reach at least
+ * STROBE_PROVIDER_OPS_MIN_SIZE. `size` lets the core accept older tables
+ * that lack appended slots: it never calls a slot beyond `size`. Every
+ * struct here is append only; changing or removing a member means a new
+ * STROBE_PROVIDER_ABI and a changelog entry in docs/abi.md.
  */
 #ifndef STROBE_PROVIDER_H
 #define STROBE_PROVIDER_H
@@ -19,7 +60,13 @@
 
 #define STROBE_PROVIDER_ABI 1
 
-/* Where an argument's value is found, as seen by the program. */
+/*
+ * Where an argument's value is found, as seen by the program (its context
+ * pointer is what the program type gets: the tracepoint record for
+ * BPF_PROG_TYPE_TRACEPOINT, an array of u64 arguments for
+ * BPF_PROG_TYPE_RAW_TRACEPOINT and fentry, struct pt_regs for kprobes and
+ * uprobes, struct bpf_perf_event_data for BPF_PROG_TYPE_PERF_EVENT).
+ */
 enum strobe_loc_kind {
 	STROBE_LOC_CTX,     /* ctx + offset, `size` bytes */
 	STROBE_LOC_REG,     /* pt_regs register number `reg` (x86-64 pt_regs order) */
@@ -28,7 +75,12 @@ enum strobe_loc_kind {
 	STROBE_LOC_BTF_ARG, /* slot `offset` of the fentry/fexit context */
 };
 
-/* What the bytes at the location are. */
+/*
+ * What the bytes at the location are. The core derives the script-visible
+ * type from this: INT -> integer of `size` bytes; PTR -> pointer to
+ * `pointee` (user memory if `user`); ARRAY of 1-byte elements -> string of
+ * `count` bytes, other arrays -> array of integers; DATA_LOC -> string.
+ */
 enum strobe_arg_kind {
 	STROBE_ARG_INT,      /* integer of `size` bytes, `is_signed` */
 	STROBE_ARG_PTR,      /* pointer; `pointee` names the target type ("char") */
@@ -36,6 +88,15 @@ enum strobe_arg_kind {
 	STROBE_ARG_DATA_LOC, /* tracepoint __data_loc: u32 (len << 16 | offset) */
 };
 
+/*
+ * One argument. Examples from the shipped providers:
+ *   tracepoint `int dfd` at record offset 16:
+ *     { "dfd", "int", STROBE_LOC_CTX, STROBE_ARG_INT, .offset = 16, .size = 4, .is_signed = true }
+ *   rawtracepoint sched_switch's `struct task_struct *prev` (u64 slot 1):
+ *     { "prev", "struct task_struct *", STROBE_LOC_CTX, STROBE_ARG_PTR, .offset = 8, .size = 8,
+ *       .pointee = "struct task_struct" }
+ * Strings are copied by the core (add_arg, listings are used during the call only).
+ */
 struct strobe_arg {
 	const char *name;  /* "filename" */
 	const char *ctype; /* C spelling for -lv: "const char *" */
@@ -52,7 +113,13 @@ struct strobe_arg {
 	uint32_t count;      /* STROBE_ARG_ARRAY */
 };
 
-/* Builtins a probe offers, beyond those every probe has. */
+/*
+ * Builtins a probe offers, beyond those every probe has (pid, comm, nsecs,
+ * cpu, ...). The semantic checker refuses the others with a located error.
+ * args.NAME is looked up by name in the attachment's argument list; argN
+ * first by the name "argN" there, then (raw tracepoints, fentry) as u64
+ * slot N of the context, or (kprobe-like) as the Nth pt_regs argument.
+ */
 enum {
 	STROBE_BUILTIN_ARGS = 1u << 0,   /* args->field / args.field */
 	STROBE_BUILTIN_ARGN = 1u << 1,   /* arg0..argN */
@@ -65,7 +132,11 @@ struct strobe_attachment;
 
 /*
  * Builder handed to resolve(). The provider calls add() once per concrete
- * attach point; strings are copied by the core.
+ * attach point (a wildcard expands to several) and add_arg() for each of its
+ * arguments, in order; strings are copied by the core. prog_type is a
+ * BPF_PROG_TYPE_* value: the core compiles one program per distinct
+ * context layout and attaches it to each attachment with its own cookie.
+ * If resolve() fails, everything added during that call is dropped.
  */
 struct strobe_resolver {
 	uint32_t size;
@@ -81,7 +152,14 @@ struct strobe_resolver {
 	/* Append only below this line. */
 };
 
-/* One line of -l output; with -v, args describes the arguments. */
+/*
+ * One line of -l output; with -v, args describes the arguments, printed as
+ * "    <ctype> <name>" (bpftrace's -lv layout; ARRAY adds "[count]"). The
+ * listing and its strings need only live for the call to the callback.
+ * list() gets the glob that followed "type:" (or "*"); the core filters
+ * the full names again, so a provider may list more than the glob matches
+ * but never needs to.
+ */
 struct strobe_listing {
 	const char *name; /* "tracepoint:sched:sched_switch" */
 	const struct strobe_arg *args;
@@ -89,11 +167,23 @@ struct strobe_listing {
 };
 typedef int (*strobe_list_fn)(void *ctx, const struct strobe_listing *l); /* !0 stops */
 
-/* A live attachment; providers embed it and use container_of. */
+/*
+ * A live attachment; providers embed it and use container_of. nr_attached
+ * is what "Attaching N probes..." counts (1 per attachment, however many
+ * CPUs or perf events it needed).
+ */
 struct strobe_link {
 	unsigned nr_attached;
 };
 
+/*
+ * What attach() gets. cookie must reach bpf_get_attach_cookie() in the
+ * program (the `probe` builtin uses it to tell attachments of one program
+ * apart): perf events carry it in the BPF_PERF_EVENT link
+ * (include/strobe/perf_link.h), raw tracepoints in BPF_RAW_TRACEPOINT_OPEN
+ * (Linux >= 6.10). A provider whose kernel cannot carry it attaches anyway
+ * and warns once through host->log.
+ */
 struct strobe_attach_req {
 	uint32_t size;
 	const char *type;   /* probe type as written after alias lookup ("tracepoint") */
@@ -107,7 +197,9 @@ struct strobe_provider_ops {
 	uint32_t abi;     /* STROBE_PROVIDER_ABI when built */
 	uint32_t size;    /* sizeof(struct strobe_provider_ops) when built */
 	const char *name; /* canonical: "tracepoint" */
-	/* optional */
+	/* optional. init: 0 and *st (handed to every other call), or -errno. host
+	 * stays valid until fini() returns. Load expensive things (BTF, symbol
+	 * tables) lazily on first use, not here: -l of another type also inits. */
 	int (*init)(const struct strobe_host *host, void **st);
 	void (*fini)(void *st);
 	/* required. type is the canonical probe type (a provider may serve several). */
