@@ -1,6 +1,7 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "lang/ast.h"
 #include "lang/compile.h"
 #include "program.h"
+#include "runtime/output_chain.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
@@ -90,8 +92,12 @@ static FILE *open_output(const struct driver_opts *o)
 {
 	FILE *fp = stdout;
 	if (o->output_file) {
-		fp = fopen(o->output_file, "w");
+		/* Truncated, created 0644 (before the umask). */
+		int fd = open(o->output_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fp = fd < 0 ? NULL : fdopen(fd, "w");
 		if (!fp) {
+			if (fd >= 0)
+				close(fd);
 			core_log(STROBE_LOG_ERROR, "failed to open output file '%s': %s", o->output_file,
 				 strerror(errno));
 			return NULL;
@@ -156,13 +162,15 @@ int driver_run(const struct driver_opts *o)
 	fp = open_output(o);
 	if (!fp)
 		goto out;
-	if (registry_output(reg, o->output_format, fp, NULL, &out, err, sizeof(err)) < 0) {
-		core_log(STROBE_LOG_ERROR, "%s", err);
+	/* -f: one sink, or filters chained in front of one (output_chain.h); it applies -q. */
+	if (output_chain_open(reg, o->output_format, fp, o->quiet, &out, err, sizeof(err)) < 0) {
+		if (err[0])
+			core_log(STROBE_LOG_ERROR, "%s", err);
 		goto out;
 	}
 	struct run_opts ropts = {
 		.pid = o->pid,
-		.quiet = o->quiet,
+		.quiet = false, /* the output chain applies -q */
 		.dry_run = o->dry_run,
 		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
 		.print_maps_on_exit = true,
@@ -171,8 +179,8 @@ int driver_run(const struct driver_opts *o)
 
 out:
 	diags_emit(&d, stderr);
-	if (out.ops)
-		output_close(&out);
+	if (out.ops && output_chain_close(&out) < 0)
+		status = 1; /* a sink failed the run (e.g. a Lua error) */
 	if (fp && fp != stdout)
 		fclose(fp);
 	else

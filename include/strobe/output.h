@@ -7,6 +7,20 @@
  * Sinks see typed values decoded by the core, never raw map or ring-buffer
  * bytes. Values are borrowed for the length of the call. Map entries arrive
  * already aggregated across CPUs and sorted in print order.
+ *
+ * Versioning: `abi` must equal STROBE_OUTPUT_ABI and `size` must reach at
+ * least STROBE_OUTPUT_OPS_MIN_SIZE (the end of close), or the registry
+ * refuses the module with a message. `size` lets the core accept older
+ * tables that lack appended slots: it never calls a slot beyond `size`.
+ * Slots are only ever appended; optional slots may be NULL.
+ *
+ * Call order for one run: open, [chain], attached (unless -q), then any
+ * number of printf/map/value/time/lost/join/cat/syscall/helper_error,
+ * exiting, the maps printed at exit (map), close. Everything happens on one
+ * thread. docs/outputs.md walks through writing a sink.
+ *
+ * Open returns 0 or -errno. -ECANCELED means "I already reported why
+ * (through host->log)": the core then adds no message of its own.
  */
 #ifndef STROBE_OUTPUT_H
 #define STROBE_OUTPUT_H
@@ -112,6 +126,40 @@ struct strobe_map_view {
 	size_t n;
 };
 
+/* A runtime helper error (type "helper_error" in JSON). */
+struct strobe_helper_error {
+	const char *helper;   /* "probe_read", "map_update_elem" */
+	int64_t retcode;      /* -14 */
+	const char *msg;      /* strerror text, "Bad address" */
+	const char *filename; /* "stdin" or the script path; NULL if unknown */
+	uint32_t line, col;   /* 1-based; 0 if unknown */
+};
+
+/*
+ * What the core offers a filter sink (see the chain slot). Call these only
+ * from inside a callback of the sink, on the thread that called it.
+ */
+struct strobe_output_ctl {
+	uint32_t size; /* sizeof(struct strobe_output_ctl) of the core */
+	void *ctx;     /* pass back as the first argument */
+	/*
+	 * The record being delivered now is not passed on to the sinks after
+	 * this one (the default printing is suppressed). Has no effect in open,
+	 * chain and close.
+	 */
+	void (*suppress)(void *ctx);
+	/*
+	 * A fatal error in the sink (e.g. a Lua runtime error). The core prints
+	 * "ERROR: <msg>" on stderr, stops the run as if by SIGTERM (END runs,
+	 * probes are detached), delivers nothing more to any sink and exits
+	 * with a non-zero status. The sink is still closed.
+	 */
+	void (*fail)(void *ctx, const char *msg);
+	/* Name of the sink right after this one ("text", "json"), or NULL. */
+	const char *next;
+	/* Append only below this line. */
+};
+
 struct strobe_output_ops {
 	uint32_t abi;     /* STROBE_OUTPUT_ABI when built */
 	uint32_t size;    /* sizeof(struct strobe_output_ops) when built */
@@ -132,6 +180,29 @@ struct strobe_output_ops {
 	void (*close)(void *sink); /* flushes */
 	/* time(): the wall clock, already formatted. */
 	void (*time)(void *sink, const char *text, size_t len);
+
+	/*
+	 * Appended in ABI 1 (issue 7). Every slot below is optional: a NULL slot,
+	 * or a table whose `size` ends before it, is simply not called.
+	 */
+
+	/* join(): the joined text, without a trailing newline. */
+	void (*join)(void *sink, const char *text, size_t len);
+	/* cat(): the file's bytes, as read. */
+	void (*cat)(void *sink, const char *text, size_t len);
+	/* system(): the command's output, as read. */
+	void (*syscall)(void *sink, const char *text, size_t len);
+	/* A BPF helper failed at run time (with -k, or always for map updates). */
+	void (*helper_error)(void *sink, const struct strobe_helper_error *e);
+	/*
+	 * Filters. A sink that sets this slot is a *filter*: it may sit in front
+	 * of other sinks (`-f lua:hooks.lua,json`) and decide, record by record,
+	 * whether they see the record. The core calls chain() once, right after
+	 * open(), with a control table valid until close(). See
+	 * struct strobe_output_ctl. A filter that is last on the command line
+	 * gets the text sink chained behind it.
+	 */
+	void (*chain)(void *sink, const struct strobe_output_ctl *ctl);
 	/* Append only below this line. */
 };
 #define STROBE_OUTPUT_OPS_MIN_SIZE offsetofend(struct strobe_output_ops, close)
