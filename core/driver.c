@@ -1,7 +1,6 @@
 #include "driver.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +11,13 @@
 #include "lang/ast.h"
 #include "lang/compile.h"
 #include "program.h"
-#include "runtime/output_chain.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
 #define DEFAULT_STRLEN 64
 #define MAX_STRLEN 1024
 #define DEFAULT_MAP_KEYS 4096
+#define DEFAULT_MAX_PROBES 512
 
 /* First set variable of names, parsed as a positive integer within [1, max]. */
 static int env_uint(const char *const *names, uint32_t dflt, uint32_t max, uint32_t *out)
@@ -51,9 +50,35 @@ static enum probe_kind core_probe_kind(const char *type)
 	return PROBE_PROVIDER;
 }
 
-/* Ask the providers about every attach point; errors become diagnostics. */
-static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d)
+/* BPFTRACE_MISSING_PROBES: what to do when some attach points of a run fail to attach. */
+static int env_missing_probes(enum missing_probes *out)
 {
+	const char *v = getenv("BPFTRACE_MISSING_PROBES");
+	*out = MISSING_PROBES_ERROR;
+	if (!v || !strcmp(v, "error"))
+		return 0;
+	if (!strcmp(v, "warn")) {
+		*out = MISSING_PROBES_WARN;
+		return 0;
+	}
+	if (!strcmp(v, "ignore")) {
+		*out = MISSING_PROBES_IGNORE;
+		return 0;
+	}
+	core_log(STROBE_LOG_ERROR, "env var BPFTRACE_MISSING_PROBES must be error, warn or ignore, not '%s'", v);
+	return -EINVAL;
+}
+
+/*
+ * Ask the providers about every attach point; errors become diagnostics.
+ * More than max_probes attach points in all is an error located at the
+ * attach point that went over the limit (BPFTRACE_MAX_PROBES).
+ */
+static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d,
+			  uint32_t max_probes)
+{
+	size_t total = 0;
+	const struct loc *over = NULL;
 	size_t n = 0;
 	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next)
 		n++;
@@ -81,9 +106,20 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				diag_error(d, &at->loc, "%s", err);
 				continue;
 			}
+			size_t before = pi->nattach;
 			provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach, &pi->nattach,
 					 d, &at->loc);
+			total += pi->nattach - before;
+			if (total > max_probes && !over)
+				over = &at->loc;
 		}
+	}
+	if (over) {
+		struct diag *g = diag_error(d, over,
+					    "Can't attach to %zu probes because it exceeds the current limit of %u probes.",
+					    total, max_probes);
+		diag_hint(d, g, "You can increase the limit through the BPFTRACE_MAX_PROBES environment variable, "
+				"but BE CAREFUL since a high number of probes attached can cause your system to crash.");
 	}
 	return diags_ok(d) ? 0 : -EINVAL;
 }
@@ -92,12 +128,8 @@ static FILE *open_output(const struct driver_opts *o)
 {
 	FILE *fp = stdout;
 	if (o->output_file) {
-		/* Truncated, created 0644 (before the umask). */
-		int fd = open(o->output_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		fp = fd < 0 ? NULL : fdopen(fd, "w");
+		fp = fopen(o->output_file, "w");
 		if (!fp) {
-			if (fd >= 0)
-				close(fd);
 			core_log(STROBE_LOG_ERROR, "failed to open output file '%s': %s", o->output_file,
 				 strerror(errno));
 			return NULL;
@@ -136,13 +168,18 @@ int driver_run(const struct driver_opts *o)
 	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional };
 	static const char *const strlen_env[] = { "STROBE_MAX_STRLEN", "BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN", NULL };
 	static const char *const keys_env[] = { "BPFTRACE_MAX_MAP_KEYS", "BPFTRACE_MAP_KEYS_MAX", NULL };
+	static const char *const probes_env[] = { "BPFTRACE_MAX_PROBES", NULL };
+	uint32_t max_probes;
+	enum missing_probes missing;
 	if (env_uint(strlen_env, DEFAULT_STRLEN, MAX_STRLEN, &copts.strlen) < 0 ||
-	    env_uint(keys_env, DEFAULT_MAP_KEYS, 1u << 24, &copts.max_map_keys) < 0)
+	    env_uint(keys_env, DEFAULT_MAP_KEYS, 1u << 24, &copts.max_map_keys) < 0 ||
+	    env_uint(probes_env, DEFAULT_MAX_PROBES, 1u << 20, &max_probes) < 0 ||
+	    env_missing_probes(&missing) < 0)
 		goto out;
 
 	if (registry_open(&reg, &core_host) < 0)
 		goto out;
-	if (resolve_probes(ast, reg, &p, &d) < 0)
+	if (resolve_probes(ast, reg, &p, &d, max_probes) < 0)
 		goto out;
 	if (compile_check(ast, &copts, &d, &p) < 0 || !diags_ok(&d))
 		goto out;
@@ -162,25 +199,24 @@ int driver_run(const struct driver_opts *o)
 	fp = open_output(o);
 	if (!fp)
 		goto out;
-	/* -f: one sink, or filters chained in front of one (output_chain.h); it applies -q. */
-	if (output_chain_open(reg, o->output_format, fp, o->quiet, &out, err, sizeof(err)) < 0) {
-		if (err[0])
-			core_log(STROBE_LOG_ERROR, "%s", err);
+	if (registry_output(reg, o->output_format, fp, NULL, &out, err, sizeof(err)) < 0) {
+		core_log(STROBE_LOG_ERROR, "%s", err);
 		goto out;
 	}
 	struct run_opts ropts = {
 		.pid = o->pid,
-		.quiet = false, /* the output chain applies -q */
+		.quiet = o->quiet,
 		.dry_run = o->dry_run,
 		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
 		.print_maps_on_exit = true,
+		.missing_probes = missing,
 	};
 	status = runtime_run(&p, &out, &ropts);
 
 out:
 	diags_emit(&d, stderr);
-	if (out.ops && output_chain_close(&out) < 0)
-		status = 1; /* a sink failed the run (e.g. a Lua error) */
+	if (out.ops)
+		output_close(&out);
 	if (fp && fp != stdout)
 		fclose(fp);
 	else

@@ -34,6 +34,10 @@ struct probe_info {
 	enum probe_kind kind;
 	struct probe_attach *attach; /* empty for BEGIN/END */
 	size_t nattach;
+	/* Appended below. */
+	/* program.probe_names[name_index + i] is attach[i].name ("BEGIN"/"END": its one name).
+	 * Set by compile_check. */
+	size_t name_index;
 };
 
 #endif

@@ -113,6 +113,16 @@ struct program {
 	 * and the slow detach can happen afterwards.
 	 */
 	int stop_fd;
+	/*
+	 * The `probe` builtin (T_PROBE) is a u64 index into probe_names: every
+	 * attach point of every probe in order, BEGIN and END included (see
+	 * probe_info.name_index). The runtime attaches attachment i of a probe
+	 * with BPF cookie name_index + i; a function attached to several points
+	 * reads `probe` with bpf_get_attach_cookie(), otherwise it is a constant.
+	 * Filled by compile_check.
+	 */
+	const char **probe_names;
+	size_t nprobe_names;
 };
 
 #endif

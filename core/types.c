@@ -136,6 +136,7 @@ const struct type *type_simple(struct types *t, enum type_kind kind)
 {
 	static const uint32_t sizes[] = {
 		[T_KSTACK] = 8, [T_USTACK] = 16, [T_KSYM] = 8, [T_USYM] = 16, [T_TIMESTAMP] = 8,
+		[T_PROBE] = 8,
 	};
 	uint32_t size = (unsigned)kind < sizeof(sizes) / sizeof(sizes[0]) ? sizes[kind] : 0;
 	struct type p = { .kind = kind, .size = size, .align = size ? 8 : 1 };
@@ -189,6 +190,7 @@ const char *type_name(struct types *t, const struct type *ty)
 	case T_USYM: return "usym";
 	case T_TIMESTAMP: return "timestamp";
 	case T_AGG: return agg_name(ty->agg);
+	case T_PROBE: return "probe";
 	}
 	return "none";
 }

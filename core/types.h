@@ -27,6 +27,8 @@ enum type_kind {
 	T_USYM,    /* u64 address + u64 pid */
 	T_TIMESTAMP,
 	T_AGG,     /* an aggregation (count() etc.): only valid as a map value; agg says which */
+	/* Appended below. */
+	T_PROBE,   /* the probe builtin: u64 index into program.probe_names, printed as the name */
 };
 
 enum agg_kind {

@@ -72,10 +72,23 @@ static LLVMValueRef arg_value(struct cg *c, const struct strobe_arg *a, const st
 		LLVMValueRef addr = LLVMBuildAdd(c->b, base, cg_const(c, (uint64_t)(int64_t)a->offset), "");
 		return read_mem_int(c, addr, size, is_signed, a->user);
 	}
+	case STROBE_LOC_REG_INDEX_MEM: {
+		/* *(reg + index_reg * scale + offset): USDT operands like -32(%rbp,%rdi,4) */
+		LLVMValueRef addr = cg_const(c, (uint64_t)(int64_t)a->offset);
+		if (a->reg >= 0)
+			addr = LLVMBuildAdd(c->b, addr, cg_load_int(c, c->ctxp, (uint32_t)a->reg * 8, 8, false, 8), "");
+		if (a->index_reg >= 0) {
+			LLVMValueRef idx = cg_load_int(c, c->ctxp, (uint32_t)a->index_reg * 8, 8, false, 8);
+			addr = LLVMBuildAdd(c->b, addr, LLVMBuildMul(c->b, idx, cg_const(c, a->scale ? a->scale : 1), ""), "");
+		}
+		return read_mem_int(c, addr, size, is_signed, a->user);
+	}
 	case STROBE_LOC_CONST:
 		return cg_const(c, (uint64_t)a->value);
 	case STROBE_LOC_BTF_ARG:
 		return extend(c, cg_load_int(c, c->ctxp, (uint32_t)a->offset * 8, 8, false, 8), size, is_signed);
+	default:
+		break; /* kinds from a newer provider.h than this codegen knows */
 	}
 	cg_fail(c, loc, "unsupported argument location");
 	return cg_const(c, 0);
@@ -143,6 +156,20 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		return helper0(c, H_CURRENT_TASK);
 	if (!strcmp(b, "cgroup"))
 		return helper0(c, H_CURRENT_CGROUP_ID);
+	if (!strcmp(b, "probe")) {
+		/* program.h: an index into probe_names, the BPF cookie when several points share the function */
+		const struct probe_info *pi = c->func->probe;
+		if (pi->kind != PROBE_PROVIDER)
+			return cg_const(c, pi->name_index);
+		if (c->func->nattach == 1)
+			return cg_const(c, pi->name_index + c->func->attach_idx[0]);
+		LLVMValueRef args[] = { c->ctxp };
+		return cg_helper(c, H_GET_ATTACH_COOKIE, args, 1);
+	}
+	if (!strcmp(b, "func")) {
+		LLVMValueRef args[] = { c->ctxp };
+		return cg_helper(c, H_GET_FUNC_IP, args, 1);
+	}
 	if (!strcmp(b, "retval"))
 		return cg_load_int(c, c->ctxp, PT_REGS_AX_SLOT * 8, 8, false, 8);
 	if (!strncmp(b, "arg", 3))

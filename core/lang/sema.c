@@ -76,7 +76,8 @@ static const char *kind_word(const struct type *t)
 	switch (t ? t->kind : T_NONE) {
 	case T_INT:
 	case T_BOOL: return "integer";
-	case T_STRING: return "string";
+	case T_STRING:
+	case T_PROBE: return "string"; /* bpftrace types probe as a string */
 	case T_BUFFER: return "buffer";
 	case T_POINTER: return "pointer";
 	case T_ARRAY: return "array";
@@ -100,7 +101,7 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 
 static bool storable(const struct type *t)
 {
-	return type_is_scalar(t) || t->kind == T_STRING;
+	return type_is_scalar(t) || t->kind == T_STRING || t->kind == T_PROBE;
 }
 
 /*
@@ -523,6 +524,19 @@ static const struct type *builtin(struct sema *s, struct node *n)
 		return type_int(s->t, 8, false);
 	if (!strcmp(b, "comm"))
 		return type_string(s->t, 16);
+	if (!strcmp(b, "probe"))
+		return type_simple(s->t, T_PROBE);
+	if (!strcmp(b, "func")) {
+		if (!offers(s, STROBE_BUILTIN_FUNC)) {
+			const char *type = s->probe->kind == PROBE_BEGIN ? "BEGIN"
+					   : s->probe->kind == PROBE_END ? "END"
+					   : s->probe->nattach ? s->probe->attach[0].type : "this";
+			err(s, &n->loc, "The func builtin can not be used with '%s' probes", type);
+			return NULL;
+		}
+		/* the traced function's address, printed as its symbol (kprobe-like programs only) */
+		return type_simple(s->t, T_KSYM);
+	}
 	if (!strcmp(b, "retval")) {
 		if (!offers(s, STROBE_BUILTIN_RETVAL)) {
 			err(s, &n->loc,
@@ -783,7 +797,7 @@ static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
 {
 	switch (sp->cls) {
 	case FMT_INT: return type_is_scalar(t);
-	case FMT_STR: return t->kind == T_STRING;
+	case FMT_STR: return t->kind == T_STRING || t->kind == T_PROBE;
 	case FMT_BUF: return t->kind == T_BUFFER;
 	}
 	return false;
@@ -1216,6 +1230,7 @@ static bool same_layout(const struct probe_attach *a, const struct probe_attach 
 		    x->kind != y->kind || x->offset != y->offset || x->size != y->size ||
 		    x->is_signed != y->is_signed || x->user != y->user || x->reg != y->reg ||
 		    x->value != y->value || x->elem_size != y->elem_size || x->count != y->count ||
+		    (x->loc == STROBE_LOC_REG_INDEX_MEM && (x->index_reg != y->index_reg || x->scale != y->scale)) ||
 		    strcmp(x->pointee ? x->pointee : "", y->pointee ? y->pointee : ""))
 			return false;
 	}
@@ -1289,6 +1304,27 @@ static void finish_maps(struct program *p)
 	}
 }
 
+/* The `probe` builtin's table (program.h): every attach point's name, in order. */
+static void name_probes(struct program *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->nprobes; i++)
+		n += p->probes[i].kind == PROBE_PROVIDER ? p->probes[i].nattach : 1;
+	p->probe_names = arena_zalloc(&p->arena, (n ? n : 1) * sizeof(*p->probe_names));
+	p->nprobe_names = 0;
+	for (size_t i = 0; i < p->nprobes; i++) {
+		struct probe_info *pi = &p->probes[i];
+		pi->name_index = p->nprobe_names;
+		if (pi->kind == PROBE_BEGIN)
+			p->probe_names[p->nprobe_names++] = "BEGIN";
+		else if (pi->kind == PROBE_END)
+			p->probe_names[p->nprobe_names++] = "END";
+		else
+			for (size_t j = 0; j < pi->nattach; j++)
+				p->probe_names[p->nprobe_names++] = pi->attach[j].name;
+	}
+}
+
 static void check_probe(struct sema *s, size_t i, struct scope *sc)
 {
 	struct node *pn = s->p->probes[i].ast;
@@ -1327,5 +1363,6 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 	size_t funcs_cap = 0;
 	for (size_t i = 0; i < p->nprobes; i++)
 		add_funcs(&s, i, &scopes[i], &funcs_cap);
+	name_probes(p);
 	return 0;
 }

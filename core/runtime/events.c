@@ -12,6 +12,7 @@ int run_state_init(struct run_state *st, struct program *p, struct output *out)
 	memset(st, 0, sizeof(*st));
 	st->p = p;
 	st->out = out;
+	value_set_probe_names(p->probe_names, p->nprobe_names);
 	size_t n = p->nprintfs ? p->nprintfs : 1;
 	st->specs = calloc(n, sizeof(*st->specs));
 	st->nspecs = calloc(n, sizeof(*st->nspecs));
@@ -118,6 +119,8 @@ int handle_event(void *ctx, void *data, size_t size)
 {
 	struct run_state *st = ctx;
 	struct event_hdr hdr;
+	if (st->in_loop && (st->exit_seen || (st->stop_signal && *st->stop_signal)))
+		return -EINTR; /* stop polling: see run_state.in_loop */
 	/* After exit() nothing but END's own output is shown (as bpftrace does). */
 	if (st->exit_seen || size < sizeof(hdr))
 		return 0;

@@ -58,6 +58,10 @@ static void decode_fields(struct arena *a, const struct type *ty, const uint8_t 
 	v->list.n = ty->nfields;
 }
 
+/* The `probe` builtin's names (program.h), set by value_set_probe_names. */
+static const char *const *probe_names;
+static size_t nprobe_names;
+
 void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		  struct strobe_value *v)
 {
@@ -130,9 +134,23 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 	case T_USTACK:
 		v->kind = STROBE_V_STACK; /* frames need the stack map: not yet in program.h */
 		break;
+	case T_PROBE: {
+		uint64_t idx = (uint64_t)read_int(bytes, 8, false);
+		const char *name = idx < nprobe_names && probe_names[idx] ? probe_names[idx] : "";
+		v->kind = STROBE_V_STR;
+		v->str.s = name;
+		v->str.len = strlen(name);
+		break;
+	}
 	default:
 		break;
 	}
+}
+
+void value_set_probe_names(const char *const *names, size_t n)
+{
+	probe_names = names;
+	nprobe_names = n;
 }
 
 int key_compare(const struct type *ty, const uint8_t *a, const uint8_t *b)
@@ -144,6 +162,7 @@ int key_compare(const struct type *ty, const uint8_t *a, const uint8_t *b)
 	case T_BOOL:
 	case T_POINTER:
 	case T_KSYM:
+	case T_PROBE:
 	case T_TIMESTAMP: {
 		/* bpftrace 0.17 compares integer keys as unsigned: -1 sorts last. */
 		uint64_t x = (uint64_t)read_int(a, ty->size, ty->is_signed);

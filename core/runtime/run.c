@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "runtime_internal.h"
@@ -137,6 +138,7 @@ static void detach_all(struct links *l, bool background)
 				dup2(null, 1);
 				dup2(null, 2);
 			}
+			prctl(PR_SET_NAME, "strobe-detach"); /* visible in ps; tests wait for it */
 			detach_links(l);
 			_exit(0);
 		}
@@ -145,8 +147,14 @@ static void detach_all(struct links *l, bool background)
 	detach_links(l);
 }
 
+/*
+ * Attach every attach point. A failure is an error naming it and the whole
+ * run fails (the caller detaches what was attached), unless missing_probes
+ * says to warn or ignore; then the run fails only if nothing attached.
+ */
 static int attach_all(const struct program *p, const struct run_opts *o, struct links *l)
 {
+	size_t failed = 0, tried = 0;
 	for (size_t i = 0; i < p->nfuncs; i++) {
 		const struct prog_func *f = &p->funcs[i];
 		if (!f->probe || f->probe->kind != PROBE_PROVIDER)
@@ -161,16 +169,26 @@ static int attach_all(const struct program *p, const struct run_opts *o, struct 
 				.type = a->type,
 				.target = a->target,
 				.prog_fd = f->fd,
-				.cookie = idx,
+				.cookie = f->probe->name_index + idx, /* program.h: probe_names */
 				.pid = o->pid,
 			};
 			int rc = a->provider ? provider_attach(a->provider, &req, &link, err, sizeof(err))
 					     : -ENOENT;
+			tried++;
 			if (rc < 0 || !link) {
 				if (!err[0])
 					snprintf(err, sizeof(err), "%s", strerror(rc < 0 ? -rc : EINVAL));
-				fprintf(stderr, "ERROR: Error attaching probe: '%s': %s\n", a->name, err);
-				return rc < 0 ? rc : -EINVAL;
+				if (o->missing_probes == MISSING_PROBES_ERROR) {
+					fprintf(stderr, "ERROR: Error attaching probe: '%s': %s\n", a->name, err);
+					fprintf(stderr, "HINT: set BPFTRACE_MISSING_PROBES=warn to skip attach points "
+							"that cannot be attached\n");
+					return rc < 0 ? rc : -EINVAL;
+				}
+				if (o->missing_probes == MISSING_PROBES_WARN)
+					fprintf(stderr, "WARNING: Error attaching probe: '%s': %s (skipped)\n",
+						a->name, err);
+				failed++;
+				continue;
 			}
 			if (l->n == l->cap) {
 				size_t cap = l->cap ? l->cap * 2 : 16;
@@ -184,6 +202,11 @@ static int attach_all(const struct program *p, const struct run_opts *o, struct 
 			}
 			l->v[l->n++] = (struct live_link){ a->provider, link };
 		}
+	}
+	if (tried && failed == tried) {
+		fprintf(stderr, "ERROR: no probe could be attached (%zu attach point%s failed)\n", failed,
+			failed == 1 ? "" : "s");
+		return -ENOENT;
 	}
 	return 0;
 }
@@ -276,6 +299,8 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 		}
 	}
 
+	st.stop_signal = &stop_signal;
+	st.in_loop = true;
 	while (!st.exit_seen && !stop_signal) {
 		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
 		if (err < 0 && err != -EINTR) {
@@ -290,6 +315,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	 * detach comes after the output. Events queued before stopping still
 	 * print. Without the flag, detach first, as the only way to stop.
 	 */
+	st.in_loop = false;
 	if (runtime_stop(p) < 0)
 		detach_all(&links, false);
 	ring_buffer__consume(rb);

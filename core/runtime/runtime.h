@@ -7,12 +7,20 @@
 #include "../program.h"
 #include "registry.h"
 
+/* BPFTRACE_MISSING_PROBES: an attach point that fails to attach fails the run, or is skipped. */
+enum missing_probes {
+	MISSING_PROBES_ERROR,  /* default: error naming it, detach everything, exit 1 */
+	MISSING_PROBES_WARN,   /* a warning naming it; the others keep running */
+	MISSING_PROBES_IGNORE, /* silently skipped */
+};
+
 struct run_opts {
 	int pid;              /* -p, or -1 */
 	bool quiet;           /* -q: no banner */
 	bool dry_run;         /* load and attach nothing, exit after loading */
 	bool notify_attached; /* __BPFTRACE_NOTIFY_PROBES_ATTACHED */
 	bool print_maps_on_exit;
+	enum missing_probes missing_probes;
 };
 
 /* Create every map in p->maps and the ring buffer; sets the fds. */

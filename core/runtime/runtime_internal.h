@@ -6,6 +6,7 @@
 #ifndef STROBE_RUNTIME_INTERNAL_H
 #define STROBE_RUNTIME_INTERNAL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,8 @@ int64_t read_int(const uint8_t *bytes, uint32_t size, bool is_signed);
 /* Decode the bytes of one value of type ty; lists and strings go in a. */
 void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		  struct strobe_value *v);
+/* T_PROBE values decode to names[index] (program.h probe_names); the table must outlive decoding. */
+void value_set_probe_names(const char *const *names, size_t n);
 /* bpftrace 0.17's key order: integers as unsigned, strings by strncmp, tuples field by field. */
 int key_compare(const struct type *ty, const uint8_t *a, const uint8_t *b);
 
@@ -114,6 +117,14 @@ struct run_state {
 	struct strbuf text;
 	bool exit_seen; /* exit(): later events are dropped until END runs */
 	int exit_code;
+	/*
+	 * Set while the main loop polls: handle_event then returns -EINTR once
+	 * exit() was seen or *stop_signal is set, so that a poll returns even
+	 * when the ring buffer never drains (a program whose output makes the
+	 * events it traces: printf on every syscall).
+	 */
+	bool in_loop;
+	volatile sig_atomic_t *stop_signal;
 };
 
 int run_state_init(struct run_state *st, struct program *p, struct output *out);

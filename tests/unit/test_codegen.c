@@ -185,6 +185,22 @@ static void test_probes_and_maps(void **state)
 	generated_free(c);
 }
 
+/* probe as a constant (one attach point, BEGIN) and through the attach cookie (several). */
+static void test_probe_and_stop_flag(void **state)
+{
+	(void)state;
+	struct checked *c = generate("BEGIN { @[probe] = count(); } tracepoint:syscalls:sys_enter_read { @[probe] = count(); } "
+				     "tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_openat2 { @[probe] = count(); printf(\"%s\\n\", probe); }");
+	assert_int_equal(c->p.nprobe_names, 4);
+	checked_free(c);
+	c = check("tracepoint:syscalls:sys_enter_read { @[probe] = count(); }");
+	assert_int_equal(c->rc, 0);
+	c->p.stop_fd = -1; /* no stop flag: no check emitted, still valid code */
+	c->p.maps[0].fd = -1;
+	assert_int_equal(compile_codegen(c->ast, &c->p, &c->d), 0);
+	checked_free(c);
+}
+
 static void test_whole_language(void **state)
 {
 	(void)state;
@@ -207,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_probes_and_maps),
 		cmocka_unit_test(test_whole_language),
+		cmocka_unit_test(test_probe_and_stop_flag),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

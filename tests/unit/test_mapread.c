@@ -437,6 +437,29 @@ static void test_value_stride(void **state)
 	assert_false(map_is_percpu(BPF_MAP_TYPE_ARRAY));
 }
 
+/* T_PROBE values decode to their names and compare as integers. */
+static void test_probe_names(void **state)
+{
+	(void)state;
+	static const char *names[] = { "BEGIN", "tracepoint:syscalls:sys_enter_read" };
+	static const struct type t_probe = { .kind = T_PROBE, .size = 8, .align = 8 };
+	value_set_probe_names(names, 2);
+	struct arena a = ARENA_INIT;
+	struct strobe_value v;
+	uint64_t idx = 1;
+	value_decode(&a, &t_probe, (const uint8_t *)&idx, &v);
+	assert_int_equal(v.kind, STROBE_V_STR);
+	assert_string_equal(v.str.s, "tracepoint:syscalls:sys_enter_read");
+	assert_int_equal(v.str.len, strlen(names[1]));
+	idx = 7; /* out of range: empty, never a crash */
+	value_decode(&a, &t_probe, (const uint8_t *)&idx, &v);
+	assert_string_equal(v.str.s, "");
+	uint64_t x = 0, y = 1;
+	assert_true(key_compare(&t_probe, (const uint8_t *)&x, (const uint8_t *)&y) < 0);
+	value_set_probe_names(NULL, 0);
+	arena_release(&a);
+}
+
 static void test_ksym(void **state)
 {
 	(void)state;
@@ -472,6 +495,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_int),
+		cmocka_unit_test(test_probe_names),
 		cmocka_unit_test(test_decode_values),
 		cmocka_unit_test(test_key_compare),
 		cmocka_unit_test(test_count_across_cpus),

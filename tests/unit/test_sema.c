@@ -300,6 +300,37 @@ static void test_funcs(void **state)
 	checked_free(c);
 }
 
+/* probe: a T_PROBE index into probe_names, one name per attach point, BEGIN/END included. */
+static void test_probe_builtin(void **state)
+{
+	(void)state;
+	struct checked *c = check("BEGIN { @b[probe] = count(); } "
+				  "tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_read { @[probe] = count(); $p = probe; @v = $p; printf(\"%s\\n\", probe); } "
+				  "END { @e = probe; }");
+	assert_int_equal(c->rc, 0);
+	struct program *p = &c->p;
+	assert_int_equal(p->nprobe_names, 4);
+	assert_string_equal(p->probe_names[0], "BEGIN");
+	assert_string_equal(p->probe_names[1], "tracepoint:syscalls:sys_enter_openat");
+	assert_string_equal(p->probe_names[2], "tracepoint:syscalls:sys_enter_read");
+	assert_string_equal(p->probe_names[3], "END");
+	assert_int_equal(p->probes[0].name_index, 0);
+	assert_int_equal(p->probes[1].name_index, 1);
+	assert_int_equal(p->probes[2].name_index, 3);
+	assert_int_equal(p->maps[0].key->kind, T_PROBE);
+	assert_int_equal(p->maps[0].key_size, 8);
+	assert_string_equal(type_name(&p->types, p->maps[0].key), "probe");
+	/* no args: one function for both attach points */
+	assert_int_equal(p->nfuncs, 3);
+	assert_int_equal(p->funcs[1].nattach, 2);
+	checked_free(c);
+	expect_error("BEGIN { printf(\"%d\\n\", probe); }",
+		     "printf: %d specifier expects a value of type integer (string supplied)", 9, 30);
+	expect_error("tracepoint:syscalls:sys_enter_read { $f = func; }",
+		     "The func builtin can not be used with 'tracepoint' probes", 43, 47);
+	expect_error("BEGIN { $f = func; }", "The func builtin can not be used with 'BEGIN' probes", 14, 18);
+}
+
 static void test_expression_types(void **state)
 {
 	(void)state;
@@ -322,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_maps_and_printfs),
 		cmocka_unit_test(test_funcs),
 		cmocka_unit_test(test_expression_types),
+		cmocka_unit_test(test_probe_builtin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
