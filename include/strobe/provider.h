@@ -210,7 +210,16 @@ struct strobe_provider_ops {
 	/* *out set only on success; on failure errbuf says why. */
 	int (*attach)(void *st, const struct strobe_attach_req *req, struct strobe_link **out,
 		      char *errbuf, size_t errlen);
-	void (*detach)(void *st, struct strobe_link *link); /* frees link, best effort */
+	/*
+	 * Frees link, best effort. The core may call detach() for different
+	 * links at the same time from several threads (closing tracepoint perf
+	 * events waits for an RCU grace period each, and concurrent closers
+	 * share grace periods), possibly in a forked child process that shares
+	 * the fds, after the output is printed. So detach() must touch only its
+	 * own link (close its fds, free it), never shared provider state without
+	 * a lock, and must not print.
+	 */
+	void (*detach)(void *st, struct strobe_link *link);
 	/* Append only below this line. */
 };
 #define STROBE_PROVIDER_OPS_MIN_SIZE offsetofend(struct strobe_provider_ops, detach)
