@@ -57,6 +57,8 @@ INIS       := $(patsubst plugins.d/%,$(BUILD)/plugins.d/%,$(wildcard plugins.d/*
 MODLIBS_lua := -llua5.4
 MODLIBS_text :=
 MODLIBS_json :=
+MODLIBS_uprobe := -lbpf -lelf
+MODLIBS_usdt := -lbpf -lelf
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -110,6 +112,15 @@ $(BUILD)/tests/modules/%.so: tests/modules/%.c
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -o $@ $<
+
+# A shared library of ours for the uprobe/usdt tests, and a program linked with it.
+$(BUILD)/tests/progs/libstrobetest.so: tests/progs/lib/strobetest.c
+	@mkdir -p $(@D)
+	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -fPIC -shared -o $@ $<
+
+$(BUILD)/tests/progs/uselib: tests/progs/uselib.c $(BUILD)/tests/progs/libstrobetest.so
+	@mkdir -p $(@D)
+	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -o $@ $< -L$(BUILD)/tests/progs -lstrobetest -Wl,-rpath,'$$ORIGIN'
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

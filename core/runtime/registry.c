@@ -653,7 +653,14 @@ static int resolver_add_arg(struct strobe_resolver *r, struct strobe_attachment 
 		h->cap = cap;
 	}
 	struct strobe_arg *dst = &h->args[pa->nargs++];
-	*dst = *arg;
+	/* Fields appended to strobe_arg are read only for the kinds that define them,
+	 * so a provider built before they existed is never read past its struct. */
+	if (arg->loc == STROBE_LOC_REG_INDEX_MEM) {
+		*dst = *arg;
+	} else {
+		memset(dst, 0, sizeof(*dst));
+		memcpy(dst, arg, offsetof(struct strobe_arg, index_reg));
+	}
 	dst->name = arena_strdup(c->a, arg->name);
 	dst->ctype = arena_strdup_or_null(c->a, arg->ctype);
 	dst->pointee = arena_strdup_or_null(c->a, arg->pointee);
@@ -821,9 +828,9 @@ int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE 
 					     : registry_find_section(reg->sections, SEC_PROVIDER, type);
 		if (p) {
 			/* An alias lists under the canonical name: t:sched:* is tracepoint:sched:*. */
-			char *filter = xasprintf("%s:%s", p->name, rest);
-			first_err = list_provider(reg, p, rest, filter, verbose, fp);
-			free(filter);
+			/* The provider applies the glob itself: it may list a resolved name
+			 * (uprobe:libc:* lists uprobe:/lib/x86_64-linux-gnu/libc.so.6:...). */
+			first_err = list_provider(reg, p, rest, NULL, verbose, fp);
 		} else {
 			for (struct provider *q = reg->sections; q; q = q->next) {
 				if (q->kind != SEC_PROVIDER || fnmatch(type, q->name, FNM_CASEFOLD))

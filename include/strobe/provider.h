@@ -73,6 +73,9 @@ enum strobe_loc_kind {
 	STROBE_LOC_REG_MEM, /* *(reg + offset), `size` bytes */
 	STROBE_LOC_CONST,   /* the constant `value` */
 	STROBE_LOC_BTF_ARG, /* slot `offset` of the fentry/fexit context */
+	/* *(reg + index_reg * scale + offset), `size` bytes; reg or index_reg may be -1
+	 * (absent). The core reads index_reg and scale only for this kind. */
+	STROBE_LOC_REG_INDEX_MEM,
 };
 
 /*
@@ -111,6 +114,9 @@ struct strobe_arg {
 	const char *pointee; /* STROBE_ARG_PTR/_ARRAY/_DATA_LOC element type: "char", "int" */
 	uint32_t elem_size;  /* STROBE_ARG_ARRAY */
 	uint32_t count;      /* STROBE_ARG_ARRAY */
+	/* Appended: STROBE_LOC_REG_INDEX_MEM only. */
+	int index_reg;       /* pt_regs register number, or -1 */
+	uint32_t scale;      /* 1, 2, 4 or 8 */
 };
 
 /*

@@ -1,0 +1,498 @@
+/* User-space ELF helpers shared by the uprobe and usdt providers (see uelf.h). */
+#include "uelf.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* ---- attach-point text ---------------------------------------------- */
+
+void uelf_split_free(char **parts, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(parts[i]);
+}
+
+int uelf_split(const char *s, char **parts, int max)
+{
+	int n = 0;
+	size_t len = strlen(s);
+	char *cur = malloc(len + 1);
+	if (!cur)
+		return -ENOMEM;
+	size_t k = 0;
+	bool quoted = false;
+	for (const char *p = s;; p++) {
+		if (*p == '"') {
+			quoted = !quoted;
+			continue;
+		}
+		if (*p && (*p != ':' || quoted)) {
+			cur[k++] = *p;
+			continue;
+		}
+		if (n == max) {
+			free(cur);
+			uelf_split_free(parts, n);
+			return -E2BIG;
+		}
+		cur[k] = '\0';
+		parts[n] = strdup(cur);
+		if (!parts[n]) {
+			free(cur);
+			uelf_split_free(parts, n);
+			return -ENOMEM;
+		}
+		n++;
+		k = 0;
+		if (!*p)
+			break;
+	}
+	free(cur);
+	if (quoted) {
+		uelf_split_free(parts, n);
+		return -EINVAL;
+	}
+	return n;
+}
+
+/* ---- finding files ---------------------------------------------------- */
+
+#define LDCACHE_NEW_MAGIC "glibc-ld.so.cache1.1"
+#define LDCACHE_OLD_MAGIC "ld.so-1.7.0"
+#define LDCACHE_FLAG_ELF_LIBC6 0x0003
+#define LDCACHE_FLAG_TYPE_MASK 0x00ff
+#define LDCACHE_FLAG_REQUIRED_MASK 0xff00
+#define LDCACHE_FLAG_X8664_LIB64 0x0300
+
+struct ldcache_new_header {
+	char magic[20]; /* "glibc-ld.so.cache" "1.1" */
+	uint32_t nlibs;
+	uint32_t len_strings;
+	uint8_t flags;
+	uint8_t pad[3];
+	uint32_t extension_offset;
+	uint32_t unused[3];
+};
+
+struct ldcache_new_entry {
+	int32_t flags;
+	uint32_t key, value; /* string offsets from the new header */
+	uint32_t osversion;
+	uint64_t hwcap;
+};
+
+/* "libc" matches "libc", "libc.so" and "libc.so.6" but not "libcap.so.2". */
+static bool libname_matches(const char *name, const char *key)
+{
+	size_t n = strlen(name);
+	if (strncmp(name, key, n))
+		return false;
+	return key[n] == '\0' || !strncmp(key + n, ".so", 3);
+}
+
+int uelf_ldcache_lookup(const char *cache, const char *name, char *out, size_t len)
+{
+	int fd = open(cache ? cache : "/etc/ld.so.cache", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || sb.st_size < (off_t)sizeof(struct ldcache_new_header) ||
+	    sb.st_size > (64 << 20)) {
+		close(fd);
+		return -ENOENT;
+	}
+	size_t size = (size_t)sb.st_size;
+	char *buf = malloc(size + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	size_t got = 0;
+	while (got < size) {
+		ssize_t r = read(fd, buf + got, size - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	size = got;
+
+	/* The old format (12-byte entries) may precede the new one. */
+	size_t start = 0;
+	if (size > 16 && !memcmp(buf, LDCACHE_OLD_MAGIC, strlen(LDCACHE_OLD_MAGIC))) {
+		uint32_t nold;
+		memcpy(&nold, buf + 12, 4);
+		start = 16 + (size_t)nold * 12;
+		start = (start + 7) & ~(size_t)7;
+	}
+	int ret = -ENOENT;
+	if (start + sizeof(struct ldcache_new_header) > size ||
+	    memcmp(buf + start, LDCACHE_NEW_MAGIC, strlen(LDCACHE_NEW_MAGIC)))
+		goto out;
+	struct ldcache_new_header h;
+	memcpy(&h, buf + start, sizeof(h));
+	size_t entries = start + sizeof(h);
+	if (h.nlibs > (size - entries) / sizeof(struct ldcache_new_entry))
+		goto out;
+	for (uint32_t i = 0; i < h.nlibs; i++) {
+		struct ldcache_new_entry e;
+		memcpy(&e, buf + entries + i * sizeof(e), sizeof(e));
+		if ((e.flags & LDCACHE_FLAG_TYPE_MASK) != LDCACHE_FLAG_ELF_LIBC6 ||
+		    (e.flags & LDCACHE_FLAG_REQUIRED_MASK) != LDCACHE_FLAG_X8664_LIB64)
+			continue;
+		if (start + e.key >= size || start + e.value >= size)
+			continue;
+		const char *key = buf + start + e.key, *value = buf + start + e.value;
+		if (!libname_matches(name, key))
+			continue;
+		if ((size_t)snprintf(out, len, "%s", value) >= len) {
+			ret = -ENAMETOOLONG;
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+out:
+	free(buf);
+	return ret;
+}
+
+static bool is_regular(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && access(path, R_OK) == 0;
+}
+
+/* name, name.so or name.so.N in one directory. */
+static bool find_in_dir(const char *dir, const char *name, char *out, size_t len)
+{
+	static const char *const suffixes[] = { "", ".so", ".so.0", ".so.1", ".so.2", ".so.3",
+						".so.4", ".so.5", ".so.6", ".so.7", ".so.8" };
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if ((size_t)snprintf(out, len, "%s/%s%s", dir, name, suffixes[i]) >= len)
+			continue;
+		if (is_regular(out))
+			return true;
+	}
+	return false;
+}
+
+int uelf_resolve_path(const char *spec, char *out, size_t len)
+{
+	if (!spec || !*spec)
+		return -ENOENT;
+	if (strchr(spec, '/')) {
+		if (spec[0] == '/') {
+			if ((size_t)snprintf(out, len, "%s", spec) >= len)
+				return -ENAMETOOLONG;
+		} else {
+			char abs[PATH_MAX];
+			if (!realpath(spec, abs))
+				return -ENOENT;
+			if ((size_t)snprintf(out, len, "%s", abs) >= len)
+				return -ENAMETOOLONG;
+		}
+		return is_regular(out) ? 0 : -ENOENT;
+	}
+	if (uelf_ldcache_lookup(NULL, spec, out, len) == 0 && is_regular(out))
+		return 0;
+	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
+					    "/lib64", "/usr/lib64", "/lib", "/usr/lib",
+					    "/usr/local/lib" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (find_in_dir(dirs[i], spec, out, len))
+			return 0;
+	/* An executable on $PATH: uprobe:bash:readline */
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path) {
+		const char *colon = strchr(path, ':');
+		size_t dlen = colon ? (size_t)(colon - path) : strlen(path);
+		if (dlen && (size_t)snprintf(out, len, "%.*s/%s", (int)dlen, path, spec) < len &&
+		    is_regular(out) && access(out, X_OK) == 0)
+			return 0;
+		path += dlen + (colon ? 1 : 0);
+	}
+	return -ENOENT;
+}
+
+/* ---- ELF ---------------------------------------------------------------- */
+
+int uelf_open(const char *path, int *fdp, Elf **elfp)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		if (elf)
+			elf_end(elf);
+		close(fd);
+		return -ENOEXEC;
+	}
+	*fdp = fd;
+	*elfp = elf;
+	return 0;
+}
+
+void uelf_close(int fd, Elf *elf)
+{
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+}
+
+static int sym_cmp(const void *x, const void *y)
+{
+	const struct uelf_sym *a = x, *b = y;
+	int c = strcmp(a->name, b->name);
+	if (c)
+		return c;
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+void uelf_functions_free(struct uelf_sym *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* Calls fn for each defined symbol of .symtab and .dynsym; nonzero stops. */
+typedef int (*sym_fn)(void *ctx, const GElf_Sym *sym, const char *name);
+
+static int each_symbol(Elf *elf, sym_fn fn, void *ctx)
+{
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		if (!data || !sh.sh_entsize)
+			continue;
+		size_t n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; i < n; i++) {
+			GElf_Sym sym;
+			if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_name)
+				continue;
+			const char *name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || !*name)
+				continue;
+			int r = fn(ctx, &sym, name);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+struct collect_ctx {
+	struct uelf_sym *v;
+	size_t n, cap;
+};
+
+static int collect_function(void *ctx, const GElf_Sym *sym, const char *name)
+{
+	struct collect_ctx *c = ctx;
+	int type = GELF_ST_TYPE(sym->st_info);
+	if ((type != STT_FUNC && type != STT_GNU_IFUNC) || !sym->st_value)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct uelf_sym *v = realloc(c->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	const char *at = strchr(name, '@');
+	char *copy = at ? strndup(name, (size_t)(at - name)) : strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	c->v[c->n++] = (struct uelf_sym){ copy, sym->st_value, sym->st_size };
+	return 0;
+}
+
+int uelf_functions(Elf *elf, struct uelf_sym **out, size_t *nout)
+{
+	struct collect_ctx c = { 0 };
+	int err = each_symbol(elf, collect_function, &c);
+	if (err) {
+		uelf_functions_free(c.v, c.n);
+		return err;
+	}
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), sym_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < c.n; i++) {
+		if (k && !strcmp(c.v[k - 1].name, c.v[i].name) && c.v[k - 1].addr == c.v[i].addr) {
+			if (c.v[i].size > c.v[k - 1].size)
+				c.v[k - 1].size = c.v[i].size;
+			free(c.v[i].name);
+			continue;
+		}
+		c.v[k++] = c.v[i];
+	}
+	*out = c.v;
+	*nout = k;
+	return 0;
+}
+
+struct find_ctx {
+	const char *name;
+	uint64_t addr;
+	bool found;
+};
+
+static int find_symbol(void *ctx, const GElf_Sym *sym, const char *name)
+{
+	struct find_ctx *c = ctx;
+	size_t n = strlen(c->name);
+	if (strncmp(name, c->name, n) || (name[n] && name[n] != '@'))
+		return 0;
+	c->addr = sym->st_value;
+	c->found = true;
+	return 1;
+}
+
+bool uelf_symbol_addr(Elf *elf, const char *name, uint64_t *addr)
+{
+	struct find_ctx c = { .name = name };
+	each_symbol(elf, find_symbol, &c);
+	if (c.found)
+		*addr = c.addr;
+	return c.found;
+}
+
+int uelf_vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
+{
+	size_t n;
+	if (elf_getphdrnum(elf, &n) != 0)
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_memsz) {
+			*off = vaddr - ph.p_vaddr + ph.p_offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* ---- attach ------------------------------------------------------------- */
+
+static int read_sysfs_int(const char *path, const char *prefix, long *out)
+{
+	char buf[64];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	const char *p = buf;
+	size_t plen = prefix ? strlen(prefix) : 0;
+	if (plen && strncmp(p, prefix, plen))
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	*out = strtol(p + plen, &end, 10);
+	return errno || end == p + plen ? -EINVAL : 0;
+}
+
+int uelf_attach(const char *path, uint64_t offset, uint64_t ref_ctr_offset, bool retprobe,
+		int pid, int prog_fd, uint64_t cookie, int *pfdp, int *lfdp, char *err,
+		size_t errlen)
+{
+	static const char dev[] = "/sys/bus/event_source/devices/uprobe";
+	long type, bit = 0;
+	int e = read_sysfs_int("/sys/bus/event_source/devices/uprobe/type", NULL, &type);
+	if (e) {
+		snprintf(err, errlen, "the kernel has no uprobe PMU (%s/type: %s)", dev, strerror(-e));
+		return e;
+	}
+	if (retprobe && (e = read_sysfs_int("/sys/bus/event_source/devices/uprobe/format/retprobe",
+					    "config:", &bit))) {
+		snprintf(err, errlen, "the kernel's uprobe PMU has no retprobe format: %s",
+			 strerror(-e));
+		return e;
+	}
+	if (ref_ctr_offset && ref_ctr_offset >= (1ull << 32)) {
+		snprintf(err, errlen, "semaphore offset 0x%llx does not fit the kernel's ref_ctr_offset",
+			 (unsigned long long)ref_ctr_offset);
+		return -ERANGE;
+	}
+	struct perf_event_attr attr = {
+		.type = (uint32_t)type,
+		.size = sizeof(attr),
+		.config = (retprobe ? 1ull << bit : 0) | (ref_ctr_offset << 32),
+		.config1 = (uint64_t)(uintptr_t)path,
+		.config2 = offset,
+		.sample_period = 1,
+		.wakeup_events = 1,
+	};
+	/* pid -1 needs a cpu; the probe still fires on every CPU. */
+	int pfd = (int)syscall(SYS_perf_event_open, &attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1,
+			       PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0) {
+		e = -errno;
+		if (e == -ESRCH)
+			snprintf(err, errlen, "process %d does not exist", pid);
+		else if (e == -EINVAL && ref_ctr_offset)
+			snprintf(err, errlen,
+				 "perf_event_open(%s, offset 0x%llx, semaphore 0x%llx) failed: %s (a kernel before "
+				 "4.20 has no uprobe reference counters; is the semaphore already set by another tool?)",
+				 path, (unsigned long long)offset, (unsigned long long)ref_ctr_offset,
+				 strerror(-e));
+		else
+			snprintf(err, errlen, "perf_event_open(uprobe %s, offset 0x%llx) failed: %s", path,
+				 (unsigned long long)offset, strerror(-e));
+		return e;
+	}
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .perf_event.bpf_cookie = cookie);
+	int lfd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, &opts);
+	if (lfd < 0) {
+		/* Kernels before 5.15 have no perf links (and no cookies). */
+		if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) < 0 ||
+		    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+			e = -errno;
+			snprintf(err, errlen, "cannot attach the program to uprobe %s:0x%llx: %s", path,
+				 (unsigned long long)offset, strerror(-e));
+			close(pfd);
+			return e;
+		}
+	}
+	*pfdp = pfd;
+	*lfdp = lfd;
+	return 0;
+}
+
+void uelf_detach(int pfd, int lfd)
+{
+	if (lfd >= 0)
+		close(lfd);
+	else if (pfd >= 0)
+		ioctl(pfd, PERF_EVENT_IOC_DISABLE, 0);
+	if (pfd >= 0)
+		close(pfd);
+}

@@ -1,0 +1,58 @@
+/*
+ * User-space ELF helpers shared by the uprobe and usdt providers: finding a
+ * binary or library like the dynamic loader does, reading function symbols,
+ * translating virtual addresses to file offsets, splitting attach-point
+ * text, and attaching a program through the perf uprobe PMU.
+ *
+ * The usdt module compiles this file too (providers/usdt/usdt_elf.c); every
+ * symbol is hidden, so the two copies never meet.
+ */
+#ifndef STROBE_UELF_H
+#define STROBE_UELF_H
+
+#include <gelf.h>
+#include <libelf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Split "a:b:c" at unquoted colons into at most max parts (quotes removed). */
+int uelf_split(const char *s, char **parts, int max);
+void uelf_split_free(char **parts, int n);
+
+/* An entry of /etc/ld.so.cache named name or name.so[.N...], x86-64 only. */
+int uelf_ldcache_lookup(const char *cache, const char *name, char *out, size_t len);
+
+/*
+ * Resolve a uprobe target file: an absolute path (kept as is), a relative
+ * one (made absolute), or a bare name looked up in ld.so.cache, the standard
+ * library directories and $PATH. 0, or -ENOENT/-ENOEXEC.
+ */
+int uelf_resolve_path(const char *spec, char *out, size_t len);
+
+/* Open an ELF file for reading. */
+int uelf_open(const char *path, int *fd, Elf **elf);
+void uelf_close(int fd, Elf *elf);
+
+struct uelf_sym {
+	char *name;    /* without any @VERSION suffix */
+	uint64_t addr; /* st_value */
+	uint64_t size;
+};
+
+/* Function symbols of .symtab and .dynsym, sorted by name, then address; unique (name, addr). */
+int uelf_functions(Elf *elf, struct uelf_sym **out, size_t *n);
+void uelf_functions_free(struct uelf_sym *v, size_t n);
+/* Any symbol (object or function) named name; false if absent. */
+bool uelf_symbol_addr(Elf *elf, const char *name, uint64_t *addr);
+
+/* The file offset of a virtual address, through the PT_LOAD program headers. */
+int uelf_vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off);
+
+/* perf uprobe PMU attach: pfd and link fd (-1 with the ioctl fallback). */
+int uelf_attach(const char *path, uint64_t offset, uint64_t ref_ctr_offset, bool retprobe,
+		int pid, int prog_fd, uint64_t cookie, int *pfd, int *lfd, char *err,
+		size_t errlen);
+void uelf_detach(int pfd, int lfd);
+
+#endif

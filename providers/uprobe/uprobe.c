@@ -1,0 +1,334 @@
+/*
+ * The uprobe provider: user function entry and return.
+ *
+ *	uprobe:BIN:FUNC   u:      FUNC may be a glob, "quoted", FUNC+OFFSET or an address
+ *	uretprobe:BIN:FUNC  ur:
+ *
+ * BIN is a path (absolute, or relative to the working directory) or a bare
+ * name resolved like the dynamic loader does (ld.so.cache, the standard
+ * library directories) or like a shell does ($PATH). Symbols come from
+ * .symtab and .dynsym; the probe's file offset from the PT_LOAD headers.
+ * Attaching opens a perf uprobe event (the uprobe PMU) and links the
+ * BPF_PROG_TYPE_KPROBE program to it with its cookie.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strobe/provider.h>
+
+#include "uelf.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* BPFTRACE_MAX_PROBES: a wildcard matching more is almost surely a mistake. */
+#define UP_MAX_PROBES 512
+
+struct up_link {
+	struct strobe_link base;
+	int perf_fd, link_fd;
+};
+
+static bool is_wild(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* An address or offset written as a number: 0x1199, 4505. */
+static bool parse_number(const char *s, uint64_t *out)
+{
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* The function glob/name of a split target: parts[1], or parts[2] after a language. */
+struct up_target {
+	char *parts[4];
+	int n;
+	const char *bin;
+	const char *func;
+	char path[PATH_MAX];
+};
+
+static void up_target_free(struct up_target *t)
+{
+	if (t->n > 0)
+		uelf_split_free(t->parts, t->n);
+}
+
+/* 0, or -errno with msg set. */
+static int up_target_parse(const char *type, const char *target, struct up_target *t, char *msg,
+			   size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	t->n = uelf_split(target, t->parts, 4);
+	if (t->n == -EINVAL) {
+		snprintf(msg, len, "unterminated quote in %s:%s", type, target);
+		return -EINVAL;
+	}
+	if (t->n < 2 || t->n > 3) {
+		if (t->n < 0)
+			t->n = 0;
+		snprintf(msg, len, "%s probe type requires 2 arguments (%s:BINARY:FUNCTION)", type, type);
+		return -EINVAL;
+	}
+	t->bin = t->parts[0];
+	t->func = t->parts[t->n - 1];
+	if (t->n == 3) {
+		const char *lang = t->parts[1];
+		if (!strcmp(lang, "cpp") || !strcmp(lang, "c++")) {
+			snprintf(msg, len, "C++ symbol demangling (%s:%s:cpp:...) is not supported yet; "
+				 "use the mangled name", type, t->bin);
+			return -EOPNOTSUPP;
+		}
+		if (strcmp(lang, "c")) {
+			snprintf(msg, len, "unknown language '%s' in %s:%s (known: c)", lang, type, target);
+			return -EINVAL;
+		}
+	}
+	if (!*t->func) {
+		snprintf(msg, len, "%s probe type requires a function name", type);
+		return -EINVAL;
+	}
+	int err = uelf_resolve_path(t->bin, t->path, sizeof(t->path));
+	if (err) {
+		snprintf(msg, len, "%s target file '%s' does not exist or is not executable",
+			 !strcmp(type, "uretprobe") ? "uretprobe" : "uprobe", t->bin);
+		return err;
+	}
+	return 0;
+}
+
+/* ---- list ------------------------------------------------------------ */
+
+static int up_list(void *st, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
+		   void *ctx)
+{
+	/* Without a binary there is nothing to list (strobe -l lists every provider). */
+	if (!glob || !strchr(glob, ':'))
+		return 0;
+	struct up_target t;
+	char msg[512];
+	int err = up_target_parse(type, glob, &t, msg, sizeof(msg));
+	if (err) {
+		up_target_free(&t);
+		return 0;
+	}
+	int fd;
+	Elf *elf;
+	struct uelf_sym *syms = NULL;
+	size_t n = 0;
+	if (uelf_open(t.path, &fd, &elf) == 0) {
+		uelf_functions(elf, &syms, &n);
+		uelf_close(fd, elf);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(syms[i].name, syms[i - 1].name))
+			continue;
+		if (fnmatch(t.func, syms[i].name, 0))
+			continue;
+		char *name;
+		if (asprintf(&name, "%s:%s:%s", type, t.path, syms[i].name) < 0)
+			break;
+		struct strobe_listing l = { .name = name };
+		int stop = fn(ctx, &l);
+		free(name);
+		if (stop)
+			break;
+	}
+	uelf_functions_free(syms, n);
+	up_target_free(&t);
+	return 0;
+}
+
+/* ---- resolve --------------------------------------------------------- */
+
+static unsigned up_builtins(const char *type)
+{
+	bool ret = !strcmp(type, "uretprobe");
+	return (ret ? STROBE_BUILTIN_RETVAL : STROBE_BUILTIN_ARGN) | STROBE_BUILTIN_FUNC |
+	       STROBE_BUILTIN_REGS;
+}
+
+static int up_add(struct strobe_resolver *r, const char *type, const char *path, const char *what,
+		  uint64_t offset)
+{
+	char *name, *target;
+	if (asprintf(&name, "%s:%s:%s", type, path, what) < 0)
+		return -ENOMEM;
+	if (asprintf(&target, "%s:0x%" PRIx64, path, offset) < 0) {
+		free(name);
+		return -ENOMEM;
+	}
+	struct strobe_attachment *a = r->add(r, name, target, BPF_PROG_TYPE_KPROBE, up_builtins(type));
+	free(name);
+	free(target);
+	return a ? 0 : -ENOMEM;
+}
+
+static int up_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
+{
+	struct up_target t;
+	char msg[PATH_MAX + 256];
+	int err = up_target_parse(type, target, &t, msg, sizeof(msg));
+	if (err) {
+		r->error(r, "%s", msg);
+		up_target_free(&t);
+		return err;
+	}
+	int fd = -1;
+	Elf *elf = NULL;
+	struct uelf_sym *syms = NULL;
+	size_t n = 0;
+	err = uelf_open(t.path, &fd, &elf);
+	if (err) {
+		r->error(r, "cannot read '%s' as an ELF file: %s", t.path, strerror(-err));
+		goto out;
+	}
+	uint64_t addr, off;
+	if (parse_number(t.func, &addr)) {
+		/* An address: the virtual address of the instruction. */
+		err = uelf_vaddr_to_offset(elf, addr, &off);
+		if (err) {
+			r->error(r, "address 0x%" PRIx64 " is not in a loadable segment of %s", addr,
+				 t.path);
+			goto out;
+		}
+		err = up_add(r, type, t.path, t.func, off);
+		goto out;
+	}
+	err = uelf_functions(elf, &syms, &n);
+	if (err) {
+		r->error(r, "cannot read the symbols of %s: %s", t.path, strerror(-err));
+		goto out;
+	}
+	if (is_wild(t.func)) {
+		if (strchr(t.func, '+')) {
+			r->error(r, "an offset cannot be combined with a wildcard: %s", t.func);
+			err = -EINVAL;
+			goto out;
+		}
+		unsigned count = 0;
+		for (size_t i = 0; i < n && !err; i++) {
+			if ((i && !strcmp(syms[i].name, syms[i - 1].name)) || fnmatch(t.func, syms[i].name, 0))
+				continue;
+			if (++count > UP_MAX_PROBES) {
+				r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
+					 UP_MAX_PROBES);
+				err = -E2BIG;
+				break;
+			}
+			if (uelf_vaddr_to_offset(elf, syms[i].addr, &off))
+				continue;
+			err = up_add(r, type, t.path, syms[i].name, off);
+		}
+		/* No match: the core reports that nothing was attached. */
+		goto out;
+	}
+	char fname[512];
+	uint64_t plus = 0;
+	const char *p = strchr(t.func, '+');
+	snprintf(fname, sizeof(fname), "%.*s", (int)(p ? (size_t)(p - t.func) : strlen(t.func)), t.func);
+	if (p && !parse_number(p + 1, &plus)) {
+		r->error(r, "invalid offset '%s' in %s", p + 1, t.func);
+		err = -EINVAL;
+		goto out;
+	}
+	const struct uelf_sym *sym = NULL;
+	for (size_t i = 0; i < n && !sym; i++)
+		if (!strcmp(syms[i].name, fname))
+			sym = &syms[i];
+	if (!sym) {
+		r->error(r, "Could not resolve symbol: %s:%s", t.path, fname);
+		err = -ENOENT;
+		goto out;
+	}
+	if (p && sym->size && plus >= sym->size) {
+		r->error(r, "Offset outside the function bounds ('%s' size is %" PRIu64 ")", fname,
+			 sym->size);
+		err = -ERANGE;
+		goto out;
+	}
+	err = uelf_vaddr_to_offset(elf, sym->addr + plus, &off);
+	if (err) {
+		r->error(r, "symbol %s of %s is not in a loadable segment", fname, t.path);
+		goto out;
+	}
+	err = up_add(r, type, t.path, t.func, off);
+out:
+	uelf_functions_free(syms, n);
+	uelf_close(fd, elf);
+	up_target_free(&t);
+	return err;
+}
+
+/* ---- attach ---------------------------------------------------------- */
+
+/* "PATH:0xOFFSET" (the path may hold colons: split at the last one). */
+static int up_parse_attach_target(const char *target, char *path, size_t len, uint64_t *off)
+{
+	const char *colon = strrchr(target, ':');
+	if (!colon || (size_t)(colon - target) >= len || !parse_number(colon + 1, off))
+		return -EINVAL;
+	memcpy(path, target, (size_t)(colon - target));
+	path[colon - target] = '\0';
+	return 0;
+}
+
+static int up_attach(void *st, const struct strobe_attach_req *req, struct strobe_link **out,
+		     char *errbuf, size_t errlen)
+{
+	char path[PATH_MAX];
+	uint64_t off;
+	if (up_parse_attach_target(req->target, path, sizeof(path), &off)) {
+		snprintf(errbuf, errlen, "invalid uprobe target '%s'", req->target);
+		return -EINVAL;
+	}
+	struct up_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	int err = uelf_attach(path, off, 0, !strcmp(req->type, "uretprobe"), req->pid, req->prog_fd,
+			      req->cookie, &l->perf_fd, &l->link_fd, errbuf, errlen);
+	if (err) {
+		free(l);
+		return err;
+	}
+	l->base.nr_attached = 1;
+	*out = &l->base;
+	return 0;
+}
+
+static void up_detach(void *st, struct strobe_link *link)
+{
+	struct up_link *l = container_of(link, struct up_link, base);
+	uelf_detach(l->perf_fd, l->link_fd);
+	free(l);
+}
+
+static const struct strobe_provider_ops up_ops = {
+	.abi = STROBE_PROVIDER_ABI,
+	.size = sizeof(struct strobe_provider_ops),
+	.name = "uprobe",
+	.list = up_list,
+	.resolve = up_resolve,
+	.attach = up_attach,
+	.detach = up_detach,
+};
+
+STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);
+STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void)
+{
+	return &up_ops;
+}

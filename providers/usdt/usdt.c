@@ -1,0 +1,453 @@
+/*
+ * The USDT provider: SystemTap SDT probes (.note.stapsdt) of executables and
+ * shared libraries.
+ *
+ *	usdt:BIN:NAME            any provider's probe NAME
+ *	usdt:BIN:PROVIDER:NAME   U:   globs in PROVIDER and NAME
+ *
+ * Each location of a probe is one attachment (a probe inlined in two places
+ * has two, whose arguments may live in different registers). Arguments come
+ * from the note's spec string (usdt_args.c). Semaphores are armed by the
+ * kernel through the uprobe's reference counter offset (Linux >= 4.20) for
+ * as long as the probe is attached, in every process that maps the file.
+ */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <strobe/provider.h>
+
+#include "../uprobe/uelf.h"
+#include "usdt_args.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#define USDT_MAX_PROBES 512
+#define NT_STAPSDT 3
+
+struct usdt_link {
+	struct strobe_link base;
+	int perf_fd, link_fd;
+};
+
+struct usdt_note {
+	char *provider, *name, *args;
+	uint64_t pc, sema; /* virtual addresses, adjusted for .stapsdt.base */
+	size_t order;
+};
+
+static void notes_free(struct usdt_note *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].provider);
+		free(v[i].name);
+		free(v[i].args);
+	}
+	free(v);
+}
+
+static int note_cmp(const void *x, const void *y)
+{
+	const struct usdt_note *a = x, *b = y;
+	int c = strcmp(a->provider, b->provider);
+	if (!c)
+		c = strcmp(a->name, b->name);
+	if (!c)
+		c = a->order < b->order ? -1 : a->order > b->order;
+	return c;
+}
+
+/* Every stapsdt note of the file, sorted by provider, name, then note order. */
+static int read_notes(Elf *elf, struct usdt_note **out, size_t *nout)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return -ENOEXEC;
+	uint64_t base_addr = 0;
+	bool have_base = false;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(name, ".stapsdt.base")) {
+			base_addr = sh.sh_addr;
+			have_base = true;
+		}
+	}
+	struct usdt_note *v = NULL;
+	size_t n = 0, cap = 0;
+	scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *sname;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
+		    !(sname = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(sname, ".note.stapsdt"))
+			continue;
+		Elf_Data *data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		size_t off = 0, name_off, desc_off;
+		GElf_Nhdr nh;
+		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+			const char *owner = (const char *)data->d_buf + name_off;
+			const char *desc = (const char *)data->d_buf + desc_off;
+			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 || memcmp(owner, "stapsdt", 8) ||
+			    nh.n_descsz < 3 * 8 + 3)
+				continue;
+			uint64_t pc, base, sema;
+			memcpy(&pc, desc, 8);
+			memcpy(&base, desc + 8, 8);
+			memcpy(&sema, desc + 16, 8);
+			const char *end = desc + nh.n_descsz;
+			const char *prov = desc + 24;
+			const char *pname = memchr(prov, '\0', (size_t)(end - prov));
+			if (!pname++ || pname >= end)
+				continue;
+			const char *args = memchr(pname, '\0', (size_t)(end - pname));
+			if (!args++ || args > end)
+				continue;
+			const char *args_end = args < end ? memchr(args, '\0', (size_t)(end - args)) : NULL;
+			if (have_base && base) {
+				/* prelink moved the file: shift by the same amount as .stapsdt.base */
+				pc += base_addr - base;
+				if (sema)
+					sema += base_addr - base;
+			}
+			if (n == cap) {
+				cap = cap ? cap * 2 : 32;
+				struct usdt_note *g = realloc(v, cap * sizeof(*v));
+				if (!g) {
+					notes_free(v, n);
+					return -ENOMEM;
+				}
+				v = g;
+			}
+			v[n] = (struct usdt_note){
+				.provider = strdup(prov),
+				.name = strdup(pname),
+				.args = args_end ? strdup(args) : strdup(""),
+				.pc = pc,
+				.sema = sema,
+				.order = n,
+			};
+			if (!v[n].provider || !v[n].name || !v[n].args) {
+				notes_free(v, n + 1);
+				return -ENOMEM;
+			}
+			n++;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), note_cmp);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* The parsed attach point: BIN plus a PROVIDER glob (NULL: any) and a NAME glob. */
+struct usdt_target {
+	char *parts[3];
+	int n;
+	const char *provider, *name;
+	char path[PATH_MAX];
+};
+
+static void usdt_target_free(struct usdt_target *t)
+{
+	if (t->n > 0)
+		uelf_split_free(t->parts, t->n);
+}
+
+static int usdt_target_parse(const char *target, struct usdt_target *t, char *msg, size_t len)
+{
+	memset(t, 0, sizeof(*t));
+	t->n = uelf_split(target, t->parts, 3);
+	if (t->n < 2) {
+		if (t->n == -EINVAL)
+			snprintf(msg, len, "unterminated quote in usdt:%s", target);
+		else
+			snprintf(msg, len, "usdt probe type requires 2 or 3 arguments "
+				 "(usdt:BINARY:[PROVIDER:]NAME)");
+		if (t->n < 0)
+			t->n = 0;
+		return -EINVAL;
+	}
+	t->provider = t->n == 3 ? t->parts[1] : NULL;
+	t->name = t->parts[t->n - 1];
+	if (!*t->name || (t->provider && !*t->provider)) {
+		snprintf(msg, len, "usdt probe type requires a probe name");
+		return -EINVAL;
+	}
+	if (uelf_resolve_path(t->parts[0], t->path, sizeof(t->path))) {
+		snprintf(msg, len, "usdt target file '%s' does not exist or is not executable",
+			 t->parts[0]);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static bool note_matches(const struct usdt_target *t, const struct usdt_note *n)
+{
+	return (!t->provider || !fnmatch(t->provider, n->provider, 0)) && !fnmatch(t->name, n->name, 0);
+}
+
+static const char *int_ctype(uint32_t size, bool is_signed)
+{
+	static const char *const names[2][4] = { { "uint8", "uint16", "uint32", "uint64" },
+						 { "int8", "int16", "int32", "int64" } };
+	int i = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+	return names[is_signed][i];
+}
+
+/* ---- list ------------------------------------------------------------ */
+
+static int usdt_list(void *st, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
+		     void *ctx)
+{
+	if (!glob || !strchr(glob, ':'))
+		return 0; /* a binary is needed */
+	struct usdt_target t;
+	char msg[PATH_MAX + 128];
+	if (usdt_target_parse(glob, &t, msg, sizeof(msg))) {
+		usdt_target_free(&t);
+		return 0;
+	}
+	int fd;
+	Elf *elf;
+	struct usdt_note *notes = NULL;
+	size_t n = 0;
+	if (uelf_open(t.path, &fd, &elf) == 0) {
+		read_notes(elf, &notes, &n);
+		uelf_close(fd, elf);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i && !strcmp(notes[i].provider, notes[i - 1].provider) &&
+		    !strcmp(notes[i].name, notes[i - 1].name))
+			continue;
+		if (!note_matches(&t, &notes[i]))
+			continue;
+		char *name;
+		if (asprintf(&name, "%s:%s:%s:%s", type, t.path, notes[i].provider, notes[i].name) < 0)
+			break;
+		struct usdt_arg args[USDT_MAX_ARGS];
+		struct strobe_arg la[USDT_MAX_ARGS];
+		char names[USDT_MAX_ARGS][8];
+		struct strobe_listing l = { .name = name };
+		int na = verbose ? usdt_parse_args(notes[i].args, args, USDT_MAX_ARGS, msg, sizeof(msg)) : 0;
+		for (int k = 0; k < na; k++) {
+			la[k] = args[k].a;
+			snprintf(names[k], sizeof(names[k]), "arg%d", k);
+			la[k].name = names[k];
+			la[k].ctype = int_ctype(la[k].size, la[k].is_signed);
+		}
+		l.args = na > 0 ? la : NULL;
+		l.nargs = na > 0 ? (size_t)na : 0;
+		int stop = fn(ctx, &l);
+		free(name);
+		if (stop)
+			break;
+	}
+	notes_free(notes, n);
+	usdt_target_free(&t);
+	return 0;
+}
+
+/* ---- resolve --------------------------------------------------------- */
+
+/* Turn symbolic and rip-relative displacements into plain locations for this probe. */
+static int fix_arg(Elf *elf, const struct usdt_note *note, struct usdt_arg *ua, char *msg,
+		   size_t len)
+{
+	struct strobe_arg *a = &ua->a;
+	if (!ua->sym[0] && !ua->rip)
+		return 0;
+	uint64_t sym = 0;
+	if (ua->sym[0] && !uelf_symbol_addr(elf, ua->sym, &sym)) {
+		snprintf(msg, len, "symbol '%s' of an argument of %s:%s is not in the symbol table",
+			 ua->sym, note->provider, note->name);
+		return -ENOENT;
+	}
+	int64_t v;
+	if (ua->rip) {
+		if (!ua->sym[0]) {
+			snprintf(msg, len, "a %%rip-relative argument of %s:%s has no symbol", note->provider,
+				 note->name);
+			return -EINVAL;
+		}
+		/* During a uprobe handler, regs->ip is the probe's address. */
+		v = (int64_t)(sym - note->pc) + a->offset;
+	} else {
+		v = (int64_t)sym + a->offset; /* absolute (non-PIE) address */
+	}
+	if (v < INT32_MIN || v > INT32_MAX) {
+		snprintf(msg, len, "an argument of %s:%s is too far from the probe", note->provider,
+			 note->name);
+		return -ERANGE;
+	}
+	a->offset = (int32_t)v;
+	return 0;
+}
+
+static int usdt_add(Elf *elf, struct strobe_resolver *r, const char *type, const char *path,
+		    const struct usdt_note *note)
+{
+	char msg[512];
+	uint64_t off, sema_off = 0;
+	if (uelf_vaddr_to_offset(elf, note->pc, &off)) {
+		r->error(r, "probe %s:%s at 0x%" PRIx64 " is not in a loadable segment of %s",
+			 note->provider, note->name, note->pc, path);
+		return -ENOEXEC;
+	}
+	if (note->sema && uelf_vaddr_to_offset(elf, note->sema, &sema_off)) {
+		r->error(r, "the semaphore of probe %s:%s is not in a loadable segment of %s",
+			 note->provider, note->name, path);
+		return -ENOEXEC;
+	}
+	struct usdt_arg args[USDT_MAX_ARGS];
+	int na = usdt_parse_args(note->args, args, USDT_MAX_ARGS, msg, sizeof(msg));
+	if (na < 0) {
+		r->error(r, "cannot parse the arguments of %s:%s ('%s'): %s", note->provider, note->name,
+			 note->args, msg);
+		return na;
+	}
+	char *name, *target;
+	if (asprintf(&name, "%s:%s:%s:%s", type, path, note->provider, note->name) < 0)
+		return -ENOMEM;
+	if (asprintf(&target, "%s:0x%" PRIx64 ":0x%" PRIx64, path, off, sema_off) < 0) {
+		free(name);
+		return -ENOMEM;
+	}
+	struct strobe_attachment *a = r->add(r, name, target, BPF_PROG_TYPE_KPROBE, STROBE_BUILTIN_ARGN);
+	free(name);
+	free(target);
+	if (!a)
+		return -ENOMEM;
+	for (int k = 0; k < na; k++) {
+		int err = fix_arg(elf, note, &args[k], msg, sizeof(msg));
+		if (err) {
+			r->error(r, "%s", msg);
+			return err;
+		}
+		char aname[8];
+		snprintf(aname, sizeof(aname), "arg%d", k);
+		args[k].a.name = aname;
+		args[k].a.ctype = int_ctype(args[k].a.size, args[k].a.is_signed);
+		if ((err = r->add_arg(r, a, &args[k].a)))
+			return err;
+	}
+	return 0;
+}
+
+static int usdt_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
+{
+	struct usdt_target t;
+	char msg[PATH_MAX + 128];
+	int err = usdt_target_parse(target, &t, msg, sizeof(msg));
+	if (err) {
+		r->error(r, "%s", msg);
+		usdt_target_free(&t);
+		return err;
+	}
+	int fd = -1;
+	Elf *elf = NULL;
+	struct usdt_note *notes = NULL;
+	size_t n = 0;
+	if ((err = uelf_open(t.path, &fd, &elf))) {
+		r->error(r, "cannot read '%s' as an ELF file: %s", t.path, strerror(-err));
+		goto out;
+	}
+	if ((err = read_notes(elf, &notes, &n))) {
+		r->error(r, "cannot read the USDT notes of %s: %s", t.path, strerror(-err));
+		goto out;
+	}
+	bool wild = strpbrk(t.name, "*?[") || (t.provider && strpbrk(t.provider, "*?["));
+	unsigned count = 0;
+	for (size_t i = 0; i < n && !err; i++) {
+		if (!note_matches(&t, &notes[i]))
+			continue;
+		if (++count > USDT_MAX_PROBES) {
+			r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
+				 USDT_MAX_PROBES);
+			err = -E2BIG;
+			break;
+		}
+		err = usdt_add(elf, r, type, t.path, &notes[i]);
+	}
+	if (!err && !count && !wild) {
+		if (t.provider)
+			r->error(r, "usdt probe %s:%s not found in %s", t.provider, t.name, t.path);
+		else
+			r->error(r, "usdt probe %s not found in %s", t.name, t.path);
+		err = -ENOENT;
+	}
+out:
+	notes_free(notes, n);
+	uelf_close(fd, elf);
+	usdt_target_free(&t);
+	return err;
+}
+
+/* ---- attach ---------------------------------------------------------- */
+
+static int usdt_attach(void *st, const struct strobe_attach_req *req, struct strobe_link **out,
+		       char *errbuf, size_t errlen)
+{
+	/* "PATH:0xOFFSET:0xSEMAPHORE_OFFSET"; the path may hold colons. */
+	char path[PATH_MAX];
+	const char *c2 = strrchr(req->target, ':');
+	const char *c1 = NULL;
+	for (const char *p = req->target; c2 && p < c2; p++)
+		if (*p == ':')
+			c1 = p;
+	uint64_t off, sema;
+	char *end1, *end2;
+	if (!c1 || (size_t)(c1 - req->target) >= sizeof(path) ||
+	    ((off = strtoull(c1 + 1, &end1, 0)), end1 != c2) ||
+	    ((sema = strtoull(c2 + 1, &end2, 0)), *end2)) {
+		snprintf(errbuf, errlen, "invalid usdt target '%s'", req->target);
+		return -EINVAL;
+	}
+	memcpy(path, req->target, (size_t)(c1 - req->target));
+	path[c1 - req->target] = '\0';
+	struct usdt_link *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	int err = uelf_attach(path, off, sema, false, req->pid, req->prog_fd, req->cookie, &l->perf_fd,
+			      &l->link_fd, errbuf, errlen);
+	if (err) {
+		free(l);
+		return err;
+	}
+	l->base.nr_attached = 1;
+	*out = &l->base;
+	return 0;
+}
+
+static void usdt_detach(void *st, struct strobe_link *link)
+{
+	struct usdt_link *l = container_of(link, struct usdt_link, base);
+	uelf_detach(l->perf_fd, l->link_fd);
+	free(l);
+}
+
+static const struct strobe_provider_ops usdt_ops = {
+	.abi = STROBE_PROVIDER_ABI,
+	.size = sizeof(struct strobe_provider_ops),
+	.name = "usdt",
+	.list = usdt_list,
+	.resolve = usdt_resolve,
+	.attach = usdt_attach,
+	.detach = usdt_detach,
+};
+
+STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);
+STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void)
+{
+	return &usdt_ops;
+}

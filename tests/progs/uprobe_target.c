@@ -1,0 +1,65 @@
+/*
+ * Target for the uprobe runtime tests: functions with known arguments and
+ * return values, called once each (fact recursively), in a fixed order.
+ * Usage: uprobe_target [N]   runs the calls N times (default 1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOINLINE __attribute__((noinline, noipa, used))
+
+volatile long sink;
+
+NOINLINE int add3(int a, int b, int c)
+{
+	return a + b + c;
+}
+
+NOINLINE long six_args(long a, unsigned char b, short c, int d, long e, unsigned long f)
+{
+	return a + b + c + d + e + (long)f;
+}
+
+NOINLINE int negate(int x)
+{
+	return -x;
+}
+
+NOINLINE const char *greet(const char *who)
+{
+	sink = (long)strlen(who);
+	return "hello from greet";
+}
+
+NOINLINE int fact(int n)
+{
+	return n <= 1 ? 1 : n * fact(n - 1);
+}
+
+NOINLINE void nothing(void)
+{
+	sink++;
+}
+
+NOINLINE unsigned long big(void)
+{
+	return 0xfedcba9876543210ul;
+}
+
+int main(int argc, char **argv)
+{
+	int n = argc > 1 ? atoi(argv[1]) : 1;
+	long total = 0;
+	for (int i = 0; i < n; i++) {
+		total += add3(1, 2, 3);
+		total += six_args(-1, 200, -300, 40000, 5000000000l, 6);
+		total += negate(42);
+		total += (long)strlen(greet("strobe"));
+		total += fact(5);
+		nothing();
+		total += (long)(big() & 1);
+	}
+	printf("total=%ld\n", total);
+	return 0;
+}
