@@ -498,12 +498,7 @@ int rawtp_resolve(struct rawtp_state *st, const char *type, const char *target,
 		return -ENOENT;
 	}
 	if (count > max_probes) {
-		r->error(r,
-			 "Can't attach to %zu probes because it exceeds the current limit of %u probes. "
-			 "You can increase the limit through the BPFTRACE_MAX_PROBES environment "
-			 "variable, but BE CAREFUL since a high number of probes attached can cause "
-			 "your system to crash.",
-			 count, max_probes);
+		tp_limit_error(r, count, max_probes);
 		return -E2BIG;
 	}
 	for (size_t b = 0; b < st->nb; b++) {
@@ -518,6 +513,21 @@ int rawtp_resolve(struct rawtp_state *st, const char *type, const char *target,
 		}
 	}
 	return 0;
+}
+
+/*
+ * The core's own BPFTRACE_MAX_PROBES message (core/driver.c), so that a
+ * wildcard refused here reads the same as a program over the limit. The
+ * resolver has no hint slot, so the hint is the message's second line.
+ */
+void tp_limit_error(struct strobe_resolver *r, size_t count, unsigned max)
+{
+	r->error(r,
+		 "Can't attach to %zu probes because it exceeds the current limit of %u probes.\n"
+		 "HINT: You can increase the limit through the BPFTRACE_MAX_PROBES environment "
+		 "variable, but BE CAREFUL since a high number of probes attached can cause your "
+		 "system to crash.",
+		 count, max);
 }
 
 /* ---- attach -------------------------------------------------------- */

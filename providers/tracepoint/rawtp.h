@@ -22,6 +22,8 @@ int rawtp_list(struct rawtp_state *st, const char *type, const char *glob, bool 
 	       strobe_list_fn fn, void *ctx);
 int rawtp_resolve(struct rawtp_state *st, const char *type, const char *target,
 		  struct strobe_resolver *r, unsigned max_probes);
+/* Refuse a wildcard that matched count > max probes (BPFTRACE_MAX_PROBES). */
+void tp_limit_error(struct strobe_resolver *r, size_t count, unsigned max);
 /* On success *fd is the raw tracepoint link. */
 int rawtp_attach(struct rawtp_state *st, const struct strobe_attach_req *req, int *fd,
 		 char *errbuf, size_t errlen);

@@ -376,12 +376,7 @@ static int tp_resolve(void *stp, const char *type, const char *target, struct st
 		return -ENOENT;
 	}
 	if (c.count > max) {
-		r->error(r,
-			 "Can't attach to %u probes because it exceeds the current limit of %u probes. "
-			 "You can increase the limit through the BPFTRACE_MAX_PROBES environment "
-			 "variable, but BE CAREFUL since a high number of probes attached can cause "
-			 "your system to crash.",
-			 c.count, max);
+		tp_limit_error(r, c.count, max);
 		return -E2BIG;
 	}
 	err = tp_each(root, cat, event, tp_resolve_one, &c);

@@ -193,9 +193,9 @@ static void test_resolve_tracepoints(void **state)
 }
 
 static const char limit_msg[] =
-	"Can't attach to %u probes because it exceeds the current limit of %u probes. You can "
-	"increase the limit through the BPFTRACE_MAX_PROBES environment variable, but BE CAREFUL "
-	"since a high number of probes attached can cause your system to crash.";
+	"Can't attach to %u probes because it exceeds the current limit of %u probes.\n"
+	"HINT: You can increase the limit through the BPFTRACE_MAX_PROBES environment variable, "
+	"but BE CAREFUL since a high number of probes attached can cause your system to crash.";
 
 /* The error of resolving type:target, which must fail. */
 static const char *last_error(struct fixture *f, const char *type, const char *target)
