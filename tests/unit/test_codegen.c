@@ -192,13 +192,13 @@ static void test_probe_and_stop_flag(void **state)
 	struct checked *c = generate("BEGIN { @[probe] = count(); } tracepoint:syscalls:sys_enter_read { @[probe] = count(); } "
 				     "tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_openat2 { @[probe] = count(); printf(\"%s\\n\", probe); }");
 	assert_int_equal(c->p.nprobe_names, 4);
-	checked_free(c);
+	generated_free(c);
 	c = check("tracepoint:syscalls:sys_enter_read { @[probe] = count(); }");
 	assert_int_equal(c->rc, 0);
 	c->p.stop_fd = -1; /* no stop flag: no check emitted, still valid code */
 	c->p.maps[0].fd = -1;
 	assert_int_equal(compile_codegen(c->ast, &c->p, &c->d), 0);
-	checked_free(c);
+	generated_free(c);
 }
 
 static void test_whole_language(void **state)
