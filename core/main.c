@@ -18,7 +18,7 @@ static void usage(FILE *fp)
 	      "\n"
 	      "OPTIONS:\n"
 	      "    -B MODE        output buffering mode ('line', 'full', 'none')\n"
-	      "    -f FORMAT      output format ('text')\n"
+	      "    -f FORMAT      output format ('text', 'json', 'lua:FILE.lua[,json]')\n"
 	      "    -o file        redirect output to file\n"
 	      "    -e 'program'   execute this program\n"
 	      "    -h, --help     show this help message\n"
