@@ -1,6 +1,7 @@
 /*
  * Target for the uprobe runtime tests: functions with known arguments and
- * return values, called once each (fact recursively), in a fixed order.
+ * return values, called once each (fact recursively), in a fixed order,
+ * then malloc(12345).
  * Usage: uprobe_target [N]   runs the calls N times (default 1).
  */
 #include <stdio.h>
@@ -55,10 +56,13 @@ int main(int argc, char **argv)
 		total += add3(1, 2, 3);
 		total += six_args(-1, 200, -300, 40000, 5000000000l, 6);
 		total += negate(42);
-		total += (long)strlen(greet("strobe"));
+		char who[] = "strobe"; /* on the stack: resident when greet() is entered */
+		total += (long)strlen(greet(who));
 		total += fact(5);
 		nothing();
 		total += (long)(big() & 1);
+		sink = (long)malloc(12345); /* uprobe:libc:malloc sees 12345 */
+		free((void *)sink);
 	}
 	printf("total=%ld\n", total);
 	return 0;
