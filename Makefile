@@ -102,11 +102,11 @@ $(BUILD)/plugins.d/%.ini: plugins.d/%.ini
 # Unit tests (cmocka) link the core library.
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	@mkdir -p $(@D)
-	$(call quiet,TEST)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Icore $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) -lcmocka
+	$(call quiet,TEST)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Icore -MMD -MP $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) -lcmocka
 
 $(BUILD)/tests/modules/%.so: tests/modules/%.c
 	@mkdir -p $(@D)
-	$(call quiet,LINK)$(CC) $(CFLAGS) -fPIC -shared $(LDFLAGS) -o $@ $<
+	$(call quiet,LINK)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP $(LDFLAGS) -o $@ $<
 
 # Target programs for runtime tests: plain, with frame pointers and symbols.
 $(BUILD)/tests/progs/%: tests/progs/%.c
@@ -122,7 +122,7 @@ $(BUILD)/tests/progs/uselib: tests/progs/uselib.c $(BUILD)/tests/progs/libstrobe
 	@mkdir -p $(@D)
 	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -o $@ $< -L$(BUILD)/tests/progs -lstrobetest -Wl,-rpath,'$$ORIGIN'
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 check-deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
