@@ -119,11 +119,13 @@ int handle_event(void *ctx, void *data, size_t size)
 {
 	struct run_state *st = ctx;
 	struct event_hdr hdr;
-	if (st->in_loop && (st->exit_seen || (st->stop_signal && *st->stop_signal)))
+	if (st->in_loop && st->exit_seen)
 		return -EINTR; /* stop polling: see run_state.in_loop */
+	/* libbpf has already consumed this record: show it, then stop polling. */
+	int ret = st->in_loop && st->stop_signal && *st->stop_signal ? -EINTR : 0;
 	/* After exit() nothing but END's own output is shown (as bpftrace does). */
 	if (st->exit_seen || size < sizeof(hdr))
-		return 0;
+		return ret;
 	memcpy(&hdr, data, sizeof(hdr));
 	const uint8_t *payload = (const uint8_t *)data + sizeof(hdr);
 	size_t len = size - sizeof(hdr);
@@ -161,5 +163,5 @@ int handle_event(void *ctx, void *data, size_t size)
 	default:
 		break; /* unknown kinds come from a newer compiler: ignore */
 	}
-	return 0;
+	return ret;
 }

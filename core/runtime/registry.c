@@ -136,14 +136,18 @@ static void pending_clear(struct pending *p)
 static struct provider *registry_find_section(struct provider *list, enum section_kind kind,
 					      const char *name)
 {
-	for (struct provider *p = list; p; p = p->next) {
-		if (p->kind != kind)
-			continue;
-		if (!strcasecmp(p->name, name))
-			return p;
-		for (size_t i = 0; i < p->naliases; i++)
-			if (!strcasecmp(p->aliases[i], name))
+	/* An exact match first: U is usdt and u is uprobe, as in bpftrace. */
+	for (int exact = 1; exact >= 0; exact--) {
+		int (*cmp)(const char *, const char *) = exact ? strcmp : strcasecmp;
+		for (struct provider *p = list; p; p = p->next) {
+			if (p->kind != kind)
+				continue;
+			if (!cmp(p->name, name))
 				return p;
+			for (size_t i = 0; i < p->naliases; i++)
+				if (!cmp(p->aliases[i], name))
+					return p;
+		}
 	}
 	return NULL;
 }

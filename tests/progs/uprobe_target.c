@@ -29,8 +29,10 @@ NOINLINE int negate(int x)
 
 NOINLINE const char *greet(const char *who)
 {
+	static char msg[32]; /* written here, so resident when uretprobe reads it */
 	sink = (long)strlen(who);
-	return "hello from greet";
+	strcpy(msg, "hello from greet");
+	return msg;
 }
 
 NOINLINE int fact(int n)
@@ -41,6 +43,22 @@ NOINLINE int fact(int n)
 NOINLINE void nothing(void)
 {
 	sink++;
+}
+
+/* Three functions for wildcard counts: uprobe:...:fn_* matches exactly these. */
+NOINLINE int fn_one(void)
+{
+	return 1;
+}
+
+NOINLINE int fn_two(void)
+{
+	return 2;
+}
+
+NOINLINE int fn_three(void)
+{
+	return 3;
 }
 
 NOINLINE unsigned long big(void)
@@ -61,6 +79,7 @@ int main(int argc, char **argv)
 		total += fact(5);
 		nothing();
 		total += (long)(big() & 1);
+		total += fn_one() + fn_two() + fn_three();
 		sink = (long)malloc(12345); /* uprobe:libc:malloc sees 12345 */
 		free((void *)sink);
 	}

@@ -10,6 +10,7 @@
  *   strobe:global  rip-relative memory (a global variable)
  *   strobe:multi   two locations (fires with 1, then 2)
  *   strobe:guarded only when armed; arg0 = 99
+ * then report(armed) prints and returns whether the semaphore was set.
  */
 #define _SDT_HAS_SEMAPHORES 1
 #include <stdio.h>
@@ -69,6 +70,13 @@ NOINLINE void multi(int which)
 		STAP_PROBE1(strobe, multi, 2);
 }
 
+/* uretprobe:...:report sees whether strobe:guarded was armed. */
+NOINLINE int report(int armed)
+{
+	printf("semaphore=%d\n", armed);
+	return armed;
+}
+
 int main(int argc, char **argv)
 {
 	int x = argc > 1 ? atoi(argv[1]) : 7;
@@ -82,6 +90,6 @@ int main(int argc, char **argv)
 	int armed = strobe_guarded_semaphore != 0;
 	if (armed)
 		STAP_PROBE1(strobe, guarded, 99);
-	printf("semaphore=%d\n", armed);
+	report(armed);
 	return 0;
 }
