@@ -2,7 +2,8 @@
  * Target for the uprobe runtime tests: functions with known arguments and
  * return values, called once each (fact recursively), in a fixed order,
  * then malloc(12345).
- * Usage: uprobe_target [N]   runs the calls N times (default 1).
+ * Usage: uprobe_target [N [wait]]   runs the calls N times (default 1);
+ * with "wait", only after reading a byte (or EOF) from stdin.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,12 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1;
 	long total = 0;
+	if (argc > 2 && !strcmp(argv[2], "wait")) {
+		/* for -p: start, let the tracer attach, then go on a byte (or EOF) on stdin */
+		printf("waiting\n");
+		fflush(stdout);
+		(void)getchar();
+	}
 	for (int i = 0; i < n; i++) {
 		total += add3(1, 2, 3);
 		total += six_args(-1, 200, -300, 40000, 5000000000l, 6);
