@@ -237,7 +237,7 @@ static int usdt_list(void *st, const char *type, const char *glob, bool verbose,
 			break;
 		struct usdt_arg args[USDT_MAX_ARGS];
 		struct strobe_arg la[USDT_MAX_ARGS];
-		char names[USDT_MAX_ARGS][8];
+		char names[USDT_MAX_ARGS][16];
 		struct strobe_listing l = { .name = name };
 		int na = verbose ? usdt_parse_args(notes[i].args, args, USDT_MAX_ARGS, msg, sizeof(msg)) : 0;
 		for (int k = 0; k < na; k++) {
@@ -334,7 +334,7 @@ static int usdt_add(Elf *elf, struct strobe_resolver *r, const char *type, const
 			r->error(r, "%s", msg);
 			return err;
 		}
-		char aname[8];
+		char aname[16];
 		snprintf(aname, sizeof(aname), "arg%d", k);
 		args[k].a.name = aname;
 		args[k].a.ctype = int_ctype(args[k].a.size, args[k].a.is_signed);
