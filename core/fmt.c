@@ -29,9 +29,13 @@ int fmt_parse(const char *fmt, struct fmt_spec *specs, size_t max, char *err, si
 				p++;
 		}
 		size_t nprec = (size_t)(p - prec);
+		const char *mods = p;
 		while (*p && strchr("hlzjt", *p))
-			p++; /* length modifiers: every integer is rendered as 64-bit */
-		struct fmt_spec s = { .start = (size_t)(start - fmt), .conv = *p };
+			p++; /* length modifiers: rendered as 64-bit, truncated to int_bits */
+		uint8_t bits = 32;
+		if (p > mods)
+			bits = *mods != 'h' ? 64 : p - mods >= 2 ? 8 : 16;
+		struct fmt_spec s = { .start = (size_t)(start - fmt), .conv = *p, .int_bits = bits };
 		switch (*p) {
 		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': case 'c': case 'p':
 			s.cls = FMT_INT;

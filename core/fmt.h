@@ -17,6 +17,14 @@ struct fmt_spec {
 	char buf_mode;     /* %r: 0, %rx: 'x', %rh: 'h' */
 	enum fmt_class cls;
 	char cspec[32];    /* the specifier rewritten for the C library: "%-10s", "%5lld" */
+	/*
+	 * FMT_INT: the width C's printf reads the argument at, from the length
+	 * modifier: 64 (l, ll, z, j, t), 32 (none), 16 (h), 8 (hh). bpftrace
+	 * 0.17 hands its 64-bit values to printf as written, so "%d" of 2^32+5
+	 * prints 5 and "%x" of -1 prints ffffffff; the runtime truncates the
+	 * same way.
+	 */
+	uint8_t int_bits;
 };
 
 /*

@@ -18,6 +18,9 @@
  *    [2^(n-2), 2^(n-1)). linear: 0 is < min, i >= 1 is
  *    [min + (i-1)*step, min + i*step), the last index is >= max.
  *  - Ring-buffer events start with struct event_hdr; the payload follows.
+ *  - Scalar count() maps (no keys) are BPF_MAP_TYPE_PERCPU_ARRAY with one
+ *    slot, key u32 0, as in bpftrace 0.17: they always hold a value (0 until
+ *    counted), and clear()/delete() zero them instead of deleting.
  */
 #ifndef STROBE_PROGRAM_H
 #define STROBE_PROGRAM_H

@@ -134,7 +134,7 @@ struct cg_var *cg_var(struct cg *c, const char *name, const struct type *t)
 		c->vars = arena_grow(&c->p->arena, c->vars, c->nvars, c->vars_cap, sizeof(*c->vars));
 	}
 	struct cg_var *v = &c->vars[c->nvars++];
-	uint32_t size = t && t->kind == T_STRING ? t->size : 8;
+	uint32_t size = type_in_memory(t) ? t->size : 8;
 	v->name = name;
 	v->type = t;
 	v->slot = cg_alloca(c, size, name);
@@ -198,7 +198,7 @@ static void branch_found(struct cg *c, LLVMValueRef ptr, LLVMBasicBlockRef found
 LLVMValueRef cg_map_read(struct cg *c, struct node *n)
 {
 	const struct prog_map *m = map_of(c, n);
-	bool string = m->value->kind == T_STRING;
+	bool string = type_in_memory(m->value);
 	uint32_t size = string ? m->value->size : 8;
 	LLVMValueRef out = cg_alloca(c, size, "read");
 	cg_zero(c, out, size);
@@ -377,7 +377,7 @@ static uint32_t node_index(const struct node *const *nodes, size_t n, const stru
  */
 static LLVMValueRef staged(struct cg *c, const struct type *t, struct node *n)
 {
-	uint32_t size = t->kind == T_STRING ? t->size : 8;
+	uint32_t size = type_in_memory(t) ? t->size : 8;
 	LLVMValueRef tmp = cg_alloca(c, size, "arg");
 	cg_zero(c, tmp, size);
 	cg_store_value(c, tmp, 0, t, n);
@@ -447,6 +447,13 @@ void cg_call_stmt(struct cg *c, struct node *n)
 	} else if (!strcmp(f, "delete")) {
 		const struct prog_map *m = map_of(c, a0);
 		LLVMValueRef key = build_key(c, m, n->u.call.nargs == 2 ? a0->next : a0->u.map.keys);
+		if (m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+			/* array slots cannot be deleted: zero this CPU's (program.h) */
+			LLVMValueRef val = cg_alloca(c, m->value_size, "zero");
+			cg_zero(c, val, m->value_size);
+			update(c, m, key, val);
+			return;
+		}
 		LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
 		cg_helper(c, H_MAP_DELETE, args, 2);
 	} else if (!strcmp(f, "exit")) {
@@ -487,7 +494,7 @@ static void assign(struct cg *c, struct node *n)
 			LLVMValueRef now = cg_binop_values(c, op, old, cg_scalar(c, value),
 							   int_op_unsigned(v->type, value->type));
 			cg_store_int(c, v->slot, 0, now, 8, 8);
-		} else if (v->type->kind == T_STRING) {
+		} else if (type_in_memory(v->type)) {
 			/* through a temporary: the value may read the variable itself */
 			LLVMValueRef tmp = staged(c, v->type, value);
 			cg_copy(c, v->slot, 8, tmp, 8, v->type->size);

@@ -344,6 +344,12 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 	case N_CAST:
 		return extend(c, cg_scalar(c, n->u.cast.operand), n->type->size, n->type->is_signed);
 	case N_FIELD:
+		if (n->u.field.tuple_index) {
+			const struct type *bt = n->u.field.base->type;
+			const struct type_field *f = &bt->fields[n->u.field.index];
+			return cg_load_int(c, cg_string(c, n->u.field.base), f->offset, f->type->size,
+					   f->type->is_signed, cg_align_of(f->offset));
+		}
 		return args_field(c, n);
 	case N_CALL:
 		cg_call_stmt(c, n);
@@ -401,7 +407,17 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 		return cg_map_read(c, n);
 	case N_TERNARY:
 		return ternary(c, n, true);
+	case N_TUPLE: {
+		LLVMValueRef buf = cg_alloca(c, n->type->size, "tuple");
+		cg_zero(c, buf, n->type->size);
+		cg_store_value(c, buf, 0, n->type, n);
+		return buf;
+	}
 	case N_FIELD:
+		if (n->u.field.tuple_index) {
+			const struct type *bt = n->u.field.base->type;
+			return cg_ptr_off(c, cg_string(c, n->u.field.base), bt->fields[n->u.field.index].offset);
+		}
 		return args_field(c, n);
 	case N_CALL:
 		if (!strcmp(n->u.call.name, "str"))
@@ -414,8 +430,36 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 	return cg_alloca(c, n->type ? n->type->size : 8, "bad");
 }
 
+/* Convert the bytes of a value of type `from` at src into type `to` at dst + off (tuples widen). */
+static void store_converted(struct cg *c, LLVMValueRef dst, uint32_t off, const struct type *to,
+			    LLVMValueRef src, uint32_t src_off, const struct type *from)
+{
+	if (to->kind == T_TUPLE && from->kind == T_TUPLE) {
+		for (uint32_t i = 0; i < to->nfields && i < from->nfields; i++)
+			store_converted(c, dst, off + to->fields[i].offset, to->fields[i].type, src,
+					src_off + from->fields[i].offset, from->fields[i].type);
+	} else if (to->kind == T_STRING) {
+		uint32_t size = from->size < to->size ? from->size : to->size;
+		cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), cg_ptr_off(c, src, src_off),
+			cg_align_of(src_off), size);
+	} else {
+		LLVMValueRef v = cg_load_int(c, src, src_off, from->size, from->is_signed, cg_align_of(src_off));
+		cg_store_int(c, dst, off, v, to->size, cg_align_of(off));
+	}
+}
+
 void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct type *t, struct node *n)
 {
+	if (t->kind == T_TUPLE) {
+		if (n->kind == N_TUPLE) {
+			uint32_t i = 0;
+			for (struct node *e = n->u.list.head; e && i < t->nfields; e = e->next, i++)
+				cg_store_value(c, dst, off + t->fields[i].offset, t->fields[i].type, e);
+		} else {
+			store_converted(c, dst, off, t, cg_string(c, n), 0, n->type);
+		}
+		return;
+	}
 	if (t->kind != T_STRING) {
 		cg_store_int(c, dst, off, cg_scalar(c, n), t->size, cg_align_of(off));
 		return;

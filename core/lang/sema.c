@@ -48,6 +48,8 @@ struct sema {
 	struct scope *scope;
 	unsigned loop_depth;
 	size_t maps_cap, printfs_cap, print_values_cap, strings_cap;
+	/* `@x = <value>` being checked: @x read in <value> before any type is int64 (@x = @x + 1) */
+	const char *assigning_map;
 };
 
 static void err(struct sema *s, const struct loc *loc, const char *fmt, ...)
@@ -101,7 +103,7 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 
 static bool storable(const struct type *t)
 {
-	return type_is_scalar(t) || t->kind == T_STRING || t->kind == T_PROBE;
+	return type_is_scalar(t) || t->kind == T_STRING || t->kind == T_PROBE || t->kind == T_TUPLE;
 }
 
 /*
@@ -242,6 +244,12 @@ static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const st
 	for (struct node *k = keys; k; k = k->next) {
 		const struct type *t = expr(s, k);
 		if (!t) {
+			ok = false;
+			continue;
+		}
+		if (t->kind == T_TUPLE) {
+			err(s, &k->loc,
+			    "tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.");
 			ok = false;
 			continue;
 		}
@@ -723,6 +731,50 @@ static const struct type *incdec(struct sema *s, struct node *n)
 	return NULL;
 }
 
+/* (a, b, ...): a tuple of the items' storage types. */
+static const struct type *tuple_expr(struct sema *s, struct node *n)
+{
+	const struct type *items[MAX_PRINTF_ARGS];
+	uint32_t k = 0;
+	bool ok = true;
+	for (struct node *e = n->u.list.head; e; e = e->next) {
+		const struct type *t = expr(s, e);
+		if (!t) {
+			ok = false;
+			continue;
+		}
+		if (!storable(t) || t->kind == T_NONE) {
+			err(s, &e->loc, "Value of type '%s' cannot be part of a tuple", tname(s, t));
+			ok = false;
+			continue;
+		}
+		if (k == MAX_PRINTF_ARGS) {
+			err(s, &n->loc, "too many tuple items (at most %d)", MAX_PRINTF_ARGS);
+			return NULL;
+		}
+		items[k++] = storage_type(s, t);
+	}
+	return ok ? type_tuple(s->t, items, k) : NULL;
+}
+
+/* $t.0 */
+static const struct type *tuple_index(struct sema *s, struct node *n)
+{
+	const struct type *t = expr(s, n->u.field.base);
+	unsigned i = n->u.field.index;
+	if (!t)
+		return NULL;
+	if (t->kind != T_TUPLE) {
+		err(s, &n->loc, "Can not access index '%u' on expression of type '%s'", i, tname(s, t));
+		return NULL;
+	}
+	if (i >= t->nfields) {
+		err(s, &n->loc, "Invalid tuple index: %u. Found %u elements in tuple.", i, t->nfields);
+		return NULL;
+	}
+	return t->fields[i].type;
+}
+
 static const struct type *expr_kind(struct sema *s, struct node *n)
 {
 	switch (n->kind) {
@@ -749,6 +801,9 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		struct prog_map *m = map_use(s, n);
 		if (!m)
 			return NULL;
+		if (!m->value && m->agg == AGG_NONE && s->assigning_map &&
+		    !strcmp(s->assigning_map, n->u.map.name))
+			return type_int(s->t, 8, true);
 		if (!m->value) {
 			err(s, &n->loc, "Undefined map: %s", m->name);
 			return NULL;
@@ -772,7 +827,11 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		return incdec(s, n);
 	case N_CAST:
 		return cast(s, n);
+	case N_TUPLE:
+		return tuple_expr(s, n);
 	case N_FIELD:
+		if (n->u.field.tuple_index)
+			return tuple_index(s, n);
 		if (n->u.field.base->kind == N_BUILTIN && !strcmp(n->u.field.base->u.ident.name, "args"))
 			return args_field(s, n);
 		expr(s, n->u.field.base);
@@ -1120,7 +1179,9 @@ static void assign_map(struct sema *s, struct node *n)
 			target->type = type_agg(s->t, m->agg, m->value);
 		return;
 	}
+	s->assigning_map = target->u.map.name;
 	const struct type *t = expr(s, value);
+	s->assigning_map = NULL;
 	struct prog_map *m = map_use(s, target);
 	if (!m || !t)
 		return;
@@ -1301,6 +1362,12 @@ static void finish_maps(struct program *p)
 			m->key_size = user_key + 8;
 		else
 			m->key_size = m->key ? user_key : 8;
+		if (m->agg == AGG_COUNT && !m->key) {
+			/* program.h: a one-slot per-CPU array, as in bpftrace 0.17 */
+			m->bpf_type = BPF_MAP_TYPE_PERCPU_ARRAY;
+			m->key_size = 4;
+			m->max_entries = 1;
+		}
 	}
 }
 

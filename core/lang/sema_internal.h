@@ -32,6 +32,12 @@ static inline bool type_is_scalar(const struct type *t)
 	return t && (t->kind == T_INT || t->kind == T_BOOL || t->kind == T_POINTER);
 }
 
+/* Strings and tuples: held as bytes on the stack (a pointer), not in a register. */
+static inline bool type_in_memory(const struct type *t)
+{
+	return t && (t->kind == T_STRING || t->kind == T_TUPLE);
+}
+
 /* A scalar that is sign-extended when widened to 64 bits. */
 static inline bool type_is_signed_scalar(const struct type *t)
 {

@@ -142,6 +142,18 @@ static long long int_bits(const struct strobe_value *v)
 	}
 }
 
+/* The value C's printf would see for spec s (fmt.h int_bits): signed for d/i, else unsigned. */
+static long long c_int_arg(const struct fmt_spec *s, long long v)
+{
+	bool sig = s->conv == 'd' || s->conv == 'i';
+	switch (s->int_bits) {
+	case 8: return sig ? (long long)(signed char)v : (long long)(unsigned char)v;
+	case 16: return sig ? (long long)(short)v : (long long)(unsigned short)v;
+	case 32: return sig ? (long long)(int)v : (long long)(unsigned int)v;
+	default: return v;
+	}
+}
+
 static void render_spec(struct strbuf *out, const struct fmt_spec *s, const struct strobe_value *v,
 			struct strbuf *tmp)
 {
@@ -152,7 +164,7 @@ static void render_spec(struct strbuf *out, const struct fmt_spec *s, const stru
 		else if (s->conv == 'p')
 			sb_addf(out, s->cspec, (void *)(uintptr_t)int_bits(v));
 		else
-			sb_addf(out, s->cspec, int_bits(v));
+			sb_addf(out, s->cspec, c_int_arg(s, int_bits(v)));
 		break;
 	case FMT_STR:
 		tmp->len = 0;

@@ -218,7 +218,11 @@ static int map_name_cmp(const void *x, const void *y)
 	return strcmp(a->name ? a->name : "", b->name ? b->name : "");
 }
 
-/* At exit: every user map with entries, sorted by name (bpftrace 0.17's std::map order). */
+/*
+ * At exit: every user map, sorted by name (bpftrace 0.17's std::map order).
+ * Empty maps are handed over too: 0.17's text output prints them as a bare
+ * newline (the JSON sink prints nothing for them).
+ */
 static void print_maps_at_exit(struct run_state *st)
 {
 	const struct program *p = st->p;
@@ -234,13 +238,11 @@ static void print_maps_at_exit(struct run_state *st)
 		struct map_raw raw;
 		if (map_read_raw(order[i], &raw) < 0)
 			continue;
-		if (raw.n) {
-			struct map_view_buf view;
-			map_build_view(order[i], &raw, 0, 1, &view);
-			if (st->out->ops->map)
-				st->out->ops->map(st->out->sink, &view.view);
-			map_view_release(&view);
-		}
+		struct map_view_buf view;
+		map_build_view(order[i], &raw, 0, 1, &view);
+		if (st->out->ops->map)
+			st->out->ops->map(st->out->sink, &view.view);
+		map_view_release(&view);
 		map_raw_release(&raw);
 	}
 	free(order);
