@@ -1,16 +1,21 @@
 #include "driver.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "host.h"
 #include "lang/ast.h"
 #include "lang/compile.h"
 #include "program.h"
+#include "runtime/output_chain.h"
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
@@ -128,8 +133,12 @@ static FILE *open_output(const struct driver_opts *o)
 {
 	FILE *fp = stdout;
 	if (o->output_file) {
-		fp = fopen(o->output_file, "w");
+		/* Truncated, created 0644 (before the umask). */
+		int fd = open(o->output_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fp = fd < 0 ? NULL : fdopen(fd, "w");
 		if (!fp) {
+			if (fd >= 0)
+				close(fd);
 			core_log(STROBE_LOG_ERROR, "failed to open output file '%s': %s", o->output_file,
 				 strerror(errno));
 			return NULL;
@@ -148,6 +157,7 @@ int driver_run(const struct driver_opts *o)
 	struct registry *reg = NULL;
 	struct output out = { 0 };
 	FILE *fp = NULL;
+	struct child child = { .release_fd = -1 };
 	struct node *ast;
 	int status = 1;
 	char err[512];
@@ -164,8 +174,19 @@ int driver_run(const struct driver_opts *o)
 		status = 0;
 		goto out;
 	}
+	/* -p: a process that is gone fails now, not after compiling and loading. */
+	if (o->pid > 0 && kill(o->pid, 0) < 0 && errno == ESRCH) {
+		core_log(STROBE_LOG_ERROR, "process %d does not exist (-p)", o->pid);
+		goto out;
+	}
+	/* -c: fork now, so cpid is known to codegen; the child waits until every probe is attached. */
+	if (o->cmd && child_spawn(o->cmd, &child, err, sizeof(err)) < 0) {
+		core_log(STROBE_LOG_ERROR, "Failed to fork child: %s", err);
+		goto out;
+	}
 
-	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional };
+	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional,
+				      .cpid = (uint32_t)child.pid };
 	static const char *const strlen_env[] = { "STROBE_MAX_STRLEN", "BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN", NULL };
 	static const char *const keys_env[] = { "BPFTRACE_MAX_MAP_KEYS", "BPFTRACE_MAP_KEYS_MAX", NULL };
 	static const char *const probes_env[] = { "BPFTRACE_MAX_PROBES", NULL };
@@ -199,24 +220,38 @@ int driver_run(const struct driver_opts *o)
 	fp = open_output(o);
 	if (!fp)
 		goto out;
-	if (registry_output(reg, o->output_format, fp, NULL, &out, err, sizeof(err)) < 0) {
-		core_log(STROBE_LOG_ERROR, "%s", err);
+	/* -f: one sink, or filters chained in front of one (output_chain.h); it applies -q. */
+	if (output_chain_open(reg, o->output_format, fp, o->quiet, &out, err, sizeof(err)) < 0) {
+		if (err[0])
+			core_log(STROBE_LOG_ERROR, "%s", err);
 		goto out;
 	}
 	struct run_opts ropts = {
-		.pid = o->pid,
-		.quiet = o->quiet,
+		.quiet = false, /* the output chain applies -q */
 		.dry_run = o->dry_run,
 		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
 		.print_maps_on_exit = true,
 		.missing_probes = missing,
+		.child = child.pid ? &child : NULL,
+		/* -c: the child is the traced process (probes on its binary fire for it) */
+		.pid = child.pid ? child.pid : o->pid,
 	};
 	status = runtime_run(&p, &out, &ropts);
+	/* Like bpftrace, the child's exit status does not change strobe's; -v tells it. */
+	if (child.pid && child.exited && o->verbose) {
+		if (WIFSIGNALED(child.status))
+			fprintf(stderr, "INFO: child %d killed by signal %d\n", (int)child.pid, WTERMSIG(child.status));
+		else
+			fprintf(stderr, "INFO: child %d exited with status %d\n", (int)child.pid,
+				WEXITSTATUS(child.status));
+	}
 
 out:
+	/* the child still runs after exit() or a signal, or never started (an error before attaching) */
+	child_stop(&child);
 	diags_emit(&d, stderr);
-	if (out.ops)
-		output_close(&out);
+	if (out.ops && output_chain_close(&out) < 0)
+		status = 1; /* a sink failed the run (e.g. a Lua error) */
 	if (fp && fp != stdout)
 		fclose(fp);
 	else

@@ -25,6 +25,7 @@ struct driver_opts {
 	const char *output_file;   /* -o, or NULL for stdout */
 	enum buffering buffering;
 	int pid;
+	const char *cmd;           /* -c 'CMD', or NULL */
 	bool quiet;
 	bool dry_run;
 	bool verbose;

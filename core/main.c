@@ -24,6 +24,8 @@ static void usage(FILE *fp)
 	      "    -h, --help     show this help message\n"
 	      "    -l [search]    list probes\n"
 	      "    -p PID         filter probes to process PID\n"
+	      "    -c 'CMD'       run CMD (split into words like a shell, not run by one); trace it,\n"
+	      "                   probes on its binaries fire for it; the trace ends when it exits\n"
 	      "    -q             keep messages quiet\n"
 	      "    -v             verbose messages (with -l: show probe arguments)\n"
 	      "    -d STAGE       debug output: 'ast' prints the parsed program and stops\n"
@@ -106,7 +108,7 @@ int main(int argc, char **argv)
 	int c;
 
 	/* '+': stop at the first non-option, the script's own arguments follow. */
-	while ((c = getopt_long(argc, argv, "+e:lhVvqd:p:f:o:B:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:lhVvqd:p:c:f:o:B:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			prog = optarg;
@@ -140,6 +142,9 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			break;
+		case 'c':
+			o.cmd = optarg;
+			break;
 		case 'f':
 			o.output_format = optarg;
 			break;
@@ -165,6 +170,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 1;
 		}
+	}
+
+	if (o.cmd && o.pid > 0) {
+		fputs("ERROR: USAGE: Cannot use both -c and -p.\n", stderr);
+		return 1;
 	}
 
 	if (list) {

@@ -21,6 +21,11 @@ struct probe_attach {
 	const struct strobe_arg *args; /* strings owned by the run's arena */
 	size_t nargs;
 	struct provider *provider;
+	/* Appended: the `probe` builtin's value, an index into program.probe_names.
+	 * Attachments with the same name share it (e.g. the locations of one USDT
+	 * probe), so @[probe] has one key per name. Set by compile_check; the
+	 * runtime attaches with it as the BPF cookie. */
+	size_t name_id;
 };
 
 enum probe_kind {
@@ -35,7 +40,8 @@ struct probe_info {
 	struct probe_attach *attach; /* empty for BEGIN/END */
 	size_t nattach;
 	/* Appended below. */
-	/* program.probe_names[name_index + i] is attach[i].name ("BEGIN"/"END": its one name).
+	/* BEGIN/END: the index of "BEGIN"/"END" in program.probe_names; provider
+	 * probes: attach[0].name_id (each attachment has its own, see name_id).
 	 * Set by compile_check. */
 	size_t name_index;
 };

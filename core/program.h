@@ -102,6 +102,7 @@ struct program {
 	/* config */
 	uint32_t strlen;       /* BPFTRACE_STRLEN, default 64 */
 	uint32_t max_map_keys; /* default 4096 */
+	uint32_t cpid;         /* -c: the child's pid (the cpid builtin); 0 without -c */
 	/* runtime-private (loader, fds it owns); NULL until runtime_create_maps */
 	struct runtime *rt;
 	/* core/lang-private: what compile_check found, for compile_codegen */
@@ -117,11 +118,12 @@ struct program {
 	 */
 	int stop_fd;
 	/*
-	 * The `probe` builtin (T_PROBE) is a u64 index into probe_names: every
-	 * attach point of every probe in order, BEGIN and END included (see
-	 * probe_info.name_index). The runtime attaches attachment i of a probe
-	 * with BPF cookie name_index + i; a function attached to several points
-	 * reads `probe` with bpf_get_attach_cookie(), otherwise it is a constant.
+	 * The `probe` builtin (T_PROBE) is a u64 index into probe_names: the
+	 * distinct names of every attach point, BEGIN and END included, in order
+	 * of first appearance (see probe_attach.name_id, probe_info.name_index).
+	 * The runtime attaches an attachment with BPF cookie name_id; a function
+	 * attached to several points reads `probe` with bpf_get_attach_cookie(),
+	 * otherwise it is a constant.
 	 * Filled by compile_check.
 	 */
 	const char **probe_names;

@@ -136,6 +136,8 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 {
 	const char *b = n->u.ident.name;
 	LLVMValueRef low32 = cg_const(c, 0xffffffffu);
+	if (!strcmp(b, "cpid"))
+		return cg_const(c, c->p->cpid);
 	if (!strcmp(b, "pid"))
 		return LLVMBuildLShr(c->b, helper0(c, H_CURRENT_PID_TGID), cg_const(c, 32), "pid");
 	if (!strcmp(b, "tid"))
@@ -162,7 +164,7 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		if (pi->kind != PROBE_PROVIDER)
 			return cg_const(c, pi->name_index);
 		if (c->func->nattach == 1)
-			return cg_const(c, pi->name_index + c->func->attach_idx[0]);
+			return cg_const(c, pi->attach[c->func->attach_idx[0]].name_id);
 		LLVMValueRef args[] = { c->ctxp };
 		return cg_helper(c, H_GET_ATTACH_COOKIE, args, 1);
 	}

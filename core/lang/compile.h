@@ -10,6 +10,7 @@ struct compile_opts {
 	uint32_t max_map_keys; /* default 4096 */
 	int npositional;       /* $1..$N */
 	char **positional;
+	uint32_t cpid;         /* -c: the child's pid; 0 without -c (cpid is then an error) */
 };
 
 /*

@@ -530,6 +530,13 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	if (!strcmp(b, "uid") || !strcmp(b, "gid") || !strcmp(b, "nsecs") || !strcmp(b, "elapsed") ||
 	    !strcmp(b, "curtask") || !strcmp(b, "cgroup"))
 		return type_int(s->t, 8, false);
+	if (!strcmp(b, "cpid")) {
+		if (!s->o->cpid) {
+			err(s, &n->loc, "cpid cannot be used without child command");
+			return NULL;
+		}
+		return type_int(s->t, 8, false); /* bpftrace 0.17: uint64 */
+	}
 	if (!strcmp(b, "comm"))
 		return type_string(s->t, 16);
 	if (!strcmp(b, "probe"))
@@ -1371,24 +1378,52 @@ static void finish_maps(struct program *p)
 	}
 }
 
-/* The `probe` builtin's table (program.h): every attach point's name, in order. */
+/* FNV-1a, for name_probes. */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * The `probe` builtin's table (program.h): the distinct names of every
+ * attach point, in order of first appearance; attachments with the same
+ * name (the locations of one USDT probe) share one index.
+ */
+static size_t name_id(struct program *p, size_t *slots, size_t mask, const char *name)
+{
+	for (size_t h = (size_t)name_hash(name) & mask;; h = (h + 1) & mask) {
+		if (!slots[h]) {
+			p->probe_names[p->nprobe_names] = name;
+			slots[h] = ++p->nprobe_names;
+			return slots[h] - 1;
+		}
+		if (!strcmp(p->probe_names[slots[h] - 1], name))
+			return slots[h] - 1;
+	}
+}
+
 static void name_probes(struct program *p)
 {
-	size_t n = 0;
+	size_t n = 0, cap = 16;
 	for (size_t i = 0; i < p->nprobes; i++)
 		n += p->probes[i].kind == PROBE_PROVIDER ? p->probes[i].nattach : 1;
+	while (cap < 2 * n)
+		cap *= 2;
+	size_t *slots = arena_zalloc(&p->arena, cap * sizeof(*slots)); /* id + 1, 0: free */
 	p->probe_names = arena_zalloc(&p->arena, (n ? n : 1) * sizeof(*p->probe_names));
 	p->nprobe_names = 0;
 	for (size_t i = 0; i < p->nprobes; i++) {
 		struct probe_info *pi = &p->probes[i];
-		pi->name_index = p->nprobe_names;
-		if (pi->kind == PROBE_BEGIN)
-			p->probe_names[p->nprobe_names++] = "BEGIN";
-		else if (pi->kind == PROBE_END)
-			p->probe_names[p->nprobe_names++] = "END";
-		else
-			for (size_t j = 0; j < pi->nattach; j++)
-				p->probe_names[p->nprobe_names++] = pi->attach[j].name;
+		if (pi->kind != PROBE_PROVIDER) {
+			pi->name_index = name_id(p, slots, cap - 1, pi->kind == PROBE_BEGIN ? "BEGIN" : "END");
+			continue;
+		}
+		for (size_t j = 0; j < pi->nattach; j++)
+			pi->attach[j].name_id = name_id(p, slots, cap - 1, pi->attach[j].name);
+		pi->name_index = pi->nattach ? pi->attach[0].name_id : 0;
 	}
 }
 
@@ -1409,6 +1444,7 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 	struct sema s = { .p = p, .t = &p->types, .d = d, .o = o };
 	p->strlen = o->strlen ? o->strlen : 64;
 	p->max_map_keys = o->max_map_keys ? o->max_map_keys : 4096;
+	p->cpid = o->cpid;
 	p->compile_state = s.cs = arena_zalloc(&p->arena, sizeof(*s.cs));
 	struct scope *scopes = arena_zalloc(&p->arena, (p->nprobes ? p->nprobes : 1) * sizeof(*scopes));
 	unsigned errors_before = d->nerrors;

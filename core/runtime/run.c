@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "../child.h"
 #include "runtime_internal.h"
 
 #define POLL_TIMEOUT_MS 100
@@ -169,7 +170,7 @@ static int attach_all(const struct program *p, const struct run_opts *o, struct 
 				.type = a->type,
 				.target = a->target,
 				.prog_fd = f->fd,
-				.cookie = f->probe->name_index + idx, /* program.h: probe_names */
+				.cookie = a->name_id, /* program.h: probe_names */
 				.pid = o->pid,
 			};
 			int rc = a->provider ? provider_attach(a->provider, &req, &link, err, sizeof(err))
@@ -248,6 +249,12 @@ static void print_maps_at_exit(struct run_state *st)
 	free(order);
 }
 
+/* -c: SIGCHLD only interrupts the poll; the loop then reaps the child. */
+static void on_child_signal(int sig)
+{
+	(void)sig;
+}
+
 static void install_signals(struct sigaction *old_int, struct sigaction *old_term)
 {
 	struct sigaction sa = { .sa_handler = on_stop_signal };
@@ -265,7 +272,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	struct run_state st;
 	struct links links = { 0 };
 	struct ring_buffer *rb = NULL;
-	struct sigaction old_int, old_term;
+	struct sigaction old_int, old_term, old_chld;
 	int status = 1, code;
 
 	if (run_state_init(&st, p, out) < 0) {
@@ -280,6 +287,11 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 		return 1;
 	}
 	install_signals(&old_int, &old_term);
+	if (o->child) {
+		struct sigaction sa = { .sa_handler = on_child_signal, .sa_flags = SA_NOCLDSTOP };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGCHLD, &sa, &old_chld);
+	}
 
 	if (!o->quiet && out->ops->attached)
 		out->ops->attached(out->sink, count_attach_points(p));
@@ -299,11 +311,13 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 			fputs("__BPFTRACE_NOTIFY_PROBES_ATTACHED\n", stdout);
 			fflush(stdout);
 		}
+		if (o->child) /* every probe is attached: let it exec the command */
+			child_release(o->child);
 	}
 
 	st.stop_signal = &stop_signal;
 	st.in_loop = true;
-	while (!st.exit_seen && !stop_signal) {
+	while (!st.exit_seen && !stop_signal && !(o->child && child_exited(o->child))) {
 		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "ERROR: polling the ring buffer failed: %s\n", strerror(-err));
@@ -337,6 +351,8 @@ out:
 	detach_all(&links, true);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	if (o->child)
+		sigaction(SIGCHLD, &old_chld, NULL);
 	ring_buffer__free(rb);
 	run_state_release(&st);
 	return status;

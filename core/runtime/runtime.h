@@ -7,6 +7,8 @@
 #include "../program.h"
 #include "registry.h"
 
+struct child;
+
 /* BPFTRACE_MISSING_PROBES: an attach point that fails to attach fails the run, or is skipped. */
 enum missing_probes {
 	MISSING_PROBES_ERROR,  /* default: error naming it, detach everything, exit 1 */
@@ -21,6 +23,9 @@ struct run_opts {
 	bool notify_attached; /* __BPFTRACE_NOTIFY_PROBES_ATTACHED */
 	bool print_maps_on_exit;
 	enum missing_probes missing_probes;
+	/* -c (core/child.h): released once every probe is attached; the run
+	 * ends when it exits. NULL without -c. */
+	struct child *child;
 };
 
 /* Create every map in p->maps and the ring buffer; sets the fds. */
@@ -32,7 +37,7 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen);
 int runtime_load(struct program *p, struct diags *d);
 /*
  * Attach every probe, print the banner, run BEGIN, poll events until
- * exit()/SIGINT/SIGTERM, run END, print maps, detach everything. Returns
+ * exit()/SIGINT/SIGTERM (or the -c child's exit), run END, print maps, detach everything. Returns
  * the process exit code.
  */
 int runtime_run(struct program *p, struct output *out, const struct run_opts *o);

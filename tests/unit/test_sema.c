@@ -300,6 +300,31 @@ static void test_funcs(void **state)
 	checked_free(c);
 }
 
+/* Attach points with the same name (the locations of one USDT probe) share one probe_names index. */
+static void test_probe_names_shared(void **state)
+{
+	(void)state;
+	struct checked *c = check("tracepoint:syscalls:sys_enter_read,tracepoint:syscalls:sys_enter_openat,"
+				  "tracepoint:syscalls:sys_enter_read { @[probe] = count(); } "
+				  "tracepoint:syscalls:sys_enter_openat { @[probe] = count(); } BEGIN { } BEGIN { }");
+	assert_int_equal(c->rc, 0);
+	struct program *p = &c->p;
+	assert_int_equal(p->nprobe_names, 3);
+	assert_string_equal(p->probe_names[0], "tracepoint:syscalls:sys_enter_read");
+	assert_string_equal(p->probe_names[1], "tracepoint:syscalls:sys_enter_openat");
+	assert_string_equal(p->probe_names[2], "BEGIN");
+	assert_int_equal(p->probes[0].attach[0].name_id, 0);
+	assert_int_equal(p->probes[0].attach[1].name_id, 1);
+	assert_int_equal(p->probes[0].attach[2].name_id, 0);
+	assert_int_equal(p->probes[1].attach[0].name_id, 1);
+	assert_int_equal(p->probes[2].name_index, 2);
+	assert_int_equal(p->probes[3].name_index, 2);
+	checked_free(c);
+	/* cpid needs -c (bpftrace 0.17) */
+	expect_error("BEGIN { printf(\"%d\\n\", cpid); exit(); }", "cpid cannot be used without child command", 24,
+		     28);
+}
+
 /* probe: a T_PROBE index into probe_names, one name per attach point, BEGIN/END included. */
 static void test_probe_builtin(void **state)
 {
@@ -354,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_funcs),
 		cmocka_unit_test(test_expression_types),
 		cmocka_unit_test(test_probe_builtin),
+		cmocka_unit_test(test_probe_names_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
