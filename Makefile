@@ -12,7 +12,7 @@ BUILD        ?= build
 
 # Debian packages the build and the tests need (checked by `make deps`).
 DEB_PACKAGES := gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
-                libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev
+                libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
@@ -94,6 +94,15 @@ $(BUILD)/lib/strobe/$(notdir $(1)).so: $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wil
 	$$(call quiet,LINK)$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ $$(if $$(filter undefined,$$(origin MODLIBS_$(notdir $(1)))),-lbpf,$$(MODLIBS_$(notdir $(1))))
 endef
 $(foreach m,$(wildcard providers/* outputs/*),$(eval $(call module_rule,$(m))))
+
+# The syscall numbers of the tracepoint provider (providers/tracepoint/sysnr.h):
+# the #define lines of <asm/unistd_64.h>, as C string literals.
+SYSCALL_HEADER ?= $(firstword $(wildcard /usr/include/$(shell $(CC) -print-multiarch 2>/dev/null)/asm/unistd_64.h /usr/include/asm/unistd_64.h))
+$(BUILD)/gen/sysnr_header.inc: $(SYSCALL_HEADER)
+	@mkdir -p $(@D)
+	$(call quiet,GEN)sed -n 's/\\/\\\\/g; s/"/\\"/g; s/^\(#define __NR_.*\)$$/"\1\\n"/p' $(or $(SYSCALL_HEADER),/dev/null) >$@
+$(BUILD)/obj/mod/providers/tracepoint/sysnr_table.o: $(BUILD)/gen/sysnr_header.inc
+$(BUILD)/obj/mod/providers/tracepoint/sysnr_table.o: CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/plugins.d/%.ini: plugins.d/%.ini
 	@mkdir -p $(@D)

@@ -21,6 +21,9 @@ struct probe_attach {
 	const struct strobe_arg *args; /* strings owned by the run's arena */
 	size_t nargs;
 	struct provider *provider;
+	/* Appended: set by the provider's set_dispatch() (dispatch.shared != NULL);
+	 * cleared by compile_check when the attachment is attached on its own. */
+	struct strobe_dispatch dispatch;
 	/* Appended: the `probe` builtin's value, an index into program.probe_names.
 	 * Attachments with the same name share it (e.g. the locations of one USDT
 	 * probe), so @[probe] has one key per name. Set by compile_check; the

@@ -70,6 +70,8 @@ struct prog_printf {
 	struct loc loc;
 };
 
+struct prog_dispatch;
+
 struct prog_func {
 	const char *name;          /* the BPF program's name in the ELF */
 	int prog_type;             /* enum bpf_prog_type */
@@ -77,6 +79,50 @@ struct prog_func {
 	const size_t *attach_idx;  /* attachments of probe that run this function */
 	size_t nattach;
 	int fd;                    /* set by runtime_load */
+	/* Appended below. */
+	/* Non-NULL: the attachments are delivered by this dispatch group (all of
+	 * them: compile_check groups dispatched and other attachments apart), so
+	 * the runtime does not attach them one by one. */
+	const struct prog_dispatch *dispatch;
+	/* The group's dispatcher: no body, no attachments; it tail-calls the
+	 * group's function for the event (see struct prog_dispatch). */
+	bool dispatcher;
+};
+
+/*
+ * Attach points delivered through one shared event (provider.h, struct
+ * strobe_dispatch): the attachments of one probe whose dispatch names the
+ * same shared event, ctx offset and task check. The runtime attaches funcs
+ * [entry] once to `shared` and fills map_fd; nothing else is attached.
+ *
+ * map_fd is a BPF array (u32 key: the dispatch value, e.g. the syscall
+ * number; u64 value: slot << 32 | (name index + 1), 0: not traced), created
+ * by runtime_create_maps and filled by runtime_load. Every function of the
+ * group starts (after the stop flag) by reading the u64 at ctx_offset,
+ * looking it up and returning unless it is traced; the `probe` builtin is
+ * then the name index (program.probe_names) from the map, not a cookie.
+ *
+ * One function (nfuncs == 1, the usual case when `args` is not used): it is
+ * the entry, attached directly, and also checks the task (task_offset).
+ * Several (one per argument layout): a dispatcher function is the entry; it
+ * does the checks and tail-calls slot `slot` of progs_fd (a PROG_ARRAY of
+ * nfuncs, funcs[i] in slot i), so each event runs one program, not nfuncs.
+ */
+struct prog_dispatch {
+	const char *shared;        /* attach() target of the shared event: "raw_syscalls:sys_enter" */
+	const char *type;          /* probe type handed to attach(): "tracepoint" */
+	struct provider *provider;
+	struct probe_info *probe;
+	uint32_t ctx_offset;
+	int32_t task_offset;       /* -1: no task check */
+	uint32_t task_mask;
+	uint32_t max_entries;      /* the largest value + 1 */
+	size_t entry;              /* index in program.funcs of the attached function */
+	size_t *funcs;             /* indexes in program.funcs; slot i is funcs[i] */
+	size_t nfuncs;
+	size_t nattach;            /* attach points delivered, for messages */
+	int map_fd;                /* -1 until runtime_create_maps */
+	int progs_fd;              /* PROG_ARRAY when nfuncs > 1, else -1 */
 };
 
 struct program {
@@ -128,6 +174,26 @@ struct program {
 	 */
 	const char **probe_names;
 	size_t nprobe_names;
+	/* Stack-trace maps (struct prog_stack_map), filled by compile_check. */
+	struct prog_stack_map *stack_maps;
+	size_t nstack_maps;
+	/* Dispatch groups (struct prog_dispatch), filled by compile_check. */
+	struct prog_dispatch *dispatches;
+	size_t ndispatches;
+};
+
+/*
+ * Stack traces (kstack, ustack; appended). One BPF_MAP_TYPE_STACK_TRACE per
+ * distinct frame limit (program.stack_maps): key u32 stack id, value
+ * nframes u64 instruction pointers, zero-padded. A T_KSTACK value is the
+ * s64 that bpf_get_stackid(ctx, map, 0) returned (negative: no stack); a
+ * T_USTACK value is that id (flags BPF_F_USER_STACK) followed by the u64
+ * tgid, for symbolisation. T_USYM is likewise { u64 address, u64 tgid }.
+ * The runtime creates the maps (fd) with runtime_create_maps.
+ */
+struct prog_stack_map {
+	uint32_t nframes;
+	int fd;
 };
 
 #endif

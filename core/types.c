@@ -143,6 +143,13 @@ const struct type *type_simple(struct types *t, enum type_kind kind)
 	return intern(t, &p);
 }
 
+const struct type *type_stack(struct types *t, enum type_kind kind, const char *mode, uint32_t nframes)
+{
+	struct type p = { .kind = kind, .size = kind == T_USTACK ? 16 : 8, .align = 8, .count = nframes,
+			  .name = mode };
+	return intern(t, &p);
+}
+
 static const char *agg_name(enum agg_kind agg)
 {
 	switch (agg) {

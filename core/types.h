@@ -80,6 +80,12 @@ const struct type *type_tuple(struct types *t, const struct type *const *items, 
 const struct type *type_agg(struct types *t, enum agg_kind agg, const struct type *arg);
 const struct type *type_simple(struct types *t, enum type_kind kind); /* stacks, syms, timestamp */
 
+/*
+ * kstack/ustack: T_KSTACK or T_USTACK with count = the frame limit and name
+ * = the stack mode ("bpftrace", "perf", "raw"). Appended.
+ */
+const struct type *type_stack(struct types *t, enum type_kind kind, const char *mode, uint32_t nframes);
+
 bool type_equal(const struct type *a, const struct type *b);
 /* bpftrace's spelling: "int64", "uint8", "string[64]", "(int64,string[2])", "struct x *". */
 const char *type_name(struct types *t, const struct type *ty);

@@ -615,6 +615,56 @@ static const char *section_name(struct cg *c, const struct prog_func *f, size_t 
 	}
 }
 
+/*
+ * The dispatch prologue (program.h, struct prog_dispatch): return unless the
+ * u64 at ctx_offset is a traced value; then `probe` is the map's name index.
+ * The entry function also checks the task; the dispatcher tail-calls.
+ */
+static void emit_dispatch(struct cg *c, const struct prog_func *f)
+{
+	const struct prog_dispatch *d = f->dispatch;
+	LLVMBasicBlockRef skip = cg_block(c, "not_traced");
+	LLVMValueRef key = cg_alloca(c, 4, "dispatch_key");
+	LLVMValueRef nr = cg_load_int(c, c->ctxp, d->ctx_offset, 8, false, 8);
+	LLVMBasicBlockRef in = cg_block(c, "dispatch_in_range");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, nr, cg_const(c, d->max_entries), ""), in,
+			skip);
+	LLVMPositionBuilderAtEnd(c->b, in);
+	cg_store_int(c, key, 0, nr, 4, 4);
+	LLVMValueRef args[] = { cg_map_ptr(c, d->map_fd), key };
+	LLVMValueRef ptr = LLVMBuildIntToPtr(c->b, cg_helper(c, H_MAP_LOOKUP, args, 2), c->i8p, "");
+	LLVMBasicBlockRef found = cg_block(c, "dispatch_found");
+	LLVMBuildCondBr(c->b, LLVMBuildIsNull(c->b, ptr, ""), skip, found);
+	LLVMPositionBuilderAtEnd(c->b, found);
+	LLVMValueRef v = cg_load_int(c, ptr, 0, 8, false, 8);
+	LLVMValueRef idx = LLVMBuildAnd(c->b, v, cg_const(c, 0xffffffffu), "");
+	LLVMBasicBlockRef traced = cg_block(c, "dispatch_traced");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, idx, cg_const(c, 0), ""), skip, traced);
+	LLVMPositionBuilderAtEnd(c->b, traced);
+	if (d->task_offset >= 0 && (f->dispatcher || d->nfuncs == 1)) {
+		LLVMValueRef task = LLVMBuildIntToPtr(c->b, cg_helper(c, H_GET_CURRENT_TASK_BTF, NULL, 0),
+						      c->i8p, "task");
+		LLVMValueRef word = cg_load_int(c, task, (uint32_t)d->task_offset, 4, false, 4);
+		LLVMValueRef bad = LLVMBuildICmp(c->b, LLVMIntNE,
+						 LLVMBuildAnd(c->b, word, cg_const(c, d->task_mask), ""),
+						 cg_const(c, 0), "");
+		LLVMBasicBlockRef ok = cg_block(c, "dispatch_task_ok");
+		LLVMBuildCondBr(c->b, bad, skip, ok);
+		LLVMPositionBuilderAtEnd(c->b, ok);
+	}
+	if (f->dispatcher) {
+		LLVMValueRef slot = LLVMBuildLShr(c->b, v, cg_const(c, 32), "slot");
+		LLVMValueRef targs[] = { c->ctxp, cg_map_ptr(c, d->progs_fd), slot };
+		cg_helper(c, H_TAIL_CALL, targs, 3); /* returns only if the slot is empty */
+	} else {
+		c->probe_index = LLVMBuildSub(c->b, idx, cg_const(c, 1), "probe");
+	}
+	LLVMBasicBlockRef cont = LLVMGetInsertBlock(c->b);
+	LLVMPositionBuilderAtEnd(c->b, skip);
+	LLVMBuildRet(c->b, cg_const(c, 0));
+	LLVMPositionBuilderAtEnd(c->b, cont);
+}
+
 static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 {
 	const char *section = section_name(c, f, i);
@@ -635,6 +685,7 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 	c->attach = f->nattach ? &f->probe->attach[f->attach_idx[0]] : NULL;
 	c->nvars = 0;
 	c->nloops = 0;
+	c->probe_index = NULL;
 	LLVMBasicBlockRef entry = cg_block(c, "entry"), body = cg_block(c, "body");
 	LLVMPositionBuilderAtEnd(c->alloca_b, entry);
 	LLVMPositionBuilderAtEnd(c->b, body);
@@ -652,6 +703,13 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 		LLVMPositionBuilderAtEnd(c->b, stopped);
 		LLVMBuildRet(c->b, cg_const(c, 0));
 		LLVMPositionBuilderAtEnd(c->b, run);
+	}
+	if (f->dispatch)
+		emit_dispatch(c, f);
+	if (f->dispatcher) {
+		LLVMBuildRet(c->b, cg_const(c, 0));
+		LLVMBuildBr(c->alloca_b, body);
+		return;
 	}
 	struct node *probe = f->probe->ast;
 	if (probe->u.probe.filter) {

@@ -163,6 +163,8 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		const struct probe_info *pi = c->func->probe;
 		if (pi->kind != PROBE_PROVIDER)
 			return cg_const(c, pi->name_index);
+		if (c->probe_index) /* program.h, struct prog_dispatch */
+			return c->probe_index;
 		if (c->func->nattach == 1)
 			return cg_const(c, pi->attach[c->func->attach_idx[0]].name_id);
 		LLVMValueRef args[] = { c->ctxp };
@@ -321,8 +323,12 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 		return cg_const(c, n->u.integer.value);
 	case N_BOOL:
 		return cg_const(c, n->u.boolean);
-	case N_BUILTIN:
+	case N_BUILTIN: {
+		LLVMValueRef v;
+		if (cg_call_value(c, n, &v))
+			return v;
 		return builtin_scalar(c, n);
+	}
 	case N_VAR: {
 		struct cg_var *v = cg_var(c, n->u.ident.name, n->type);
 		return cg_load_int(c, v->slot, 0, 8, false, 8);
@@ -353,9 +359,13 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 					   f->type->is_signed, cg_align_of(f->offset));
 		}
 		return args_field(c, n);
-	case N_CALL:
+	case N_CALL: {
+		LLVMValueRef v;
+		if (cg_call_value(c, n, &v))
+			return v;
 		cg_call_stmt(c, n);
 		return cg_const(c, 0);
+	}
 	default:
 		cg_fail(c, &n->loc, "internal error: no scalar codegen for %s", node_kind_name(n->kind));
 		return cg_const(c, 0);
@@ -396,8 +406,11 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 		return buf;
 	}
 	case N_BUILTIN: {
+		LLVMValueRef buf;
+		if (cg_call_bytes(c, n, &buf))
+			return buf;
 		/* comm is the only string builtin */
-		LLVMValueRef buf = cg_alloca(c, 16, "comm");
+		buf = cg_alloca(c, 16, "comm");
 		cg_zero(c, buf, 16);
 		LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, 16, 0) };
 		cg_helper(c, H_CURRENT_COMM, args, 2);
@@ -421,10 +434,14 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 			return cg_ptr_off(c, cg_string(c, n->u.field.base), bt->fields[n->u.field.index].offset);
 		}
 		return args_field(c, n);
-	case N_CALL:
+	case N_CALL: {
+		LLVMValueRef buf;
+		if (cg_call_bytes(c, n, &buf))
+			return buf;
 		if (!strcmp(n->u.call.name, "str"))
 			return str_call(c, n);
 		break;
+	}
 	default:
 		break;
 	}
@@ -460,6 +477,10 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 		} else {
 			store_converted(c, dst, off, t, cg_string(c, n), 0, n->type);
 		}
+		return;
+	}
+	if (t->kind == T_USTACK || t->kind == T_USYM) {
+		cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), cg_string(c, n), 8, t->size);
 		return;
 	}
 	if (t->kind != T_STRING) {

@@ -21,6 +21,8 @@ enum {
 	H_CURRENT_CGROUP_ID = 80,
 	H_GET_FUNC_IP = 173,
 	H_GET_ATTACH_COOKIE = 174,
+	H_TAIL_CALL = 12,
+	H_GET_CURRENT_TASK_BTF = 158,
 	H_PROBE_READ_USER = 112,
 	H_PROBE_READ_KERNEL = 113,
 	H_PROBE_READ_USER_STR = 114,
@@ -50,6 +52,7 @@ struct cg {
 	LLVMValueRef fn, ctxp;
 	const struct prog_func *func;
 	const struct probe_attach *attach; /* first attachment of func, NULL for BEGIN/END */
+	LLVMValueRef probe_index; /* dispatched functions: `probe`, from the dispatch map */
 	struct cg_var *vars;
 	size_t nvars, vars_cap;
 	LLVMBasicBlockRef loop_break[MAX_LOOP_DEPTH], loop_continue[MAX_LOOP_DEPTH];
@@ -81,6 +84,10 @@ LLVMValueRef cg_map_read(struct cg *c, struct node *n);
 LLVMValueRef cg_map_add(struct cg *c, struct node *target, LLVMValueRef delta);
 /* Calls evaluated for their effect (printf, print, exit...); str() is an expression. */
 void cg_call_stmt(struct cg *c, struct node *n);
+
+/* codegen_calls.c: stacks and symbols. False if n is not one of them. */
+bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out); /* kstack, ksym(): i64 */
+bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out); /* ustack, usym(): 16 bytes */
 
 /* codegen_expr.c */
 /* A scalar expression as an i64 (sign- or zero-extended by its type). */

@@ -103,7 +103,8 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 
 static bool storable(const struct type *t)
 {
-	return type_is_scalar(t) || t->kind == T_STRING || t->kind == T_PROBE || t->kind == T_TUPLE;
+	return type_is_scalar(t) || t->kind == T_STRING || t->kind == T_PROBE || t->kind == T_TUPLE ||
+	       t->kind == T_KSTACK || t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 }
 
 /*
@@ -575,8 +576,44 @@ static const struct type *builtin(struct sema *s, struct node *n)
 			err(s, &n->loc, "args can only be used with a field access (args.name) for now");
 		return NULL;
 	}
+	if (!strcmp(b, "kstack") || !strcmp(b, "ustack"))
+		return sema_stack_type(s->p, b[0] == 'k' ? T_KSTACK : T_USTACK, "bpftrace", STACK_MAX_FRAMES);
 	err(s, &n->loc, "The %s builtin is not supported yet", b);
 	return NULL;
+}
+
+/* kstack([mode][, limit]), ustack(...) */
+static const struct type *stack_call(struct sema *s, struct node *n)
+{
+	const char *f = n->u.call.name, *mode = "bpftrace";
+	int64_t limit = STACK_MAX_FRAMES;
+	struct node *a = n->u.call.args;
+	if (!check_nargs(s, n, 0, 2))
+		return NULL;
+	if (a && (a->kind == N_IDENT || a->kind == N_BUILTIN)) {
+		if (sema_stack_mode(a->u.ident.name, &mode) < 0) {
+			err(s, &a->loc, "%s: unsupported stack mode '%s' (bpftrace, perf or raw)", f, a->u.ident.name);
+			return NULL;
+		}
+		a->type = type_none(s->t);
+		a = a->next;
+	} else if (a && a->next) {
+		err(s, &a->loc, "%s: the first of two arguments must be a stack mode (bpftrace, perf or raw)", f);
+		return NULL;
+	}
+	if (a) {
+		expr(s, a);
+		if (!is_int_literal(a, &limit)) {
+			err(s, &a->loc, "%s() limit must be an integer literal", f);
+			return NULL;
+		}
+		if (limit < 1 || limit > STACK_MAX_FRAMES) {
+			err(s, &a->loc, "%s() limit must be between 1 and %d (%" PRId64 " provided)", f,
+			    STACK_MAX_FRAMES, limit);
+			return NULL;
+		}
+	}
+	return sema_stack_type(s->p, f[0] == 'k' ? T_KSTACK : T_USTACK, mode, (uint32_t)limit);
 }
 
 static const struct type *call_expr(struct sema *s, struct node *n);
@@ -863,7 +900,9 @@ static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
 {
 	switch (sp->cls) {
 	case FMT_INT: return type_is_scalar(t);
-	case FMT_STR: return t->kind == T_STRING || t->kind == T_PROBE;
+	case FMT_STR:
+		return t->kind == T_STRING || t->kind == T_PROBE || t->kind == T_KSTACK ||
+		       t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 	case FMT_BUF: return t->kind == T_BUFFER;
 	}
 	return false;
@@ -1106,6 +1145,50 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		}
 		return t ? type_string(s->t, s->p->strlen) : NULL;
 	}
+	if (!strcmp(f, "kstack") || !strcmp(f, "ustack"))
+		return stack_call(s, n);
+	if (!strcmp(f, "reg")) {
+		if (!check_nargs(s, n, 1, 1))
+			return NULL;
+		if (a0->kind != N_STRING) {
+			err(s, &n->loc, "reg() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+			return NULL;
+		}
+		a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
+		if (!offers(s, STROBE_BUILTIN_REGS)) {
+			err(s, &n->loc, "reg can not be used with \"%s\" probes",
+			    s->probe->kind == PROBE_PROVIDER && s->probe->nattach ? s->probe->attach[0].type
+			    : s->probe->kind == PROBE_BEGIN ? "BEGIN" : "END");
+			return NULL;
+		}
+		if (sema_reg_offset(a0->u.string.s) < 0) {
+			err(s, &n->loc, "'%s' is not a valid register", a0->u.string.s);
+			return NULL;
+		}
+		return type_int(s->t, 8, false);
+	}
+	if (!strcmp(f, "ksym") || !strcmp(f, "usym")) {
+		if (!check_nargs(s, n, 1, 1) || !int_arg(s, n, a0, "address"))
+			return NULL;
+		return type_simple(s->t, f[0] == 'k' ? T_KSYM : T_USYM);
+	}
+	if (!strcmp(f, "kaddr")) {
+		/* resolved now: the call becomes its address */
+		uint64_t addr = 0;
+		if (!check_nargs(s, n, 1, 1))
+			return NULL;
+		if (a0->kind != N_STRING) {
+			err(s, &n->loc, "kaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+			return NULL;
+		}
+		if (sema_kaddr(a0->u.string.s, &addr) < 0) {
+			err(s, &n->loc, "Failed to resolve kernel symbol: %s", a0->u.string.s);
+			return NULL;
+		}
+		n->kind = N_INT;
+		n->u.integer.value = addr;
+		return type_int(s->t, 8, false);
+	}
 	struct loc l = name_loc(n, f);
 	for (struct node *a = a0; a; a = a->next)
 		expr(s, a);
@@ -1284,9 +1367,18 @@ static void stmts(struct sema *s, struct node *list)
 
 /* ---- functions: one per probe and distinct (program type, argument layout) ---- */
 
+/* Same shared event, guard and task check (or both attached on their own). */
+static bool same_dispatch(const struct strobe_dispatch *x, const struct strobe_dispatch *y)
+{
+	if (!x->shared || !y->shared)
+		return !x->shared && !y->shared;
+	return !strcmp(x->shared, y->shared) && x->ctx_offset == y->ctx_offset &&
+	       x->task_offset == y->task_offset && (x->task_offset < 0 || x->task_mask == y->task_mask);
+}
+
 static bool same_layout(const struct probe_attach *a, const struct probe_attach *b, bool uses_args)
 {
-	if (a->prog_type != b->prog_type)
+	if (a->prog_type != b->prog_type || !same_dispatch(&a->dispatch, &b->dispatch))
 		return false;
 	if (!uses_args)
 		return true;
@@ -1343,6 +1435,135 @@ static void add_funcs(struct sema *s, size_t pi, const struct scope *sc, size_t 
 			fn->prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT;
 		}
 		k++;
+	}
+}
+
+/*
+ * ---- dispatch through shared events (program.h, struct prog_dispatch) ----
+ *
+ * Before grouping: an attachment the provider offered for dispatch stays on
+ * its own event when its probe has fewer than DISPATCH_MIN_ATTACH such
+ * attachments for that shared event (a few perf events cost less than
+ * running a program on every syscall of the system), or when another
+ * attachment of the probe already has its value (the same attach point
+ * written twice: it must run twice, as bpftrace does).
+ * $STROBE_DISPATCH_MIN overrides the threshold (1: always dispatch).
+ */
+#define DISPATCH_MIN_ATTACH 2
+
+static size_t dispatch_min(void)
+{
+	const char *env = getenv("STROBE_DISPATCH_MIN");
+	if (env && *env) {
+		char *end;
+		unsigned long v = strtoul(env, &end, 10);
+		if (!*end && v >= 1)
+			return v;
+	}
+	return DISPATCH_MIN_ATTACH;
+}
+
+static void plan_dispatch(struct probe_info *pr, size_t min)
+{
+	if (pr->kind != PROBE_PROVIDER)
+		return;
+	for (size_t i = 0; i < pr->nattach; i++) {
+		struct strobe_dispatch *d = &pr->attach[i].dispatch;
+		if (!d->shared)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			const struct strobe_dispatch *e = &pr->attach[j].dispatch;
+			if (e->shared && e->value == d->value && same_dispatch(d, e)) {
+				d->shared = NULL;
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < pr->nattach; i++) {
+		struct strobe_dispatch *d = &pr->attach[i].dispatch;
+		if (!d->shared)
+			continue;
+		size_t n = 0;
+		for (size_t j = 0; j < pr->nattach; j++)
+			n += pr->attach[j].dispatch.shared && same_dispatch(d, &pr->attach[j].dispatch);
+		if (n >= min)
+			continue;
+		for (size_t j = i + 1; j < pr->nattach; j++)
+			if (pr->attach[j].dispatch.shared && same_dispatch(d, &pr->attach[j].dispatch))
+				pr->attach[j].dispatch.shared = NULL;
+		d->shared = NULL;
+	}
+}
+
+/* After grouping: one prog_dispatch per probe and shared event, plus its dispatcher. */
+static void build_dispatches(struct program *p, size_t *funcs_cap)
+{
+	size_t nfuncs = p->nfuncs, cap = 0;
+	for (size_t i = 0; i < nfuncs; i++) {
+		struct prog_func *f = &p->funcs[i];
+		if (!f->probe || f->probe->kind != PROBE_PROVIDER || !f->nattach)
+			continue;
+		const struct probe_attach *a0 = &f->probe->attach[f->attach_idx[0]];
+		if (!a0->dispatch.shared)
+			continue;
+		size_t g = 0;
+		while (g < p->ndispatches &&
+		       !(p->dispatches[g].probe == f->probe &&
+			 same_dispatch(&f->probe->attach[p->funcs[p->dispatches[g].funcs[0]].attach_idx[0]].dispatch,
+				       &a0->dispatch)))
+			g++;
+		if (g == p->ndispatches) {
+			if (p->ndispatches == cap) {
+				size_t ncap = cap ? cap * 2 : 4;
+				p->dispatches = arena_grow(&p->arena, p->dispatches, p->ndispatches, ncap,
+							   sizeof(*p->dispatches));
+				cap = ncap;
+			}
+			struct prog_dispatch *d = &p->dispatches[p->ndispatches++];
+			memset(d, 0, sizeof(*d));
+			d->shared = a0->dispatch.shared;
+			d->type = a0->type;
+			d->provider = a0->provider;
+			d->probe = f->probe;
+			d->ctx_offset = a0->dispatch.ctx_offset;
+			d->task_offset = a0->dispatch.task_offset;
+			d->task_mask = a0->dispatch.task_mask;
+			d->funcs = arena_zalloc(&p->arena, nfuncs * sizeof(*d->funcs));
+			d->map_fd = d->progs_fd = -1;
+		}
+		struct prog_dispatch *d = &p->dispatches[g];
+		d->funcs[d->nfuncs++] = i;
+		d->nattach += f->nattach;
+		for (size_t j = 0; j < f->nattach; j++) {
+			uint64_t v = f->probe->attach[f->attach_idx[j]].dispatch.value;
+			if (v + 1 > d->max_entries)
+				d->max_entries = (uint32_t)(v + 1);
+		}
+	}
+	for (size_t g = 0; g < p->ndispatches; g++) {
+		struct prog_dispatch *d = &p->dispatches[g];
+		d->entry = d->funcs[0];
+		if (d->nfuncs == 1)
+			continue;
+		if (p->nfuncs == *funcs_cap) {
+			*funcs_cap = *funcs_cap ? *funcs_cap * 2 : 8;
+			p->funcs = arena_grow(&p->arena, p->funcs, p->nfuncs, *funcs_cap, sizeof(*p->funcs));
+		}
+		struct prog_func *fn = &p->funcs[p->nfuncs];
+		memset(fn, 0, sizeof(*fn));
+		fn->name = arena_printf(&p->arena, "dispatch_%zu", g);
+		fn->prog_type = p->funcs[d->funcs[0]].prog_type;
+		fn->probe = d->probe;
+		fn->fd = -1;
+		fn->dispatcher = true;
+		d->entry = p->nfuncs++;
+	}
+	/* p->funcs and p->dispatches no longer move */
+	for (size_t g = 0; g < p->ndispatches; g++) {
+		struct prog_dispatch *d = &p->dispatches[g];
+		for (size_t i = 0; i < d->nfuncs; i++)
+			p->funcs[d->funcs[i]].dispatch = d;
+		p->funcs[d->entry].dispatch = d;
 	}
 }
 
@@ -1463,9 +1684,12 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 	if (d->nerrors != errors_before)
 		return -EINVAL;
 	finish_maps(p);
-	size_t funcs_cap = 0;
+	size_t funcs_cap = 0, min = dispatch_min();
+	for (size_t i = 0; i < p->nprobes; i++)
+		plan_dispatch(&p->probes[i], min);
 	for (size_t i = 0; i < p->nprobes; i++)
 		add_funcs(&s, i, &scopes[i], &funcs_cap);
+	build_dispatches(p, &funcs_cap);
 	name_probes(p);
 	return 0;
 }

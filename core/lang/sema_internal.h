@@ -32,11 +32,28 @@ static inline bool type_is_scalar(const struct type *t)
 	return t && (t->kind == T_INT || t->kind == T_BOOL || t->kind == T_POINTER);
 }
 
-/* Strings and tuples: held as bytes on the stack (a pointer), not in a register. */
+/*
+ * Strings, tuples and the 16-byte ustack/usym values: held as bytes on the
+ * stack (a pointer), not in a register.
+ */
 static inline bool type_in_memory(const struct type *t)
 {
-	return t && (t->kind == T_STRING || t->kind == T_TUPLE);
+	return t && (t->kind == T_STRING || t->kind == T_TUPLE || t->kind == T_USTACK || t->kind == T_USYM);
 }
+
+/* sema_calls.c */
+/* The kstack/ustack type, registering its stack-trace map (program.h). */
+const struct type *sema_stack_type(struct program *p, enum type_kind kind, const char *mode,
+				   uint32_t nframes);
+/* "bpftrace", "perf", "raw": the interned mode name, or -1. */
+int sema_stack_mode(const char *name, const char **mode);
+/* reg("name"): the byte offset in x86-64 struct pt_regs, or -1. */
+int sema_reg_offset(const char *name);
+/* A kernel symbol's address from /proc/kallsyms; -1 if there is none. */
+int sema_kaddr(const char *name, uint64_t *addr);
+
+/* Frames a bare kstack/ustack captures (the kernel's perf_event_max_stack default). */
+#define STACK_MAX_FRAMES 127
 
 /* A scalar that is sign-extended when widened to 64 bits. */
 static inline bool type_is_signed_scalar(const struct type *t)

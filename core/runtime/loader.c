@@ -67,6 +67,8 @@ static struct runtime *runtime_state(struct program *p)
 			p->funcs[i].fd = -1;
 		p->ringbuf_fd = -1;
 		p->stop_fd = -1;
+		for (size_t i = 0; i < p->ndispatches; i++)
+			p->dispatches[i].map_fd = p->dispatches[i].progs_fd = -1;
 	}
 	return p->rt;
 }
@@ -77,6 +79,9 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	int serr = stacks_create_maps(p, err, errlen);
+	if (serr < 0)
+		return serr;
 	for (size_t i = 0; i < p->nmaps; i++) {
 		struct prog_map *m = &p->maps[i];
 		char name[16];
@@ -107,6 +112,62 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen)
 		return -e;
 	}
 	p->stop_fd = fd;
+	for (size_t i = 0; i < p->ndispatches; i++) {
+		struct prog_dispatch *d = &p->dispatches[i];
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "dispatch", 4, 8, d->max_entries ? d->max_entries : 1,
+				    NULL);
+		if (fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "failed to create the dispatch map for %s: %s", d->shared,
+				 strerror(e));
+			return -e;
+		}
+		d->map_fd = fd;
+		if (d->nfuncs < 2)
+			continue;
+		fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "dispatch_progs", 4, 4, (uint32_t)d->nfuncs,
+				    NULL);
+		if (fd < 0) {
+			int e = errno;
+			snprintf(err, errlen, "failed to create the dispatch program array for %s: %s",
+				 d->shared, strerror(e));
+			return -e;
+		}
+		d->progs_fd = fd;
+	}
+	return 0;
+}
+
+/* program.h, struct prog_dispatch: value -> slot << 32 | (name index + 1), slot -> program. */
+static int fill_dispatch(struct program *p, struct diags *d)
+{
+	for (size_t g = 0; g < p->ndispatches; g++) {
+		const struct prog_dispatch *dp = &p->dispatches[g];
+		for (size_t s = 0; s < dp->nfuncs; s++) {
+			const struct prog_func *f = &p->funcs[dp->funcs[s]];
+			for (size_t j = 0; j < f->nattach; j++) {
+				size_t idx = f->attach_idx[j];
+				uint32_t key = (uint32_t)f->probe->attach[idx].dispatch.value;
+				uint64_t val = (uint64_t)s << 32 | (uint64_t)(f->probe->attach[idx].name_id + 1);
+				if (bpf_map_update_elem(dp->map_fd, &key, &val, BPF_ANY) < 0) {
+					int e = errno;
+					diag_error(d, NULL, "cannot fill the dispatch map for %s: %s", dp->shared,
+						   strerror(e));
+					return -e;
+				}
+			}
+			if (dp->progs_fd >= 0) {
+				uint32_t key = (uint32_t)s;
+				int fd = f->fd;
+				if (bpf_map_update_elem(dp->progs_fd, &key, &fd, BPF_ANY) < 0) {
+					int e = errno;
+					diag_error(d, NULL, "cannot fill the dispatch program array for %s: %s",
+						   dp->shared, strerror(e));
+					return -e;
+				}
+			}
+		}
+	}
 	return 0;
 }
 
@@ -265,7 +326,7 @@ int runtime_load(struct program *p, struct diags *d)
 		prog = bpf_object__find_program_by_name(obj, p->funcs[i].name);
 		p->funcs[i].fd = bpf_program__fd(prog);
 	}
-	return 0;
+	return fill_dispatch(p, d);
 }
 
 int runtime_stop(struct program *p)
@@ -296,11 +357,21 @@ void runtime_release(struct program *p)
 		if (p->stop_fd >= 0)
 			close(p->stop_fd);
 		p->stop_fd = -1;
+		for (size_t i = 0; i < p->ndispatches; i++) {
+			struct prog_dispatch *dp = &p->dispatches[i];
+			if (dp->map_fd >= 0)
+				close(dp->map_fd);
+			if (dp->progs_fd >= 0)
+				close(dp->progs_fd);
+			dp->map_fd = dp->progs_fd = -1;
+		}
 		free(rt);
 		p->rt = NULL;
 	}
 	free(p->elf);
 	p->elf = NULL;
 	p->elf_size = 0;
+	stacks_release(p);
 	ksyms_release();
+	usyms_release();
 }

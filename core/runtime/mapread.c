@@ -127,12 +127,15 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		v->sym.name = ksym_lookup(v->sym.addr, NULL); /* ksym() prints no offset */
 		break;
 	case T_USYM:
-		v->kind = STROBE_V_SYM; /* user symbols need the process's ELF files: not yet */
+		v->kind = STROBE_V_SYM;
 		v->sym.addr = (uint64_t)read_int(bytes, 8, false);
+		v->sym.name = usym_lookup(a, (uint32_t)read_int(bytes + 8, 8, false), v->sym.addr, false,
+					  &v->sym.module);
+		v->sym.module = NULL; /* usym() prints the name only */
 		break;
 	case T_KSTACK:
 	case T_USTACK:
-		v->kind = STROBE_V_STACK; /* frames need the stack map: not yet in program.h */
+		stack_decode(a, ty, bytes, v);
 		break;
 	case T_PROBE: {
 		uint64_t idx = (uint64_t)read_int(bytes, 8, false);

@@ -94,12 +94,27 @@ void render_value_text(struct strbuf *out, const struct strobe_value *v)
 	case STROBE_V_SYM:
 		if (v->sym.name)
 			sb_addf(out, "%s", v->sym.name);
+		else if (!v->sym.addr)
+			sb_add(out, "0", 1); /* bpftrace prints addresses as (void *): 0 is "0" */
 		else
 			sb_addf(out, "0x%llx", (unsigned long long)v->sym.addr);
 		break;
 	case STROBE_V_STACK:
+		/* as the text sink prints a stack value (bpftrace 0.17's %s of a stack) */
+		sb_add(out, "\n", 1);
 		for (size_t i = 0; i < v->list.n; i++) {
-			render_value_text(out, &v->list.items[i]);
+			const struct strobe_value *f = &v->list.items[i];
+			if (f->kind == STROBE_V_SYM && v->list.mode == STROBE_STACK_PERF) {
+				sb_addf(out, "\t%llx %s", (unsigned long long)f->sym.addr,
+					f->sym.name ? f->sym.name : "[unknown]");
+				if (f->sym.module)
+					sb_addf(out, " (%s)", f->sym.module);
+			} else if (f->kind == STROBE_V_SYM && v->list.mode == STROBE_STACK_RAW) {
+				sb_addf(out, "%llx", (unsigned long long)f->sym.addr);
+			} else {
+				sb_add(out, "        ", 8);
+				render_value_text(out, f);
+			}
 			sb_add(out, "\n", 1);
 		}
 		break;

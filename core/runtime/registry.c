@@ -672,6 +672,20 @@ static int resolver_add_arg(struct strobe_resolver *r, struct strobe_attachment 
 	return 0;
 }
 
+static int resolver_set_dispatch(struct strobe_resolver *r, struct strobe_attachment *h,
+				 const struct strobe_dispatch *d)
+{
+	struct resolve_ctx *c = (struct resolve_ctx *)r;
+	if (!h || !d || d->size < offsetofend(struct strobe_dispatch, task_mask) || !d->shared ||
+	    !*d->shared || d->value >= STROBE_DISPATCH_MAX_VALUE || d->ctx_offset % 8)
+		return -EINVAL;
+	struct probe_attach *pa = &c->items[h->index];
+	pa->dispatch = *d;
+	pa->dispatch.size = sizeof(pa->dispatch);
+	pa->dispatch.shared = arena_strdup(c->a, d->shared);
+	return 0;
+}
+
 static void resolver_error(struct strobe_resolver *r, const char *fmt, ...)
 {
 	struct resolve_ctx *c = (struct resolve_ctx *)r;
@@ -710,7 +724,8 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		       .add = resolver_add,
 		       .add_arg = resolver_add_arg,
 		       .error = resolver_error,
-		       .warning = resolver_warning },
+		       .warning = resolver_warning,
+		       .set_dispatch = resolver_set_dispatch },
 		.p = p,
 		.type = arena_strdup(a, type ? type : p->name),
 		.a = a,

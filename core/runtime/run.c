@@ -148,6 +148,68 @@ static void detach_all(struct links *l, bool background)
 	detach_links(l);
 }
 
+static int links_add(struct links *l, struct provider *provider, struct strobe_link *link)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct live_link *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = (struct live_link){ provider, link };
+	return 0;
+}
+
+/*
+ * Dispatch groups (program.h, struct prog_dispatch): one attach() of the
+ * entry function to the shared event delivers all the group's attach points,
+ * so they succeed or fail together.
+ */
+static int attach_dispatches(const struct program *p, const struct run_opts *o, struct links *l,
+			     size_t *tried, size_t *failed)
+{
+	for (size_t g = 0; g < p->ndispatches; g++) {
+		const struct prog_dispatch *d = &p->dispatches[g];
+		char err[512] = "";
+		struct strobe_link *link = NULL;
+		struct strobe_attach_req req = {
+			.size = sizeof(req),
+			.type = d->type,
+			.target = d->shared,
+			.prog_fd = p->funcs[d->entry].fd,
+			.cookie = 0, /* dispatched functions take `probe` from the dispatch map */
+			.pid = o->pid,
+		};
+		int rc = d->provider ? provider_attach(d->provider, &req, &link, err, sizeof(err)) : -ENOENT;
+		*tried += d->nattach;
+		if (rc < 0 || !link) {
+			if (!err[0])
+				snprintf(err, sizeof(err), "%s", strerror(rc < 0 ? -rc : EINVAL));
+			const struct prog_func *f = &p->funcs[d->funcs[0]];
+			const char *name = f->probe->attach[f->attach_idx[0]].name;
+			if (o->missing_probes == MISSING_PROBES_ERROR) {
+				fprintf(stderr, "ERROR: Error attaching probe: '%s' (and %zu more, through %s:%s): %s\n",
+					name, d->nattach - 1, d->type, d->shared, err);
+				fprintf(stderr, "HINT: STROBE_NO_SYSCALL_DISPATCH=1 attaches each tracepoint "
+						"on its own\n");
+				return rc < 0 ? rc : -EINVAL;
+			}
+			if (o->missing_probes == MISSING_PROBES_WARN)
+				fprintf(stderr, "WARNING: Error attaching probe: '%s' (and %zu more, through %s:%s): %s (skipped)\n",
+					name, d->nattach - 1, d->type, d->shared, err);
+			*failed += d->nattach;
+			continue;
+		}
+		if (links_add(l, d->provider, link) < 0) {
+			provider_detach(d->provider, link);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 /*
  * Attach every attach point. A failure is an error naming it and the whole
  * run fails (the caller detaches what was attached), unless missing_probes
@@ -156,9 +218,12 @@ static void detach_all(struct links *l, bool background)
 static int attach_all(const struct program *p, const struct run_opts *o, struct links *l)
 {
 	size_t failed = 0, tried = 0;
+	int drc = attach_dispatches(p, o, l, &tried, &failed);
+	if (drc < 0)
+		return drc;
 	for (size_t i = 0; i < p->nfuncs; i++) {
 		const struct prog_func *f = &p->funcs[i];
-		if (!f->probe || f->probe->kind != PROBE_PROVIDER)
+		if (!f->probe || f->probe->kind != PROBE_PROVIDER || f->dispatch)
 			continue;
 		for (size_t j = 0; j < f->nattach; j++) {
 			size_t idx = f->attach_idx[j];

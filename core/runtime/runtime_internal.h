@@ -91,6 +91,20 @@ int map_zero(const struct prog_map *m);  /* zero every value, keep the keys */
 const char *ksym_lookup(uint64_t addr, uint64_t *offset);
 void ksyms_release(void);
 
+/* ---- stacks (stacks.c) and user symbols (usyms.c) ---- */
+
+int stacks_create_maps(struct program *p, char *err, size_t errlen);
+void stacks_release(struct program *p);
+/* kstack/ustack values are looked up in p's stack maps. */
+void stacks_set_program(const struct program *p);
+void stack_decode(struct arena *a, const struct type *ty, const uint8_t *bytes, struct strobe_value *v);
+/*
+ * The symbol of user address addr in process pid ("main+12" with offset),
+ * or NULL; *module is the mapped file, or NULL. Strings live in a (or the cache).
+ */
+const char *usym_lookup(struct arena *a, uint32_t pid, uint64_t addr, bool offset, const char **module);
+void usyms_release(void);
+
 /* ---- printf (printf.c) ---- */
 
 /* Append the text of a %r / %rx / %rh buffer. */

@@ -47,9 +47,18 @@ enum strobe_value_kind {
 
 struct strobe_value;
 
+/* How a stack prints (bpftrace's stack modes); appended. */
+enum strobe_stack_mode {
+	STROBE_STACK_BPFTRACE, /* "        sym+off" */
+	STROBE_STACK_PERF,     /* "\tffffffff81000000 sym+off (module)" */
+	STROBE_STACK_RAW,      /* "ffffffff81000000" */
+};
+
 struct strobe_value_list {
 	const struct strobe_value *items;
 	size_t n;
+	/* Appended: STROBE_V_STACK only, an enum strobe_stack_mode. */
+	uint32_t mode;
 };
 
 struct strobe_sym {

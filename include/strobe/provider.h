@@ -137,6 +137,41 @@ enum {
 struct strobe_attachment;
 
 /*
+ * Appended: delivery through a shared event with in-kernel dispatch.
+ *
+ * Some families have many events that are all fired from one shared event
+ * with the same record layout: every syscalls:sys_enter_X tracepoint is
+ * raw_syscalls:sys_enter filtered on the syscall number. Attaching hundreds
+ * of perf events is slow (and closing them slower: an RCU grace period each
+ * under a kernel mutex), so resolve() may say, per attachment, "instead of
+ * attaching `target`, you may attach the program once to `shared` (through
+ * this provider's attach(), with req->target = shared) and run it only when
+ * the u64 at `ctx_offset` of the context equals `value`". The attachment's
+ * argument list must describe the shared event's record as well (same
+ * offsets). The core then builds one program for the whole group, guarded
+ * by a BPF array map indexed by `value`, and counts the attach points as the
+ * user wrote them; it may still attach `target` itself (a small group, or
+ * STROBE_NO_SYSCALL_DISPATCH=1), so `target` must stay attachable.
+ *
+ * If task_offset >= 0, the program also requires
+ *   (*(u32 *)((char *)current_task + task_offset) & task_mask) == 0
+ * (read through bpf_get_current_task_btf(); the offset must be a u32 member
+ * of task_struct in the kernel's BTF). The syscall tracepoints use it to skip
+ * 32-bit (TS_COMPAT) syscalls, which the syscalls:* events never see but
+ * raw_syscalls:sys_enter does, with numbers from another table.
+ */
+#define STROBE_DISPATCH_MAX_VALUE 4096 /* value < this: it indexes a BPF array */
+
+struct strobe_dispatch {
+	uint32_t size;          /* sizeof(struct strobe_dispatch) */
+	const char *shared;     /* "raw_syscalls:sys_enter", copied by the core */
+	uint32_t ctx_offset;    /* of the u64 key in the shared event's context: 8 */
+	uint64_t value;         /* this attachment's key: the syscall number */
+	int32_t task_offset;    /* -1: no task check */
+	uint32_t task_mask;
+};
+
+/*
  * Builder handed to resolve(). The provider calls add() once per concrete
  * attach point (a wildcard expands to several) and add_arg() for each of its
  * arguments, in order; strings are copied by the core. prog_type is a
@@ -156,6 +191,14 @@ struct strobe_resolver {
 	void (*error)(struct strobe_resolver *r, const char *fmt, ...) STROBE_PRINTF(2, 3);
 	void (*warning)(struct strobe_resolver *r, const char *fmt, ...) STROBE_PRINTF(2, 3);
 	/* Append only below this line. */
+	/*
+	 * Appended (check r->size reaches it): attachment a may be delivered
+	 * through a shared event, see struct strobe_dispatch. Optional for the
+	 * core to honour; 0 or -EINVAL (bad arguments: the attachment stays a
+	 * normal one).
+	 */
+	int (*set_dispatch)(struct strobe_resolver *r, struct strobe_attachment *a,
+			    const struct strobe_dispatch *d);
 };
 
 /*

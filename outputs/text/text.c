@@ -65,17 +65,30 @@ static void text_buf(FILE *fp, const char *s, size_t len)
 	}
 }
 
+/*
+ * bpftrace 0.17: a newline, then one line per frame: "sym+off" indented 8
+ * (4 inside a map key); perf mode "\t<hex ip> sym+off[ (module)]"; raw
+ * mode the hex ip alone.
+ */
 static void text_stack(FILE *fp, const struct strobe_value_list *frames, enum text_ctx ctx)
 {
 	int indent = ctx == IN_KEY ? 4 : 8;
 	fputc('\n', fp);
 	for (size_t i = 0; i < frames->n; i++) {
 		const struct strobe_value *f = &frames->items[i];
-		fprintf(fp, "%*s", indent, "");
-		if (f->kind == STROBE_V_SYM)
-			text_sym(fp, &f->sym);
-		else
+		if (f->kind != STROBE_V_SYM) {
+			fprintf(fp, "%*s", indent, "");
 			text_value(fp, f, ctx);
+		} else if (frames->mode == STROBE_STACK_PERF) {
+			fprintf(fp, "\t%" PRIx64 " %s", f->sym.addr, f->sym.name ? f->sym.name : "[unknown]");
+			if (f->sym.module)
+				fprintf(fp, " (%s)", f->sym.module);
+		} else if (frames->mode == STROBE_STACK_RAW) {
+			fprintf(fp, "%" PRIx64, f->sym.addr);
+		} else {
+			fprintf(fp, "%*s", indent, "");
+			text_sym(fp, &f->sym);
+		}
 		fputc('\n', fp);
 	}
 }

@@ -12,6 +12,7 @@
  * A wildcard may expand to at most BPFTRACE_MAX_PROBES (default 512) probes.
  */
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 
 #include "format.h"
 #include "rawtp.h"
+#include "sysnr.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -37,6 +39,10 @@
 struct tp_state {
 	const struct strobe_host *host;
 	struct rawtp_state *raw; /* created on the first rawtracepoint use */
+	/* syscall dispatch (tp_dispatch), set up on the first syscalls:* resolve */
+	bool sys_ready, sys_ok;
+	struct sysnr_table sysnr;
+	int32_t compat_offset; /* of thread_info.status in task_struct, or -1 */
 };
 
 /* A tracepoint (ev.perf_fd >= 0) or a raw tracepoint (ev.perf_fd == -1). */
@@ -90,6 +96,7 @@ static void tp_fini(void *stp)
 {
 	struct tp_state *st = stp;
 	rawtp_free(st->raw);
+	sysnr_release(&st->sysnr);
 	free(st);
 }
 
@@ -293,11 +300,15 @@ static int tp_list(void *stp, const char *type, const char *glob, bool verbose, 
 /* ---- resolve ------------------------------------------------------- */
 
 struct tp_resolve_ctx {
+	struct tp_state *st;
 	const char *root, *type;
 	struct strobe_resolver *r;
 	int err;
 	unsigned count;
 };
+
+static void tp_dispatch(struct tp_state *st, struct tp_resolve_ctx *c, struct strobe_attachment *a,
+			const char *cat, const char *event, const struct tp_format *f);
 
 static int tp_add(struct tp_resolve_ctx *c, const char *cat, const char *event)
 {
@@ -315,12 +326,129 @@ static int tp_add(struct tp_resolve_ctx *c, const char *cat, const char *event)
 		c->r->add(c->r, name, target, BPF_PROG_TYPE_TRACEPOINT, STROBE_BUILTIN_ARGS);
 	for (size_t i = 0; a && i < f.n && !err; i++)
 		err = c->r->add_arg(c->r, a, &f.args[i]);
+	if (a && !err)
+		tp_dispatch(c->st, c, a, cat, event, &f);
 	tp_format_release(&f);
 	if (!a)
 		err = -ENOMEM;
 	if (err)
 		c->r->error(c->r, "tracepoint %s:%s: %s", cat, event, strerror(-err));
 	return err;
+}
+
+/*
+ * ---- syscall dispatch ----
+ * syscalls:sys_enter_X and sys_exit_X are fired by the kernel's handler on
+ * raw_syscalls:sys_enter/sys_exit for syscall number X, with the same record
+ * layout: id (u64) at 8, then args[6] or ret at 16 (the syscall events keep
+ * `int __syscall_nr` at 8, whose bytes are the low half of id). They skip
+ * 32-bit syscalls (TS_COMPAT in thread_info.status), which raw_syscalls
+ * reports with i386 numbers. So each may be delivered by one program on the
+ * raw tracepoint guarded by the number (provider.h, struct strobe_dispatch),
+ * which attaches (and detaches) in one step instead of hundreds.
+ */
+#define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h */
+
+static int32_t btf_member_offset(const struct btf *btf, const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (uint32_t)id) : NULL;
+	if (!t)
+		return -1;
+	const struct btf_member *m = btf_members(t);
+	for (unsigned i = 0; i < btf_vlen(t); i++) {
+		const char *name = btf__name_by_offset(btf, m[i].name_off);
+		if (name && !strcmp(name, member)) {
+			uint32_t bits = btf_member_bit_offset(t, i);
+			return bits % 8 ? -1 : (int32_t)(bits / 8);
+		}
+	}
+	return -1;
+}
+
+static bool tp_sys_setup(struct tp_state *st, const char *root)
+{
+	if (st->sys_ready)
+		return st->sys_ok;
+	st->sys_ready = true;
+	const char *off = getenv("STROBE_NO_SYSCALL_DISPATCH");
+	if (off && *off && strcmp(off, "0"))
+		return false;
+#if !defined(__x86_64__)
+	return false; /* the layouts and numbers are checked for x86-64 only */
+#endif
+	char path[4096];
+	struct stat sb;
+	snprintf(path, sizeof(path), "%s/events/raw_syscalls/sys_enter", root);
+	if (stat(path, &sb) || !S_ISDIR(sb.st_mode))
+		return false;
+	snprintf(path, sizeof(path), "%s/events/raw_syscalls/sys_exit", root);
+	if (stat(path, &sb) || !S_ISDIR(sb.st_mode))
+		return false;
+	/* Without BTF there is no cheap TS_COMPAT check: keep the real tracepoints. */
+	struct btf *btf = btf__load_vmlinux_btf();
+	if (!btf)
+		return false;
+	int32_t ti = btf_member_offset(btf, "task_struct", "thread_info");
+	int32_t status = btf_member_offset(btf, "thread_info", "status");
+	btf__free(btf);
+	if (ti < 0 || status < 0)
+		return false;
+	st->compat_offset = ti + status;
+	const char *hdr = getenv("STROBE_SYSCALL_HEADER"), *text = sysnr_builtin_text;
+	char *file = NULL;
+	if (hdr && *hdr && read_file(hdr, &file) == 0)
+		text = file;
+	int err = sysnr_parse(text, &st->sysnr);
+	free(file);
+	st->sys_ok = err == 0;
+	return st->sys_ok;
+}
+
+/* The record of f is raw_syscalls' too: the arguments at 16 + 8 * i, or ret at 16. */
+static bool tp_sys_layout_ok(const struct tp_format *f, bool enter)
+{
+	size_t slot = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct strobe_arg *a = &f->args[i];
+		if (a->loc != STROBE_LOC_CTX)
+			return false;
+		if (!strcmp(a->name, "__syscall_nr")) {
+			if (a->offset != 8 || a->size > 8)
+				return false;
+			continue;
+		}
+		if (a->offset != (int32_t)(16 + 8 * slot) || a->size != 8 || slot >= (enter ? 6 : 1))
+			return false;
+		slot++;
+	}
+	return true;
+}
+
+static void tp_dispatch(struct tp_state *st, struct tp_resolve_ctx *c, struct strobe_attachment *a,
+			const char *cat, const char *event, const struct tp_format *f)
+{
+	struct strobe_resolver *r = c->r;
+	if (strcmp(cat, "syscalls") || r->size < offsetofend(struct strobe_resolver, set_dispatch) ||
+	    !r->set_dispatch)
+		return;
+	bool enter = !strncmp(event, "sys_enter_", 10);
+	if (!enter && strncmp(event, "sys_exit_", 9))
+		return;
+	if (!tp_sys_setup(st, c->root) || !tp_sys_layout_ok(f, enter))
+		return;
+	int nr = sysnr_lookup(&st->sysnr, event + (enter ? 10 : 9));
+	if (nr < 0 || nr >= STROBE_DISPATCH_MAX_VALUE)
+		return;
+	struct strobe_dispatch d = {
+		.size = sizeof(d),
+		.shared = enter ? "raw_syscalls:sys_enter" : "raw_syscalls:sys_exit",
+		.ctx_offset = 8,
+		.value = (uint64_t)nr,
+		.task_offset = st->compat_offset,
+		.task_mask = TS_COMPAT,
+	};
+	r->set_dispatch(r, a, &d);
 }
 
 static int tp_resolve_one(void *ctx, const char *cat, const char *event)
@@ -354,7 +482,7 @@ static int tp_resolve(void *stp, const char *type, const char *target, struct st
 		r->error(r, "tracefs is not available, so tracepoints cannot be used");
 		return -ENOENT;
 	}
-	struct tp_resolve_ctx c = { .root = root, .type = type, .r = r };
+	struct tp_resolve_ctx c = { .st = st, .root = root, .type = type, .r = r };
 	bool wild = strpbrk(target, "*?[") != NULL;
 	if (!wild) {
 		char path[4096];

@@ -1,0 +1,66 @@
+/*
+ * Codegen of stack and symbol values: kstack/ustack (bpf_get_stackid into the
+ * program's stack-trace maps, program.h struct prog_stack_map), ksym(), usym().
+ */
+#include <linux/bpf.h>
+#include <string.h>
+
+#include "codegen_internal.h"
+
+#define H_GET_STACKID 27
+
+/* bpf_get_stackid(ctx, map, flags): the s64 stack id, negative if none. */
+static LLVMValueRef stack_id(struct cg *c, const struct type *t, const struct loc *loc)
+{
+	const struct prog_stack_map *sm = NULL;
+	for (size_t i = 0; i < c->p->nstack_maps; i++)
+		if (c->p->stack_maps[i].nframes == t->count)
+			sm = &c->p->stack_maps[i];
+	if (!sm) {
+		cg_fail(c, loc, "internal error: no stack map for %u frames", t->count);
+		return cg_const(c, 0);
+	}
+	LLVMValueRef args[] = { c->ctxp, cg_map_ptr(c, sm->fd),
+				cg_const(c, t->kind == T_USTACK ? BPF_F_USER_STACK : 0) };
+	return cg_helper(c, H_GET_STACKID, args, 3);
+}
+
+static bool is_stack_node(const struct node *n)
+{
+	if (n->kind == N_BUILTIN)
+		return !strcmp(n->u.ident.name, "kstack") || !strcmp(n->u.ident.name, "ustack");
+	return n->kind == N_CALL && (!strcmp(n->u.call.name, "kstack") || !strcmp(n->u.call.name, "ustack"));
+}
+
+bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out)
+{
+	if (is_stack_node(n) && n->type->kind == T_KSTACK) {
+		*out = stack_id(c, n->type, &n->loc);
+		return true;
+	}
+	if (n->kind == N_CALL && !strcmp(n->u.call.name, "reg")) {
+		int off = sema_reg_offset(n->u.call.args->u.string.s);
+		*out = cg_load_int(c, c->ctxp, (uint32_t)(off < 0 ? 0 : off), 8, false, 8);
+		return true;
+	}
+	if (n->kind == N_CALL && !strcmp(n->u.call.name, "ksym")) {
+		*out = cg_scalar(c, n->u.call.args);
+		return true;
+	}
+	return false;
+}
+
+bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
+{
+	bool stack = is_stack_node(n) && n->type->kind == T_USTACK;
+	bool usym = n->kind == N_CALL && !strcmp(n->u.call.name, "usym");
+	if (!stack && !usym)
+		return false;
+	LLVMValueRef first = stack ? stack_id(c, n->type, &n->loc) : cg_scalar(c, n->u.call.args);
+	LLVMValueRef buf = cg_alloca(c, 16, stack ? "ustack" : "usym");
+	cg_store_int(c, buf, 0, first, 8, 8);
+	LLVMValueRef tgid = LLVMBuildLShr(c->b, cg_helper(c, H_CURRENT_PID_TGID, NULL, 0), cg_const(c, 32), "");
+	cg_store_int(c, buf, 8, tgid, 8, 8);
+	*out = buf;
+	return true;
+}
