@@ -177,6 +177,8 @@ struct program {
 	/* Stack-trace maps (struct prog_stack_map), filled by compile_check. */
 	struct prog_stack_map *stack_maps;
 	size_t nstack_maps;
+	/* The failure counters (COUNTER_LOST...), -1 until runtime_create_maps. */
+	int counters_fd;
 	/* Dispatch groups (struct prog_dispatch), filled by compile_check. */
 	struct prog_dispatch *dispatches;
 	size_t ndispatches;
@@ -195,5 +197,17 @@ struct prog_stack_map {
 	uint32_t nframes;
 	int fd;
 };
+
+/*
+ * Failure counters (appended): program.counters_fd is a per-CPU array of
+ * COUNTER_SLOTS(p) u64. Slot COUNTER_LOST counts ring-buffer records that
+ * could not be reserved (lost events); slot COUNTER_MAP(i) counts failed
+ * updates of p->maps[i] (a full map: -E2BIG, -ENOMEM). Codegen increments
+ * them; the runtime reports lost events after each poll ("Lost N events",
+ * through the sink's lost()) and full maps once at exit.
+ */
+#define COUNTER_LOST 0u
+#define COUNTER_MAP(i) (1u + (uint32_t)(i))
+#define COUNTER_SLOTS(p) (1u + (uint32_t)(p)->nmaps)
 
 #endif

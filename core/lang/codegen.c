@@ -184,7 +184,7 @@ static LLVMValueRef lookup(struct cg *c, const struct prog_map *m, LLVMValueRef 
 static void update(struct cg *c, const struct prog_map *m, LLVMValueRef key, LLVMValueRef value)
 {
 	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key, value, cg_const(c, BPF_ANY) };
-	cg_helper(c, H_MAP_UPDATE, args, 4);
+	cg_check_update(c, cg_helper(c, H_MAP_UPDATE, args, 4), COUNTER_MAP(m - c->p->maps));
 }
 
 /* Branch on whether a lookup found the key; the builder ends in the `found` block. */
@@ -348,7 +348,7 @@ static LLVMValueRef event_begin(struct cg *c, enum event_kind kind, uint32_t id,
 	LLVMValueRef ev = LLVMBuildIntToPtr(c->b, cg_helper(c, H_RINGBUF_RESERVE, args, 3), c->i8p, "event");
 	LLVMBasicBlockRef fill = cg_block(c, "event_fill");
 	*done = cg_block(c, "event_done");
-	branch_found(c, ev, fill, *done);
+	branch_found(c, ev, fill, cg_lost_block(c, *done));
 	cg_zero(c, ev, size);
 	cg_store_int(c, ev, offsetof(struct event_hdr, kind), LLVMConstInt(c->i64, kind, 0), 4, 4);
 	cg_store_int(c, ev, offsetof(struct event_hdr, id), LLVMConstInt(c->i64, id, 0), 4, 4);

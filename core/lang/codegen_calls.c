@@ -64,3 +64,44 @@ bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 	*out = buf;
 	return true;
 }
+
+/* ---- failure counters (program.h, COUNTER_LOST / COUNTER_MAP) ---- */
+
+/* Add one to this CPU's counter `slot`; the builder continues after it. */
+static void count_failure(struct cg *c, uint32_t slot)
+{
+	LLVMValueRef key = cg_alloca(c, 4, "counter_key");
+	cg_store_int(c, key, 0, cg_const(c, slot), 4, 4);
+	LLVMValueRef args[] = { cg_map_ptr(c, c->p->counters_fd), key };
+	LLVMValueRef ptr = LLVMBuildIntToPtr(c->b, cg_helper(c, H_MAP_LOOKUP, args, 2), c->i8p, "counter");
+	LLVMBasicBlockRef found = cg_block(c, "counter_found"), done = cg_block(c, "counter_done");
+	LLVMBuildCondBr(c->b, LLVMBuildIsNull(c->b, ptr, ""), done, found);
+	LLVMPositionBuilderAtEnd(c->b, found);
+	cg_store_int(c, ptr, 0, LLVMBuildAdd(c->b, cg_load_int(c, ptr, 0, 8, false, 8), cg_const(c, 1), ""), 8, 8);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+void cg_check_update(struct cg *c, LLVMValueRef ret, uint32_t slot)
+{
+	if (c->p->counters_fd <= 0)
+		return;
+	LLVMBasicBlockRef failed = cg_block(c, "update_failed"), ok = cg_block(c, "update_ok");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, ret, cg_const(c, 0), ""), failed, ok);
+	LLVMPositionBuilderAtEnd(c->b, failed);
+	count_failure(c, slot);
+	LLVMBuildBr(c->b, ok);
+	LLVMPositionBuilderAtEnd(c->b, ok);
+}
+
+LLVMBasicBlockRef cg_lost_block(struct cg *c, LLVMBasicBlockRef done)
+{
+	if (c->p->counters_fd <= 0)
+		return done;
+	LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b), lost = cg_block(c, "event_lost");
+	LLVMPositionBuilderAtEnd(c->b, lost);
+	count_failure(c, COUNTER_LOST);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, here);
+	return lost;
+}

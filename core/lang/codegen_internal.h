@@ -89,6 +89,11 @@ void cg_call_stmt(struct cg *c, struct node *n);
 bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out); /* kstack, ksym(): i64 */
 bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out); /* ustack, usym(): 16 bytes */
 
+/* Count a failed map update (ret < 0) in counter `slot` (program.h COUNTER_MAP). */
+void cg_check_update(struct cg *c, LLVMValueRef ret, uint32_t slot);
+/* The block a failed ring-buffer reserve goes to: it counts COUNTER_LOST, then jumps to done. */
+LLVMBasicBlockRef cg_lost_block(struct cg *c, LLVMBasicBlockRef done);
+
 /* codegen_expr.c */
 /* A scalar expression as an i64 (sign- or zero-extended by its type). */
 LLVMValueRef cg_scalar(struct cg *c, struct node *n);

@@ -80,6 +80,8 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	int serr = stacks_create_maps(p, err, errlen);
+	if (serr >= 0)
+		serr = counters_create(p, err, errlen);
 	if (serr < 0)
 		return serr;
 	for (size_t i = 0; i < p->nmaps; i++) {
@@ -372,6 +374,7 @@ void runtime_release(struct program *p)
 	p->elf = NULL;
 	p->elf_size = 0;
 	stacks_release(p);
+	counters_release(p);
 	ksyms_release();
 	usyms_release();
 }

@@ -384,6 +384,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	st.in_loop = true;
 	while (!st.exit_seen && !stop_signal && !(o->child && child_exited(o->child))) {
 		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		counters_report_lost(&st);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "ERROR: polling the ring buffer failed: %s\n", strerror(-err));
 			break;
@@ -407,6 +408,8 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	ring_buffer__consume(rb);
 	if (st.exit_seen)
 		code = st.exit_code;
+	counters_report_lost(&st);
+	counters_report_full(p);
 	if (out->ops->exiting)
 		out->ops->exiting(out->sink);
 	if (o->print_maps_on_exit)

@@ -105,6 +105,17 @@ void stack_decode(struct arena *a, const struct type *ty, const uint8_t *bytes, 
 const char *usym_lookup(struct arena *a, uint32_t pid, uint64_t addr, bool offset, const char **module);
 void usyms_release(void);
 
+/* ---- failure counters (counters.c, program.h COUNTER_*) ---- */
+
+/* Create the counters map; also sizes the ring buffer from BPFTRACE_PERF_RB_PAGES. */
+int counters_create(struct program *p, char *err, size_t errlen);
+void counters_release(struct program *p);
+struct run_state;
+/* Lost ring-buffer events since the last report, through the sink's lost(). */
+void counters_report_lost(struct run_state *st);
+/* One warning per map whose updates failed (full), on stderr. */
+void counters_report_full(const struct program *p);
+
 /* ---- printf (printf.c) ---- */
 
 /* Append the text of a %r / %rx / %rh buffer. */
@@ -139,6 +150,8 @@ struct run_state {
 	 */
 	bool in_loop;
 	volatile sig_atomic_t *stop_signal;
+	/* Appended: lost events already reported (counters.c). */
+	uint64_t lost_reported;
 };
 
 int run_state_init(struct run_state *st, struct program *p, struct output *out);
