@@ -70,7 +70,12 @@ bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 /* Add one to this CPU's counter `slot`; the builder continues after it. */
 static void count_failure(struct cg *c, uint32_t slot)
 {
-	LLVMValueRef key = cg_alloca(c, 4, "counter_key");
+	/* one key slot per BPF function: every map update may count, and the stack is 512 bytes */
+	if (c->counter_key_fn != c->fn) {
+		c->counter_key_fn = c->fn;
+		c->counter_key = cg_alloca(c, 4, "counter_key");
+	}
+	LLVMValueRef key = c->counter_key;
 	cg_store_int(c, key, 0, cg_const(c, slot), 4, 4);
 	LLVMValueRef args[] = { cg_map_ptr(c, c->p->counters_fd), key };
 	LLVMValueRef ptr = LLVMBuildIntToPtr(c->b, cg_helper(c, H_MAP_LOOKUP, args, 2), c->i8p, "counter");

@@ -59,6 +59,8 @@ struct cg {
 	unsigned nloops;
 	uint64_t start_ns; /* CLOCK_MONOTONIC at codegen, for elapsed */
 	int err;
+	/* codegen_calls.c: the failure counters' key slot of function counter_key_fn */
+	LLVMValueRef counter_key, counter_key_fn;
 };
 
 /* codegen.c */
