@@ -200,6 +200,8 @@ int driver_run(const struct driver_opts *o)
 
 	if (registry_open(&reg, &core_host) < 0)
 		goto out;
+	/* uprobe/usdt resolve against the traced process (its maps, its root) */
+	registry_set_target_pid(reg, child.pid ? child.pid : o->pid);
 	if (resolve_probes(ast, reg, &p, &d, max_probes) < 0)
 		goto out;
 	if (compile_check(ast, &copts, &d, &p) < 0 || !diags_ok(&d))

@@ -63,6 +63,7 @@ struct registry {
 	const struct strobe_host *host;
 	struct provider *sections, **tail;
 	struct module *modules;
+	int target_pid; /* strobe_resolver.pid */
 };
 
 static char *xstrdup(const char *s)
@@ -377,6 +378,7 @@ int registry_open(struct registry **out, const struct strobe_host *host)
 {
 	struct registry *reg = xcalloc(1, sizeof(*reg));
 	reg->host = host;
+	reg->target_pid = -1;
 	reg->tail = &reg->sections;
 
 	const char *env = getenv("STROBE_PLUGIN_PATH");
@@ -709,6 +711,11 @@ static void resolver_warning(struct strobe_resolver *r, const char *fmt, ...)
 	diag_warning(c->d, c->loc, "%s", msg);
 }
 
+void registry_set_target_pid(struct registry *reg, int pid)
+{
+	reg->target_pid = pid > 0 ? pid : -1;
+}
+
 int provider_resolve(struct provider *p, const char *type, const char *target, struct arena *a,
 		     struct probe_attach **attach, size_t *nattach, struct diags *d,
 		     const struct loc *loc)
@@ -725,7 +732,8 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		       .add_arg = resolver_add_arg,
 		       .error = resolver_error,
 		       .warning = resolver_warning,
-		       .set_dispatch = resolver_set_dispatch },
+		       .set_dispatch = resolver_set_dispatch,
+		       .pid = p->reg->target_pid },
 		.p = p,
 		.type = arena_strdup(a, type ? type : p->name),
 		.a = a,

@@ -49,6 +49,9 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		     struct probe_attach **attach, size_t *nattach, struct diags *d,
 		     const struct loc *loc);
 
+/* The process probes are resolved for (-p PID, the -c child), or -1: strobe_resolver.pid. */
+void registry_set_target_pid(struct registry *reg, int pid);
+
 /* -l [pattern]: list probes of every provider whose type could match. */
 int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp);
 

@@ -199,6 +199,17 @@ struct strobe_resolver {
 	 */
 	int (*set_dispatch)(struct strobe_resolver *r, struct strobe_attachment *a,
 			    const struct strobe_dispatch *d);
+	/*
+	 * Appended (check r->size >= offsetofend(struct strobe_resolver, pid)
+	 * before reading it; treat an older resolver as pid -1): the process
+	 * the run is limited to, from -p PID or the -c child, else -1. Providers
+	 * of per-process probes resolve against it: the uprobe and usdt
+	 * providers look bare library names up in /proc/PID/maps, read paths
+	 * through /proc/PID/root and expand `*` over the mapped files. The -c
+	 * child has not exec'd CMD yet when probes are resolved (it is a fork
+	 * of strobe waiting to be released), so its maps are strobe's own.
+	 */
+	int pid;
 };
 
 /*

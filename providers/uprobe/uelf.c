@@ -4,6 +4,8 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
 #include <limits.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
@@ -495,4 +497,250 @@ void uelf_detach(int pfd, int lfd)
 		ioctl(pfd, PERF_EVENT_IOC_DISABLE, 0);
 	if (pfd >= 0)
 		close(pfd);
+}
+
+/* ---- the target process ------------------------------------------------ */
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int uelf_target_pid(int pid)
+{
+	if (pid <= 0)
+		return -1;
+	char exe[64];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	return same_file(exe, "/proc/self/exe") ? -1 : pid;
+}
+
+/* path as strobe reaches it: through /proc/PID/root when the process has another root. */
+static int pid_file(int pid, const char *path, char *out, size_t len)
+{
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	int n = same_file(root, "/") ? snprintf(out, len, "%s", path)
+				     : snprintf(out, len, "%s%s", root, path);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* A file the process maps: its path as /proc/PID/maps shows it and one of its mappings. */
+struct map_ent {
+	char *path;
+	char range[48]; /* "START-END": /proc/PID/map_files/START-END opens it in any namespace */
+};
+
+static int map_cmp(const void *x, const void *y)
+{
+	const struct map_ent *a = x, *b = y;
+	return strcmp(a->path, b->path);
+}
+
+static void maps_free(struct map_ent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+/* The files the process maps executable, unique, sorted by path. */
+static int pid_maps(int pid, struct map_ent **out, size_t *nout)
+{
+	char mpath[64];
+	snprintf(mpath, sizeof(mpath), "/proc/%d/maps", pid);
+	FILE *f = fopen(mpath, "re");
+	if (!f)
+		return -errno;
+	struct map_ent *v = NULL;
+	size_t n = 0, cap = 0;
+	char *line = NULL;
+	size_t lcap = 0;
+	int err = 0;
+	while (getline(&line, &lcap, f) > 0) {
+		char range[48], perms[8];
+		int off = 0;
+		if (sscanf(line, "%47s %7s %*s %*s %*s %n", range, perms, &off) < 2 || !off ||
+		    !strchr(perms, 'x'))
+			continue;
+		char *p = line + off;
+		p[strcspn(p, "\n")] = '\0';
+		if (*p != '/' || strstr(p, " (deleted)"))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			struct map_ent *g = realloc(v, cap * sizeof(*v));
+			if (!g) {
+				err = -ENOMEM;
+				break;
+			}
+			v = g;
+		}
+		if (!(v[n].path = strdup(p))) {
+			err = -ENOMEM;
+			break;
+		}
+		snprintf(v[n].range, sizeof(v[n].range), "%s", range);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	if (err) {
+		maps_free(v, n);
+		return err;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), map_cmp);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (k && !strcmp(v[k - 1].path, v[i].path)) {
+			free(v[i].path);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	*out = v;
+	*nout = k;
+	return 0;
+}
+
+/*
+ * Where strobe opens a mapped file: the mapping itself (/proc/PID/map_files,
+ * right whatever namespace or root the path belongs to), else the path
+ * through the process's root, else the path as it is.
+ */
+static int mapped_file(int pid, const struct map_ent *m, char *out, size_t len)
+{
+	snprintf(out, len, "/proc/%d/map_files/%s", pid, m->range);
+	if (is_regular(out))
+		return 0;
+	if (pid_file(pid, m->path, out, len) == 0 && is_regular(out))
+		return 0;
+	snprintf(out, len, "%s", m->path);
+	return is_regular(out) ? 0 : -ENOENT;
+}
+
+static bool is_wild_path(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static int push_file(struct uelf_file **v, size_t *n, const char *name, const char *file)
+{
+	struct uelf_file *g = realloc(*v, (*n + 1) * sizeof(**v));
+	if (!g)
+		return -ENOMEM;
+	*v = g;
+	snprintf(g[*n].name, sizeof(g[*n].name), "%s", name);
+	snprintf(g[*n].file, sizeof(g[*n].file), "%s", file);
+	(*n)++;
+	return 0;
+}
+
+int uelf_targets(const char *type, const char *spec, int pid, struct uelf_file **out, size_t *nout,
+		 char *msg, size_t len)
+{
+	struct uelf_file *v = NULL;
+	size_t n = 0;
+	char name[PATH_MAX], file[PATH_MAX];
+	int err = 0;
+	*out = NULL;
+	*nout = 0;
+	if (!spec) {
+		char exe[64];
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+		ssize_t r = pid > 0 ? readlink(exe, name, sizeof(name) - 1) : -1;
+		if (r <= 0) {
+			snprintf(msg, len, "%s probe type requires 2 arguments (%s:BINARY:FUNCTION), or -p PID",
+				 type, type);
+			return -EINVAL;
+		}
+		name[r] = '\0';
+		if ((err = pid_file(pid, name, file, sizeof(file))) || (err = push_file(&v, &n, name, file)))
+			goto fail;
+		goto done;
+	}
+	if (is_wild_path(spec)) {
+		if (pid > 0) {
+			struct map_ent *maps = NULL;
+			size_t nm = 0;
+			if ((err = pid_maps(pid, &maps, &nm))) {
+				snprintf(msg, len, "cannot read the mappings of process %d: %s", pid, strerror(-err));
+				return err;
+			}
+			for (size_t i = 0; i < nm && !err; i++) {
+				if (fnmatch(spec, maps[i].path, 0) || mapped_file(pid, &maps[i], file, sizeof(file)))
+					continue;
+				err = push_file(&v, &n, maps[i].path, file);
+			}
+			maps_free(maps, nm);
+			if (err)
+				goto fail;
+			if (!n) {
+				snprintf(msg, len, "no file mapped by process %d matches %s", pid, spec);
+				return -ENOENT;
+			}
+			goto done;
+		}
+		if (!strcmp(spec, "*")) {
+			snprintf(msg, len, "%s:*:... searches the files a process maps: it needs -p PID", type);
+			return -EINVAL;
+		}
+		glob_t g;
+		if (glob(spec, 0, NULL, &g) == 0) {
+			for (size_t i = 0; i < g.gl_pathc && !err; i++)
+				if (is_regular(g.gl_pathv[i]) && realpath(g.gl_pathv[i], name))
+					err = push_file(&v, &n, name, name);
+		}
+		globfree(&g);
+		if (err)
+			goto fail;
+		if (!n) {
+			snprintf(msg, len, "%s target file '%s' does not exist or is not executable", type, spec);
+			return -ENOENT;
+		}
+		goto done;
+	}
+	if (pid > 0 && !strchr(spec, '/')) {
+		struct map_ent *maps = NULL;
+		size_t nm = 0;
+		if (pid_maps(pid, &maps, &nm) == 0) {
+			for (size_t i = 0; i < nm && !n && !err; i++) {
+				const char *base = strrchr(maps[i].path, '/') + 1;
+				if ((!strcmp(base, spec) || libname_matches(spec, base)) &&
+				    mapped_file(pid, &maps[i], file, sizeof(file)) == 0)
+					err = push_file(&v, &n, maps[i].path, file);
+			}
+			maps_free(maps, nm);
+			if (err)
+				goto fail;
+			if (n)
+				goto done;
+		}
+	}
+	if (pid > 0 && spec[0] == '/') {
+		snprintf(name, sizeof(name), "%s", spec);
+		if ((err = pid_file(pid, name, file, sizeof(file))))
+			goto fail;
+		if (!is_regular(file))
+			err = -ENOENT;
+	} else {
+		err = uelf_resolve_path(spec, name, sizeof(name));
+		snprintf(file, sizeof(file), "%s", name);
+	}
+	if (err) {
+		snprintf(msg, len, "%s target file '%s' does not exist or is not executable", type, spec);
+		return err;
+	}
+	if ((err = push_file(&v, &n, name, file)))
+		goto fail;
+done:
+	*out = v;
+	*nout = n;
+	return 0;
+fail:
+	free(v);
+	snprintf(msg, len, "%s: %s", spec ? spec : "(executable)", strerror(-err));
+	return err;
 }

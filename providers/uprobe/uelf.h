@@ -11,6 +11,7 @@
 #define STROBE_UELF_H
 
 #include <gelf.h>
+#include <limits.h>
 #include <libelf.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,31 @@ int uelf_ldcache_lookup(const char *cache, const char *name, char *out, size_t l
  * library directories and $PATH. 0, or -ENOENT/-ENOEXEC.
  */
 int uelf_resolve_path(const char *spec, char *out, size_t len);
+
+/*
+ * The process probes resolve against: pid (> 0), or -1 when there is none
+ * or it is still a fork of strobe that has not exec'd (the -c child before
+ * it is released): its maps would be strobe's own.
+ */
+int uelf_target_pid(int pid);
+
+/* One file a BIN spec names: name as the process sees it (probe names), file as strobe opens it. */
+struct uelf_file {
+	char name[PATH_MAX];
+	char file[PATH_MAX];
+};
+
+/*
+ * The files a BIN spec names, for process pid (-1: none). With a pid, a bare
+ * name is first looked up among the files the process maps (libc ->
+ * /usr/lib/x86_64-linux-gnu/libc.so.6), paths are read through
+ * /proc/PID/root when its root is not ours, a glob (`*`) matches the paths
+ * of its mapped executable files (sorted), and a NULL spec is its
+ * executable. Without one, a glob goes through glob(3) (`*` alone is refused:
+ * it needs -p). 0 and *n >= 1, or -errno with msg set.
+ */
+int uelf_targets(const char *type, const char *spec, int pid, struct uelf_file **out, size_t *n,
+		 char *msg, size_t len);
 
 /* Open an ELF file for reading. */
 int uelf_open(const char *path, int *fd, Elf **elf);

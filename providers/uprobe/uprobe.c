@@ -6,7 +6,11 @@
  *
  * BIN is a path (absolute, or relative to the working directory) or a bare
  * name resolved like the dynamic loader does (ld.so.cache, the standard
- * library directories) or like a shell does ($PATH). Symbols come from
+ * library directories) or like a shell does ($PATH). With -p PID (see
+ * uelf_targets), a bare name is first looked up in the process's maps, a
+ * path is read through /proc/PID/root, `*` (any glob) expands over the
+ * files it maps and `uprobe:FUNC` is a function of its executable; without
+ * one, a path glob goes through glob(3). Symbols come from
  * .symtab and .dynsym; the probe's file offset from the PT_LOAD headers.
  * Attaching opens a perf uprobe event (the uprobe PMU) and links the
  * BPF_PROG_TYPE_KPROBE program to it with its cookie.
@@ -53,24 +57,26 @@ static bool parse_number(const char *s, uint64_t *out)
 	return true;
 }
 
-/* The function glob/name of a split target: parts[1], or parts[2] after a language. */
+/* A split target: BIN (NULL: the -p process's executable), an optional language, FUNC. */
 struct up_target {
 	char *parts[4];
 	int n;
 	const char *bin;
 	const char *func;
-	char path[PATH_MAX];
+	struct uelf_file *files; /* what BIN names: one file, or several for a glob */
+	size_t nfiles;
 };
 
 static void up_target_free(struct up_target *t)
 {
 	if (t->n > 0)
 		uelf_split_free(t->parts, t->n);
+	free(t->files);
 }
 
-/* 0, or -errno with msg set. */
-static int up_target_parse(const char *type, const char *target, struct up_target *t, char *msg,
-			   size_t len)
+/* 0, or -errno with msg set. pid: the target process, or -1. */
+static int up_target_parse(const char *type, const char *target, int pid, struct up_target *t,
+			   char *msg, size_t len)
 {
 	memset(t, 0, sizeof(*t));
 	t->n = uelf_split(target, t->parts, 4);
@@ -78,13 +84,14 @@ static int up_target_parse(const char *type, const char *target, struct up_targe
 		snprintf(msg, len, "unterminated quote in %s:%s", type, target);
 		return -EINVAL;
 	}
-	if (t->n < 2 || t->n > 3) {
+	/* uprobe:FUNC names a function of the -p process's executable */
+	if (t->n < (pid > 0 ? 1 : 2) || t->n > 3) {
 		if (t->n < 0)
 			t->n = 0;
 		snprintf(msg, len, "%s probe type requires 2 arguments (%s:BINARY:FUNCTION)", type, type);
 		return -EINVAL;
 	}
-	t->bin = t->parts[0];
+	t->bin = t->n > 1 ? t->parts[0] : NULL;
 	t->func = t->parts[t->n - 1];
 	if (t->n == 3) {
 		const char *lang = t->parts[1];
@@ -102,13 +109,7 @@ static int up_target_parse(const char *type, const char *target, struct up_targe
 		snprintf(msg, len, "%s probe type requires a function name", type);
 		return -EINVAL;
 	}
-	int err = uelf_resolve_path(t->bin, t->path, sizeof(t->path));
-	if (err) {
-		snprintf(msg, len, "%s target file '%s' does not exist or is not executable",
-			 !strcmp(type, "uretprobe") ? "uretprobe" : "uprobe", t->bin);
-		return err;
-	}
-	return 0;
+	return uelf_targets(type, t->bin, pid, &t->files, &t->nfiles, msg, len);
 }
 
 /* ---- list ------------------------------------------------------------ */
@@ -121,34 +122,35 @@ static int up_list(void *st, const char *type, const char *glob, bool verbose, s
 		return 0;
 	struct up_target t;
 	char msg[512];
-	int err = up_target_parse(type, glob, &t, msg, sizeof(msg));
+	int err = up_target_parse(type, glob, -1, &t, msg, sizeof(msg));
 	if (err) {
 		up_target_free(&t);
 		return 0;
 	}
-	int fd;
-	Elf *elf;
-	struct uelf_sym *syms = NULL;
-	size_t n = 0;
-	if (uelf_open(t.path, &fd, &elf) == 0) {
-		uelf_functions(elf, &syms, &n);
-		uelf_close(fd, elf);
+	int stop = 0;
+	for (size_t f = 0; f < t.nfiles && !stop; f++) {
+		int fd;
+		Elf *elf;
+		struct uelf_sym *syms = NULL;
+		size_t n = 0;
+		if (uelf_open(t.files[f].file, &fd, &elf) == 0) {
+			uelf_functions(elf, &syms, &n);
+			uelf_close(fd, elf);
+		}
+		for (size_t i = 0; i < n && !stop; i++) {
+			if (i && !strcmp(syms[i].name, syms[i - 1].name))
+				continue;
+			if (fnmatch(t.func, syms[i].name, 0))
+				continue;
+			char *name;
+			if (asprintf(&name, "%s:%s:%s", type, t.files[f].name, syms[i].name) < 0)
+				break;
+			struct strobe_listing l = { .name = name };
+			stop = fn(ctx, &l);
+			free(name);
+		}
+		uelf_functions_free(syms, n);
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (i && !strcmp(syms[i].name, syms[i - 1].name))
-			continue;
-		if (fnmatch(t.func, syms[i].name, 0))
-			continue;
-		char *name;
-		if (asprintf(&name, "%s:%s:%s", type, t.path, syms[i].name) < 0)
-			break;
-		struct strobe_listing l = { .name = name };
-		int stop = fn(ctx, &l);
-		free(name);
-		if (stop)
-			break;
-	}
-	uelf_functions_free(syms, n);
 	up_target_free(&t);
 	return 0;
 }
@@ -162,13 +164,13 @@ static unsigned up_builtins(const char *type)
 	       STROBE_BUILTIN_REGS;
 }
 
-static int up_add(struct strobe_resolver *r, const char *type, const char *path, const char *what,
-		  uint64_t offset)
+static int up_add(struct strobe_resolver *r, const char *type, const struct uelf_file *f,
+		  const char *what, uint64_t offset)
 {
 	char *name, *target;
-	if (asprintf(&name, "%s:%s:%s", type, path, what) < 0)
+	if (asprintf(&name, "%s:%s:%s", type, f->name, what) < 0)
 		return -ENOMEM;
-	if (asprintf(&target, "%s:0x%" PRIx64, path, offset) < 0) {
+	if (asprintf(&target, "%s:0x%" PRIx64, f->file, offset) < 0) {
 		free(name);
 		return -ENOMEM;
 	}
@@ -178,53 +180,61 @@ static int up_add(struct strobe_resolver *r, const char *type, const char *path,
 	return a ? 0 : -ENOMEM;
 }
 
-static int up_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
+/*
+ * FUNC in one file. many: the BIN spec named several files, so a file
+ * that cannot be read or lacks the function is skipped, not an error.
+ * *count counts attachments over every file.
+ */
+static int up_resolve_file(struct strobe_resolver *r, const char *type, const struct up_target *t,
+			   const struct uelf_file *f, bool many, unsigned *count)
 {
-	struct up_target t;
-	char msg[PATH_MAX + 256];
-	int err = up_target_parse(type, target, &t, msg, sizeof(msg));
-	if (err) {
-		r->error(r, "%s", msg);
-		up_target_free(&t);
-		return err;
-	}
 	int fd = -1;
 	Elf *elf = NULL;
 	struct uelf_sym *syms = NULL;
 	size_t n = 0;
-	err = uelf_open(t.path, &fd, &elf);
+	int err = uelf_open(f->file, &fd, &elf);
 	if (err) {
-		r->error(r, "cannot read '%s' as an ELF file: %s", t.path, strerror(-err));
-		goto out;
+		if (many)
+			return 0;
+		r->error(r, "cannot read '%s' as an ELF file: %s", f->name, strerror(-err));
+		return err;
 	}
 	uint64_t addr, off;
-	if (parse_number(t.func, &addr)) {
+	if (parse_number(t->func, &addr)) {
 		/* An address: the virtual address of the instruction. */
 		err = uelf_vaddr_to_offset(elf, addr, &off);
 		if (err) {
+			if (many) {
+				err = 0;
+				goto out;
+			}
 			r->error(r, "address 0x%" PRIx64 " is not in a loadable segment of %s", addr,
-				 t.path);
+				 f->name);
 			goto out;
 		}
-		err = up_add(r, type, t.path, t.func, off);
+		(*count)++;
+		err = up_add(r, type, f, t->func, off);
 		goto out;
 	}
 	err = uelf_functions(elf, &syms, &n);
 	if (err) {
-		r->error(r, "cannot read the symbols of %s: %s", t.path, strerror(-err));
+		if (many) {
+			err = 0;
+			goto out;
+		}
+		r->error(r, "cannot read the symbols of %s: %s", f->name, strerror(-err));
 		goto out;
 	}
-	if (is_wild(t.func)) {
-		if (strchr(t.func, '+')) {
-			r->error(r, "an offset cannot be combined with a wildcard: %s", t.func);
+	if (is_wild(t->func)) {
+		if (strchr(t->func, '+')) {
+			r->error(r, "an offset cannot be combined with a wildcard: %s", t->func);
 			err = -EINVAL;
 			goto out;
 		}
-		unsigned count = 0;
 		for (size_t i = 0; i < n && !err; i++) {
-			if ((i && !strcmp(syms[i].name, syms[i - 1].name)) || fnmatch(t.func, syms[i].name, 0))
+			if ((i && !strcmp(syms[i].name, syms[i - 1].name)) || fnmatch(t->func, syms[i].name, 0))
 				continue;
-			if (++count > UP_MAX_PROBES) {
+			if (++*count > UP_MAX_PROBES) {
 				r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
 					 UP_MAX_PROBES);
 				err = -E2BIG;
@@ -232,17 +242,17 @@ static int up_resolve(void *st, const char *type, const char *target, struct str
 			}
 			if (uelf_vaddr_to_offset(elf, syms[i].addr, &off))
 				continue;
-			err = up_add(r, type, t.path, syms[i].name, off);
+			err = up_add(r, type, f, syms[i].name, off);
 		}
 		/* No match: the core reports that nothing was attached. */
 		goto out;
 	}
 	char fname[512];
 	uint64_t plus = 0;
-	const char *p = strchr(t.func, '+');
-	snprintf(fname, sizeof(fname), "%.*s", (int)(p ? (size_t)(p - t.func) : strlen(t.func)), t.func);
+	const char *p = strchr(t->func, '+');
+	snprintf(fname, sizeof(fname), "%.*s", (int)(p ? (size_t)(p - t->func) : strlen(t->func)), t->func);
 	if (p && !parse_number(p + 1, &plus)) {
-		r->error(r, "invalid offset '%s' in %s", p + 1, t.func);
+		r->error(r, "invalid offset '%s' in %s", p + 1, t->func);
 		err = -EINVAL;
 		goto out;
 	}
@@ -251,8 +261,10 @@ static int up_resolve(void *st, const char *type, const char *target, struct str
 		if (!strcmp(syms[i].name, fname))
 			sym = &syms[i];
 	if (!sym) {
-		r->error(r, "Could not resolve symbol: %s:%s", t.path, fname);
-		err = -ENOENT;
+		if (!many) {
+			r->error(r, "Could not resolve symbol: %s:%s", f->name, fname);
+			err = -ENOENT;
+		}
 		goto out;
 	}
 	if (p && sym->size && plus >= sym->size) {
@@ -263,13 +275,49 @@ static int up_resolve(void *st, const char *type, const char *target, struct str
 	}
 	err = uelf_vaddr_to_offset(elf, sym->addr + plus, &off);
 	if (err) {
-		r->error(r, "symbol %s of %s is not in a loadable segment", fname, t.path);
+		if (many) {
+			err = 0;
+			goto out;
+		}
+		r->error(r, "symbol %s of %s is not in a loadable segment", fname, f->name);
 		goto out;
 	}
-	err = up_add(r, type, t.path, t.func, off);
+	if (++*count > UP_MAX_PROBES) {
+		r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
+			 UP_MAX_PROBES);
+		err = -E2BIG;
+		goto out;
+	}
+	err = up_add(r, type, f, t->func, off);
 out:
 	uelf_functions_free(syms, n);
 	uelf_close(fd, elf);
+	return err;
+}
+
+static int resolver_pid(const struct strobe_resolver *r)
+{
+	return r->size >= offsetofend(struct strobe_resolver, pid) ? uelf_target_pid(r->pid) : -1;
+}
+
+static int up_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
+{
+	struct up_target t;
+	char msg[PATH_MAX + 256];
+	int err = up_target_parse(type, target, resolver_pid(r), &t, msg, sizeof(msg));
+	if (err) {
+		r->error(r, "%s", msg);
+		up_target_free(&t);
+		return err;
+	}
+	bool many = t.bin && strpbrk(t.bin, "*?[");
+	unsigned count = 0;
+	for (size_t f = 0; f < t.nfiles && !err; f++)
+		err = up_resolve_file(r, type, &t, &t.files[f], many, &count);
+	if (!err && many && !count && !is_wild(t.func)) {
+		r->error(r, "Could not resolve symbol: %s:%s", t.bin, t.func);
+		err = -ENOENT;
+	}
 	up_target_free(&t);
 	return err;
 }

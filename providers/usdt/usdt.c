@@ -5,6 +5,9 @@
  *	usdt:BIN:NAME            any provider's probe NAME
  *	usdt:BIN:PROVIDER:NAME   U:   globs in PROVIDER and NAME
  *
+ * BIN is found like uprobe's (uelf_targets): with -p PID, bare names through
+ * the process's maps and `usdt:*:...` over every file it maps.
+ *
  * Each location of a probe is one attachment (a probe inlined in two places
  * has two, whose arguments may live in different registers). Arguments come
  * from the note's spec string (usdt_args.c). Semaphores are armed by the
@@ -155,16 +158,18 @@ struct usdt_target {
 	char *parts[3];
 	int n;
 	const char *provider, *name;
-	char path[PATH_MAX];
+	struct uelf_file *files; /* what BIN names: one file, or several for a glob */
+	size_t nfiles;
 };
 
 static void usdt_target_free(struct usdt_target *t)
 {
 	if (t->n > 0)
 		uelf_split_free(t->parts, t->n);
+	free(t->files);
 }
 
-static int usdt_target_parse(const char *target, struct usdt_target *t, char *msg, size_t len)
+static int usdt_target_parse(const char *target, int pid, struct usdt_target *t, char *msg, size_t len)
 {
 	memset(t, 0, sizeof(*t));
 	t->n = uelf_split(target, t->parts, 3);
@@ -184,12 +189,7 @@ static int usdt_target_parse(const char *target, struct usdt_target *t, char *ms
 		snprintf(msg, len, "usdt probe type requires a probe name");
 		return -EINVAL;
 	}
-	if (uelf_resolve_path(t->parts[0], t->path, sizeof(t->path))) {
-		snprintf(msg, len, "usdt target file '%s' does not exist or is not executable",
-			 t->parts[0]);
-		return -ENOENT;
-	}
-	return 0;
+	return uelf_targets("usdt", t->parts[0], pid, &t->files, &t->nfiles, msg, len);
 }
 
 static bool note_matches(const struct usdt_target *t, const struct usdt_note *n)
@@ -207,6 +207,9 @@ static const char *int_ctype(uint32_t size, bool is_signed)
 
 /* ---- list ------------------------------------------------------------ */
 
+static int usdt_list_file(const char *type, const struct usdt_target *t, const struct uelf_file *f,
+			  bool verbose, strobe_list_fn fn, void *ctx);
+
 static int usdt_list(void *st, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
 		     void *ctx)
 {
@@ -214,26 +217,38 @@ static int usdt_list(void *st, const char *type, const char *glob, bool verbose,
 		return 0; /* a binary is needed */
 	struct usdt_target t;
 	char msg[PATH_MAX + 128];
-	if (usdt_target_parse(glob, &t, msg, sizeof(msg))) {
+	if (usdt_target_parse(glob, -1, &t, msg, sizeof(msg))) {
 		usdt_target_free(&t);
 		return 0;
 	}
+	int stop = 0;
+	for (size_t f = 0; f < t.nfiles && !stop; f++)
+		stop = usdt_list_file(type, &t, &t.files[f], verbose, fn, ctx);
+	usdt_target_free(&t);
+	return 0;
+}
+
+static int usdt_list_file(const char *type, const struct usdt_target *t, const struct uelf_file *f,
+			  bool verbose, strobe_list_fn fn, void *ctx)
+{
 	int fd;
 	Elf *elf;
 	struct usdt_note *notes = NULL;
 	size_t n = 0;
-	if (uelf_open(t.path, &fd, &elf) == 0) {
+	char msg[256];
+	int stop = 0;
+	if (uelf_open(f->file, &fd, &elf) == 0) {
 		read_notes(elf, &notes, &n);
 		uelf_close(fd, elf);
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !stop; i++) {
 		if (i && !strcmp(notes[i].provider, notes[i - 1].provider) &&
 		    !strcmp(notes[i].name, notes[i - 1].name))
 			continue;
-		if (!note_matches(&t, &notes[i]))
+		if (!note_matches(t, &notes[i]))
 			continue;
 		char *name;
-		if (asprintf(&name, "%s:%s:%s:%s", type, t.path, notes[i].provider, notes[i].name) < 0)
+		if (asprintf(&name, "%s:%s:%s:%s", type, f->name, notes[i].provider, notes[i].name) < 0)
 			break;
 		struct usdt_arg args[USDT_MAX_ARGS];
 		struct strobe_arg la[USDT_MAX_ARGS];
@@ -248,14 +263,11 @@ static int usdt_list(void *st, const char *type, const char *glob, bool verbose,
 		}
 		l.args = na > 0 ? la : NULL;
 		l.nargs = na > 0 ? (size_t)na : 0;
-		int stop = fn(ctx, &l);
+		stop = fn(ctx, &l);
 		free(name);
-		if (stop)
-			break;
 	}
 	notes_free(notes, n);
-	usdt_target_free(&t);
-	return 0;
+	return stop;
 }
 
 /* ---- resolve --------------------------------------------------------- */
@@ -294,19 +306,19 @@ static int fix_arg(Elf *elf, const struct usdt_note *note, struct usdt_arg *ua, 
 	return 0;
 }
 
-static int usdt_add(Elf *elf, struct strobe_resolver *r, const char *type, const char *path,
+static int usdt_add(Elf *elf, struct strobe_resolver *r, const char *type, const struct uelf_file *f,
 		    const struct usdt_note *note)
 {
 	char msg[512];
 	uint64_t off, sema_off = 0;
 	if (uelf_vaddr_to_offset(elf, note->pc, &off)) {
 		r->error(r, "probe %s:%s at 0x%" PRIx64 " is not in a loadable segment of %s",
-			 note->provider, note->name, note->pc, path);
+			 note->provider, note->name, note->pc, f->name);
 		return -ENOEXEC;
 	}
 	if (note->sema && uelf_vaddr_to_offset(elf, note->sema, &sema_off)) {
 		r->error(r, "the semaphore of probe %s:%s is not in a loadable segment of %s",
-			 note->provider, note->name, path);
+			 note->provider, note->name, f->name);
 		return -ENOEXEC;
 	}
 	struct usdt_arg args[USDT_MAX_ARGS];
@@ -317,9 +329,9 @@ static int usdt_add(Elf *elf, struct strobe_resolver *r, const char *type, const
 		return na;
 	}
 	char *name, *target;
-	if (asprintf(&name, "%s:%s:%s:%s", type, path, note->provider, note->name) < 0)
+	if (asprintf(&name, "%s:%s:%s:%s", type, f->name, note->provider, note->name) < 0)
 		return -ENOMEM;
-	if (asprintf(&target, "%s:0x%" PRIx64 ":0x%" PRIx64, path, off, sema_off) < 0) {
+	if (asprintf(&target, "%s:0x%" PRIx64 ":0x%" PRIx64, f->file, off, sema_off) < 0) {
 		free(name);
 		return -ENOMEM;
 	}
@@ -344,51 +356,67 @@ static int usdt_add(Elf *elf, struct strobe_resolver *r, const char *type, const
 	return 0;
 }
 
-static int usdt_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
+/* The matching probes of one file. many: BIN named several files (unreadable ones are skipped). */
+static int usdt_resolve_file(struct strobe_resolver *r, const char *type, const struct usdt_target *t,
+			     const struct uelf_file *f, bool many, unsigned *count)
 {
-	struct usdt_target t;
-	char msg[PATH_MAX + 128];
-	int err = usdt_target_parse(target, &t, msg, sizeof(msg));
-	if (err) {
-		r->error(r, "%s", msg);
-		usdt_target_free(&t);
-		return err;
-	}
-	int fd = -1;
+	int fd = -1, err;
 	Elf *elf = NULL;
 	struct usdt_note *notes = NULL;
 	size_t n = 0;
-	if ((err = uelf_open(t.path, &fd, &elf))) {
-		r->error(r, "cannot read '%s' as an ELF file: %s", t.path, strerror(-err));
-		goto out;
+	if ((err = uelf_open(f->file, &fd, &elf))) {
+		if (!many)
+			r->error(r, "cannot read '%s' as an ELF file: %s", f->name, strerror(-err));
+		return many ? 0 : err;
 	}
 	if ((err = read_notes(elf, &notes, &n))) {
-		r->error(r, "cannot read the USDT notes of %s: %s", t.path, strerror(-err));
+		if (!many)
+			r->error(r, "cannot read the USDT notes of %s: %s", f->name, strerror(-err));
+		else
+			err = 0;
 		goto out;
 	}
-	bool wild = strpbrk(t.name, "*?[") || (t.provider && strpbrk(t.provider, "*?["));
-	unsigned count = 0;
 	for (size_t i = 0; i < n && !err; i++) {
-		if (!note_matches(&t, &notes[i]))
+		if (!note_matches(t, &notes[i]))
 			continue;
-		if (++count > USDT_MAX_PROBES) {
+		if (++*count > USDT_MAX_PROBES) {
 			r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
 				 USDT_MAX_PROBES);
 			err = -E2BIG;
 			break;
 		}
-		err = usdt_add(elf, r, type, t.path, &notes[i]);
-	}
-	if (!err && !count && !wild) {
-		if (t.provider)
-			r->error(r, "usdt probe %s:%s not found in %s", t.provider, t.name, t.path);
-		else
-			r->error(r, "usdt probe %s not found in %s", t.name, t.path);
-		err = -ENOENT;
+		err = usdt_add(elf, r, type, f, &notes[i]);
 	}
 out:
 	notes_free(notes, n);
 	uelf_close(fd, elf);
+	return err;
+}
+
+static int usdt_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
+{
+	struct usdt_target t;
+	char msg[PATH_MAX + 128];
+	int pid = r->size >= offsetofend(struct strobe_resolver, pid) ? uelf_target_pid(r->pid) : -1;
+	int err = usdt_target_parse(target, pid, &t, msg, sizeof(msg));
+	if (err) {
+		r->error(r, "%s", msg);
+		usdt_target_free(&t);
+		return err;
+	}
+	bool many = strpbrk(t.parts[0], "*?[") != NULL;
+	bool wild = strpbrk(t.name, "*?[") || (t.provider && strpbrk(t.provider, "*?["));
+	unsigned count = 0;
+	for (size_t f = 0; f < t.nfiles && !err; f++)
+		err = usdt_resolve_file(r, type, &t, &t.files[f], many, &count);
+	if (!err && !count && !wild) {
+		const char *where = t.nfiles == 1 ? t.files[0].name : t.parts[0];
+		if (t.provider)
+			r->error(r, "usdt probe %s:%s not found in %s", t.provider, t.name, where);
+		else
+			r->error(r, "usdt probe %s not found in %s", t.name, where);
+		err = -ENOENT;
+	}
 	usdt_target_free(&t);
 	return err;
 }

@@ -11,10 +11,13 @@
  *   strobe:multi   two locations (fires with 1, then 2)
  *   strobe:guarded only when armed; arg0 = 99
  * then report(armed) prints and returns whether the semaphore was set.
+ * Usage: usdt_target [X [wait]]; with "wait", the probes fire only after a
+ * byte (or EOF) is read from stdin (for -p).
  */
 #define _SDT_HAS_SEMAPHORES 1
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/sdt.h>
 
 #define SEMA(p, n) __extension__ unsigned short p##_##n##_semaphore __attribute__((section(".probes"), used))
@@ -80,6 +83,12 @@ NOINLINE int report(int armed)
 int main(int argc, char **argv)
 {
 	int x = argc > 1 ? atoi(argv[1]) : 7;
+	if (argc > 2 && !strcmp(argv[2], "wait")) {
+		/* for -p: start, let the tracer attach, then go on a byte (or EOF) on stdin */
+		printf("waiting\n");
+		fflush(stdout);
+		(void)getchar();
+	}
 	regs((signed char)-x, 65000, -x * 1000, 0xfffffffffffffff0ul, -1234567890123l);
 	consts();
 	stack(x);
