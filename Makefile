@@ -11,7 +11,7 @@ DESTDIR      ?=
 BUILD        ?= build
 
 # Debian packages the build and the tests need (checked by `make deps`).
-DEB_PACKAGES := gcc make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
+DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
                 libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev
 
 CC       ?= cc
@@ -57,13 +57,15 @@ INIS       := $(patsubst plugins.d/%,$(BUILD)/plugins.d/%,$(wildcard plugins.d/*
 MODLIBS_lua := -llua5.4
 MODLIBS_text :=
 MODLIBS_json :=
-MODLIBS_uprobe := -lbpf -lelf
+MODLIBS_uprobe := -lbpf -lelf -lstdc++
 MODLIBS_usdt := -lbpf -lelf
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_MODS  := $(patsubst tests/modules/%.c,$(BUILD)/tests/modules/%.so,$(wildcard tests/modules/*.c))
-TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c)) \
+              $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.cc))
+CXX      ?= g++
 
 .PHONY: all deps test unit runtime demo bench install clean check-deps
 all: $(BUILD)/strobe $(MODULES) $(INIS)
@@ -121,6 +123,11 @@ $(BUILD)/tests/modules/%.so: tests/modules/%.c
 $(BUILD)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -o $@ $<
+
+# C++ targets (demangled uprobe names).
+$(BUILD)/tests/progs/%: tests/progs/%.cc
+	@mkdir -p $(@D)
+	$(call quiet,CXX)$(CXX) -O1 -g -fno-omit-frame-pointer -o $@ $<
 
 # A shared library of ours for the uprobe/usdt tests, and a program linked with it.
 $(BUILD)/tests/progs/libstrobetest.so: tests/progs/lib/strobetest.c

@@ -3,6 +3,13 @@
  *
  *	uprobe:BIN:FUNC   u:      FUNC may be a glob, "quoted", FUNC+OFFSET or an address
  *	uretprobe:BIN:FUNC  ur:
+ *	uprobe:BIN:cpp:"NS::f*"   C++: FUNC matches demangled names only
+ *
+ * C++ symbols match by their demangled name as well (__cxa_demangle), with
+ * or without the parameter list: "ns::W::twice", "ns::add(int, int)"; a
+ * demangled name without parameters attaches every overload. Probe names
+ * keep the mangled symbol (one per attachment, as bpftrace 0.17 shows), -l
+ * lists mangled names, and -l 'uprobe:BIN:cpp:GLOB' the demangled ones.
  *
  * BIN is a path (absolute, or relative to the working directory) or a bare
  * name resolved like the dynamic loader does (ld.so.cache, the standard
@@ -59,10 +66,11 @@ static bool parse_number(const char *s, uint64_t *out)
 
 /* A split target: BIN (NULL: the -p process's executable), an optional language, FUNC. */
 struct up_target {
-	char *parts[4];
+	char *parts[16];
 	int n;
 	const char *bin;
 	const char *func;
+	bool cpp;                /* BIN:cpp:FUNC: FUNC matches demangled C++ names only */
 	struct uelf_file *files; /* what BIN names: one file, or several for a glob */
 	size_t nfiles;
 };
@@ -79,10 +87,30 @@ static int up_target_parse(const char *type, const char *target, int pid, struct
 			   char *msg, size_t len)
 {
 	memset(t, 0, sizeof(*t));
-	t->n = uelf_split(target, t->parts, 4);
+	t->n = uelf_split(target, t->parts, 16);
 	if (t->n == -EINVAL) {
 		snprintf(msg, len, "unterminated quote in %s:%s", type, target);
 		return -EINVAL;
+	}
+	/* BIN:cpp:ns::f unquoted: the C++ name keeps its colons */
+	if (t->n > 3 && (!strcmp(t->parts[1], "cpp") || !strcmp(t->parts[1], "c++"))) {
+		size_t l = 0;
+		for (int i = 2; i < t->n; i++)
+			l += strlen(t->parts[i]) + 1;
+		char *joined = malloc(l);
+		if (!joined) {
+			snprintf(msg, len, "out of memory");
+			return -ENOMEM;
+		}
+		joined[0] = '\0';
+		for (int i = 2; i < t->n; i++) {
+			if (i > 2)
+				strcat(joined, ":");
+			strcat(joined, t->parts[i]);
+		}
+		uelf_split_free(t->parts + 2, t->n - 2);
+		t->parts[2] = joined;
+		t->n = 3;
 	}
 	/* uprobe:FUNC names a function of the -p process's executable */
 	if (t->n < (pid > 0 ? 1 : 2) || t->n > 3) {
@@ -96,12 +124,9 @@ static int up_target_parse(const char *type, const char *target, int pid, struct
 	if (t->n == 3) {
 		const char *lang = t->parts[1];
 		if (!strcmp(lang, "cpp") || !strcmp(lang, "c++")) {
-			snprintf(msg, len, "C++ symbol demangling (%s:%s:cpp:...) is not supported yet; "
-				 "use the mangled name", type, t->bin);
-			return -EOPNOTSUPP;
-		}
-		if (strcmp(lang, "c")) {
-			snprintf(msg, len, "unknown language '%s' in %s:%s (known: c)", lang, type, target);
+			t->cpp = true;
+		} else if (strcmp(lang, "c")) {
+			snprintf(msg, len, "unknown language '%s' in %s:%s (known: c, cpp)", lang, type, target);
 			return -EINVAL;
 		}
 	}
@@ -110,6 +135,76 @@ static int up_target_parse(const char *type, const char *target, int pid, struct
 		return -EINVAL;
 	}
 	return uelf_targets(type, t->bin, pid, &t->files, &t->nfiles, msg, len);
+}
+
+/* ---- C++ names ------------------------------------------------------- */
+
+/* libstdc++'s demangler (the C ABI symbol; MODLIBS_uprobe links -lstdc++). */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* The demangled name of a C++ symbol (malloc'd), or NULL for other symbols. */
+static char *demangle(const char *sym)
+{
+	if (strncmp(sym, "_Z", 2))
+		return NULL;
+	int status = -1;
+	char *d = __cxa_demangle(sym, NULL, NULL, &status);
+	if (status) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/*
+ * The qualified name of a demangled one, without the parameter list and
+ * without a template function's return type: "int ns::f<int>(int)" -> "ns::f<int>".
+ */
+static char *demangled_name(const char *d)
+{
+	int depth = 0;
+	const char *start = d, *end = d + strlen(d);
+	for (const char *p = d; *p; p++) {
+		if (*p == '<')
+			depth++;
+		else if (*p == '>' && depth)
+			depth--;
+		else if (!depth && *p == ' ' && strncmp(p - (p - d >= 8 ? 8 : 0), "operator", 8))
+			start = p + 1;
+		else if (!depth && *p == '(' && p != d) {
+			end = p;
+			break;
+		}
+	}
+	return strndup(start, (size_t)(end - start));
+}
+
+/*
+ * Whether symbol sym matches the FUNC pattern (a glob or a name). C++
+ * symbols match by their demangled name too, with or without the parameter
+ * list ("ns::W::twice", "ns::add(int, int)"); with cpp only by those.
+ * *shown (may be NULL) gets the full demangled name when it matched by it.
+ */
+static bool func_matches(const char *pattern, const char *sym, bool cpp, char **shown)
+{
+	if (shown)
+		*shown = NULL;
+	if (!cpp && !fnmatch(pattern, sym, 0))
+		return true;
+	/* a plain C name can only be a mangled one, or a demangled one if it has "::" */
+	if (!cpp && !strstr(pattern, "::") && !strchr(pattern, '*') && !strchr(pattern, '('))
+		return false;
+	char *d = demangle(sym);
+	if (!d)
+		return false;
+	char *name = demangled_name(d);
+	bool ok = !fnmatch(pattern, d, 0) || (name && !fnmatch(pattern, name, 0));
+	free(name);
+	if (ok && shown)
+		*shown = d;
+	else
+		free(d);
+	return ok;
 }
 
 /* ---- list ------------------------------------------------------------ */
@@ -140,10 +235,18 @@ static int up_list(void *st, const char *type, const char *glob, bool verbose, s
 		for (size_t i = 0; i < n && !stop; i++) {
 			if (i && !strcmp(syms[i].name, syms[i - 1].name))
 				continue;
-			if (fnmatch(t.func, syms[i].name, 0))
+			char *shown;
+			if (!func_matches(t.func, syms[i].name, t.cpp, &shown))
 				continue;
+			/* BIN:cpp:... lists the demangled names, usable as they are (quoted) */
 			char *name;
-			if (asprintf(&name, "%s:%s:%s", type, t.files[f].name, syms[i].name) < 0)
+			int r;
+			if (t.cpp)
+				r = asprintf(&name, "%s:%s:cpp:%s", type, t.files[f].name, shown);
+			else
+				r = asprintf(&name, "%s:%s:%s", type, t.files[f].name, syms[i].name);
+			free(shown);
+			if (r < 0)
 				break;
 			struct strobe_listing l = { .name = name };
 			stop = fn(ctx, &l);
@@ -232,7 +335,8 @@ static int up_resolve_file(struct strobe_resolver *r, const char *type, const st
 			goto out;
 		}
 		for (size_t i = 0; i < n && !err; i++) {
-			if ((i && !strcmp(syms[i].name, syms[i - 1].name)) || fnmatch(t->func, syms[i].name, 0))
+			if ((i && !strcmp(syms[i].name, syms[i - 1].name)) ||
+			    !func_matches(t->func, syms[i].name, t->cpp, NULL))
 				continue;
 			if (++*count > UP_MAX_PROBES) {
 				r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
@@ -257,9 +361,28 @@ static int up_resolve_file(struct strobe_resolver *r, const char *type, const st
 		goto out;
 	}
 	const struct uelf_sym *sym = NULL;
-	for (size_t i = 0; i < n && !sym; i++)
+	for (size_t i = 0; i < n && !sym && !t->cpp; i++)
 		if (!strcmp(syms[i].name, fname))
 			sym = &syms[i];
+	if (!sym && !p && (t->cpp || strstr(fname, "::"))) {
+		/* A demangled C++ name: every overload (and clone) of it, under its mangled name. */
+		for (size_t i = 0; i < n && !err; i++) {
+			if ((i && !strcmp(syms[i].name, syms[i - 1].name)) ||
+			    !func_matches(fname, syms[i].name, true, NULL) ||
+			    uelf_vaddr_to_offset(elf, syms[i].addr, &off))
+				continue;
+			if (++*count > UP_MAX_PROBES) {
+				r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
+					 UP_MAX_PROBES);
+				err = -E2BIG;
+				break;
+			}
+			sym = &syms[i];
+			err = up_add(r, type, f, syms[i].name, off);
+		}
+		if (sym || err)
+			goto out;
+	}
 	if (!sym) {
 		if (!many) {
 			r->error(r, "Could not resolve symbol: %s:%s", f->name, fname);
