@@ -12,7 +12,7 @@ BUILD        ?= build
 
 # Debian packages the build and the tests need (checked by `make deps`).
 DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
-                libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev
+                libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev liblzma-dev xz-utils binutils
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
@@ -57,14 +57,15 @@ INIS       := $(patsubst plugins.d/%,$(BUILD)/plugins.d/%,$(wildcard plugins.d/*
 MODLIBS_lua := -llua5.4
 MODLIBS_text :=
 MODLIBS_json :=
-MODLIBS_uprobe := -lbpf -lelf -lstdc++
-MODLIBS_usdt := -lbpf -lelf
+MODLIBS_uprobe := -lbpf -lelf -llzma -lstdc++
+MODLIBS_usdt := -lbpf -lelf -llzma
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_MODS  := $(patsubst tests/modules/%.c,$(BUILD)/tests/modules/%.so,$(wildcard tests/modules/*.c))
 TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c)) \
-              $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.cc))
+              $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.cc)) \
+              $(BUILD)/tests/progs/uprobe_target_minidebug
 CXX      ?= g++
 
 .PHONY: all deps test unit runtime demo bench install clean check-deps
@@ -115,6 +116,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(call quiet,TEST)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Icore -MMD -MP $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) -lcmocka
 
+# test_elfsym includes providers/uprobe/uelf.c (MiniDebugInfo needs liblzma).
+$(BUILD)/tests/test_elfsym: CORE_LIBS += -llzma
+
 $(BUILD)/tests/modules/%.so: tests/modules/%.c
 	@mkdir -p $(@D)
 	$(call quiet,LINK)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP $(LDFLAGS) -o $@ $<
@@ -128,6 +132,16 @@ $(BUILD)/tests/progs/%: tests/progs/%.c
 $(BUILD)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(call quiet,CXX)$(CXX) -O1 -g -fno-omit-frame-pointer -o $@ $<
+
+# uprobe_target stripped of .symtab, which lives on in .gnu_debugdata (MiniDebugInfo,
+# as Fedora ships it): an xz-compressed ELF made by objcopy --only-keep-debug.
+$(BUILD)/tests/progs/uprobe_target_minidebug: tests/progs/uprobe_target.c
+	@mkdir -p $(@D)
+	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -o $@.full $<
+	$(Q)objcopy --only-keep-debug $@.full $@.debug
+	$(Q)rm -f $@.debug.xz && xz -k $@.debug
+	$(Q)objcopy --strip-all --add-section .gnu_debugdata=$@.debug.xz $@.full $@
+	$(Q)rm -f $@.full $@.debug $@.debug.xz
 
 # A shared library of ours for the uprobe/usdt tests, and a program linked with it.
 $(BUILD)/tests/progs/libstrobetest.so: tests/progs/lib/strobetest.c

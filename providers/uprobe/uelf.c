@@ -8,6 +8,7 @@
 #include <glob.h>
 #include <limits.h>
 #include <linux/perf_event.h>
+#include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,10 +332,86 @@ static int collect_function(void *ctx, const GElf_Sym *sym, const char *name)
 	return 0;
 }
 
+/*
+ * MiniDebugInfo: stripped binaries (Fedora's, among others) may carry a
+ * .gnu_debugdata section, an xz-compressed ELF holding the .symtab that
+ * strip removed. Returns the decompressed image (malloc'd) or NULL.
+ */
+#define DEBUGDATA_MAX (256u << 20)
+
+static void *read_gnu_debugdata(Elf *elf, size_t *len)
+{
+	size_t shstrndx;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(name, ".gnu_debugdata"))
+			continue;
+		Elf_Data *data = elf_rawdata(scn, NULL);
+		if (!data || !data->d_buf || !data->d_size)
+			return NULL;
+		lzma_stream strm = LZMA_STREAM_INIT;
+		if (lzma_stream_decoder(&strm, UINT64_MAX, 0) != LZMA_OK)
+			return NULL;
+		size_t cap = data->d_size * 4 + 4096, n = 0;
+		uint8_t *buf = malloc(cap);
+		strm.next_in = data->d_buf;
+		strm.avail_in = data->d_size;
+		lzma_ret ret = LZMA_OK;
+		while (buf && ret == LZMA_OK) {
+			if (n == cap) {
+				uint8_t *g = cap < DEBUGDATA_MAX ? realloc(buf, cap * 2) : NULL;
+				if (!g) {
+					free(buf);
+					buf = NULL;
+					break;
+				}
+				buf = g;
+				cap *= 2;
+			}
+			strm.next_out = buf + n;
+			strm.avail_out = cap - n;
+			ret = lzma_code(&strm, LZMA_FINISH);
+			n = cap - strm.avail_out;
+		}
+		lzma_end(&strm);
+		if (ret != LZMA_STREAM_END) {
+			free(buf);
+			return NULL;
+		}
+		*len = n;
+		return buf;
+	}
+	return NULL;
+}
+
+/* The function symbols of the .gnu_debugdata ELF, if there is one, into c. */
+static int collect_debugdata(Elf *elf, struct collect_ctx *c)
+{
+	size_t len;
+	void *img = read_gnu_debugdata(elf, &len);
+	if (!img)
+		return 0;
+	int err = 0;
+	Elf *mini = elf_memory(img, len);
+	if (mini && elf_kind(mini) == ELF_K_ELF)
+		err = each_symbol(mini, collect_function, c);
+	if (mini)
+		elf_end(mini);
+	free(img);
+	return err;
+}
+
 int uelf_functions(Elf *elf, struct uelf_sym **out, size_t *nout)
 {
 	struct collect_ctx c = { 0 };
 	int err = each_symbol(elf, collect_function, &c);
+	if (!err)
+		err = collect_debugdata(elf, &c);
 	if (err) {
 		uelf_functions_free(c.v, c.n);
 		return err;

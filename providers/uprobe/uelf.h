@@ -66,7 +66,11 @@ struct uelf_sym {
 	uint64_t size;
 };
 
-/* Function symbols of .symtab and .dynsym, sorted by name, then address; unique (name, addr). */
+/*
+ * Function symbols of .symtab and .dynsym, and of the .symtab in the
+ * xz-compressed .gnu_debugdata ELF (MiniDebugInfo) of a stripped binary;
+ * sorted by name, then address; unique (name, addr).
+ */
 int uelf_functions(Elf *elf, struct uelf_sym **out, size_t *n);
 void uelf_functions_free(struct uelf_sym *v, size_t n);
 /* Any symbol (object or function) named name; false if absent. */

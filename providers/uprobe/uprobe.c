@@ -18,7 +18,9 @@
  * path is read through /proc/PID/root, `*` (any glob) expands over the
  * files it maps and `uprobe:FUNC` is a function of its executable; without
  * one, a path glob goes through glob(3). Symbols come from
- * .symtab and .dynsym; the probe's file offset from the PT_LOAD headers.
+ * .symtab and .dynsym, and for a stripped binary from the .symtab of its
+ * xz-compressed .gnu_debugdata (MiniDebugInfo); the probe's file offset
+ * from the PT_LOAD headers.
  * Attaching opens a perf uprobe event (the uprobe PMU) and links the
  * BPF_PROG_TYPE_KPROBE program to it with its cookie.
  */
