@@ -132,6 +132,13 @@ enum {
 	STROBE_BUILTIN_RETVAL = 1u << 2, /* retval */
 	STROBE_BUILTIN_FUNC = 1u << 3,   /* func */
 	STROBE_BUILTIN_REGS = 1u << 4,   /* reg("...") */
+	/*
+	 * Appended, with STROBE_BUILTIN_FUNC: func (bpf_get_func_ip) is an
+	 * address in the traced process, not the kernel (uprobes): it should
+	 * print like usym(func), symbolized through the process's maps, as
+	 * bpftrace prints it. A core that does not know the bit ignores it.
+	 */
+	STROBE_BUILTIN_FUNC_USER = 1u << 5,
 };
 
 struct strobe_attachment;

@@ -266,7 +266,7 @@ static unsigned up_builtins(const char *type)
 {
 	bool ret = !strcmp(type, "uretprobe");
 	return (ret ? STROBE_BUILTIN_RETVAL : STROBE_BUILTIN_ARGN) | STROBE_BUILTIN_FUNC |
-	       STROBE_BUILTIN_REGS;
+	       STROBE_BUILTIN_FUNC_USER | STROBE_BUILTIN_REGS;
 }
 
 static int up_add(struct strobe_resolver *r, const char *type, const struct uelf_file *f,
