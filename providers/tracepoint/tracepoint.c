@@ -10,6 +10,10 @@
  *	attached with BPF_RAW_TRACEPOINT_OPEN (rawtp.c).
  *
  * A wildcard may expand to at most BPFTRACE_MAX_PROBES (default 512) probes.
+ *
+ * syscalls:sys_enter_X / sys_exit_X are offered for dispatch through
+ * raw_syscalls:sys_enter / sys_exit (provider.h, struct strobe_dispatch;
+ * tp_dispatch below), so a wildcard over them attaches once.
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>

@@ -49,6 +49,9 @@ struct checked {
 	int rc;
 };
 
+/* Set: fake_attach offers the sys_enter_* events for dispatch, as the tracepoint provider does. */
+static bool fake_dispatch;
+
 static void fake_attach(struct program *p, struct probe_attach *a, const char *text)
 {
 	static const struct {
@@ -70,6 +73,15 @@ static void fake_attach(struct program *p, struct probe_attach *a, const char *t
 			a->args = events[i].args;
 			a->nargs = events[i].nargs;
 		}
+	static const struct { const char *event; uint64_t nr; } nrs[] = {
+		{ "sys_enter_openat", 257 }, { "sys_enter_openat2", 437 }, { "sys_enter_read", 0 },
+	};
+	for (size_t i = 0; fake_dispatch && i < sizeof(nrs) / sizeof(nrs[0]); i++)
+		if (!strcmp(nrs[i].event, event))
+			a->dispatch = (struct strobe_dispatch){ .size = sizeof(a->dispatch),
+								.shared = "raw_syscalls:sys_enter",
+								.ctx_offset = 8, .value = nrs[i].nr,
+								.task_offset = 16, .task_mask = 2 };
 }
 
 /* Parse text and resolve its probes by hand: BEGIN, END and the fake tracepoints. */
@@ -356,6 +368,75 @@ static void test_probe_builtin(void **state)
 	expect_error("BEGIN { $f = func; }", "The func builtin can not be used with 'BEGIN' probes", 14, 18);
 }
 
+/* Dispatch groups (program.h, struct prog_dispatch): threshold, layouts, duplicates. */
+static void test_dispatch(void **state)
+{
+	(void)state;
+	const char *three = "tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_openat2,"
+			    "tracepoint:syscalls:sys_enter_read";
+	char text[512];
+	fake_dispatch = true;
+	/* below the default threshold: every attach point keeps its own tracepoint */
+	unsetenv("STROBE_DISPATCH_MIN");
+	snprintf(text, sizeof(text), "%s { @ = count(); }", three);
+	struct checked *c = check(text);
+	assert_int_equal(c->rc, 0);
+	assert_int_equal(c->p.ndispatches, 0);
+	assert_null(c->p.probes[0].attach[0].dispatch.shared);
+	assert_null(c->p.funcs[0].dispatch);
+	checked_free(c);
+
+	setenv("STROBE_DISPATCH_MIN", "1", 1);
+	/* no args: one function, attached directly, guarded by a map of nr 0..437 */
+	c = check(text);
+	assert_int_equal(c->rc, 0);
+	struct program *p = &c->p;
+	assert_int_equal(p->nfuncs, 1);
+	assert_int_equal(p->ndispatches, 1);
+	const struct prog_dispatch *d = &p->dispatches[0];
+	assert_string_equal(d->shared, "raw_syscalls:sys_enter");
+	assert_int_equal(d->nfuncs, 1);
+	assert_int_equal(d->entry, 0);
+	assert_int_equal(d->nattach, 3);
+	assert_int_equal(d->max_entries, 438);
+	assert_int_equal(d->ctx_offset, 8);
+	assert_int_equal(d->task_offset, 16);
+	assert_ptr_equal(p->funcs[0].dispatch, d);
+	assert_false(p->funcs[0].dispatcher);
+	checked_free(c);
+
+	/* args: one function per layout, and a dispatcher that tail-calls them */
+	c = check("tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_openat2 "
+		  "{ @[probe] = count(); @f = args.flags; }");
+	assert_int_equal(c->rc, 0);
+	p = &c->p;
+	assert_int_equal(p->ndispatches, 1);
+	d = &p->dispatches[0];
+	assert_int_equal(d->nfuncs, 2);
+	assert_int_equal(p->nfuncs, 3);
+	assert_int_equal(d->entry, 2);
+	assert_true(p->funcs[2].dispatcher);
+	assert_int_equal(p->funcs[2].nattach, 0);
+	assert_string_equal(p->funcs[2].name, "dispatch_0");
+	for (size_t i = 0; i < 3; i++)
+		assert_ptr_equal(p->funcs[i].dispatch, d);
+	checked_free(c);
+
+	/* the same attach point twice: the second runs on its own tracepoint */
+	c = check("tracepoint:syscalls:sys_enter_read,tracepoint:syscalls:sys_enter_read { @ = count(); }");
+	assert_int_equal(c->rc, 0);
+	p = &c->p;
+	assert_non_null(p->probes[0].attach[0].dispatch.shared);
+	assert_null(p->probes[0].attach[1].dispatch.shared);
+	assert_int_equal(p->nfuncs, 2);
+	assert_int_equal(p->ndispatches, 1);
+	assert_int_equal(p->dispatches[0].nattach, 1);
+	assert_null(p->funcs[1].dispatch);
+	checked_free(c);
+	unsetenv("STROBE_DISPATCH_MIN");
+	fake_dispatch = false;
+}
+
 static void test_expression_types(void **state)
 {
 	(void)state;
@@ -379,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_funcs),
 		cmocka_unit_test(test_expression_types),
 		cmocka_unit_test(test_probe_builtin),
+		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_probe_names_shared),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
