@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NOINLINE __attribute__((noinline, noipa, used))
 
@@ -75,6 +76,7 @@ int main(int argc, char **argv)
 		/* for -p: start, let the tracer attach, then go on a byte (or EOF) on stdin */
 		printf("waiting\n");
 		fflush(stdout);
+		alarm(30); /* a test whose tracer never started must not leave it behind */
 		(void)getchar();
 	}
 	for (int i = 0; i < n; i++) {

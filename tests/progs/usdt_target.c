@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/sdt.h>
 
 #define SEMA(p, n) __extension__ unsigned short p##_##n##_semaphore __attribute__((section(".probes"), used))
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
 		/* for -p: start, let the tracer attach, then go on a byte (or EOF) on stdin */
 		printf("waiting\n");
 		fflush(stdout);
+		alarm(30); /* a test whose tracer never started must not leave it behind */
 		(void)getchar();
 	}
 	regs((signed char)-x, 65000, -x * 1000, 0xfffffffffffffff0ul, -1234567890123l);
