@@ -186,7 +186,7 @@ int driver_run(const struct driver_opts *o)
 	}
 
 	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional,
-				      .cpid = (uint32_t)child.pid };
+				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe };
 	static const char *const strlen_env[] = { "STROBE_MAX_STRLEN", "BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN", NULL };
 	static const char *const keys_env[] = { "BPFTRACE_MAX_MAP_KEYS", "BPFTRACE_MAP_KEYS_MAX", NULL };
 	static const char *const probes_env[] = { "BPFTRACE_MAX_PROBES", NULL };

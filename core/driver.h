@@ -29,6 +29,7 @@ struct driver_opts {
 	bool quiet;
 	bool dry_run;
 	bool verbose;
+	bool unsafe;               /* --unsafe: system() and signal() */
 };
 
 /* Returns the process exit status. */

@@ -30,6 +30,7 @@ static void usage(FILE *fp)
 	      "    -v             verbose messages (with -l: show probe arguments)\n"
 	      "    -d STAGE       debug output: 'ast' prints the parsed program and stops\n"
 	      "    --dry-run      compile and load, but attach nothing\n"
+	      "    --unsafe       allow unsafe builtin functions (system, signal)\n"
 	      "    -V, --version  strobe version\n"
 	      "\n"
 	      "ENVIRONMENT:\n"
@@ -95,11 +96,12 @@ static int parse_pid(const char *s, int *pid)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION };
+	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "unsafe", no_argument, NULL, OPT_UNSAFE },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_LINE };
@@ -165,6 +167,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DRY_RUN:
 			o.dry_run = true;
+			break;
+		case OPT_UNSAFE:
+			o.unsafe = true;
 			break;
 		default:
 			usage(stderr);

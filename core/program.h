@@ -41,7 +41,15 @@ enum event_kind {
 	EV_ZERO,        /* id: map index */
 	EV_PRINT_VALUE, /* id: print_values index; payload: the value's bytes */
 	EV_TIME,        /* id: strings index of the strftime format */
+	/* Appended (issue 4, core/runtime/async.c). */
+	EV_JOIN,        /* id: strings index of the separator; payload: JOIN_ARGS strings of JOIN_ARG_SIZE bytes */
+	EV_CAT,         /* id: printf index (the file name's format); payload: its arguments */
+	EV_SYSTEM,      /* id: printf index (the command's format); payload: its arguments */
 };
+
+/* join(): bpftrace 0.17 reads at most 16 arguments of up to 1024 bytes (with the NUL). */
+#define JOIN_ARGS 16
+#define JOIN_ARG_SIZE 1024
 
 struct event_hdr {
 	uint32_t kind;

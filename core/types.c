@@ -136,10 +136,23 @@ const struct type *type_simple(struct types *t, enum type_kind kind)
 {
 	static const uint32_t sizes[] = {
 		[T_KSTACK] = 8, [T_USTACK] = 16, [T_KSYM] = 8, [T_USYM] = 16, [T_TIMESTAMP] = 8,
-		[T_PROBE] = 8,
+		[T_PROBE] = 8, [T_INET] = 24, [T_MACADDR] = 8, [T_STRERROR] = 8, [T_CGROUP_PATH] = 8,
 	};
 	uint32_t size = (unsigned)kind < sizeof(sizes) / sizeof(sizes[0]) ? sizes[kind] : 0;
 	struct type p = { .kind = kind, .size = size, .align = size ? 8 : 1 };
+	return intern(t, &p);
+}
+
+const struct type *type_timestamp(struct types *t, const char *fmt)
+{
+	/* the format outlives the AST it came from */
+	struct type p = { .kind = T_TIMESTAMP, .size = 8, .align = 8, .name = arena_strdup(&t->arena, fmt) };
+	return intern(t, &p);
+}
+
+const struct type *type_buffer(struct types *t, uint32_t cap)
+{
+	struct type p = { .kind = T_BUFFER, .size = 4 + cap, .align = 4 };
 	return intern(t, &p);
 }
 
@@ -198,6 +211,10 @@ const char *type_name(struct types *t, const struct type *ty)
 	case T_TIMESTAMP: return "timestamp";
 	case T_AGG: return agg_name(ty->agg);
 	case T_PROBE: return "probe";
+	case T_INET: return "inet";
+	case T_MACADDR: return "mac_address";
+	case T_STRERROR: return "strerror_t";
+	case T_CGROUP_PATH: return "cgroup_path_t";
 	}
 	return "none";
 }

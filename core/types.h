@@ -29,6 +29,11 @@ enum type_kind {
 	T_AGG,     /* an aggregation (count() etc.): only valid as a map value; agg says which */
 	/* Appended below. */
 	T_PROBE,   /* the probe builtin: u64 index into program.probe_names, printed as the name */
+	/* Appended (issue 4, core/lang/sema_funcs.c). T_TIMESTAMP is strftime(): u64 ns since boot, name = the format. */
+	T_INET,        /* ntop(): u64 address family (AF_INET/AF_INET6) + 16 address bytes */
+	T_MACADDR,     /* macaddr(): 6 bytes (size 8, zero-padded), printed "AA:BB:CC:DD:EE:FF" */
+	T_STRERROR,    /* strerror(): u64 errno, printed as its message */
+	T_CGROUP_PATH, /* cgroup_path(): u64 cgroup id, printed as its paths */
 };
 
 enum agg_kind {
@@ -85,6 +90,11 @@ const struct type *type_simple(struct types *t, enum type_kind kind); /* stacks,
  * = the stack mode ("bpftrace", "perf", "raw"). Appended.
  */
 const struct type *type_stack(struct types *t, enum type_kind kind, const char *mode, uint32_t nframes);
+
+/* strftime(): T_TIMESTAMP with name = fmt (interned by content). Appended. */
+const struct type *type_timestamp(struct types *t, const char *fmt);
+/* buf(): T_BUFFER of u32 length + cap bytes. Appended. */
+const struct type *type_buffer(struct types *t, uint32_t cap);
 
 bool type_equal(const struct type *a, const struct type *b);
 /* bpftrace's spelling: "int64", "uint8", "string[64]", "(int64,string[2])", "struct x *". */

@@ -384,7 +384,7 @@ static LLVMValueRef staged(struct cg *c, const struct type *t, struct node *n)
 	return tmp;
 }
 
-static void emit_printf(struct cg *c, struct node *n)
+void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind)
 {
 	const struct compile_state *cs = c->p->compile_state;
 	uint32_t id = node_index(cs->printf_nodes, c->p->nprintfs, n);
@@ -394,7 +394,7 @@ static void emit_printf(struct cg *c, struct node *n)
 	for (uint32_t i = 0; i < pf->nargs && i < 32; i++, a = a->next)
 		tmps[i] = staged(c, pf->arg_types[i], a);
 	LLVMBasicBlockRef done;
-	LLVMValueRef ev = event_begin(c, EV_PRINTF, id, pf->size, &done);
+	LLVMValueRef ev = event_begin(c, kind, id, pf->size, &done);
 	for (uint32_t i = 0; i < pf->nargs && i < 32; i++) {
 		const struct type *t = pf->arg_types[i];
 		uint32_t off = (uint32_t)sizeof(struct event_hdr) + pf->arg_offsets[i];
@@ -425,8 +425,10 @@ void cg_call_stmt(struct cg *c, struct node *n)
 	const char *f = n->u.call.name;
 	struct node *a0 = n->u.call.args;
 	struct program *p = c->p;
+	if (cg_func_stmt(c, n)) /* codegen_funcs.c */
+		return;
 	if (!strcmp(f, "printf")) {
-		emit_printf(c, n);
+		cg_emit_format(c, n, EV_PRINTF);
 	} else if (!strcmp(f, "print") && a0->kind == N_MAP && !a0->u.map.nkeys) {
 		LLVMValueRef words[2] = { cg_const(c, 0), cg_const(c, 1) };
 		unsigned i = 0;

@@ -34,6 +34,8 @@ static bool is_stack_node(const struct node *n)
 
 bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out)
 {
+	if (cg_func_value(c, n, out)) /* codegen_funcs.c */
+		return true;
 	if (is_stack_node(n) && n->type->kind == T_KSTACK) {
 		*out = stack_id(c, n->type, &n->loc);
 		return true;
@@ -52,6 +54,8 @@ bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out)
 
 bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 {
+	if (cg_func_bytes(c, n, out)) /* codegen_funcs.c */
+		return true;
 	bool stack = is_stack_node(n) && n->type->kind == T_USTACK;
 	bool usym = n->kind == N_CALL && !strcmp(n->u.call.name, "usym");
 	if (!stack && !usym)

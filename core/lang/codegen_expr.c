@@ -479,7 +479,7 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 		}
 		return;
 	}
-	if (t->kind == T_USTACK || t->kind == T_USYM) {
+	if (t->kind == T_USTACK || t->kind == T_USYM || t->kind == T_INET || t->kind == T_BUFFER) {
 		cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), cg_string(c, n), 8, t->size);
 		return;
 	}

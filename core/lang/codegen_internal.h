@@ -96,6 +96,13 @@ void cg_check_update(struct cg *c, LLVMValueRef ret, uint32_t slot);
 /* The block a failed ring-buffer reserve goes to: it counts COUNTER_LOST, then jumps to done. */
 LLVMBasicBlockRef cg_lost_block(struct cg *c, LLVMBasicBlockRef done);
 
+/* codegen_funcs.c (sema_funcs.c's functions). False if n is not one of them. */
+bool cg_func_value(struct cg *c, struct node *n, LLVMValueRef *out); /* strncmp, bswap...: i64 */
+bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out); /* ntop, buf: bytes */
+bool cg_func_stmt(struct cg *c, struct node *n);                     /* join, cat, system, signal */
+/* codegen.c: a printf-like event (EV_PRINTF, EV_CAT, EV_SYSTEM) of the printf sema recorded for n. */
+void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind);
+
 /* codegen_expr.c */
 /* A scalar expression as an i64 (sign- or zero-extended by its type). */
 LLVMValueRef cg_scalar(struct cg *c, struct node *n);

@@ -11,6 +11,7 @@ struct compile_opts {
 	int npositional;       /* $1..$N */
 	char **positional;
 	uint32_t cpid;         /* -c: the child's pid; 0 without -c (cpid is then an error) */
+	bool unsafe;           /* --unsafe: system() and signal() are allowed */
 };
 
 /*

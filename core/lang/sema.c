@@ -103,7 +103,8 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 
 static bool storable(const struct type *t)
 {
-	return type_is_scalar(t) || t->kind == T_STRING || t->kind == T_PROBE || t->kind == T_TUPLE ||
+	return type_is_scalar(t) || sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
+	       t->kind == T_TUPLE ||
 	       t->kind == T_KSTACK || t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 }
 
@@ -901,7 +902,8 @@ static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
 	switch (sp->cls) {
 	case FMT_INT: return type_is_scalar(t);
 	case FMT_STR:
-		return t->kind == T_STRING || t->kind == T_PROBE || t->kind == T_KSTACK ||
+		return sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
+		       t->kind == T_KSTACK ||
 		       t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 	case FMT_BUF: return t->kind == T_BUFFER;
 	}
@@ -940,13 +942,17 @@ static void record_printf(struct sema *s, struct node *n, const char *fmt,
 static void check_printf(struct sema *s, struct node *n)
 {
 	struct node *f = n->u.call.args;
+	const char *fn = n->u.call.name; /* printf, or cat/system (sema_funcs.c) */
 	if (!f) {
-		err(s, &n->loc, "printf() requires at least 1 argument (0 provided)");
+		if (!strcmp(fn, "printf"))
+			err(s, &n->loc, "printf() requires at least 1 argument (0 provided)");
+		else
+			err(s, &n->loc, "%s() requires at least one argument (0 provided)", fn);
 		return;
 	}
 	if (f->kind != N_STRING) {
 		const struct type *t = expr(s, f);
-		err(s, &n->loc, "printf() expects a string literal (%s provided)", kind_word(t));
+		err(s, &n->loc, "%s() expects a string literal (%s provided)", fn, kind_word(t));
 		return;
 	}
 	f->type = type_string(s->t, (uint32_t)f->u.string.len + 1);
@@ -968,17 +974,17 @@ static void check_printf(struct sema *s, struct node *n)
 		return;
 	}
 	if (nargs > MAX_PRINTF_ARGS || nspecs > MAX_PRINTF_ARGS) {
-		err(s, &n->loc, "printf: too many arguments (at most %d)", MAX_PRINTF_ARGS);
+		err(s, &n->loc, "%s: too many arguments (at most %d)", fn, MAX_PRINTF_ARGS);
 		return;
 	}
 	if ((unsigned)nspecs > nargs) {
-		err(s, &n->loc, "printf: Not enough arguments for format string (%u supplied, %d expected)",
-		    nargs, nspecs);
+		err(s, &n->loc, "%s: Not enough arguments for format string (%u supplied, %d expected)",
+		    fn, nargs, nspecs);
 		return;
 	}
 	if ((unsigned)nspecs < nargs) {
-		err(s, &n->loc, "printf: Too many arguments for format string (%u supplied, %d expected)",
-		    nargs, nspecs);
+		err(s, &n->loc, "%s: Too many arguments for format string (%u supplied, %d expected)",
+		    fn, nargs, nspecs);
 		return;
 	}
 	if (!ok)
@@ -990,8 +996,8 @@ static void check_printf(struct sema *s, struct node *n)
 						   [FMT_BUF] = "buffer" };
 		/* bpftrace names the conversion, without flags or width */
 		const char *conv = f->u.string.s + specs[i].end - (specs[i].buf_mode ? 2 : 1);
-		err(s, &n->loc, "printf: %%%.*s specifier expects a value of type %s (%s supplied)",
-		    specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], kind_word(types[i]));
+		err(s, &n->loc, "%s: %%%.*s specifier expects a value of type %s (%s supplied)",
+		    fn, specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], kind_word(types[i]));
 		ok = false;
 	}
 	if (ok && s->final)
@@ -1189,11 +1195,82 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		n->u.integer.value = addr;
 		return type_int(s->t, 8, false);
 	}
+	const struct type *ft;
+	if (sema_func_call(s, n, &ft)) /* sema_funcs.c */
+		return ft;
 	struct loc l = name_loc(n, f);
 	for (struct node *a = a0; a; a = a->next)
 		expr(s, a);
 	err(s, &l, "Unknown function: %s", f);
 	return NULL;
+}
+
+/* ---- the checker's helpers for sema_funcs.c (sema_internal.h) ---- */
+
+void sema_error(struct sema *s, const struct loc *loc, const char *fmt, ...)
+{
+	if (!s->final)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	diag_error(s->d, loc, "%s", buf);
+}
+
+const struct type *sema_expr(struct sema *s, struct node *n)
+{
+	return expr(s, n);
+}
+
+const char *sema_kind_word(const struct type *t)
+{
+	return kind_word(t);
+}
+
+bool sema_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max)
+{
+	return check_nargs(s, call, min, max);
+}
+
+bool sema_int_literal(const struct node *n, int64_t *v)
+{
+	return is_int_literal(n, v);
+}
+
+struct program *sema_prog(struct sema *s)
+{
+	return s->p;
+}
+
+bool sema_is_final(const struct sema *s)
+{
+	return s->final;
+}
+
+bool sema_unsafe(const struct sema *s)
+{
+	return s->o->unsafe;
+}
+
+const char *sema_probe_type(const struct sema *s)
+{
+	if (s->probe->kind == PROBE_BEGIN)
+		return "BEGIN";
+	if (s->probe->kind == PROBE_END)
+		return "END";
+	return s->probe->nattach ? s->probe->attach[0].type : "this";
+}
+
+void sema_format_call(struct sema *s, struct node *n)
+{
+	check_printf(s, n);
+}
+
+void sema_add_string(struct sema *s, const char *str)
+{
+	add_string(s, str);
 }
 
 /* ---- statements ---- */

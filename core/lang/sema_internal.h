@@ -38,7 +38,8 @@ static inline bool type_is_scalar(const struct type *t)
  */
 static inline bool type_in_memory(const struct type *t)
 {
-	return t && (t->kind == T_STRING || t->kind == T_TUPLE || t->kind == T_USTACK || t->kind == T_USYM);
+	return t && (t->kind == T_STRING || t->kind == T_TUPLE || t->kind == T_USTACK || t->kind == T_USYM ||
+		     t->kind == T_INET || t->kind == T_BUFFER);
 }
 
 /* sema_calls.c */
@@ -60,5 +61,35 @@ static inline bool type_is_signed_scalar(const struct type *t)
 {
 	return t->kind == T_INT && t->is_signed;
 }
+
+/*
+ * sema_funcs.c: the builtin functions of issue 4 (strncmp, strcontains, join,
+ * strftime, ntop, macaddr, bswap, cgroupid, cgroup_path, cat, system, signal,
+ * strerror, kptr, uptr, buf). sema.c calls sema_func_call() for a name it
+ * does not know; codegen_funcs.c emits them.
+ */
+struct sema;
+bool sema_func_call(struct sema *s, struct node *n, const struct type **out);
+/* Types of those functions that print through %s and can be stored. */
+bool sema_func_string_type(const struct type *t);
+/* signal("KILL") / signal("SIGKILL"): the number, or -1. */
+int sema_signal_number(const char *name);
+
+/* The checker's helpers, for sema_funcs.c (sema.c). */
+void sema_error(struct sema *s, const struct loc *loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const struct type *sema_expr(struct sema *s, struct node *n);
+const char *sema_kind_word(const struct type *t);
+bool sema_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max);
+bool sema_int_literal(const struct node *n, int64_t *v);
+struct program *sema_prog(struct sema *s);
+bool sema_is_final(const struct sema *s);
+bool sema_unsafe(const struct sema *s);
+/* "BEGIN", "END", or the first attachment's probe type ("kprobe"). */
+const char *sema_probe_type(const struct sema *s);
+/* cat/system: printf-like arguments, recorded as a printf (program.h prog_printf) when final. */
+void sema_format_call(struct sema *s, struct node *n);
+/* Add a constant string to program.strings (once). */
+void sema_add_string(struct sema *s, const char *str);
 
 #endif

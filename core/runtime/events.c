@@ -162,7 +162,9 @@ int handle_event(void *ctx, void *data, size_t size)
 		emit_time(st, hdr.id);
 		break;
 	default:
-		break; /* unknown kinds come from a newer compiler: ignore */
+		/* async.c; unknown kinds come from a newer compiler: ignore */
+		handle_func_event(st, hdr.kind, hdr.id, payload, len);
+		break;
 	}
 	return ret;
 }

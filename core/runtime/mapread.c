@@ -103,7 +103,6 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		break;
 	}
 	case T_POINTER:
-	case T_TIMESTAMP:
 		v->kind = STROBE_V_UINT;
 		v->u = (uint64_t)read_int(bytes, ty->size ? ty->size : 8, false);
 		break;
@@ -146,6 +145,7 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		break;
 	}
 	default:
+		value_decode_func(a, ty, bytes, v); /* async.c: strftime, ntop, strerror... */
 		break;
 	}
 }

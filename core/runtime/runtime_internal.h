@@ -131,6 +131,14 @@ int printf_render(const struct prog_printf *pf, const struct fmt_spec *specs, si
 		  const uint8_t *payload, size_t len, struct strbuf *out, struct arena *a,
 		  struct strobe_value *args);
 
+/* ---- issue 4's functions (async.c) ---- */
+
+/* Decode T_TIMESTAMP, T_INET, T_MACADDR, T_STRERROR, T_CGROUP_PATH (types.h) as text. */
+void value_decode_func(struct arena *a, const struct type *ty, const uint8_t *bytes, struct strobe_value *v);
+struct run_state;
+/* EV_JOIN, EV_CAT, EV_SYSTEM (program.h); false for other kinds. */
+bool handle_func_event(struct run_state *st, uint32_t kind, uint32_t id, const uint8_t *payload, size_t len);
+
 /* ---- events (events.c) ---- */
 
 struct run_state {

@@ -311,6 +311,21 @@ static void text_time(void *sink, const char *text, size_t len)
 	fwrite(text, 1, len, s->fp);
 }
 
+/* join(): one line, as bpftrace 0.17 prints it. */
+static void text_join(void *sink, const char *text, size_t len)
+{
+	struct text_sink *s = sink;
+	fwrite(text, 1, len, s->fp);
+	fputc('\n', s->fp);
+}
+
+/* cat() and system(): the bytes as read, nothing added. */
+static void text_raw(void *sink, const char *text, size_t len)
+{
+	struct text_sink *s = sink;
+	fwrite(text, 1, len, s->fp);
+}
+
 static void text_exiting(void *sink)
 {
 	struct text_sink *s = sink;
@@ -339,6 +354,9 @@ static const struct strobe_output_ops text_ops = {
 	.exiting = text_exiting,
 	.close = text_close,
 	.time = text_time,
+	.join = text_join,
+	.cat = text_raw,
+	.syscall = text_raw,
 };
 
 STROBE_EXPORT const struct strobe_output_ops *strobe_output_entry(void);

@@ -1,0 +1,360 @@
+/*
+ * Checks of the remaining builtin functions (issue 4), with bpftrace 0.17's
+ * messages: strncmp, strcontains, join, strftime, ntop, pton, macaddr,
+ * bswap, cgroupid, cgroup_path, cat, system, signal, strerror, kptr, uptr,
+ * buf. sema.c calls sema_func_call() for every name it does not know
+ * itself; codegen_funcs.c emits what passes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sema_internal.h"
+
+#define JOIN_DEFAULT_SEP " "
+
+static struct types *T(struct sema *s)
+{
+	return &sema_prog(s)->types;
+}
+
+bool sema_func_string_type(const struct type *t)
+{
+	return t && (t->kind == T_INET || t->kind == T_MACADDR || t->kind == T_STRERROR ||
+		     t->kind == T_CGROUP_PATH || t->kind == T_TIMESTAMP);
+}
+
+int sema_signal_number(const char *name)
+{
+	static const struct { const char *name; int nr; } sigs[] = {
+		{ "HUP", 1 },   { "INT", 2 },     { "QUIT", 3 },   { "ILL", 4 },    { "TRAP", 5 },
+		{ "ABRT", 6 },  { "IOT", 6 },     { "BUS", 7 },    { "FPE", 8 },    { "KILL", 9 },
+		{ "USR1", 10 }, { "SEGV", 11 },   { "USR2", 12 },  { "PIPE", 13 },  { "ALRM", 14 },
+		{ "TERM", 15 }, { "STKFLT", 16 }, { "CHLD", 17 },  { "CONT", 18 },  { "STOP", 19 },
+		{ "TSTP", 20 }, { "TTIN", 21 },   { "TTOU", 22 },  { "URG", 23 },   { "XCPU", 24 },
+		{ "XFSZ", 25 }, { "VTALRM", 26 }, { "PROF", 27 },  { "WINCH", 28 }, { "IO", 29 },
+		{ "POLL", 29 }, { "PWR", 30 },    { "SYS", 31 },
+	};
+	if (!strncmp(name, "SIG", 3))
+		name += 3;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (!strcmp(sigs[i].name, name))
+			return sigs[i].nr;
+	return -1;
+}
+
+/* The argument must be an integer (scalar): "f() only supports integer arguments (string provided)". */
+static bool int_only(struct sema *s, struct node *call, struct node *a)
+{
+	const struct type *t = sema_expr(s, a);
+	if (!t)
+		return false;
+	if (!type_is_scalar(t)) {
+		sema_error(s, &call->loc, "%s() only supports integer arguments (%s provided)", call->u.call.name,
+			   sema_kind_word(t));
+		return false;
+	}
+	return true;
+}
+
+static bool string_only(struct sema *s, struct node *call, struct node *a)
+{
+	const struct type *t = sema_expr(s, a);
+	if (!t)
+		return false;
+	if (t->kind != T_STRING) {
+		sema_error(s, &call->loc, "%s() only supports string arguments (%s provided)", call->u.call.name,
+			   sema_kind_word(t));
+		return false;
+	}
+	return true;
+}
+
+static bool literal_string(struct sema *s, struct node *call, struct node *a)
+{
+	if (a->kind != N_STRING) {
+		sema_error(s, &call->loc, "%s() expects a string literal (%s provided)", call->u.call.name,
+			   sema_kind_word(sema_expr(s, a)));
+		return false;
+	}
+	a->type = type_string(T(s), (uint32_t)a->u.string.len + 1);
+	return true;
+}
+
+/* bpftrace: the cgroup id of a path is the 8-byte file handle of the cgroup directory. */
+static int sema_cgroup_id(const char *path, uint64_t *id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h;
+	int mount_id;
+	h.fh.handle_bytes = sizeof(h.id);
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) < 0)
+		return -errno;
+	if (h.fh.handle_bytes != sizeof(h.id))
+		return -EOVERFLOW;
+	memcpy(id, h.fh.f_handle, sizeof(*id));
+	return 0;
+}
+
+static const struct type *buf_call(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	struct program *p = sema_prog(s);
+	if (!sema_nargs(s, n, 1, 2))
+		return NULL;
+	const struct type *t = sema_expr(s, a0);
+	if (!t)
+		return NULL;
+	uint32_t cap = p->strlen;
+	if (!a0->next) {
+		if (t->kind != T_ARRAY) {
+			sema_error(s, &n->loc, "buf() expects a length argument for non-array type %s",
+				   sema_kind_word(t));
+			return NULL;
+		}
+		cap = t->size < cap ? t->size : cap;
+	} else {
+		if (!type_is_scalar(t) && t->kind != T_ARRAY) {
+			sema_error(s, &n->loc, "buf() expects an integer, pointer or array as first argument (%s provided)",
+				   sema_kind_word(t));
+			return NULL;
+		}
+		const struct type *lt = sema_expr(s, a0->next);
+		if (!lt)
+			return NULL;
+		if (!type_is_scalar(lt)) {
+			sema_error(s, &n->loc, "buf() only supports integer arguments (%s provided)", sema_kind_word(lt));
+			return NULL;
+		}
+		int64_t len;
+		if (sema_int_literal(a0->next, &len)) {
+			if (len < 0) {
+				sema_error(s, &n->loc, "Builtin buf requires a non-negative size");
+				return NULL;
+			}
+			if ((uint64_t)len < cap)
+				cap = (uint32_t)len;
+		}
+		if (t->kind == T_ARRAY && t->size < cap)
+			cap = t->size;
+	}
+	if (!cap)
+		cap = 1;
+	return type_buffer(T(s), cap);
+}
+
+bool sema_func_call(struct sema *s, struct node *n, const struct type **out)
+{
+	const char *f = n->u.call.name;
+	struct node *a0 = n->u.call.args;
+	struct types *ty = T(s);
+	const struct type *none = type_none(ty);
+	*out = NULL;
+
+	if (!strcmp(f, "strncmp")) {
+		int64_t len;
+		if (!sema_nargs(s, n, 3, 3))
+			return true;
+		bool ok = string_only(s, n, a0);
+		ok = string_only(s, n, a0->next) && ok;
+		struct node *ln = a0->next->next;
+		const struct type *lt = sema_expr(s, ln);
+		if (!ok || !lt)
+			return true;
+		if (!sema_int_literal(ln, &len)) {
+			sema_error(s, &n->loc, "strncmp() expects a integer literal (%s provided)", sema_kind_word(lt));
+			return true;
+		}
+		if (len < 0) {
+			sema_error(s, &n->loc, "Builtin strncmp requires a non-negative size");
+			return true;
+		}
+		*out = type_int(ty, 8, false);
+		return true;
+	}
+	if (!strcmp(f, "strcontains")) {
+		if (!sema_nargs(s, n, 2, 2))
+			return true;
+		bool ok = string_only(s, n, a0);
+		ok = string_only(s, n, a0->next) && ok;
+		if (ok)
+			*out = type_int(ty, 8, false);
+		return true;
+	}
+	if (!strcmp(f, "bswap")) {
+		if (!sema_nargs(s, n, 1, 1) || !int_only(s, n, a0))
+			return true;
+		const struct type *t = a0->type;
+		*out = type_int(ty, t->kind == T_INT ? t->size : 8, false);
+		return true;
+	}
+	if (!strcmp(f, "strerror")) {
+		if (sema_nargs(s, n, 1, 1) && int_only(s, n, a0))
+			*out = type_simple(ty, T_STRERROR);
+		return true;
+	}
+	if (!strcmp(f, "cgroup_path")) {
+		if (!sema_nargs(s, n, 1, 2) || !int_only(s, n, a0))
+			return true;
+		if (a0->next) {
+			sema_error(s, &n->loc, "cgroup_path() with a filter is not supported yet");
+			return true;
+		}
+		*out = type_simple(ty, T_CGROUP_PATH);
+		return true;
+	}
+	if (!strcmp(f, "kptr") || !strcmp(f, "uptr")) {
+		if (!sema_nargs(s, n, 1, 1))
+			return true;
+		const struct type *t = sema_expr(s, a0);
+		if (!t)
+			return true;
+		if (!type_is_scalar(t)) {
+			sema_error(s, &n->loc, "%s() only supports integer or pointer arguments (%s provided)", f,
+				   sema_kind_word(t));
+			return true;
+		}
+		const struct type *elem = t->kind == T_POINTER ? t->elem : type_int(ty, 1, true);
+		*out = type_pointer(ty, elem, f[0] == 'u');
+		return true;
+	}
+	if (!strcmp(f, "cgroupid")) {
+		uint64_t id = 0;
+		if (!sema_nargs(s, n, 1, 1) || !literal_string(s, n, a0))
+			return true;
+		int err = sema_cgroup_id(a0->u.string.s, &id);
+		if (err < 0) {
+			sema_error(s, &n->loc, "Failed to get `cgroupid` for path: \"%s\": %s", a0->u.string.s,
+				   strerror(-err));
+			return true;
+		}
+		n->kind = N_INT; /* resolved now, like kaddr() */
+		n->u.integer.value = id;
+		*out = type_int(ty, 8, false);
+		return true;
+	}
+	if (!strcmp(f, "strftime")) {
+		if (!sema_nargs(s, n, 2, 2) || !literal_string(s, n, a0) || !int_only(s, n, a0->next))
+			return true;
+		*out = type_timestamp(ty, a0->u.string.s);
+		return true;
+	}
+	if (!strcmp(f, "ntop")) {
+		if (!sema_nargs(s, n, 1, 2))
+			return true;
+		struct node *addr = a0->next ? a0->next : a0;
+		if (a0->next && !int_only(s, n, a0))
+			return true;
+		const struct type *t = sema_expr(s, addr);
+		if (!t)
+			return true;
+		bool ok = type_is_scalar(t) ||
+			  (t->kind == T_ARRAY && (t->size == 4 || t->size == 16));
+		if (!ok) {
+			sema_error(s, &n->loc, "ntop() argument must be 4 or 16 bytes in size");
+			return true;
+		}
+		*out = type_simple(ty, T_INET);
+		return true;
+	}
+	if (!strcmp(f, "macaddr")) {
+		if (!sema_nargs(s, n, 1, 1))
+			return true;
+		const struct type *t = sema_expr(s, a0);
+		if (!t)
+			return true;
+		if (t->kind == T_STRING || t->kind == T_ARRAY ? t->size < 6 : !type_is_scalar(t)) {
+			sema_error(s, &n->loc, "macaddr() argument must be 6 bytes in size");
+			if (a0->kind == N_STRING)
+				sema_error(s, &n->loc, "macaddr() does not support literal string arguments");
+			return true;
+		}
+		if (a0->kind == N_STRING) {
+			sema_error(s, &n->loc, "macaddr() does not support literal string arguments");
+			return true;
+		}
+		*out = type_simple(ty, T_MACADDR);
+		return true;
+	}
+	if (!strcmp(f, "buf")) {
+		*out = buf_call(s, n);
+		return true;
+	}
+	if (!strcmp(f, "join")) {
+		if (!sema_nargs(s, n, 1, 2))
+			return true;
+		if (a0->next && !literal_string(s, n, a0->next))
+			return true;
+		const struct type *t = sema_expr(s, a0);
+		if (!t)
+			return true;
+		if (!type_is_scalar(t)) {
+			/* sic: bpftrace 0.17 leaves the function name out */
+			sema_error(s, &n->loc, "() only supports int or pointer arguments (%s provided)",
+				   sema_kind_word(t));
+			return true;
+		}
+		if (sema_is_final(s))
+			sema_add_string(s, a0->next ? a0->next->u.string.s : JOIN_DEFAULT_SEP);
+		*out = none;
+		return true;
+	}
+	if (!strcmp(f, "cat")) {
+		sema_format_call(s, n);
+		*out = none;
+		return true;
+	}
+	if (!strcmp(f, "system") || !strcmp(f, "signal")) {
+		bool probe_ok = true;
+		if (!sema_unsafe(s))
+			sema_error(s, &n->loc, "%s() is an unsafe function being used in safe mode", f);
+		if (f[1] == 'y') {
+			sema_format_call(s, n);
+			*out = none;
+			return true;
+		}
+		const char *pt = sema_probe_type(s);
+		if (!strcmp(pt, "BEGIN") || !strcmp(pt, "END")) {
+			sema_error(s, &n->loc, "signal can not be used with \"%s\" probes", pt);
+			probe_ok = false;
+		}
+		if (!sema_nargs(s, n, 1, 1))
+			return true;
+		if (a0->kind == N_STRING) {
+			a0->type = type_string(ty, (uint32_t)a0->u.string.len + 1);
+			if (sema_signal_number(a0->u.string.s) < 0) {
+				sema_error(s, &n->loc, "%s is not a valid signal", a0->u.string.s);
+				return true;
+			}
+		} else {
+			const struct type *t = sema_expr(s, a0);
+			int64_t v;
+			if (!t)
+				return true;
+			if (!type_is_scalar(t)) {
+				sema_error(s, &n->loc, "signal only accepts string literals or integers (%s provided)",
+					   sema_kind_word(t));
+				return true;
+			}
+			if (sema_int_literal(a0, &v) && (v < 1 || v > 64)) {
+				sema_error(s, &n->loc, "%" PRId64 " is not a valid signal, allowed range: [1,64]", v);
+				return true;
+			}
+		}
+		if (probe_ok)
+			*out = none;
+		return true;
+	}
+	if (!strcmp(f, "pton")) {
+		for (struct node *a = a0; a; a = a->next)
+			sema_expr(s, a);
+		sema_error(s, &n->loc, "pton() is not supported yet");
+		return true;
+	}
+	return false;
+}
