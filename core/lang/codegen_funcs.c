@@ -185,12 +185,12 @@ static LLVMValueRef buf_bytes(struct cg *c, struct node *n)
 	uint32_t cap = n->type->size - 4;
 	LLVMValueRef buf = cg_alloca(c, n->type->size, "buf");
 	cg_zero(c, buf, n->type->size);
-	if (src->type->kind == T_ARRAY) {
+	if (src->type->kind == T_ARRAY || src->type->kind == T_STRING) {
 		LLVMValueRef p = cg_string(c, src);
 		LLVMValueRef want = len ? cg_scalar(c, len) : cg_const(c, cap);
 		LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntUGT, want, cg_const(c, cap), "");
 		cg_store_int(c, buf, 0, LLVMBuildSelect(c->b, big, cg_const(c, cap), want, ""), 4, 4);
-		cg_copy(c, cg_ptr_off(c, buf, 4), 4, p, 1, cap);
+		cg_copy(c, cg_ptr_off(c, buf, 4), 4, p, 1, src->type->size < cap ? src->type->size : cap);
 		return buf;
 	}
 	LLVMValueRef addr = cg_scalar(c, src);

@@ -119,7 +119,7 @@ static const struct type *buf_call(struct sema *s, struct node *n)
 		}
 		cap = t->size < cap ? t->size : cap;
 	} else {
-		if (!type_is_scalar(t) && t->kind != T_ARRAY) {
+		if (!type_is_scalar(t) && t->kind != T_ARRAY && t->kind != T_STRING) {
 			sema_error(s, &n->loc, "buf() expects an integer, pointer or array as first argument (%s provided)",
 				   sema_kind_word(t));
 			return NULL;
@@ -140,7 +140,7 @@ static const struct type *buf_call(struct sema *s, struct node *n)
 			if ((uint64_t)len < cap)
 				cap = (uint32_t)len;
 		}
-		if (t->kind == T_ARRAY && t->size < cap)
+		if (t->kind == T_ARRAY && t->size < cap) /* strings read on, zero-padded, as in bpftrace */
 			cap = t->size;
 	}
 	if (!cap)
