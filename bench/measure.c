@@ -1,4 +1,5 @@
 /* Run a command N times; print median/min/max wall ms and peak RSS MiB (wait4). */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
