@@ -2,6 +2,7 @@
 #include <linux/bpf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "codegen_internal.h"
 
@@ -158,6 +159,10 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		return helper0(c, H_CURRENT_TASK);
 	if (!strcmp(b, "cgroup"))
 		return helper0(c, H_CURRENT_CGROUP_ID);
+	if (!strcmp(b, "jiffies"))
+		return helper0(c, H_JIFFIES64);
+	if (!strcmp(b, "ncpus"))
+		return cg_const(c, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
 	if (!strcmp(b, "probe")) {
 		/* program.h: an index into probe_names, the BPF cookie when several points share the function */
 		const struct probe_info *pi = c->func->probe;
@@ -389,10 +394,14 @@ static LLVMValueRef str_call(struct cg *c, struct node *n)
 		LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntUGT, want, size, "");
 		size = LLVMBuildSelect(c->b, big, size, want, "");
 	}
-	bool user = src->type->kind == T_POINTER ? src->type->user : user_addresses(c);
+	/* A pointer knows its address space; a plain integer (e.g. a pointer kept in
+	 * a map) does not, so outside uprobes let the kernel tell by the address. */
+	int helper = src->type->kind == T_POINTER ? (src->type->user ? H_PROBE_READ_USER_STR : H_PROBE_READ_KERNEL_STR)
+		     : user_addresses(c)	  ? H_PROBE_READ_USER_STR
+						  : H_PROBE_READ_STR;
 	LLVMValueRef args[] = { buf, LLVMBuildTrunc(c->b, size, c->i32, ""),
 				LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };
-	cg_helper(c, user ? H_PROBE_READ_USER_STR : H_PROBE_READ_KERNEL_STR, args, 3);
+	cg_helper(c, helper, args, 3);
 	return buf;
 }
 

@@ -530,7 +530,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	if (!strcmp(b, "pid") || !strcmp(b, "tid") || !strcmp(b, "cpu") || !strcmp(b, "rand"))
 		return type_int(s->t, 4, false);
 	if (!strcmp(b, "uid") || !strcmp(b, "gid") || !strcmp(b, "nsecs") || !strcmp(b, "elapsed") ||
-	    !strcmp(b, "curtask") || !strcmp(b, "cgroup"))
+	    !strcmp(b, "curtask") || !strcmp(b, "cgroup") || !strcmp(b, "jiffies") || !strcmp(b, "ncpus"))
 		return type_int(s->t, 8, false);
 	if (!strcmp(b, "cpid")) {
 		if (!s->o->cpid) {
