@@ -92,4 +92,18 @@ void sema_format_call(struct sema *s, struct node *n);
 /* Add a constant string to program.strings (once). */
 void sema_add_string(struct sema *s, const char *str);
 
+/* sema_layout.c: after type checking, how the program is laid out in BPF. */
+/* Map key/value sizes and BPF map types from the checked types. */
+void sema_finish_maps(struct program *p);
+/* STROBE_DISPATCH_MIN, or the default number of syscall attach points worth a dispatch. */
+size_t sema_dispatch_min(void);
+/* Mark which attachments of a probe go through a shared (raw_syscalls) tracepoint. */
+void sema_plan_dispatch(struct probe_info *pr, size_t min);
+/* One BPF function per group of attachments that share a context layout. */
+void sema_add_funcs(struct program *p, size_t pi, bool uses_args, size_t *cap);
+/* The dispatch tables and entry functions of dispatched groups (program.h). */
+void sema_build_dispatches(struct program *p, size_t *funcs_cap);
+/* One probe_names index per distinct attach-point name. */
+void sema_name_probes(struct program *p);
+
 #endif
