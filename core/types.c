@@ -137,6 +137,7 @@ const struct type *type_simple(struct types *t, enum type_kind kind)
 	static const uint32_t sizes[] = {
 		[T_KSTACK] = 8, [T_USTACK] = 16, [T_KSYM] = 8, [T_USYM] = 16, [T_TIMESTAMP] = 8,
 		[T_PROBE] = 8, [T_INET] = 24, [T_MACADDR] = 8, [T_STRERROR] = 8, [T_CGROUP_PATH] = 8,
+		[T_USERNAME] = 8,
 	};
 	uint32_t size = (unsigned)kind < sizeof(sizes) / sizeof(sizes[0]) ? sizes[kind] : 0;
 	struct type p = { .kind = kind, .size = size, .align = size ? 8 : 1 };
@@ -214,6 +215,7 @@ const char *type_name(struct types *t, const struct type *ty)
 	case T_INET: return "inet";
 	case T_MACADDR: return "mac_address";
 	case T_STRERROR: return "strerror_t";
+	case T_USERNAME: return "username";
 	case T_CGROUP_PATH: return "cgroup_path_t";
 	}
 	return "none";

@@ -34,6 +34,7 @@ enum type_kind {
 	T_MACADDR,     /* macaddr(): 6 bytes (size 8, zero-padded), printed "AA:BB:CC:DD:EE:FF" */
 	T_STRERROR,    /* strerror(): u64 errno, printed as its message */
 	T_CGROUP_PATH, /* cgroup_path(): u64 cgroup id, printed as its paths */
+	T_USERNAME,    /* the username builtin: u64 uid, printed as the user's name */
 };
 
 enum agg_kind {

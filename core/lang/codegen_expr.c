@@ -143,7 +143,7 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		return LLVMBuildLShr(c->b, helper0(c, H_CURRENT_PID_TGID), cg_const(c, 32), "pid");
 	if (!strcmp(b, "tid"))
 		return LLVMBuildAnd(c->b, helper0(c, H_CURRENT_PID_TGID), low32, "tid");
-	if (!strcmp(b, "uid"))
+	if (!strcmp(b, "uid") || !strcmp(b, "username"))
 		return LLVMBuildAnd(c->b, helper0(c, H_CURRENT_UID_GID), low32, "uid");
 	if (!strcmp(b, "gid"))
 		return LLVMBuildLShr(c->b, helper0(c, H_CURRENT_UID_GID), cg_const(c, 32), "gid");

@@ -541,6 +541,8 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	}
 	if (!strcmp(b, "comm"))
 		return type_string(s->t, 16);
+	if (!strcmp(b, "username"))
+		return type_simple(s->t, T_USERNAME); /* the uid, named in user space */
 	if (!strcmp(b, "probe"))
 		return type_simple(s->t, T_PROBE);
 	if (!strcmp(b, "func")) {

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,6 +232,18 @@ void value_decode_func(struct arena *a, const struct type *ty, const uint8_t *by
 	case T_CGROUP_PATH:
 		format_cgroup_path(a, u, v);
 		break;
+	case T_USERNAME: {
+		/* bpftrace prints the uid when /etc/passwd has no name for it */
+		struct passwd pw, *found = NULL;
+		char buf[1024], num[24];
+		const char *name = num;
+		if (getpwuid_r((uid_t)u, &pw, buf, sizeof(buf), &found) == 0 && found)
+			name = found->pw_name;
+		else
+			snprintf(num, sizeof(num), "%" PRIu64, u);
+		set_text(a, v, name, strlen(name));
+		break;
+	}
 	default:
 		break;
 	}
