@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "config.h"
 #include "host.h"
 #include "lang/ast.h"
 #include "lang/compile.h"
@@ -19,33 +20,6 @@
 #include "runtime/registry.h"
 #include "runtime/runtime.h"
 
-#define DEFAULT_STRLEN 64
-#define MAX_STRLEN 1024
-#define DEFAULT_MAP_KEYS 4096
-#define DEFAULT_MAX_PROBES 512
-
-/* First set variable of names, parsed as a positive integer within [1, max]. */
-static int env_uint(const char *const *names, uint32_t dflt, uint32_t max, uint32_t *out)
-{
-	*out = dflt;
-	for (; *names; names++) {
-		const char *v = getenv(*names);
-		if (!v)
-			continue;
-		char *end;
-		errno = 0;
-		unsigned long n = strtoul(v, &end, 10);
-		if (errno || *end || end == v || n == 0 || n > max) {
-			core_log(STROBE_LOG_ERROR, "env var %s must be a number between 1 and %u, not '%s'",
-				 *names, max, v);
-			return -EINVAL;
-		}
-		*out = (uint32_t)n;
-		return 0;
-	}
-	return 0;
-}
-
 static enum probe_kind core_probe_kind(const char *type)
 {
 	if (strcasecmp(type, "BEGIN") == 0)
@@ -53,25 +27,6 @@ static enum probe_kind core_probe_kind(const char *type)
 	if (strcasecmp(type, "END") == 0)
 		return PROBE_END;
 	return PROBE_PROVIDER;
-}
-
-/* BPFTRACE_MISSING_PROBES: what to do when some attach points of a run fail to attach. */
-static int env_missing_probes(enum missing_probes *out)
-{
-	const char *v = getenv("BPFTRACE_MISSING_PROBES");
-	*out = MISSING_PROBES_ERROR;
-	if (!v || !strcmp(v, "error"))
-		return 0;
-	if (!strcmp(v, "warn")) {
-		*out = MISSING_PROBES_WARN;
-		return 0;
-	}
-	if (!strcmp(v, "ignore")) {
-		*out = MISSING_PROBES_IGNORE;
-		return 0;
-	}
-	core_log(STROBE_LOG_ERROR, "env var BPFTRACE_MISSING_PROBES must be error, warn or ignore, not '%s'", v);
-	return -EINVAL;
 }
 
 /*
@@ -174,6 +129,9 @@ int driver_run(const struct driver_opts *o)
 		status = 0;
 		goto out;
 	}
+	struct config cfg;
+	if (config_load(&cfg, ast->u.program.config, &d) < 0)
+		goto out;
 	/* -p: a process that is gone fails now, not after compiling and loading. */
 	if (o->pid > 0 && kill(o->pid, 0) < 0 && errno == ESRCH) {
 		core_log(STROBE_LOG_ERROR, "process %d does not exist (-p)", o->pid);
@@ -187,22 +145,17 @@ int driver_run(const struct driver_opts *o)
 
 	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional,
 				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe };
-	static const char *const strlen_env[] = { "STROBE_MAX_STRLEN", "BPFTRACE_MAX_STRLEN", "BPFTRACE_STRLEN", NULL };
-	static const char *const keys_env[] = { "BPFTRACE_MAX_MAP_KEYS", "BPFTRACE_MAP_KEYS_MAX", NULL };
-	static const char *const probes_env[] = { "BPFTRACE_MAX_PROBES", NULL };
-	uint32_t max_probes;
-	enum missing_probes missing;
-	if (env_uint(strlen_env, DEFAULT_STRLEN, MAX_STRLEN, &copts.strlen) < 0 ||
-	    env_uint(keys_env, DEFAULT_MAP_KEYS, 1u << 24, &copts.max_map_keys) < 0 ||
-	    env_uint(probes_env, DEFAULT_MAX_PROBES, 1u << 20, &max_probes) < 0 ||
-	    env_missing_probes(&missing) < 0)
-		goto out;
+	copts.strlen = cfg.max_strlen;
+	copts.max_map_keys = cfg.max_map_keys;
+	p.perf_rb_pages = cfg.perf_rb_pages;
+	p.max_cat_bytes = cfg.max_cat_bytes;
+	p.stack_mode = cfg.stack_mode;
 
 	if (registry_open(&reg, &core_host) < 0)
 		goto out;
 	/* uprobe/usdt resolve against the traced process (its maps, its root) */
 	registry_set_target_pid(reg, child.pid ? child.pid : o->pid);
-	if (resolve_probes(ast, reg, &p, &d, max_probes) < 0)
+	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes) < 0)
 		goto out;
 	if (compile_check(ast, &copts, &d, &p) < 0 || !diags_ok(&d))
 		goto out;
@@ -232,8 +185,8 @@ int driver_run(const struct driver_opts *o)
 		.quiet = false, /* the output chain applies -q */
 		.dry_run = o->dry_run,
 		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
-		.print_maps_on_exit = true,
-		.missing_probes = missing,
+		.print_maps_on_exit = cfg.print_maps_on_exit,
+		.missing_probes = cfg.missing_probes,
 		.child = child.pid ? &child : NULL,
 		/* -c: the child is the traced process (probes on its binary fire for it) */
 		.pid = child.pid ? child.pid : o->pid,

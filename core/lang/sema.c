@@ -524,6 +524,12 @@ static const struct type *args_field(struct sema *s, struct node *n)
 	return t;
 }
 
+/* The stack_mode config variable: kstack/ustack without a mode argument. */
+static const char *default_stack_mode(const struct sema *s)
+{
+	return s->p->stack_mode ? s->p->stack_mode : "bpftrace";
+}
+
 static const struct type *builtin(struct sema *s, struct node *n)
 {
 	const char *b = n->u.ident.name;
@@ -580,7 +586,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 		return NULL;
 	}
 	if (!strcmp(b, "kstack") || !strcmp(b, "ustack"))
-		return sema_stack_type(s->p, b[0] == 'k' ? T_KSTACK : T_USTACK, "bpftrace", STACK_MAX_FRAMES);
+		return sema_stack_type(s->p, b[0] == 'k' ? T_KSTACK : T_USTACK, default_stack_mode(s), STACK_MAX_FRAMES);
 	err(s, &n->loc, "The %s builtin is not supported yet", b);
 	return NULL;
 }
@@ -588,7 +594,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 /* kstack([mode][, limit]), ustack(...) */
 static const struct type *stack_call(struct sema *s, struct node *n)
 {
-	const char *f = n->u.call.name, *mode = "bpftrace";
+	const char *f = n->u.call.name, *mode = default_stack_mode(s);
 	int64_t limit = STACK_MAX_FRAMES;
 	struct node *a = n->u.call.args;
 	if (!check_nargs(s, n, 0, 2))

@@ -269,18 +269,6 @@ static void emit_join(struct run_state *st, uint32_t id, const uint8_t *payload,
 	sb_free(&out);
 }
 
-static size_t cat_bytes_max(void)
-{
-	const char *env = getenv("BPFTRACE_CAT_BYTES_MAX");
-	if (env && *env) {
-		char *end;
-		unsigned long v = strtoul(env, &end, 10);
-		if (!*end)
-			return v;
-	}
-	return CAT_BYTES_DEFAULT;
-}
-
 /* Render the printf-like arguments of printf `id` into st->text; false if they are bad. */
 static bool render_format(struct run_state *st, uint32_t id, const uint8_t *payload, size_t len, struct arena *a)
 {
@@ -304,7 +292,7 @@ static void emit_cat(struct run_state *st, uint32_t id, const uint8_t *payload, 
 		arena_release(&a);
 		return;
 	}
-	size_t max = cat_bytes_max(), n = 0;
+	size_t max = st->p->max_cat_bytes ? st->p->max_cat_bytes : CAT_BYTES_DEFAULT, n = 0;
 	char *buf = malloc(max + 1);
 	if (buf) {
 		size_t got;

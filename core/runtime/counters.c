@@ -26,17 +26,11 @@ int counters_create(struct program *p, char *err, size_t errlen)
 	}
 	p->counters_fd = fd;
 	/* bpftrace 0.17 sizes a perf buffer of N pages per CPU; one ring buffer holds them all */
-	const char *pages = getenv("BPFTRACE_PERF_RB_PAGES");
-	if (pages && *pages && !p->ringbuf_size) {
-		char *end;
-		unsigned long n = strtoul(pages, &end, 10);
-		if (*end || !n || (n & (n - 1))) {
-			snprintf(err, errlen, "BPFTRACE_PERF_RB_PAGES must be a power of 2 (%s given)", pages);
-			return -EINVAL;
-		}
+	if (p->perf_rb_pages && !p->ringbuf_size) {
 		long page = sysconf(_SC_PAGESIZE);
 		int ncpus = libbpf_num_possible_cpus();
-		uint64_t size = (uint64_t)n * (uint64_t)(page > 0 ? page : 4096) * (uint64_t)(ncpus > 0 ? ncpus : 1);
+		uint64_t size = (uint64_t)p->perf_rb_pages * (uint64_t)(page > 0 ? page : 4096) *
+				(uint64_t)(ncpus > 0 ? ncpus : 1);
 		p->ringbuf_size = size > (1u << 30) ? 1u << 30 : (uint32_t)size;
 	}
 	return 0;

@@ -1,0 +1,35 @@
+/*
+ * The run's settings: bpftrace's config variables. Defaults, then the
+ * script's `config = { key = value; ... }` block, then the environment
+ * (BPFTRACE_<KEY> and the older names), which overrides the block.
+ */
+#ifndef STROBE_CONFIG_H
+#define STROBE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "runtime/runtime.h"
+
+struct node;
+
+struct config {
+	uint32_t max_strlen;    /* string capacity */
+	uint32_t max_map_keys;  /* entries of a map */
+	uint32_t max_probes;    /* attach points of a run */
+	uint32_t max_cat_bytes; /* bytes cat() prints */
+	uint32_t perf_rb_pages; /* ring buffer pages per CPU; 0: the default size */
+	enum missing_probes missing_probes;
+	bool print_maps_on_exit;
+	const char *stack_mode; /* default mode of kstack/ustack: "bpftrace", "perf", "raw" */
+};
+
+/*
+ * Fill c from the defaults, the config block (an N_CONFIG node or NULL;
+ * its errors are located in d) and the environment (errors logged).
+ * -EINVAL after any error.
+ */
+int config_load(struct config *c, const struct node *block, struct diags *d);
+
+#endif
