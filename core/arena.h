@@ -20,5 +20,7 @@ char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(
 /* Grow an arena array: returns a copy of old (n elements) with room for cap. */
 void *arena_grow(struct arena *a, void *old, size_t n, size_t cap, size_t elem);
 void arena_release(struct arena *a);
+/* Forget every allocation but keep one block: per-event scratch without a malloc per event. */
+void arena_reset(struct arena *a);
 
 #endif

@@ -84,6 +84,8 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 	return diags_ok(d) ? 0 : -EINVAL;
 }
 
+#define BATCH_BUFFER_SIZE (64u << 10)
+
 static FILE *open_output(const struct driver_opts *o)
 {
 	FILE *fp = stdout;
@@ -99,8 +101,9 @@ static FILE *open_output(const struct driver_opts *o)
 			return NULL;
 		}
 	}
-	static const int mode[] = { [BUFFER_LINE] = _IOLBF, [BUFFER_FULL] = _IOFBF, [BUFFER_NONE] = _IONBF };
-	setvbuf(fp, NULL, mode[o->buffering], 0);
+	static const int mode[] = { [BUFFER_BATCH] = _IOFBF, [BUFFER_LINE] = _IOLBF, [BUFFER_FULL] = _IOFBF,
+				    [BUFFER_NONE] = _IONBF };
+	setvbuf(fp, NULL, mode[o->buffering], o->buffering == BUFFER_BATCH ? BATCH_BUFFER_SIZE : 0);
 	return fp;
 }
 
@@ -187,6 +190,7 @@ int driver_run(const struct driver_opts *o)
 		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
 		.print_maps_on_exit = cfg.print_maps_on_exit,
 		.missing_probes = cfg.missing_probes,
+		.flush_batches = o->buffering == BUFFER_BATCH ? fp : NULL,
 		.child = child.pid ? &child : NULL,
 		/* -c: the child is the traced process (probes on its binary fire for it) */
 		.pid = child.pid ? child.pid : o->pid,

@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		{ "unsafe", no_argument, NULL, OPT_UNSAFE },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_LINE };
+	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_BATCH };
 	const char *prog = NULL;
 	bool list = false;
 	int c;

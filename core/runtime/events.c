@@ -46,6 +46,7 @@ void run_state_release(struct run_state *st)
 	free(st->nspecs);
 	free(st->args);
 	sb_free(&st->text);
+	arena_release(&st->scratch);
 	st->specs = NULL;
 	st->nspecs = NULL;
 	st->args = NULL;
@@ -74,12 +75,11 @@ static void emit_printf(struct run_state *st, uint32_t id, const uint8_t *payloa
 	if (id >= p->nprintfs)
 		return;
 	const struct prog_printf *pf = &p->printfs[id];
-	struct arena a = ARENA_INIT;
-	if (printf_render(pf, st->specs[id], (size_t)st->nspecs[id], payload, len, &st->text, &a,
+	arena_reset(&st->scratch);
+	if (printf_render(pf, st->specs[id], (size_t)st->nspecs[id], payload, len, &st->text, &st->scratch,
 			  st->args) == 0 &&
 	    st->out->ops->printf)
 		st->out->ops->printf(st->out->sink, id, st->text.s, st->text.len, st->args, pf->nargs);
-	arena_release(&a);
 }
 
 static void emit_value(struct run_state *st, uint32_t id, const uint8_t *payload, size_t len)

@@ -33,16 +33,21 @@ void sb_add(struct strbuf *b, const char *s, size_t n)
 
 void sb_addf(struct strbuf *b, const char *fmt, ...)
 {
+	sb_reserve(b, 64); /* most fit: format once */
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
 	va_end(ap);
-	if (n <= 0)
+	if (n <= 0) {
+		b->s[b->len] = '\0';
 		return;
-	sb_reserve(b, (size_t)n);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
+	}
+	if ((size_t)n >= b->cap - b->len) {
+		sb_reserve(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 	b->len += (size_t)n;
 }
 
@@ -169,12 +174,35 @@ static long long c_int_arg(const struct fmt_spec *s, long long v)
 	}
 }
 
+/* Decimal digits of v, without the C library (the hot path of printf delivery). */
+static void add_decimal(struct strbuf *out, unsigned long long v, bool negative)
+{
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	if (negative)
+		*--p = '-';
+	sb_add(out, p, (size_t)(buf + sizeof(buf) - p));
+}
+
 static void render_spec(struct strbuf *out, const struct fmt_spec *s, const struct strobe_value *v,
 			struct strbuf *tmp)
 {
+	/* no flags, width or precision: "%lld", "%llu", "%s" as fmt.c rewrites them */
+	bool plain = s->cspec[1] == 'l' ? !strcmp(s->cspec + 2, "ld") || !strcmp(s->cspec + 2, "lu") || !strcmp(s->cspec + 2, "li")
+					: !strcmp(s->cspec, "%s");
 	switch (s->cls) {
 	case FMT_INT:
-		if (s->conv == 'c')
+		if (plain && s->conv != 'c' && s->conv != 'p') {
+			long long x = c_int_arg(s, int_bits(v));
+			bool neg = s->conv != 'u' && x < 0;
+			unsigned long long mag = s->conv == 'u' ? (unsigned long long)x
+								: neg ? 0ull - (unsigned long long)x : (unsigned long long)x;
+			add_decimal(out, mag, neg);
+		} else if (s->conv == 'c')
 			sb_addf(out, s->cspec, (int)int_bits(v));
 		else if (s->conv == 'p')
 			sb_addf(out, s->cspec, (void *)(uintptr_t)int_bits(v));
@@ -182,6 +210,10 @@ static void render_spec(struct strbuf *out, const struct fmt_spec *s, const stru
 			sb_addf(out, s->cspec, c_int_arg(s, int_bits(v)));
 		break;
 	case FMT_STR:
+		if (plain && v->kind == STROBE_V_STR) { /* as "%s" would: up to a NUL */
+			sb_add(out, v->str.s, strnlen(v->str.s, v->str.len));
+			break;
+		}
 		tmp->len = 0;
 		sb_add(tmp, "", 0);
 		render_value_text(tmp, v);

@@ -384,6 +384,8 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	st.in_loop = true;
 	while (!st.exit_seen && !stop_signal && !(o->child && child_exited(o->child))) {
 		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		if (err > 0 && o->flush_batches)
+			fflush(o->flush_batches);
 		counters_report_lost(&st);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "ERROR: polling the ring buffer failed: %s\n", strerror(-err));

@@ -26,6 +26,8 @@ struct run_opts {
 	/* -c (core/child.h): released once every probe is attached; the run
 	 * ends when it exits. NULL without -c. */
 	struct child *child;
+	/* flushed after every batch of ring-buffer events (the default output buffering), or NULL */
+	FILE *flush_batches;
 };
 
 /* Create every map in p->maps and the ring buffer; sets the fds. */

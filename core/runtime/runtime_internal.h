@@ -160,6 +160,8 @@ struct run_state {
 	volatile sig_atomic_t *stop_signal;
 	/* Appended: lost events already reported (counters.c). */
 	uint64_t lost_reported;
+	/* Appended: decoded values of the event being shown, reset per event. */
+	struct arena scratch;
 };
 
 int run_state_init(struct run_state *st, struct program *p, struct output *out);
