@@ -88,8 +88,15 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen)
 		struct prog_map *m = &p->maps[i];
 		char name[16];
 		map_obj_name(m->name, name);
+		/*
+		 * Hash maps allocate elements on insert: a preallocated per-CPU
+		 * hash of 4096 keys costs milliseconds to create, most never used.
+		 */
+		LIBBPF_OPTS(bpf_map_create_opts, mopts);
+		if (m->bpf_type == BPF_MAP_TYPE_HASH || m->bpf_type == BPF_MAP_TYPE_PERCPU_HASH)
+			mopts.map_flags = BPF_F_NO_PREALLOC;
 		int fd = bpf_map_create(m->bpf_type, name, m->key_size, m->value_size, m->max_entries,
-					NULL);
+					&mopts);
 		if (fd < 0) {
 			int e = errno;
 			snprintf(err, errlen, "failed to create map %s (key %u bytes, value %u, %u entries): %s",
