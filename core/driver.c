@@ -84,6 +84,29 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 	return diags_ok(d) ? 0 : -EINVAL;
 }
 
+static const char *dump_type_name(void *types, const struct type *t)
+{
+	return type_name(types, t);
+}
+
+/* --emit-elf: the whole object or nothing (a partial file is removed). */
+static int write_file(const char *path, const void *data, size_t len)
+{
+	FILE *fp = fopen(path, "wb");
+	if (!fp) {
+		core_log(STROBE_LOG_ERROR, "failed to write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	bool ok = fwrite(data, 1, len, fp) == len;
+	ok = fclose(fp) == 0 && ok;
+	if (!ok) {
+		core_log(STROBE_LOG_ERROR, "failed to write '%s': %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
 #define BATCH_BUFFER_SIZE (64u << 10)
 
 static FILE *open_output(const struct driver_opts *o)
@@ -162,12 +185,21 @@ int driver_run(const struct driver_opts *o)
 		goto out;
 	if (compile_check(ast, &copts, &d, &p) < 0 || !diags_ok(&d))
 		goto out;
+	if (o->debug & DEBUG_TYPES)
+		ast_dump_typed(stdout, ast, dump_type_name, &p.types);
+	p.dump_ir = o->debug & DEBUG_CODEGEN ? stdout : NULL;
+	p.dump_ir_opt = o->debug & DEBUG_CODEGEN_OPT ? stdout : NULL;
+	p.emit_llvm = o->emit_llvm;
 	if (runtime_create_maps(&p, err, sizeof(err)) < 0) {
 		core_log(STROBE_LOG_ERROR, "%s", err);
 		goto out;
 	}
 	if (compile_codegen(ast, &p, &d) < 0 || !diags_ok(&d))
 		goto out;
+	if (o->emit_elf) {
+		status = write_file(o->emit_elf, p.elf, p.elf_size) < 0 ? 1 : 0;
+		goto out;
+	}
 	if (runtime_load(&p, &d) < 0 || !diags_ok(&d))
 		goto out;
 	/* Warnings (e.g. from resolution) print before the run starts. */

@@ -7,7 +7,10 @@
 #include "diag.h"
 
 enum debug_stage {
-	DEBUG_AST = 1u << 0, /* -d ast: print the AST and stop */
+	DEBUG_AST = 1u << 0,         /* -d ast: print the AST and stop */
+	DEBUG_TYPES = 1u << 1,       /* -d types: the AST with the checker's types */
+	DEBUG_CODEGEN = 1u << 2,     /* -d codegen: LLVM IR as generated */
+	DEBUG_CODEGEN_OPT = 1u << 3, /* -d codegen-opt: LLVM IR after optimisation */
 };
 
 enum buffering {
@@ -34,6 +37,8 @@ struct driver_opts {
 	bool dry_run;
 	bool verbose;
 	bool unsafe;               /* --unsafe: system() and signal() */
+	const char *emit_elf;      /* --emit-elf FILE: write the BPF object and stop before loading */
+	const char *emit_llvm;     /* --emit-llvm FILE: write the optimised LLVM IR */
 };
 
 /* Returns the process exit status. */

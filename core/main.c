@@ -28,7 +28,11 @@ static void usage(FILE *fp)
 	      "                   probes on its binaries fire for it; the trace ends when it exits\n"
 	      "    -q             keep messages quiet\n"
 	      "    -v             verbose messages (with -l: show probe arguments)\n"
-	      "    -d STAGE       debug output: 'ast' prints the parsed program and stops\n"
+	      "    -d STAGE[,..]  debug output: 'ast' prints the parsed program and stops; 'types' the\n"
+	      "                   checked program with types, 'codegen'/'codegen-opt' (or 'ir': both) the\n"
+	      "                   LLVM IR before/after optimisation, 'all' every one of those; then it runs\n"
+	      "    --emit-elf FILE   write the BPF object to FILE; nothing is loaded\n"
+	      "    --emit-llvm FILE  write the optimised LLVM IR to FILE\n"
 	      "    --dry-run      compile and load, but attach nothing\n"
 	      "    --unsafe       allow unsafe builtin functions (system, signal)\n"
 	      "    -V, --version  strobe version\n"
@@ -94,14 +98,48 @@ static int parse_pid(const char *s, int *pid)
 	return 0;
 }
 
+/* -d STAGE[,STAGE...] as bpftrace names them; "ir" is both codegen stages. */
+static int parse_debug_stages(const char *arg, unsigned *out)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} stages[] = {
+		{ "ast", DEBUG_AST },
+		{ "types", DEBUG_TYPES },
+		{ "codegen", DEBUG_CODEGEN },
+		{ "codegen-opt", DEBUG_CODEGEN_OPT },
+		{ "ir", DEBUG_CODEGEN | DEBUG_CODEGEN_OPT },
+		{ "all", DEBUG_TYPES | DEBUG_CODEGEN | DEBUG_CODEGEN_OPT },
+	};
+	char *copy = strdup(arg), *save = NULL;
+	int rc = copy ? 0 : -1;
+	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
+		size_t i = 0;
+		while (i < sizeof(stages) / sizeof(stages[0]) && strcmp(stages[i].name, tok))
+			i++;
+		if (i == sizeof(stages) / sizeof(stages[0])) {
+			fprintf(stderr, "ERROR: USAGE: unknown debug stage '%s' (known: ast, types, codegen, "
+					"codegen-opt, ir, all)\n", tok);
+			rc = -1;
+		} else {
+			*out |= stages[i].bits;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE };
+	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE, OPT_EMIT_ELF, OPT_EMIT_LLVM };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 		{ "unsafe", no_argument, NULL, OPT_UNSAFE },
+		{ "emit-elf", required_argument, NULL, OPT_EMIT_ELF },
+		{ "emit-llvm", required_argument, NULL, OPT_EMIT_LLVM },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_BATCH };
@@ -131,12 +169,14 @@ int main(int argc, char **argv)
 			o.quiet = true;
 			break;
 		case 'd':
-			if (strcmp(optarg, "ast") == 0) {
-				o.debug |= DEBUG_AST;
-			} else {
-				fprintf(stderr, "ERROR: USAGE: unknown debug stage '%s' (known: ast)\n", optarg);
+			if (parse_debug_stages(optarg, &o.debug) < 0)
 				return 1;
-			}
+			break;
+		case OPT_EMIT_ELF:
+			o.emit_elf = optarg;
+			break;
+		case OPT_EMIT_LLVM:
+			o.emit_llvm = optarg;
 			break;
 		case 'p':
 			if (parse_pid(optarg, &o.pid) < 0) {

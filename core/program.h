@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -160,6 +161,10 @@ struct program {
 	uint32_t perf_rb_pages; /* ring buffer pages per CPU (perf_rb_pages); 0: the default size */
 	uint32_t max_cat_bytes; /* what cat() prints at most (max_cat_bytes) */
 	const char *stack_mode; /* kstack/ustack without a mode: "bpftrace", "perf" or "raw" */
+	/* Debugging aids for codegen: LLVM IR before / after optimisation to these streams, the
+	 * optimised IR to the file emit_llvm (--emit-llvm); NULL: none. */
+	FILE *dump_ir, *dump_ir_opt;
+	const char *emit_llvm;
 	/* runtime-private (loader, fds it owns); NULL until runtime_create_maps */
 	struct runtime *rt;
 	/* core/lang-private: what compile_check found, for compile_codegen */

@@ -115,6 +115,10 @@ static void dump_string(FILE *fp, const char *s, size_t len)
 
 static void dump(FILE *fp, const struct node *n, int depth);
 
+/* Set for the duration of ast_dump_typed(). */
+static const char *(*typer)(void *ctx, const struct type *t);
+static void *typer_ctx;
+
 static void dump_list(FILE *fp, const struct node *n, int depth)
 {
 	for (; n; n = n->next)
@@ -181,6 +185,8 @@ static void dump(FILE *fp, const struct node *n, int depth)
 	default:
 		break;
 	}
+	if (typer && n->type)
+		fprintf(fp, " :: %s", typer(typer_ctx, n->type));
 	fputc('\n', fp);
 
 	int d = depth + 1;
@@ -269,4 +275,14 @@ void ast_dump(FILE *fp, const struct node *n)
 {
 	if (n)
 		dump(fp, n, 0);
+}
+
+void ast_dump_typed(FILE *fp, const struct node *n, const char *(*type_name)(void *ctx, const struct type *t),
+		    void *ctx)
+{
+	typer = type_name;
+	typer_ctx = ctx;
+	ast_dump(fp, n);
+	typer = NULL;
+	typer_ctx = NULL;
 }

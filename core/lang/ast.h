@@ -269,6 +269,9 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 
 /* Print the AST as an indented tree (-d ast), used by the parser tests. */
 void ast_dump(FILE *fp, const struct node *n);
+/* ast_dump with " :: TYPE" after every typed node, named by type_name(ctx, type). */
+void ast_dump_typed(FILE *fp, const struct node *n, const char *(*type_name)(void *ctx, const struct type *t),
+		    void *ctx);
 
 const char *op_name(enum op op); /* "+", "==", "!", ... */
 const char *node_kind_name(enum node_kind k);

@@ -748,6 +748,15 @@ static void add_license(struct cg *c)
 	LLVMSetAlignment(lic, 1);
 }
 
+static void dump_module(struct cg *c, FILE *fp)
+{
+	if (!fp)
+		return;
+	char *ir = LLVMPrintModuleToString(c->mod);
+	fputs(ir, fp);
+	LLVMDisposeMessage(ir);
+}
+
 /* Optimise and emit the module as an ELF object copied into p->elf. */
 static int emit_object(struct cg *c, LLVMTargetMachineRef tm)
 {
@@ -759,6 +768,7 @@ static int emit_object(struct cg *c, LLVMTargetMachineRef tm)
 	}
 	LLVMDisposeMessage(msg);
 	msg = NULL;
+	dump_module(c, c->p->dump_ir);
 	LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
 	/*
 	 * The programs are straight-line code over allocas, map helpers and
@@ -774,6 +784,12 @@ static int emit_object(struct cg *c, LLVMTargetMachineRef tm)
 		diag_error(c->d, NULL, "internal error: LLVM passes failed: %s", em);
 		LLVMDisposeErrorMessage(em);
 		return -EINVAL;
+	}
+	dump_module(c, c->p->dump_ir_opt);
+	if (c->p->emit_llvm && LLVMPrintModuleToFile(c->mod, c->p->emit_llvm, &msg)) {
+		diag_error(c->d, NULL, "failed to write the LLVM IR to '%s': %s", c->p->emit_llvm, msg);
+		LLVMDisposeMessage(msg);
+		return -EIO;
 	}
 	LLVMMemoryBufferRef buf;
 	if (LLVMTargetMachineEmitToMemoryBuffer(tm, c->mod, LLVMObjectFile, &msg, &buf)) {
