@@ -774,10 +774,13 @@ static int emit_object(struct cg *c, LLVMTargetMachineRef tm)
 	 * The programs are straight-line code over allocas, map helpers and
 	 * verifier-bounded loops (unroll is expanded by codegen): promoting,
 	 * combining and simplifying is what the verifier and the code size
-	 * need. default<O2> took 1.8x the instructions to compile bench/'s
+	 * need; memcpyopt and the second instcombine drop the temporary copies
+	 * of strings and records that would otherwise overflow the 512-byte
+	 * stack. default<O2> took 1.6x the instructions to compile bench/'s
 	 * large script (callgrind), and every test passes with either.
 	 */
-	LLVMErrorRef e = LLVMRunPasses(c->mod, "function(sroa,early-cse,instcombine,simplifycfg)", tm, opts);
+	LLVMErrorRef e = LLVMRunPasses(c->mod, "function(sroa,early-cse,instcombine,memcpyopt,simplifycfg,instcombine)",
+				       tm, opts);
 	LLVMDisposePassBuilderOptions(opts);
 	if (e) {
 		char *em = LLVMGetErrorMessage(e);
