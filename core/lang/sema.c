@@ -95,8 +95,8 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 {
 	switch (t->kind) {
 	case T_INT: return type_int(s->t, 8, t->is_signed);
-	case T_BOOL:
-	case T_POINTER: return type_int(s->t, 8, false);
+	case T_BOOL: return type_int(s->t, 8, false);
+	case T_POINTER: return type_int(s->t, 8, true); /* bpftrace 0.17 prints a stored pointer signed */
 	default: return t;
 	}
 }
@@ -104,7 +104,7 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 static bool storable(const struct type *t)
 {
 	return type_is_scalar(t) || sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
-	       t->kind == T_TUPLE ||
+	       t->kind == T_TUPLE || (t->kind == T_ARRAY && t->size) ||
 	       t->kind == T_KSTACK || t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 }
 
@@ -457,6 +457,8 @@ static const struct strobe_arg *find_arg(const struct probe_attach *a, const cha
 
 static const struct type *pointee_type(struct sema *s, const char *pointee)
 {
+	if (pointee && (!strncmp(pointee, "struct ", 7) || !strncmp(pointee, "union ", 6)) && !strchr(pointee, '*'))
+		return type_record(s->t, pointee); /* a stub: BTF is read if it is dereferenced */
 	if (pointee && strchr(pointee, '*'))
 		return type_int(s->t, 8, false);
 	if (!pointee || strstr(pointee, "char"))
@@ -535,8 +537,10 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	const char *b = n->u.ident.name;
 	if (!strcmp(b, "pid") || !strcmp(b, "tid") || !strcmp(b, "cpu") || !strcmp(b, "rand"))
 		return type_int(s->t, 4, false);
+	if (!strcmp(b, "curtask"))
+		return sema_record_pointer(s, "struct task_struct", false);
 	if (!strcmp(b, "uid") || !strcmp(b, "gid") || !strcmp(b, "nsecs") || !strcmp(b, "elapsed") ||
-	    !strcmp(b, "curtask") || !strcmp(b, "cgroup") || !strcmp(b, "jiffies") || !strcmp(b, "ncpus"))
+	    !strcmp(b, "cgroup") || !strcmp(b, "jiffies") || !strcmp(b, "ncpus"))
 		return type_int(s->t, 8, false);
 	if (!strcmp(b, "cpid")) {
 		if (!s->o->cpid) {
@@ -642,6 +646,9 @@ static const struct type *binop(struct sema *s, struct node *n)
 		}
 		return type_bool(s->t);
 	}
+	const struct type *pt;
+	if (sema_ptr_binop(s, n, l, r, &pt))
+		return pt;
 	bool strings = l->kind == T_STRING && r->kind == T_STRING;
 	if ((op == OP_EQ || op == OP_NE) && strings)
 		return type_bool(s->t);
@@ -679,8 +686,7 @@ static const struct type *unop(struct sema *s, struct node *n)
 			return type_int(s->t, 8, true);
 		return type_int(s->t, 8, type_is_signed_scalar(t));
 	default:
-		err(s, &n->loc, "The %s operator is not supported yet", op_name(n->u.unop.op));
-		return NULL;
+		return sema_ptr_unop(s, n, t);
 	}
 }
 
@@ -722,8 +728,7 @@ static const struct type *cast(struct sema *s, struct node *n)
 		}
 		return t ? type_int(s->t, ints[i].size, ints[i].is_signed) : NULL;
 	}
-	err(s, &n->loc, "Casts to '%s%s' are not supported yet", ts->name, ts->ptr_depth ? " *" : "");
-	return NULL;
+	return sema_type_cast(s, n, t);
 }
 
 /* $1..$N and $#: rewritten into the literal they stand for. */
@@ -887,10 +892,12 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 			return tuple_index(s, n);
 		if (n->u.field.base->kind == N_BUILTIN && !strcmp(n->u.field.base->u.ident.name, "args"))
 			return args_field(s, n);
-		expr(s, n->u.field.base);
-		err(s, &n->loc, "Field access is only supported on args for now");
-		return NULL;
-	default:
+		return sema_field(s, n);
+	default: {
+		const struct type *bt;
+		if (sema_btf_expr(s, n, &bt))
+			return bt;
+	}
 		err(s, &n->loc, "%s expressions are not supported yet", node_kind_name(n->kind));
 		return NULL;
 	}
@@ -1096,6 +1103,8 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		const struct type *t = expr(s, a0);
 		if (n->u.call.nargs > 1)
 			err(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
+		else if (t && (t->kind == T_POINTER || t->kind == T_RECORD))
+			err(s, &n->loc, "%s type passed to print() is not printable", tname(s, t));
 		else if (t && !storable(t))
 			err(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
 		else if (t && s->final)
@@ -1474,7 +1483,10 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 	p->compile_state = s.cs = arena_zalloc(&p->arena, sizeof(*s.cs));
 	struct scope *scopes = arena_zalloc(&p->arena, (p->nprobes ? p->nprobes : 1) * sizeof(*scopes));
 	unsigned errors_before = d->nerrors;
-	(void)ast; /* probes come in order through p->probes[i].ast */
+	/* probes come in order through p->probes[i].ast; struct definitions first */
+	s.final = true;
+	sema_cdefs(&s, ast ? ast->u.program.cdefs : NULL);
+	s.final = false;
 
 	for (int pass = 0; pass < MAX_QUIET_PASSES; pass++) {
 		s.changed = false;
