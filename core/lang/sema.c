@@ -260,7 +260,8 @@ static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const st
 			ok = false;
 			continue;
 		}
-		items[n++] = storage_type(s, t);
+		/* a pointer key keeps its type: bpftrace 0.17 prints it in hex (@a[0x1]) */
+		items[n++] = t->kind == T_POINTER ? t : storage_type(s, t);
 	}
 	if (!ok)
 		return false;
@@ -459,6 +460,8 @@ static const struct type *pointee_type(struct sema *s, const char *pointee)
 {
 	if (pointee && (!strncmp(pointee, "struct ", 7) || !strncmp(pointee, "union ", 6)) && !strchr(pointee, '*'))
 		return type_record(s->t, pointee); /* a stub: BTF is read if it is dereferenced */
+	if (pointee && !strcmp(pointee, "void"))
+		return type_none(s->t);
 	if (pointee && strchr(pointee, '*'))
 		return type_int(s->t, 8, false);
 	if (!pointee || strstr(pointee, "char"))
@@ -722,7 +725,7 @@ static const struct type *cast(struct sema *s, struct node *n)
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		if (strcmp(ts->name, ints[i].name) || ts->ptr_depth || ts->array_len >= 0)
 			continue;
-		if (t && !type_is_scalar(t)) {
+		if (t && !type_is_scalar(t) && !(t->kind == T_ARRAY && t->size == ints[i].size)) {
 			err(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), ts->name);
 			return NULL;
 		}

@@ -217,7 +217,7 @@ static const struct {
  * with *unknown set to the name that is not a type.
  */
 static const struct type *spec_type(struct sema *s, const struct typespec *ts, const struct loc *loc,
-				    bool user, bool *unknown)
+				    bool user, bool *unknown, bool quiet)
 {
 	struct types *ty = types_of(s);
 	const struct type *base = NULL;
@@ -229,6 +229,10 @@ static const struct type *spec_type(struct sema *s, const struct typespec *ts, c
 		base = type_none(ty);
 	if (!base && (!strncmp(ts->name, "struct ", 7) || !strncmp(ts->name, "union ", 6))) {
 		base = type_record(ty, ts->name);
+		if (quiet && !base->defined && btf_define_record(ty, base) < 0) {
+			*unknown = true;
+			return NULL;
+		}
 		if (!sema_define_record(s, base, loc))
 			return NULL;
 	}
@@ -260,7 +264,7 @@ const struct type *sema_type_cast(struct sema *s, struct node *n, const struct t
 					    : ts->name;
 	if (ts->array_len >= 0)
 		spelled = arena_printf(&sema_prog(s)->arena, "%s[%" PRId64 "]", spelled, ts->array_len);
-	const struct type *to = spec_type(s, ts, &n->loc, user_probe(s), &unknown);
+	const struct type *to = spec_type(s, ts, &n->loc, user_probe(s), &unknown, false);
 	if (!to) {
 		if (unknown)
 			sema_error(s, &n->loc, "Unknown type: '%s'", ts->name);
@@ -303,7 +307,7 @@ static const struct type *size_of(struct sema *s, struct node *n)
 			return NULL;
 	} else {
 		bool unknown;
-		t = spec_type(s, &n->u.size_of.ty, &n->loc, false, &unknown);
+		t = spec_type(s, &n->u.size_of.ty, &n->loc, false, &unknown, true);
 		if (!t) {
 			if (unknown)
 				sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.size_of.ty.name);
@@ -321,7 +325,7 @@ static const struct type *offset_of(struct sema *s, struct node *n)
 	struct types *ty = types_of(s);
 	const struct typespec *ts = &n->u.offset_of.ty;
 	bool unknown;
-	const struct type *t = spec_type(s, ts, &n->loc, false, &unknown);
+	const struct type *t = spec_type(s, ts, &n->loc, false, &unknown, true);
 	if (!t) {
 		if (unknown)
 			sema_error(s, &n->loc, "Unknown identifier: '%s'", ts->name);
@@ -360,7 +364,7 @@ static const struct type *index_expr(struct sema *s, struct node *n)
 		return NULL;
 	if (bt->kind != T_ARRAY && bt->kind != T_POINTER) {
 		sema_error(s, &n->loc, "The array index operator [] can only be used on arrays and pointers, found %s.",
-			   tname(s, bt));
+			   sema_kind_word(bt));
 		return NULL;
 	}
 	if (!type_is_scalar(it)) {
