@@ -387,11 +387,36 @@ static const struct type *index_expr(struct sema *s, struct node *n)
 	return in_space(s, e, sema_node_user(n));
 }
 
+/*
+ * Macros of the system headers scripts #include (bpftrace 0.17 reads them
+ * with clang; strobe reads no headers): the address families of
+ * <sys/socket.h>, used by the tcp* tools. Known only to scripts that have
+ * an #include line, as in bpftrace.
+ */
+static int header_macro(struct sema *s, const char *name, int64_t *v)
+{
+	static const struct { const char *name; int64_t value; } macros[] = {
+		{ "AF_UNSPEC", 0 }, { "AF_UNIX", 1 }, { "AF_LOCAL", 1 }, { "AF_INET", 2 },
+		{ "AF_INET6", 10 }, { "AF_NETLINK", 16 }, { "AF_PACKET", 17 },
+	};
+	const struct source *src = sema_prog(s)->src;
+	if (!src || !src->text || !strstr(src->text, "#include"))
+		return -ENOENT;
+	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {
+		if (!strcmp(macros[i].name, name)) {
+			*v = macros[i].value;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* An enumerator of a script enum or of BTF: the identifier becomes its value. */
 static const struct type *ident(struct sema *s, struct node *n)
 {
 	int64_t v;
-	if (sema_cdef_enum(s, n->u.ident.name, &v) < 0 && btf_enum_value(n->u.ident.name, &v) < 0) {
+	if (sema_cdef_enum(s, n->u.ident.name, &v) < 0 && btf_enum_value(n->u.ident.name, &v) < 0 &&
+	    header_macro(s, n->u.ident.name, &v) < 0) {
 		sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.ident.name);
 		return NULL;
 	}
