@@ -1106,7 +1106,10 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		const struct type *t = expr(s, a0);
 		if (n->u.call.nargs > 1)
 			err(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
-		else if (t && (t->kind == T_POINTER || t->kind == T_RECORD))
+		else if (t && (t->kind == T_RECORD ||
+			       (t->kind == T_POINTER && /* kptr()/uptr() print as the integer in 0.17 */
+				!(a0->kind == N_CALL && (!strcmp(a0->u.call.name, "kptr") ||
+							 !strcmp(a0->u.call.name, "uptr"))))))
 			err(s, &n->loc, "%s type passed to print() is not printable", tname(s, t));
 		else if (t && !storable(t))
 			err(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
