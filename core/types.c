@@ -20,6 +20,8 @@ bool type_equal(const struct type *a, const struct type *b)
 {
 	if (a == b)
 		return true;
+	if (a && a->kind == T_RECORD)
+		return false; /* records are unique per name (type_record) */
 	if (!a || !b || a->kind != b->kind || a->size != b->size || a->is_signed != b->is_signed ||
 	    a->user != b->user || a->count != b->count || a->nfields != b->nfields || a->agg != b->agg)
 		return false;
@@ -65,6 +67,61 @@ static const struct type *intern(struct types *t, const struct type *proto)
 	}
 	t->all[t->n++] = ty;
 	return ty;
+}
+
+static struct type *add_unique(struct types *t, const struct type *proto)
+{
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 64;
+		const struct type **all = realloc(t->all, cap * sizeof(*all));
+		if (!all)
+			abort();
+		t->all = all;
+		t->cap = cap;
+	}
+	struct type *ty = arena_zalloc(&t->arena, sizeof(*ty));
+	*ty = *proto;
+	t->all[t->n++] = ty;
+	return ty;
+}
+
+const struct type *type_record(struct types *t, const char *name)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->all[i]->kind == T_RECORD && !t->all[i]->anon_id && !strcmp(t->all[i]->name, name))
+			return t->all[i];
+	struct type p = { .kind = T_RECORD, .align = 1, .name = arena_strdup(&t->arena, name) };
+	return add_unique(t, &p);
+}
+
+const struct type *type_record_anon(struct types *t, const char *kind, uint32_t btf_id)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->all[i]->kind == T_RECORD && t->all[i]->anon_id == btf_id)
+			return t->all[i];
+	struct type p = { .kind = T_RECORD, .align = 1, .anon_id = btf_id,
+			  .name = arena_printf(&t->arena, "%s (anonymous)", kind) };
+	return add_unique(t, &p);
+}
+
+void type_record_define(struct types *t, const struct type *rec, uint32_t size, uint32_t align,
+			const struct type_field *fields, uint32_t nfields, uint32_t btf_id)
+{
+	/* records are owned by t (type_record), completed here once */
+	struct type *r = (struct type *)rec;
+	r->size = size;
+	r->align = align ? align : 1;
+	r->btf_id = btf_id;
+	r->defined = true;
+	if (nfields) {
+		struct type_field *f = arena_zalloc(&t->arena, nfields * sizeof(*f));
+		memcpy(f, fields, nfields * sizeof(*f));
+		for (uint32_t i = 0; i < nfields; i++)
+			if (f[i].name)
+				f[i].name = arena_strdup(&t->arena, f[i].name);
+		r->fields = f;
+		r->nfields = nfields;
+	}
 }
 
 const struct type *type_int(struct types *t, uint32_t size, bool is_signed)

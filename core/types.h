@@ -63,6 +63,10 @@ struct type {
 	uint32_t nfields;
 	enum agg_kind agg;         /* T_AGG */
 	const struct type *agg_arg; /* T_AGG: type of the aggregated value (sum/min/max/...) */
+	/* Appended (BTF, core/btf.c). */
+	uint32_t btf_id; /* T_RECORD imported from vmlinux BTF: its type id (fields read on demand) */
+	bool defined;    /* T_RECORD: size, align and (script structs) fields are known */
+	uint32_t anon_id; /* T_RECORD: an anonymous BTF struct/union, keyed by its BTF id */
 };
 
 struct types {
@@ -96,6 +100,20 @@ const struct type *type_stack(struct types *t, enum type_kind kind, const char *
 const struct type *type_timestamp(struct types *t, const char *fmt);
 /* buf(): T_BUFFER of u32 length + cap bytes. Appended. */
 const struct type *type_buffer(struct types *t, uint32_t cap);
+
+/*
+ * Records (T_RECORD) are not interned by structure but by name: there is one
+ * record per name ("struct task_struct"), a stub (defined false, size 0)
+ * until its definition is needed. type_record_define() completes it in
+ * place, from a script definition or from BTF (core/btf.c), so a pointer to
+ * a record can be typed without reading any BTF. Anonymous BTF records are
+ * keyed by their BTF id. A record's fields may stay unset (nfields 0, btf_id
+ * set): core/btf.c looks fields up in BTF when they are accessed.
+ */
+const struct type *type_record(struct types *t, const char *name);
+const struct type *type_record_anon(struct types *t, const char *kind, uint32_t btf_id);
+void type_record_define(struct types *t, const struct type *rec, uint32_t size, uint32_t align,
+			const struct type_field *fields, uint32_t nfields, uint32_t btf_id);
 
 bool type_equal(const struct type *a, const struct type *b);
 /* bpftrace's spelling: "int64", "uint8", "string[64]", "(int64,string[2])", "struct x *". */

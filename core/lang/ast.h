@@ -197,6 +197,9 @@ struct n_field {
 	bool arrow;       /* '->' */
 	bool tuple_index; /* base.0 */
 	unsigned index;   /* tuple_index */
+	/* set by semantic analysis for record fields (sema_btf.c) */
+	uint32_t offset;
+	uint16_t bit_offset, bit_width; /* bit_width 0: not a bitfield */
 };
 
 struct n_index {

@@ -276,6 +276,8 @@ static LLVMValueRef binop(struct cg *c, struct node *n)
 		LLVMValueRef eq = string_eq(c, l, r);
 		return from_i1(c, op == OP_EQ ? eq : LLVMBuildNot(c->b, eq, ""));
 	}
+	if (n->type->kind == T_POINTER)
+		return cg_ptr_arith(c, n);
 	LLVMValueRef lv = cg_scalar(c, l), rv = cg_scalar(c, r);
 	return cg_binop_values(c, op, lv, rv, int_op_unsigned(l->type, r->type));
 }
@@ -342,7 +344,11 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 		return cg_map_read(c, n);
 	case N_BINOP:
 		return binop(c, n);
+	case N_INDEX:
+		return cg_ptr_scalar(c, n);
 	case N_UNOP: {
+		if (n->u.unop.op == OP_DEREF || n->u.unop.op == OP_ADDR)
+			return cg_ptr_scalar(c, n);
 		LLVMValueRef v = cg_scalar(c, n->u.unop.operand);
 		if (n->u.unop.op == OP_NEG)
 			return LLVMBuildNeg(c->b, v, "");
@@ -355,6 +361,9 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 	case N_INCDEC:
 		return incdec(c, n);
 	case N_CAST:
+		if (n->u.cast.operand->type->kind == T_ARRAY) /* (uint64)$bytes */
+			return cg_load_int(c, cg_string(c, n->u.cast.operand), 0, n->type->size,
+					   n->type->is_signed, 1);
 		return extend(c, cg_scalar(c, n->u.cast.operand), n->type->size, n->type->is_signed);
 	case N_FIELD:
 		if (n->u.field.tuple_index) {
@@ -363,6 +372,8 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 			return cg_load_int(c, cg_string(c, n->u.field.base), f->offset, f->type->size,
 					   f->type->is_signed, cg_align_of(f->offset));
 		}
+		if (sema_is_walk(n))
+			return cg_ptr_scalar(c, n);
 		return args_field(c, n);
 	case N_CALL: {
 		LLVMValueRef v;
@@ -442,7 +453,14 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 			const struct type *bt = n->u.field.base->type;
 			return cg_ptr_off(c, cg_string(c, n->u.field.base), bt->fields[n->u.field.index].offset);
 		}
+		if (sema_is_walk(n))
+			return cg_ptr_bytes(c, n);
 		return args_field(c, n);
+	case N_UNOP:
+	case N_INDEX:
+		return cg_ptr_bytes(c, n);
+	case N_CAST:
+		return cg_cast_bytes(c, n);
 	case N_CALL: {
 		LLVMValueRef buf;
 		if (cg_call_bytes(c, n, &buf))
@@ -488,7 +506,8 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 		}
 		return;
 	}
-	if (t->kind == T_USTACK || t->kind == T_USYM || t->kind == T_INET || t->kind == T_BUFFER) {
+	if (t->kind == T_USTACK || t->kind == T_USYM || t->kind == T_INET || t->kind == T_BUFFER ||
+	    t->kind == T_ARRAY || t->kind == T_RECORD) {
 		cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), cg_string(c, n), 8, t->size);
 		return;
 	}

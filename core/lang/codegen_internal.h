@@ -105,6 +105,12 @@ bool cg_func_stmt(struct cg *c, struct node *n);                     /* join, ca
 /* codegen.c: a printf-like event (EV_PRINTF, EV_CAT, EV_SYSTEM) of the printf sema recorded for n. */
 void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind);
 
+/* codegen_ptr.c: walks through memory (sema_is_walk), &x, pointer arithmetic, array casts. */
+LLVMValueRef cg_ptr_scalar(struct cg *c, struct node *n);
+LLVMValueRef cg_ptr_bytes(struct cg *c, struct node *n);
+LLVMValueRef cg_ptr_arith(struct cg *c, struct node *n);
+LLVMValueRef cg_cast_bytes(struct cg *c, struct node *n);
+
 /* codegen_expr.c */
 /* A scalar expression as an i64 (sign- or zero-extended by its type). */
 LLVMValueRef cg_scalar(struct cg *c, struct node *n);

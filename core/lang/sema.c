@@ -95,8 +95,8 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 {
 	switch (t->kind) {
 	case T_INT: return type_int(s->t, 8, t->is_signed);
-	case T_BOOL:
-	case T_POINTER: return type_int(s->t, 8, false);
+	case T_BOOL: return type_int(s->t, 8, false);
+	case T_POINTER: return type_int(s->t, 8, true); /* bpftrace 0.17 prints a stored pointer signed */
 	default: return t;
 	}
 }
@@ -104,7 +104,7 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 static bool storable(const struct type *t)
 {
 	return type_is_scalar(t) || sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
-	       t->kind == T_TUPLE ||
+	       t->kind == T_TUPLE || (t->kind == T_ARRAY && t->size) ||
 	       t->kind == T_KSTACK || t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 }
 
@@ -260,7 +260,8 @@ static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const st
 			ok = false;
 			continue;
 		}
-		items[n++] = storage_type(s, t);
+		/* a pointer key keeps its type: bpftrace 0.17 prints it in hex (@a[0x1]) */
+		items[n++] = t->kind == T_POINTER ? t : storage_type(s, t);
 	}
 	if (!ok)
 		return false;
@@ -457,6 +458,10 @@ static const struct strobe_arg *find_arg(const struct probe_attach *a, const cha
 
 static const struct type *pointee_type(struct sema *s, const char *pointee)
 {
+	if (pointee && (!strncmp(pointee, "struct ", 7) || !strncmp(pointee, "union ", 6)) && !strchr(pointee, '*'))
+		return type_record(s->t, pointee); /* a stub: BTF is read if it is dereferenced */
+	if (pointee && !strcmp(pointee, "void"))
+		return type_none(s->t);
 	if (pointee && strchr(pointee, '*'))
 		return type_int(s->t, 8, false);
 	if (!pointee || strstr(pointee, "char"))
@@ -535,8 +540,10 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	const char *b = n->u.ident.name;
 	if (!strcmp(b, "pid") || !strcmp(b, "tid") || !strcmp(b, "cpu") || !strcmp(b, "rand"))
 		return type_int(s->t, 4, false);
+	if (!strcmp(b, "curtask"))
+		return sema_record_pointer(s, "struct task_struct", false);
 	if (!strcmp(b, "uid") || !strcmp(b, "gid") || !strcmp(b, "nsecs") || !strcmp(b, "elapsed") ||
-	    !strcmp(b, "curtask") || !strcmp(b, "cgroup") || !strcmp(b, "jiffies") || !strcmp(b, "ncpus"))
+	    !strcmp(b, "cgroup") || !strcmp(b, "jiffies") || !strcmp(b, "ncpus"))
 		return type_int(s->t, 8, false);
 	if (!strcmp(b, "cpid")) {
 		if (!s->o->cpid) {
@@ -642,6 +649,9 @@ static const struct type *binop(struct sema *s, struct node *n)
 		}
 		return type_bool(s->t);
 	}
+	const struct type *pt;
+	if (sema_ptr_binop(s, n, l, r, &pt))
+		return pt;
 	bool strings = l->kind == T_STRING && r->kind == T_STRING;
 	if ((op == OP_EQ || op == OP_NE) && strings)
 		return type_bool(s->t);
@@ -679,8 +689,7 @@ static const struct type *unop(struct sema *s, struct node *n)
 			return type_int(s->t, 8, true);
 		return type_int(s->t, 8, type_is_signed_scalar(t));
 	default:
-		err(s, &n->loc, "The %s operator is not supported yet", op_name(n->u.unop.op));
-		return NULL;
+		return sema_ptr_unop(s, n, t);
 	}
 }
 
@@ -716,14 +725,13 @@ static const struct type *cast(struct sema *s, struct node *n)
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
 		if (strcmp(ts->name, ints[i].name) || ts->ptr_depth || ts->array_len >= 0)
 			continue;
-		if (t && !type_is_scalar(t)) {
+		if (t && !type_is_scalar(t) && !(t->kind == T_ARRAY && t->size == ints[i].size)) {
 			err(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), ts->name);
 			return NULL;
 		}
 		return t ? type_int(s->t, ints[i].size, ints[i].is_signed) : NULL;
 	}
-	err(s, &n->loc, "Casts to '%s%s' are not supported yet", ts->name, ts->ptr_depth ? " *" : "");
-	return NULL;
+	return sema_type_cast(s, n, t);
 }
 
 /* $1..$N and $#: rewritten into the literal they stand for. */
@@ -887,10 +895,12 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 			return tuple_index(s, n);
 		if (n->u.field.base->kind == N_BUILTIN && !strcmp(n->u.field.base->u.ident.name, "args"))
 			return args_field(s, n);
-		expr(s, n->u.field.base);
-		err(s, &n->loc, "Field access is only supported on args for now");
-		return NULL;
-	default:
+		return sema_field(s, n);
+	default: {
+		const struct type *bt;
+		if (sema_btf_expr(s, n, &bt))
+			return bt;
+	}
 		err(s, &n->loc, "%s expressions are not supported yet", node_kind_name(n->kind));
 		return NULL;
 	}
@@ -1096,6 +1106,11 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		const struct type *t = expr(s, a0);
 		if (n->u.call.nargs > 1)
 			err(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
+		else if (t && (t->kind == T_RECORD ||
+			       (t->kind == T_POINTER && /* kptr()/uptr() print as the integer in 0.17 */
+				!(a0->kind == N_CALL && (!strcmp(a0->u.call.name, "kptr") ||
+							 !strcmp(a0->u.call.name, "uptr"))))))
+			err(s, &n->loc, "%s type passed to print() is not printable", tname(s, t));
 		else if (t && !storable(t))
 			err(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
 		else if (t && s->final)
@@ -1474,7 +1489,10 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 	p->compile_state = s.cs = arena_zalloc(&p->arena, sizeof(*s.cs));
 	struct scope *scopes = arena_zalloc(&p->arena, (p->nprobes ? p->nprobes : 1) * sizeof(*scopes));
 	unsigned errors_before = d->nerrors;
-	(void)ast; /* probes come in order through p->probes[i].ast */
+	/* probes come in order through p->probes[i].ast; struct definitions first */
+	s.final = true;
+	sema_cdefs(&s, ast ? ast->u.program.cdefs : NULL);
+	s.final = false;
 
 	for (int pass = 0; pass < MAX_QUIET_PASSES; pass++) {
 		s.changed = false;

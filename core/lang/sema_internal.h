@@ -4,9 +4,12 @@
 
 #include "compile.h"
 
+struct cdef_state;
+
 struct compile_state {
 	const struct node **printf_nodes;      /* parallel to p->printfs */
 	const struct node **print_value_nodes; /* parallel to p->print_values */
+	struct cdef_state *cdefs;              /* cdef.c: the script's enumerators */
 };
 
 /* "count", "sum", ...: the aggregation a call builds, AGG_NONE for other calls. */
@@ -39,7 +42,7 @@ static inline bool type_is_scalar(const struct type *t)
 static inline bool type_in_memory(const struct type *t)
 {
 	return t && (t->kind == T_STRING || t->kind == T_TUPLE || t->kind == T_USTACK || t->kind == T_USYM ||
-		     t->kind == T_INET || t->kind == T_BUFFER);
+		     t->kind == T_INET || t->kind == T_BUFFER || t->kind == T_ARRAY || t->kind == T_RECORD);
 }
 
 /* sema_calls.c */
@@ -91,6 +94,34 @@ const char *sema_probe_type(const struct sema *s);
 void sema_format_call(struct sema *s, struct node *n);
 /* Add a constant string to program.strings (once). */
 void sema_add_string(struct sema *s, const char *str);
+
+/*
+ * sema_btf.c: records, pointers and the walks through them (issue 3).
+ * sema.c calls these for what is not an integer, string or tuple.
+ */
+/* `struct task_struct *` (a stub: BTF is read only when it is dereferenced). */
+const struct type *sema_record_pointer(struct sema *s, const char *name, bool user);
+/* Define a stub record from BTF, or report "Unknown struct/union" at loc. */
+bool sema_define_record(struct sema *s, const struct type *rec, const struct loc *loc);
+/* base->f, base.f on records and pointers (not args, not tuples). */
+const struct type *sema_field(struct sema *s, struct node *n);
+/* *p and &x, given the operand's type. */
+const struct type *sema_ptr_unop(struct sema *s, struct node *n, const struct type *t);
+/* Casts to anything but a plain integer type. */
+const struct type *sema_type_cast(struct sema *s, struct node *n, const struct type *t);
+/* sizeof, offsetof, x[i], enum identifiers; false if n is none of them. */
+bool sema_btf_expr(struct sema *s, struct node *n, const struct type **out);
+/* Pointer arithmetic: false if this binop is not p + n / p - n (then *out is unset). */
+bool sema_ptr_binop(struct sema *s, struct node *n, const struct type *l, const struct type *r,
+		    const struct type **out);
+/* Nodes read through memory: *p, record fields, x[i]. */
+bool sema_is_walk(const struct node *n);
+/* A walk that reads user memory (from a user pointer). */
+bool sema_node_user(const struct node *n);
+/* cdef.c: the script's struct/union/enum definitions; enumerators by name. */
+void sema_cdefs(struct sema *s, struct node *cdefs);
+int sema_cdef_enum(struct sema *s, const char *name, int64_t *value);
+struct cdef_state *sema_cdef_state(struct sema *s);
 
 /* sema_layout.c: after type checking, how the program is laid out in BPF. */
 /* Map key/value sizes and BPF map types from the checked types. */

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "runtime_internal.h"
@@ -102,10 +103,15 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		v->str.len = n;
 		break;
 	}
-	case T_POINTER:
-		v->kind = STROBE_V_UINT;
-		v->u = (uint64_t)read_int(bytes, ty->size ? ty->size : 8, false);
+	case T_POINTER: {
+		/* only map keys keep a pointer type (values are stored as int64): "0x1" as in bpftrace 0.17 */
+		uint64_t p = (uint64_t)read_int(bytes, ty->size ? ty->size : 8, false);
+		char *hex = arena_printf(a, "0x%" PRIx64, p);
+		v->kind = STROBE_V_STR;
+		v->str.s = hex;
+		v->str.len = strlen(hex);
 		break;
+	}
 	case T_ARRAY: {
 		struct strobe_value *items = arena_zalloc(a, (ty->count ? ty->count : 1) * sizeof(*items));
 		uint32_t stride = ty->elem ? ty->elem->size : 0;

@@ -6,6 +6,7 @@
 # expected file. Review the diff (git diff tests/runtime/expected/diff) before
 # committing: the files are the contract.
 #   tests/runtime/scripts/gen_diff_expected.sh [NAME-FILTER]
+#   DIFF_TEST=tests/runtime/btf_diff.test tests/runtime/scripts/gen_diff_expected.sh   (another test file)
 set -u
 cd "$(dirname "$0")/../../.."
 BUILD=${BUILD:-build}
@@ -66,5 +67,5 @@ while IFS= read -r line || [ -n "$line" ]; do
 	val=${line#* }
 	[ "$key" = "$line" ] && val=""
 	if [ -n "${T[$key]:-}" ]; then T[$key]+=$'\n'"$val"; else T[$key]=$val; fi
-done <tests/runtime/diff.test
+done <"${DIFF_TEST:-tests/runtime/diff.test}"
 [ -n "${T[NAME]:-}" ] && gen_one

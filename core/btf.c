@@ -1,0 +1,275 @@
+/* vmlinux BTF, imported into struct types on demand (btf.h). */
+#include "btf.h"
+
+#include <bpf/btf.h>
+#include <errno.h>
+#include <linux/btf.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct btf *vmlinux, *override;
+static bool tried;
+
+struct btf *core_btf(void)
+{
+	if (override)
+		return override;
+	if (!tried) {
+		tried = true;
+		vmlinux = btf__load_vmlinux_btf(); /* NULL (errno set) without BTF */
+	}
+	return vmlinux;
+}
+
+void core_btf_override(struct btf *b)
+{
+	override = b;
+}
+
+bool core_btf_loaded(void)
+{
+	return vmlinux != NULL;
+}
+
+/* Look through typedefs and qualifiers. */
+static uint32_t skip_mods(const struct btf *b, uint32_t id)
+{
+	for (int guard = 0; id && guard < 64; guard++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		if (!t || !(btf_is_mod(t) || btf_is_typedef(t) || btf_is_type_tag(t) || btf_is_decl_tag(t)))
+			break;
+		id = t->type;
+	}
+	return id;
+}
+
+static const char *name_of(const struct btf *b, const struct btf_type *t)
+{
+	const char *n = btf__name_by_offset(b, t->name_off);
+	return n ? n : "";
+}
+
+static const struct type *import(struct types *t, const struct btf *b, uint32_t id, int depth);
+
+/* C alignment of type id (BTF does not record it), without importing anything. */
+static uint32_t align_of(const struct btf *b, uint32_t id, int depth)
+{
+	id = skip_mods(b, id);
+	const struct btf_type *bt = id ? btf__type_by_id(b, id) : NULL;
+	if (!bt || depth > 32)
+		return 1;
+	if (btf_is_int(bt) || btf_is_any_enum(bt) || btf_is_float(bt))
+		return bt->size > 8 ? 8 : bt->size ? bt->size : 1;
+	if (btf_is_ptr(bt))
+		return 8;
+	if (btf_is_array(bt))
+		return align_of(b, btf_array(bt)->type, depth + 1);
+	if (!btf_is_composite(bt))
+		return 1;
+	uint32_t align = 1;
+	const struct btf_member *m = btf_members(bt);
+	for (uint16_t i = 0; i < btf_vlen(bt) && align < 8; i++) {
+		uint32_t a = align_of(b, m[i].type, depth + 1);
+		if (a > align)
+			align = a;
+	}
+	return align;
+}
+
+/* A struct or union by value: its record, defined (size, align, BTF id) but without fields. */
+static const struct type *import_record(struct types *t, const struct btf *b, uint32_t id)
+{
+	const struct btf_type *bt = btf__type_by_id(b, id);
+	const char *kind = btf_is_union(bt) ? "union" : "struct";
+	const char *name = name_of(b, bt);
+	const struct type *rec;
+	if (*name) {
+		char full[256];
+		snprintf(full, sizeof(full), "%s %s", kind, name);
+		rec = type_record(t, full);
+	} else {
+		rec = type_record_anon(t, kind, id);
+	}
+	if (rec->defined)
+		return rec;
+	type_record_define(t, rec, bt->size, align_of(b, id, 0), NULL, 0, id);
+	return rec;
+}
+
+/* A pointer's target: records stay stubs by name, so nothing behind them is read. */
+static const struct type *import_pointee(struct types *t, const struct btf *b, uint32_t id, int depth)
+{
+	id = skip_mods(b, id);
+	const struct btf_type *bt = id ? btf__type_by_id(b, id) : NULL;
+	if (!bt || btf_is_func_proto(bt))
+		return type_none(t);
+	if (btf_is_composite(bt) || btf_is_fwd(bt)) {
+		const char *name = name_of(b, bt);
+		bool is_union = btf_is_fwd(bt) ? btf_kflag(bt) : btf_is_union(bt);
+		if (!*name)
+			return import_record(t, b, id);
+		char full[256];
+		snprintf(full, sizeof(full), "%s %s", is_union ? "union" : "struct", name);
+		return type_record(t, full);
+	}
+	const struct type *e = import(t, b, id, depth + 1);
+	return e ? e : type_none(t);
+}
+
+static const struct type *import(struct types *t, const struct btf *b, uint32_t id, int depth)
+{
+	if (depth > 64)
+		return NULL;
+	id = skip_mods(b, id);
+	const struct btf_type *bt = id ? btf__type_by_id(b, id) : NULL;
+	if (!bt)
+		return NULL;
+	if (btf_is_int(bt)) {
+		uint8_t enc = btf_int_encoding(bt);
+		if (enc & BTF_INT_BOOL)
+			return type_int(t, 1, false);
+		if (bt->size > 8 || (bt->size & (bt->size - 1)))
+			return NULL; /* __int128 */
+		if (!strcmp(name_of(b, bt), "char"))
+			return type_int(t, 1, true);
+		return type_int(t, bt->size, enc & BTF_INT_SIGNED);
+	}
+	if (btf_is_any_enum(bt))
+		return bt->size >= 1 && bt->size <= 8 ? type_int(t, bt->size, false) : NULL;
+	if (btf_is_ptr(bt))
+		return type_pointer(t, import_pointee(t, b, bt->type, depth), false);
+	if (btf_is_array(bt)) {
+		const struct btf_array *a = btf_array(bt);
+		uint32_t eid = skip_mods(b, a->type);
+		const struct btf_type *et = btf__type_by_id(b, eid);
+		if (!et || btf_is_array(et))
+			return NULL; /* multi-dimensional: bpftrace has no type for it */
+		if (btf_is_int(et) && et->size == 1 && !strcmp(name_of(b, et), "char"))
+			return type_string(t, a->nelems);
+		const struct type *e = import(t, b, eid, depth + 1);
+		return e && e->size ? type_array(t, e, a->nelems) : NULL;
+	}
+	if (btf_is_composite(bt))
+		return import_record(t, b, id);
+	return NULL; /* func, float, fwd by value */
+}
+
+int btf_define_record(struct types *t, const struct type *rec)
+{
+	if (rec->defined)
+		return 0;
+	struct btf *b = core_btf();
+	if (!b)
+		return -ENOENT;
+	const char *name = rec->name;
+	int kind = !strncmp(name, "struct ", 7) ? BTF_KIND_STRUCT : !strncmp(name, "union ", 6) ? BTF_KIND_UNION : -1;
+	if (kind < 0)
+		return -ENOENT;
+	int id = btf__find_by_name_kind(b, strchr(name, ' ') + 1, (uint32_t)kind);
+	if (id <= 0)
+		return -ENOENT;
+	const struct type *r = import_record(t, b, (uint32_t)id);
+	return r == rec ? 0 : -ENOENT;
+}
+
+/* Search the members of composite `id` (and of its anonymous members) for `name`. */
+static int find_member(struct types *t, const struct btf *b, uint32_t id, const char *name, uint32_t base_bits,
+		       struct type_field *out, int depth)
+{
+	const struct btf_type *bt = btf__type_by_id(b, id);
+	const struct btf_member *m = btf_members(bt);
+	for (uint16_t i = 0; i < btf_vlen(bt); i++) {
+		uint32_t bits = base_bits + btf_member_bit_offset(bt, i);
+		const char *mname = btf__name_by_offset(b, m[i].name_off);
+		if (mname && *mname) {
+			if (strcmp(mname, name))
+				continue;
+			uint32_t width = btf_member_bitfield_size(bt, i);
+			memset(out, 0, sizeof(*out));
+			out->name = mname;
+			out->type = import(t, b, m[i].type, 1);
+			if (width) {
+				out->offset = bits / 8;
+				out->bit_offset = (uint16_t)(bits % 8);
+				out->bit_width = (uint16_t)width;
+			} else {
+				out->offset = bits / 8;
+			}
+			return out->type ? 0 : -ENOTSUP;
+		}
+		uint32_t mid = skip_mods(b, m[i].type);
+		const struct btf_type *mt = btf__type_by_id(b, mid);
+		if (mt && btf_is_composite(mt) && depth < 16) {
+			int err = find_member(t, b, mid, name, bits, out, depth + 1);
+			if (err != -ENOENT)
+				return err;
+		}
+	}
+	return -ENOENT;
+}
+
+int btf_record_field(struct types *t, const struct type *rec, const char *name, struct type_field *out)
+{
+	struct btf *b = core_btf();
+	if (!b || !rec->btf_id)
+		return -ENOENT;
+	return find_member(t, b, rec->btf_id, name, 0, out, 0);
+}
+
+const struct type *btf_type_by_name(struct types *t, const char *name)
+{
+	struct btf *b = core_btf();
+	if (!b)
+		return NULL;
+	int kind = BTF_KIND_TYPEDEF;
+	const char *bare = name;
+	if (!strncmp(name, "struct ", 7)) {
+		const struct type *rec = type_record(t, name);
+		return btf_define_record(t, rec) == 0 ? rec : NULL;
+	}
+	if (!strncmp(name, "union ", 6)) {
+		const struct type *rec = type_record(t, name);
+		return btf_define_record(t, rec) == 0 ? rec : NULL;
+	}
+	if (!strncmp(name, "enum ", 5)) {
+		kind = BTF_KIND_ENUM;
+		bare = name + 5;
+	}
+	int id = btf__find_by_name_kind(b, bare, (uint32_t)kind);
+	if (id <= 0 && kind == BTF_KIND_ENUM)
+		id = btf__find_by_name_kind(b, bare, BTF_KIND_ENUM64);
+	if (id <= 0 && kind == BTF_KIND_TYPEDEF)
+		id = btf__find_by_name_kind(b, bare, BTF_KIND_INT);
+	return id > 0 ? import(t, b, (uint32_t)id, 0) : NULL;
+}
+
+int btf_enum_value(const char *name, int64_t *value)
+{
+	struct btf *b = core_btf();
+	if (!b)
+		return -ENOENT;
+	uint32_t n = btf__type_cnt(b);
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *bt = btf__type_by_id(b, id);
+		if (btf_is_enum(bt)) {
+			const struct btf_enum *e = btf_enum(bt);
+			for (uint16_t i = 0; i < btf_vlen(bt); i++) {
+				const char *en = btf__name_by_offset(b, e[i].name_off);
+				if (en && !strcmp(en, name)) {
+					*value = btf_kflag(bt) ? (int64_t)e[i].val : (int64_t)(uint32_t)e[i].val;
+					return 0;
+				}
+			}
+		} else if (btf_is_enum64(bt)) {
+			const struct btf_enum64 *e = btf_enum64(bt);
+			for (uint16_t i = 0; i < btf_vlen(bt); i++) {
+				const char *en = btf__name_by_offset(b, e[i].name_off);
+				if (en && !strcmp(en, name)) {
+					*value = (int64_t)btf_enum64_value(&e[i]);
+					return 0;
+				}
+			}
+		}
+	}
+	return -ENOENT;
+}

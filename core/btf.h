@@ -1,0 +1,53 @@
+/*
+ * Kernel types from vmlinux BTF (/sys/kernel/btf/vmlinux), read with
+ * libbpf's btf.h API and imported into `struct types` on demand.
+ *
+ * Nothing is loaded until a script needs a kernel type: a record is first a
+ * stub named "struct task_struct" (types.h, type_record), and only the
+ * first field access, dereference or sizeof defines it from BTF (its size,
+ * alignment and BTF id). Its fields are looked up in BTF one by one as they
+ * are used, and a pointer field's pointee is again a stub by name, so
+ * `curtask->parent->pid` imports two records and two integers, not the
+ * task_struct graph.
+ *
+ * The mapping follows bpftrace (whose 0.17 release imports BTF through
+ * clang): typedefs and qualifiers are looked through; `char` arrays are
+ * strings, other arrays of integers are arrays; enums are unsigned integers
+ * of their size; _Bool is uint8; pointers to functions or void are pointers
+ * to none; multi-dimensional arrays and floats are not representable (NULL).
+ */
+#ifndef STROBE_BTF_H
+#define STROBE_BTF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "types.h"
+
+struct btf;
+
+/* The vmlinux BTF, loaded on the first call; NULL if this kernel has none. */
+struct btf *core_btf(void);
+/* Tests: use b (still owned by the caller) instead of vmlinux; NULL: back to vmlinux. */
+void core_btf_override(struct btf *b);
+/* Whether vmlinux BTF has been loaded by this process (start-up cost checks). */
+bool core_btf_loaded(void);
+
+/*
+ * Define the stub record `rec` ("struct x" / "union x") from BTF: 0, or
+ * -ENOENT when BTF has no such record (or there is no BTF).
+ */
+int btf_define_record(struct types *t, const struct type *rec);
+/*
+ * Field `name` of a BTF-defined record (members of anonymous structs and
+ * unions inside it included, as in C): 0 with *out set (offset from the
+ * start of rec), -ENOENT if there is none, -ENOTSUP if its type cannot be
+ * represented (*out->type is then NULL but the offset is set).
+ */
+int btf_record_field(struct types *t, const struct type *rec, const char *name, struct type_field *out);
+/* A BTF type by name: "struct x", "union x", "enum x" or a typedef/base name ("pid_t"). */
+const struct type *btf_type_by_name(struct types *t, const char *name);
+/* The value of enumerator `name` (TASK_COMM_LEN): 0, or -ENOENT. */
+int btf_enum_value(const char *name, int64_t *value);
+
+#endif
