@@ -65,7 +65,7 @@ UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_MODS  := $(patsubst tests/modules/%.c,$(BUILD)/tests/modules/%.so,$(wildcard tests/modules/*.c))
 TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.c)) \
               $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.cc)) \
-              $(BUILD)/tests/progs/uprobe_target_minidebug
+              $(BUILD)/tests/progs/uprobe_target_minidebug $(BUILD)/tests/progs/uprobe_target_nopie
 CXX      ?= g++
 
 .PHONY: all deps test unit runtime demo bench install clean check-deps
@@ -142,6 +142,11 @@ $(BUILD)/tests/progs/uprobe_target_minidebug: tests/progs/uprobe_target.c
 	$(Q)rm -f $@.debug.xz && xz -k $@.debug
 	$(Q)objcopy --strip-all --add-section .gnu_debugdata=$@.debug.xz $@.full $@
 	$(Q)rm -f $@.full $@.debug $@.debug.xz
+
+# uprobe_target at a fixed address (uaddr() of an ET_EXEC object is absolute).
+$(BUILD)/tests/progs/uprobe_target_nopie: tests/progs/uprobe_target.c
+	@mkdir -p $(@D)
+	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -fno-pie -no-pie -o $@ $<
 
 # A shared library of ours for the uprobe/usdt tests, and a program linked with it.
 $(BUILD)/tests/progs/libstrobetest.so: tests/progs/lib/strobetest.c

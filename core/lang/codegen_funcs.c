@@ -150,6 +150,11 @@ bool cg_func_value(struct cg *c, struct node *n, LLVMValueRef *out)
 		*out = cg_scalar(c, n->u.call.args->next);
 	else if (!strcmp(f, "macaddr"))
 		*out = macaddr_value(c, n);
+	else if (!strcmp(f, "uaddr")) /* sema: uaddr(ADDR, RELATIVE); relative to the probed address */
+		*out = n->u.call.args->next->u.integer.value
+			       ? LLVMBuildAdd(c->b, cg_helper(c, H_GET_FUNC_IP, &c->ctxp, 1),
+					      cg_scalar(c, n->u.call.args), "")
+			       : cg_scalar(c, n->u.call.args);
 	else
 		return false;
 	return true;
@@ -277,7 +282,7 @@ bool cg_func_stmt(struct cg *c, struct node *n)
 	else if (n->type && n->type->kind != T_NONE && sema_func_string_type(n->type))
 		cg_scalar(c, n);
 	else if (!strcmp(f, "strncmp") || !strcmp(f, "strcontains") || !strcmp(f, "bswap") ||
-		 !strcmp(f, "kptr") || !strcmp(f, "uptr"))
+		 !strcmp(f, "kptr") || !strcmp(f, "uptr") || !strcmp(f, "uaddr"))
 		cg_scalar(c, n);
 	else
 		return false;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../fmt.h"
+#include "../runtime/registry.h"
 #include "sema_internal.h"
 
 #define MAX_QUIET_PASSES 8
@@ -1080,6 +1081,71 @@ static bool int_arg(struct sema *s, struct node *call, struct node *a, const cha
 	return t != NULL;
 }
 
+/*
+ * uaddr("name"): the address of a symbol in the object the probe's attach
+ * points probe, as a pointer sized by the symbol (bpftrace's rule). Asked
+ * of the provider now, the call becomes uaddr(ADDR, RELATIVE) with two
+ * integers: in a position-independent object (RELATIVE 1) ADDR is the
+ * symbol's distance from the probed address, which codegen adds to the
+ * address the program runs at.
+ */
+static const struct type *uaddr_call(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (a0 && a0->next && n->type) /* resolved on an earlier visit */
+		return n->type;
+	if (!check_nargs(s, n, 1, 1))
+		return NULL;
+	if (a0->kind != N_STRING) {
+		err(s, &n->loc, "uaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+		return NULL;
+	}
+	const char *name = a0->u.string.s;
+	int64_t addr = 0;
+	uint32_t size = 0;
+	bool relative = false;
+	for (size_t i = 0; i < (s->probe->kind == PROBE_PROVIDER ? s->probe->nattach : 0); i++) {
+		const struct probe_attach *at = &s->probe->attach[i];
+		int64_t a;
+		uint32_t sz;
+		bool rel;
+		int rc = provider_symbol(at->provider, at->type, at->target, name, &a, &sz, &rel);
+		if (rc == -EOPNOTSUPP) {
+			err(s, &n->loc, "uaddr can not be used with \"%s\" probes", at->type);
+			return NULL;
+		}
+		const char *colon = strstr(at->target, ":0x");
+		int plen = colon ? (int)(colon - at->target) : (int)strlen(at->target);
+		if (rc < 0) {
+			err(s, &n->loc, "Could not resolve symbol: %.*s:%s", plen, at->target, name);
+			return NULL;
+		}
+		if (i && (a != addr || rel != relative)) {
+			err(s, &n->loc, "uaddr(\"%s\") is not at the same place in every attach point of this probe",
+			    name);
+			return NULL;
+		}
+		addr = a;
+		size = sz;
+		relative = rel;
+	}
+	if (s->probe->kind != PROBE_PROVIDER || !s->probe->nattach) {
+		err(s, &n->loc, "Could not resolve symbol: :%s", name);
+		return NULL;
+	}
+	const struct type *elem = type_int(s->t, size == 1 || size == 2 || size == 4 ? size : 8, true);
+	const struct type *t = type_pointer(s->t, elem, true);
+	a0->kind = N_INT;
+	a0->u.integer.value = (uint64_t)addr;
+	a0->type = type_int(s->t, 8, true);
+	struct node *rel = arena_zalloc(&s->p->arena, sizeof(*rel));
+	*rel = (struct node){ .kind = N_INT, .loc = a0->loc, .type = a0->type };
+	rel->u.integer.value = relative;
+	a0->next = rel;
+	n->type = t;
+	return t;
+}
+
 static const struct type *call_expr(struct sema *s, struct node *n)
 {
 	const char *f = n->u.call.name;
@@ -1218,6 +1284,8 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		n->u.integer.value = addr;
 		return type_int(s->t, 8, false);
 	}
+	if (!strcmp(f, "uaddr"))
+		return uaddr_call(s, n);
 	const struct type *ft;
 	if (sema_func_call(s, n, &ft)) /* sema_funcs.c */
 		return ft;

@@ -777,6 +777,16 @@ int provider_attach(struct provider *p, const struct strobe_attach_req *req,
 	return e;
 }
 
+int provider_symbol(struct provider *p, const char *type, const char *target, const char *name, int64_t *addr,
+		    uint32_t *size, bool *relative)
+{
+	if (!p->mod->pops.symbol)
+		return -EOPNOTSUPP;
+	*size = 0;
+	*relative = false;
+	return p->mod->pops.symbol(p->mod->st, type, target, name, addr, size, relative);
+}
+
 void provider_detach(struct provider *p, struct strobe_link *link)
 {
 	if (link && p->mod->handle)

@@ -288,6 +288,18 @@ struct strobe_provider_ops {
 	 */
 	void (*detach)(void *st, struct strobe_link *link);
 	/* Append only below this line. */
+	/*
+	 * Appended, optional (the core checks size reaches it): uaddr("name")
+	 * in a probe of attachment `target` (as given to add()). *addr: the
+	 * address of the data or function symbol `name` in the object the
+	 * attachment probes, *size its size in bytes (0: unknown). When the
+	 * object is position-independent the address is only known at run time:
+	 * set *relative and make *addr the symbol's distance from the probed
+	 * address (what bpf_get_func_ip() returns in the program). 0, or
+	 * -ENOENT when the object has no such symbol.
+	 */
+	int (*symbol)(void *st, const char *type, const char *target, const char *name, int64_t *addr,
+		      uint32_t *size, bool *relative);
 };
 #define STROBE_PROVIDER_OPS_MIN_SIZE offsetofend(struct strobe_provider_ops, detach)
 

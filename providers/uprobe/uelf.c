@@ -435,7 +435,7 @@ int uelf_functions(Elf *elf, struct uelf_sym **out, size_t *nout)
 
 struct find_ctx {
 	const char *name;
-	uint64_t addr;
+	uint64_t addr, size;
 	bool found;
 };
 
@@ -446,17 +446,74 @@ static int find_symbol(void *ctx, const GElf_Sym *sym, const char *name)
 	if (strncmp(name, c->name, n) || (name[n] && name[n] != '@'))
 		return 0;
 	c->addr = sym->st_value;
+	c->size = sym->st_size;
 	c->found = true;
 	return 1;
 }
 
-bool uelf_symbol_addr(Elf *elf, const char *name, uint64_t *addr)
+bool uelf_symbol(Elf *elf, const char *name, uint64_t *addr, uint64_t *size)
 {
 	struct find_ctx c = { .name = name };
 	each_symbol(elf, find_symbol, &c);
-	if (c.found)
+	if (c.found) {
 		*addr = c.addr;
+		*size = c.size;
+	}
 	return c.found;
+}
+
+/* The virtual address of a file offset, through the PT_LOAD program headers. */
+static int offset_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
+{
+	size_t n;
+	if (elf_getphdrnum(elf, &n) != 0)
+		return -ENOEXEC;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
+			*vaddr = off - ph.p_offset + ph.p_vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int uelf_probe_symbol(const char *target, const char *name, int64_t *addr, uint32_t *size, bool *relative)
+{
+	/* target: "FILE:0xOFFSET[:...]" as the uprobe and usdt providers add() it */
+	const char *colon = strstr(target, ":0x");
+	if (!colon)
+		return -EINVAL;
+	char *path = strndup(target, (size_t)(colon - target));
+	uint64_t probe_off = strtoull(colon + 1, NULL, 16);
+	if (!path)
+		return -ENOMEM;
+	int fd = -1;
+	Elf *elf = NULL;
+	int err = uelf_open(path, &fd, &elf);
+	free(path);
+	if (err < 0)
+		return err;
+	uint64_t sym_addr = 0, sym_size = 0, probe_vaddr = 0;
+	GElf_Ehdr eh;
+	if (!uelf_symbol(elf, name, &sym_addr, &sym_size) || !sym_addr) {
+		err = -ENOENT;
+	} else if (!gelf_getehdr(elf, &eh)) {
+		err = -ENOEXEC;
+	} else if (eh.e_type == ET_DYN) {
+		/* loaded anywhere: the symbol's distance from the probed address */
+		err = offset_to_vaddr(elf, probe_off, &probe_vaddr);
+		*addr = (int64_t)(sym_addr - probe_vaddr);
+		*relative = true;
+	} else {
+		*addr = (int64_t)sym_addr;
+		*relative = false;
+	}
+	*size = sym_size > UINT32_MAX ? 0 : (uint32_t)sym_size;
+	uelf_close(fd, elf);
+	return err;
 }
 
 int uelf_vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)

@@ -73,8 +73,14 @@ struct uelf_sym {
  */
 int uelf_functions(Elf *elf, struct uelf_sym **out, size_t *n);
 void uelf_functions_free(struct uelf_sym *v, size_t n);
-/* Any symbol (object or function) named name; false if absent. */
-bool uelf_symbol_addr(Elf *elf, const char *name, uint64_t *addr);
+/* Any symbol (object or function) named name, its st_value and st_size; false if absent. */
+bool uelf_symbol(Elf *elf, const char *name, uint64_t *addr, uint64_t *size);
+/*
+ * uaddr(name) for a probe at target ("FILE:0xOFFSET..."): the symbol's
+ * address and size; for a position-independent FILE (*relative), its
+ * distance from the probed address instead. -ENOENT if it is absent.
+ */
+int uelf_probe_symbol(const char *target, const char *name, int64_t *addr, uint32_t *size, bool *relative);
 
 /* The file offset of a virtual address, through the PT_LOAD program headers. */
 int uelf_vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off);

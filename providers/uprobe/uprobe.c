@@ -490,6 +490,14 @@ static void up_detach(void *st, struct strobe_link *link)
 	free(l);
 }
 
+static int up_symbol(void *st, const char *type, const char *target, const char *name, int64_t *addr,
+		     uint32_t *size, bool *relative)
+{
+	(void)st;
+	(void)type;
+	return uelf_probe_symbol(target, name, addr, size, relative);
+}
+
 static const struct strobe_provider_ops up_ops = {
 	.abi = STROBE_PROVIDER_ABI,
 	.size = sizeof(struct strobe_provider_ops),
@@ -498,6 +506,7 @@ static const struct strobe_provider_ops up_ops = {
 	.resolve = up_resolve,
 	.attach = up_attach,
 	.detach = up_detach,
+	.symbol = up_symbol,
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);

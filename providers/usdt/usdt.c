@@ -279,8 +279,8 @@ static int fix_arg(Elf *elf, const struct usdt_note *note, struct usdt_arg *ua, 
 	struct strobe_arg *a = &ua->a;
 	if (!ua->sym[0] && !ua->rip)
 		return 0;
-	uint64_t sym = 0;
-	if (ua->sym[0] && !uelf_symbol_addr(elf, ua->sym, &sym)) {
+	uint64_t sym = 0, sym_size;
+	if (ua->sym[0] && !uelf_symbol(elf, ua->sym, &sym, &sym_size)) {
 		snprintf(msg, len, "symbol '%s' of an argument of %s:%s is not in the symbol table",
 			 ua->sym, note->provider, note->name);
 		return -ENOENT;
@@ -464,6 +464,14 @@ static void usdt_detach(void *st, struct strobe_link *link)
 	free(l);
 }
 
+static int usdt_symbol(void *st, const char *type, const char *target, const char *name, int64_t *addr,
+		       uint32_t *size, bool *relative)
+{
+	(void)st;
+	(void)type;
+	return uelf_probe_symbol(target, name, addr, size, relative);
+}
+
 static const struct strobe_provider_ops usdt_ops = {
 	.abi = STROBE_PROVIDER_ABI,
 	.size = sizeof(struct strobe_provider_ops),
@@ -472,6 +480,7 @@ static const struct strobe_provider_ops usdt_ops = {
 	.resolve = usdt_resolve,
 	.attach = usdt_attach,
 	.detach = usdt_detach,
+	.symbol = usdt_symbol,
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);

@@ -14,6 +14,11 @@
 
 volatile long sink;
 
+/* read by uaddr() tests */
+volatile long uaddr_long = 0x1122334455667788l;
+volatile int uaddr_int = -7;
+const char *volatile uaddr_str = "from a global pointer";
+
 NOINLINE int add3(int a, int b, int c)
 {
 	return a + b + c;
@@ -72,6 +77,7 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1;
 	long total = 0;
+	sink = (long)strlen(uaddr_str); /* its page resident for the tracer's read */
 	if (argc > 2 && !strcmp(argv[2], "wait")) {
 		/* for -p: start, let the tracer attach, then go on a byte (or EOF) on stdin */
 		printf("waiting\n");

@@ -152,10 +152,11 @@ static void test_own_symbols(void **state)
 	assert_int_equal(pread(fd, file_bytes, sizeof(file_bytes), (off_t)off), (ssize_t)sizeof(file_bytes));
 	assert_memory_equal(file_bytes, (const void *)strobe_elfsym_probe_me, sizeof(file_bytes));
 	assert_int_equal(uelf_vaddr_to_offset(elf, 0xffffffffff000000ull, &off), -ENOENT);
-	uint64_t addr;
-	assert_true(uelf_symbol_addr(elf, "strobe_elfsym_probe_me", &addr));
+	uint64_t addr, size;
+	assert_true(uelf_symbol(elf, "strobe_elfsym_probe_me", &addr, &size));
 	assert_true(addr == me->addr);
-	assert_false(uelf_symbol_addr(elf, "strobe_elfsym_no_such_symbol", &addr));
+	assert_true(size == me->size);
+	assert_false(uelf_symbol(elf, "strobe_elfsym_no_such_symbol", &addr, &size));
 	uelf_functions_free(v, nv);
 	uelf_close(fd, elf);
 	assert_int_equal(strobe_elfsym_probe_me(2), 7);
