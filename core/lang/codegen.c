@@ -133,10 +133,16 @@ struct cg_var *cg_var(struct cg *c, const char *name, const struct type *t)
 		c->vars_cap = c->vars_cap ? c->vars_cap * 2 : 8;
 		c->vars = arena_grow(&c->p->arena, c->vars, c->nvars, c->vars_cap, sizeof(*c->vars));
 	}
+	/* in a for loop's body, the probe's variable (codegen_loops.c) */
+	LLVMValueRef shared = c->loop ? cg_loop_capture(c, name, t) : NULL;
 	struct cg_var *v = &c->vars[c->nvars++];
 	uint32_t size = type_in_memory(t) ? t->size : 8;
 	v->name = name;
 	v->type = t;
+	if (shared) {
+		v->slot = shared;
+		return v;
+	}
 	v->slot = cg_alloca(c, size, name);
 	/* zeroed up front: a variable set on one branch only may be read after it */
 	LLVMBuilderRef saved = c->b;
@@ -195,9 +201,21 @@ static void branch_found(struct cg *c, LLVMValueRef ptr, LLVMBasicBlockRef found
 	LLVMPositionBuilderAtEnd(c->b, found);
 }
 
+const struct prog_map *cg_map_of(struct cg *c, const struct node *map)
+{
+	return map_of(c, map);
+}
+
+LLVMValueRef cg_map_key(struct cg *c, const struct prog_map *m, struct node *keys)
+{
+	return build_key(c, m, keys);
+}
+
 LLVMValueRef cg_map_read(struct cg *c, struct node *n)
 {
 	const struct prog_map *m = map_of(c, n);
+	if (m->agg != AGG_NONE) /* count, sum, min, max, avg over every CPU (codegen_loops.c) */
+		return cg_agg_read(c, m, build_key(c, m, n->u.map.keys));
 	bool string = type_in_memory(m->value);
 	uint32_t size = string ? m->value->size : 8;
 	LLVMValueRef out = cg_alloca(c, size, "read");
@@ -406,6 +424,10 @@ void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind)
 /* exit() ends the probe too, like bpftrace; code after it is unreachable. */
 static void emit_return(struct cg *c)
 {
+	if (c->loop) { /* a for loop's callback: it leaves the probe (codegen_loops.c) */
+		cg_loop_return(c);
+		return;
+	}
 	LLVMBuildRet(c->b, cg_const(c, 0));
 	LLVMPositionBuilderAtEnd(c->b, cg_block(c, "after_return"));
 }
@@ -589,6 +611,10 @@ static void stmt(struct cg *c, struct node *n)
 		break;
 	case N_BREAK:
 	case N_CONTINUE:
+		if (!c->nloops && c->loop) {
+			cg_loop_jump(c, n->kind == N_BREAK);
+			break;
+		}
 		LLVMBuildBr(c->b, (n->kind == N_BREAK ? c->loop_break : c->loop_continue)[c->nloops - 1]);
 		LLVMPositionBuilderAtEnd(c->b, cg_block(c, "after_jump"));
 		break;
@@ -597,10 +623,24 @@ static void stmt(struct cg *c, struct node *n)
 			cg_scalar(c, n->u.unary.operand);
 		emit_return(c);
 		break;
+	case N_FOR_MAP:
+	case N_FOR_RANGE:
+		cg_for(c, n);
+		break;
 	default:
 		cg_fail(c, &n->loc, "internal error: no codegen for %s", node_kind_name(n->kind));
 		break;
 	}
+}
+
+void cg_stmt(struct cg *c, struct node *n)
+{
+	stmt(c, n);
+}
+
+void cg_return(struct cg *c)
+{
+	emit_return(c);
 }
 
 /* ---- functions and the module ---- */
@@ -853,6 +893,8 @@ int compile_codegen(struct node *ast, struct program *p, struct diags *d)
 	for (size_t i = 0; i < p->nfuncs && !c.err; i++)
 		emit_func(&c, &p->funcs[i], i);
 	add_license(&c);
+	if (!c.err && c.ncallbacks)
+		cg_debug_info(&c); /* codegen_loops.c */
 	err = c.err ? c.err : emit_object(&c, tm);
 
 	LLVMDisposeBuilder(c.b);

@@ -36,6 +36,8 @@ bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out)
 {
 	if (cg_func_value(c, n, out)) /* codegen_funcs.c */
 		return true;
+	if (cg_map_func_value(c, n, out)) /* codegen_loops.c */
+		return true;
 	if (is_stack_node(n) && n->type->kind == T_KSTACK) {
 		*out = stack_id(c, n->type, &n->loc);
 		return true;

@@ -63,6 +63,10 @@ struct cg {
 	int err;
 	/* codegen_calls.c: the failure counters' key slot of function counter_key_fn */
 	LLVMValueRef counter_key, counter_key_fn;
+	/* codegen_loops.c: the for loop whose callback is being built (NULL in a probe's function) */
+	struct cg_loop *loop;
+	unsigned ncallbacks; /* callbacks in the module: it then needs BTF func info */
+	LLVMValueRef len_callback;
 };
 
 /* codegen.c */
@@ -110,6 +114,27 @@ LLVMValueRef cg_ptr_scalar(struct cg *c, struct node *n);
 LLVMValueRef cg_ptr_bytes(struct cg *c, struct node *n);
 LLVMValueRef cg_ptr_arith(struct cg *c, struct node *n);
 LLVMValueRef cg_cast_bytes(struct cg *c, struct node *n);
+/* codegen.c, for codegen_loops.c */
+void cg_stmt(struct cg *c, struct node *n);
+const struct prog_map *cg_map_of(struct cg *c, const struct node *map);
+/* A zeroed key buffer of map m holding `keys` (a list of expressions). */
+LLVMValueRef cg_map_key(struct cg *c, const struct prog_map *m, struct node *keys);
+void cg_return(struct cg *c);
+
+/*
+ * codegen_loops.c: for loops as BPF callbacks (bpf_for_each_map_elem,
+ * bpf_loop), len(), has_key(), aggregations read in the kernel, and the
+ * BTF func info that callbacks need.
+ */
+void cg_for(struct cg *c, struct node *n);
+/* In a for loop's callback: a variable of the probe, shared through the loop context. */
+LLVMValueRef cg_loop_capture(struct cg *c, const char *name, const struct type *t);
+void cg_loop_return(struct cg *c);             /* `return` (leaves the probe) */
+void cg_loop_jump(struct cg *c, bool is_break); /* break/continue of the loop itself */
+/* The sum (count, sum), average (avg) or extreme (min, max) over every CPU of map m at key. */
+LLVMValueRef cg_agg_read(struct cg *c, const struct prog_map *m, LLVMValueRef key);
+bool cg_map_func_value(struct cg *c, struct node *n, LLVMValueRef *out); /* len, has_key */
+void cg_debug_info(struct cg *c);
 
 /* codegen_expr.c */
 /* A scalar expression as an i64 (sign- or zero-extended by its type). */

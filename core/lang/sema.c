@@ -48,6 +48,7 @@ struct sema {
 	struct probe_info *probe;
 	struct scope *scope;
 	unsigned loop_depth;
+	unsigned for_depth; /* for loops (sema_loops.c): their bodies are BPF callbacks */
 	size_t maps_cap, printfs_cap, print_values_cap, strings_cap;
 	/* `@x = <value>` being checked: @x read in <value> before any type is int64 (@x = @x + 1) */
 	const char *assigning_map;
@@ -302,6 +303,12 @@ static struct prog_map *map_ref(struct sema *s, struct node *n, bool whole)
 	const struct type *merged = NULL;
 	if ((!m->key && !key) || whole)
 		return m;
+	if (!m->key && !m->value && m->agg == AGG_NONE) {
+		/* only named whole so far (print(@m), for ($kv : @m) before @m[k] = v) */
+		m->key = key;
+		s->changed = true;
+		return m;
+	}
 	if (m->key && key) {
 		/* A tuple key is compared item by item, not as a tuple value. */
 		bool tuples = m->key->kind == T_TUPLE && key->kind == T_TUPLE;
@@ -870,11 +877,8 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 			err(s, &n->loc, "Undefined map: %s", m->name);
 			return NULL;
 		}
-		if (m->agg != AGG_NONE) {
-			err(s, &n->loc, "Reading the aggregation %s in an expression is not supported yet",
-			    m->name);
-			return NULL;
-		}
+		if (m->agg != AGG_NONE)
+			return sema_agg_read_type(s, m, &n->loc); /* sema_loops.c */
 		return m->value;
 	}
 	case N_CALL:
@@ -1210,6 +1214,8 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		return none;
 	}
 	if (!strcmp(f, "exit")) {
+		if (s->for_depth)
+			err(s, &n->loc, "exit() is not allowed inside a for-loop");
 		if (check_nargs(s, n, 0, 1) && a0)
 			int_arg(s, n, a0, "exit code");
 		return none;
@@ -1289,6 +1295,8 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 	const struct type *ft;
 	if (sema_func_call(s, n, &ft)) /* sema_funcs.c */
 		return ft;
+	if (sema_map_func(s, n, &ft)) /* sema_loops.c */
+		return ft;
 	struct loc l = name_loc(n, f);
 	for (struct node *a = a0; a; a = a->next)
 		expr(s, a);
@@ -1362,6 +1370,54 @@ void sema_format_call(struct sema *s, struct node *n)
 void sema_add_string(struct sema *s, const char *str)
 {
 	add_string(s, str);
+}
+
+static void stmt(struct sema *s, struct node *n);
+
+void sema_stmt(struct sema *s, struct node *n)
+{
+	stmt(s, n);
+}
+
+struct prog_map *sema_map_named(struct sema *s, struct node *call, struct node *a, bool keys_ok)
+{
+	return map_arg(s, call, a, keys_ok);
+}
+
+const struct type *sema_storage_type(struct sema *s, const struct type *t)
+{
+	return storage_type(s, t);
+}
+
+bool sema_var_assigned(struct sema *s, const char *name)
+{
+	struct var *v = var_find(s, name);
+	return v && v->assigned;
+}
+
+void sema_var_bind(struct sema *s, struct node *var, const struct type *t)
+{
+	struct var *v = var_find(s, var->u.ident.name);
+	if (!v)
+		v = var_add(s, var->u.ident.name);
+	if (t && v->type != t) {
+		v->type = t;
+		s->changed = true;
+	}
+	v->assigned = t != NULL;
+	var->type = v->type;
+}
+
+void sema_var_unbind(struct sema *s, const char *name)
+{
+	struct var *v = var_find(s, name);
+	if (v)
+		v->assigned = false;
+}
+
+void sema_note_callback(struct sema *s)
+{
+	s->cs->callbacks = true;
 }
 
 /* ---- statements ---- */
@@ -1519,7 +1575,11 @@ static void stmt(struct sema *s, struct node *n)
 		break;
 	case N_FOR_MAP:
 	case N_FOR_RANGE:
-		err(s, &n->loc, "for loops are not supported yet");
+		s->loop_depth++;
+		s->for_depth++;
+		sema_for(s, n); /* sema_loops.c */
+		s->for_depth--;
+		s->loop_depth--;
 		break;
 	default:
 		err(s, &n->loc, "%s is not supported yet", node_kind_name(n->kind));

@@ -10,6 +10,7 @@ struct compile_state {
 	const struct node **printf_nodes;      /* parallel to p->printfs */
 	const struct node **print_value_nodes; /* parallel to p->print_values */
 	struct cdef_state *cdefs;              /* cdef.c: the script's enumerators */
+	bool callbacks; /* for loops or len(): BPF callback subprograms, which need BTF func info */
 };
 
 /* "count", "sum", ...: the aggregation a call builds, AGG_NONE for other calls. */
@@ -122,6 +123,28 @@ bool sema_node_user(const struct node *n);
 void sema_cdefs(struct sema *s, struct node *cdefs);
 int sema_cdef_enum(struct sema *s, const char *name, int64_t *value);
 struct cdef_state *sema_cdef_state(struct sema *s);
+/* More of the checker's helpers, for sema_loops.c (sema.c). */
+void sema_stmt(struct sema *s, struct node *n);
+/* The map named by argument `a` of `call` (print/clear/len...): "Undefined map" otherwise. */
+struct prog_map *sema_map_named(struct sema *s, struct node *call, struct node *a, bool keys_ok);
+const struct type *sema_storage_type(struct sema *s, const struct type *t);
+/* Scratch variables of the probe being checked. */
+bool sema_var_assigned(struct sema *s, const char *name);
+/* Bind `var` (an N_VAR) to type t (NULL: not known yet) from here on. */
+void sema_var_bind(struct sema *s, struct node *var, const struct type *t);
+void sema_var_unbind(struct sema *s, const char *name);
+void sema_note_callback(struct sema *s);
+
+/*
+ * sema_loops.c: for loops over maps and ranges, the map functions len(),
+ * has_key(), and reading aggregations (count, sum, min, max, avg) as integers.
+ */
+void sema_for(struct sema *s, struct node *n);
+bool sema_map_func(struct sema *s, struct node *n, const struct type **out);
+/* The keys of f(@m, k) as @m's key list (k, or the items of a tuple k); the caller resets them. */
+void sema_key_args(struct node *map);
+/* The integer an aggregation map's value reads as, or NULL (with an error) if it cannot be read. */
+const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
 
 /* sema_layout.c: after type checking, how the program is laid out in BPF. */
 /* Map key/value sizes and BPF map types from the checked types. */

@@ -117,7 +117,6 @@ static void test_errors(void **state)
 	expect_error("BEGIN { @x = 1; clear(1); }", "clear() expects a map to be provided", 17, 25);
 	expect_error("BEGIN { exit(1, 2); }", "exit() takes up to 1 argument (2 provided)", 9, 19);
 	expect_error("BEGIN { break; }", "break used outside of a loop", 9, 14);
-	expect_error("BEGIN { for ($i : 0..5) { } }", "for loops are not supported yet", 9, 28);
 }
 
 static void test_maps_and_printfs(void **state)

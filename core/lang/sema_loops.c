@@ -1,0 +1,172 @@
+/*
+ * Checks of for loops and of the map functions that read a map in the
+ * kernel: len(), has_key(), and aggregations read as integers.
+ *
+ * `for ($kv : @m) { ... }` and `for ($i : lo..hi) { ... }` become BPF
+ * callback subprograms (codegen_loops.c). The loop variable belongs to the
+ * loop: it may not shadow a variable set before the loop, and it is
+ * undefined after it. Other scratch variables are shared with the probe:
+ * the body reads and writes them (bpftrace since 0.22). `break` and
+ * `continue` end the callback; `return` leaves the probe; exit() is refused
+ * in for loops, as bpftrace does since 0.25.
+ */
+#include <string.h>
+
+#include "sema_internal.h"
+
+static struct types *T(struct sema *s)
+{
+	return &sema_prog(s)->types;
+}
+
+const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc)
+{
+	switch (m->agg) {
+	case AGG_COUNT:
+		return type_int(T(s), 8, false);
+	case AGG_SUM:
+	case AGG_MIN:
+	case AGG_MAX:
+	case AGG_AVG:
+		return type_int(T(s), 8, m->value && m->value->is_signed);
+	default:
+		sema_error(s, loc, "The %s aggregation %s can not be read in an expression, only printed",
+			   type_name(T(s), type_agg(T(s), m->agg, m->value)), m->name);
+		return NULL;
+	}
+}
+
+/* The loop variable: defined in the body only, never over a variable set before the loop. */
+static void loop_body(struct sema *s, struct node *var, const struct type *t, struct node *body)
+{
+	const char *name = var->u.ident.name;
+	if (sema_var_assigned(s, name)) {
+		sema_error(s, &var->loc, "Loop declaration shadows existing variable: $%s", name);
+		return;
+	}
+	sema_var_bind(s, var, t);
+	sema_stmt(s, body);
+	sema_var_unbind(s, name);
+}
+
+static void for_map(struct sema *s, struct node *n)
+{
+	struct node *mn = n->u.for_map.map;
+	const struct type *kv = NULL;
+	struct prog_map *m = sema_map_named(s, n, mn, false);
+	if (m && !m->key) {
+		sema_error(s, &mn->loc, "Loop expression must be a map with keys: %s has none", m->name);
+	} else if (m && m->value) {
+		const struct type *v = m->agg == AGG_NONE ? m->value : sema_agg_read_type(s, m, &mn->loc);
+		if (v) {
+			const struct type *items[] = { m->key, sema_storage_type(s, v) };
+			kv = type_tuple(T(s), items, 2);
+		}
+	}
+	mn->type = kv;
+	loop_body(s, n->u.for_map.var, kv, n->u.for_map.body);
+}
+
+static bool range_end(struct sema *s, struct node *e, const char *which, const struct type **out)
+{
+	const struct type *t = sema_expr(s, e);
+	*out = t;
+	if (t && !type_is_scalar(t)) {
+		sema_error(s, &e->loc, "Loop range requires an integer for the %s value (%s provided)", which,
+			   sema_kind_word(t));
+		return false;
+	}
+	return t != NULL;
+}
+
+static void for_range(struct sema *s, struct node *n)
+{
+	const struct type *lo, *hi, *t = NULL;
+	bool ok = range_end(s, n->u.for_range.lo, "start", &lo);
+	ok = range_end(s, n->u.for_range.hi, "end", &hi) && ok;
+	if (ok)
+		t = type_int(T(s), 8, !int_op_unsigned(lo, hi));
+	loop_body(s, n->u.for_range.var, t, n->u.for_range.body);
+}
+
+void sema_for(struct sema *s, struct node *n)
+{
+	if (sema_is_final(s))
+		sema_note_callback(s);
+	if (n->kind == N_FOR_MAP)
+		for_map(s, n);
+	else
+		for_range(s, n);
+}
+
+void sema_key_args(struct node *map)
+{
+	struct node *k = map->next;
+	map->u.map.keys = k;
+	map->u.map.nkeys = 1;
+	if (k->kind == N_TUPLE) {
+		map->u.map.keys = k->u.list.head;
+		map->u.map.nkeys = 0;
+		for (struct node *e = k->u.list.head; e; e = e->next)
+			map->u.map.nkeys++;
+	}
+}
+
+/* len(@m), has_key(@m, k). */
+bool sema_map_func(struct sema *s, struct node *n, const struct type **out)
+{
+	const char *f = n->u.call.name;
+	struct node *a0 = n->u.call.args;
+	bool len = !strcmp(f, "len");
+	*out = NULL;
+	if (!len && strcmp(f, "has_key"))
+		return false;
+	if (!sema_nargs(s, n, len ? 1 : 2, len ? 1 : 2))
+		return true;
+	if (a0->kind != N_MAP || a0->u.map.nkeys) {
+		sema_expr(s, a0);
+		sema_error(s, &n->loc, "%s() expects a map to be provided", f);
+		return true;
+	}
+	if (len) {
+		struct prog_map *m = sema_map_named(s, n, a0, false);
+		if (!m)
+			return true;
+		if (!m->key) {
+			sema_error(s, &n->loc, "len() expects a map with explicit keys (non-scalar map)");
+			return true;
+		}
+		if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
+			sema_error(s, &n->loc, "len() of the %s map %s is not supported: it counts buckets, not keys",
+				   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
+			return true;
+		}
+		if (sema_is_final(s))
+			sema_note_callback(s);
+		*out = type_int(T(s), 8, true);
+		return true;
+	}
+	int i = prog_map_find(sema_prog(s), a0->u.map.name);
+	if (i >= 0 && !sema_prog(s)->maps[i].key && sema_prog(s)->maps[i].value) {
+		sema_error(s, &n->loc, "has_key() expects a map with explicit keys (non-scalar map)");
+		return true;
+	}
+	/* has_key(@m, k): k is checked as if written @m[k]; (k1, k2) as @m[k1, k2] */
+	sema_key_args(a0);
+	struct prog_map *m = sema_map_named(s, n, a0, true);
+	a0->u.map.keys = NULL;
+	a0->u.map.nkeys = 0;
+	if (!m)
+		return true;
+	if (!m->key) {
+		sema_error(s, &n->loc, "has_key() expects a map with explicit keys (non-scalar map)");
+		return true;
+	}
+	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
+		sema_error(s, &n->loc, "has_key() on the %s map %s is not supported: its entries are buckets",
+			   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
+		return true;
+	}
+	*out = type_bool(T(s));
+	return true;
+}
