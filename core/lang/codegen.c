@@ -470,7 +470,8 @@ void cg_call_stmt(struct cg *c, struct node *n)
 				  (uint32_t)(map_of(c, a0) - p->maps), NULL, 0);
 	} else if (!strcmp(f, "delete")) {
 		const struct prog_map *m = map_of(c, a0);
-		LLVMValueRef key = build_key(c, m, n->u.call.nargs == 2 ? a0->next : a0->u.map.keys);
+		struct node *k = n->u.call.nargs == 2 ? a0->next : a0->u.map.keys;
+		LLVMValueRef key = build_key(c, m, n->u.call.nargs == 2 && k->kind == N_TUPLE ? k->u.list.head : k);
 		if (m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY) {
 			/* array slots cannot be deleted: zero this CPU's (program.h) */
 			LLVMValueRef val = cg_alloca(c, m->value_size, "zero");

@@ -1204,8 +1204,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 			err(s, &n->loc, "delete() expects a map to be provided");
 			return none;
 		}
-		a0->u.map.keys = a0->next;
-		a0->u.map.nkeys = 1;
+		sema_key_args(a0); /* (k1, k2) is @m[k1, k2] (sema_loops.c) */
 		struct prog_map *m = map_arg(s, n, a0, true);
 		a0->u.map.keys = NULL;
 		a0->u.map.nkeys = 0;

@@ -79,6 +79,7 @@ static void test_accepts_loops(void **state)
 		"BEGIN { @m[1] = 1; @c = count(); $a = len(@m); $b = has_key(@m, 1); if (has_key(@m, 2)) { } "
 		"@k[1, 2] = 1; $c = has_key(@k, (1, 2)); $d = @c + 1; @x = @c; print(@c); }",
 		"BEGIN { @c[1] = count(); print(@c[1]); $v = @c[1] * 2; }",
+		"BEGIN { @k[1, \"a\"] = 1; delete(@k, (1, \"a\")); delete(@k[1, \"b\"]); @s[1] = 1; delete(@s, 1); }",
 	};
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		expect_ok(progs[i]);
@@ -144,6 +145,9 @@ static void test_map_function_errors(void **state)
 	expect_error("BEGIN { @m[1] = 1; $x = has_key(@m, \"a\"); }",
 		     "Argument mismatch for @m: trying to access with arguments: [string[2]] when map expects arguments: [int64]",
 		     33, 35);
+	expect_error("BEGIN { @k[1, \"a\"] = 1; delete(@k, (1, 2)); }",
+		     "Argument mismatch for @k: trying to access with arguments: [int64, int64] when map expects arguments: [int64, string[2]]",
+		     32, 34);
 	expect_error("BEGIN { @h[1] = lhist(1, 0, 10, 1); $x = len(@h); }",
 		     "len() of the lhist map @h is not supported: it counts buckets, not keys", 42, 49);
 	expect_error("BEGIN { @s = stats(1); $x = @s; }",
