@@ -60,9 +60,13 @@ bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 		return true;
 	bool stack = is_stack_node(n) && n->type->kind == T_USTACK;
 	bool usym = n->kind == N_CALL && !strcmp(n->u.call.name, "usym");
-	if (!stack && !usym)
+	/* func in uprobes (STROBE_BUILTIN_FUNC_USER): a usym of the probed address */
+	bool ufunc = n->kind == N_BUILTIN && !strcmp(n->u.ident.name, "func") && n->type->kind == T_USYM;
+	if (!stack && !usym && !ufunc)
 		return false;
-	LLVMValueRef first = stack ? stack_id(c, n->type, &n->loc) : cg_scalar(c, n->u.call.args);
+	LLVMValueRef first = stack ? stack_id(c, n->type, &n->loc)
+			     : ufunc ? cg_helper(c, H_GET_FUNC_IP, &c->ctxp, 1)
+				     : cg_scalar(c, n->u.call.args);
 	LLVMValueRef buf = cg_alloca(c, 16, stack ? "ustack" : "usym");
 	cg_store_int(c, buf, 0, first, 8, 8);
 	LLVMValueRef tgid = LLVMBuildLShr(c->b, cg_helper(c, H_CURRENT_PID_TGID, NULL, 0), cg_const(c, 32), "");

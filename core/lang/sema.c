@@ -35,6 +35,7 @@ struct scope {
 	struct var *vars;
 	size_t n, cap;
 	bool uses_args; /* args/argN: functions are split by argument layout */
+	bool uses_kstack; /* kernel stacks must come from the probe's own event: no dispatch */
 };
 
 struct sema {
@@ -574,8 +575,8 @@ static const struct type *builtin(struct sema *s, struct node *n)
 			err(s, &n->loc, "The func builtin can not be used with '%s' probes", type);
 			return NULL;
 		}
-		/* the traced function's address, printed as its symbol (kprobe-like programs only) */
-		return type_simple(s->t, T_KSYM);
+		/* the traced function's address, printed as its symbol: a user one in uprobes */
+		return type_simple(s->t, offers(s, STROBE_BUILTIN_FUNC_USER) ? T_USYM : T_KSYM);
 	}
 	if (!strcmp(b, "retval")) {
 		if (!offers(s, STROBE_BUILTIN_RETVAL)) {
@@ -600,8 +601,10 @@ static const struct type *builtin(struct sema *s, struct node *n)
 			err(s, &n->loc, "args can only be used with a field access (args.name) for now");
 		return NULL;
 	}
-	if (!strcmp(b, "kstack") || !strcmp(b, "ustack"))
+	if (!strcmp(b, "kstack") || !strcmp(b, "ustack")) {
+		s->scope->uses_kstack |= b[0] == 'k';
 		return sema_stack_type(s->p, b[0] == 'k' ? T_KSTACK : T_USTACK, default_stack_mode(s), STACK_MAX_FRAMES);
+	}
 	err(s, &n->loc, "The %s builtin is not supported yet", b);
 	return NULL;
 }
@@ -637,6 +640,7 @@ static const struct type *stack_call(struct sema *s, struct node *n)
 			return NULL;
 		}
 	}
+	s->scope->uses_kstack |= f[0] == 'k';
 	return sema_stack_type(s->p, f[0] == 'k' ? T_KSTACK : T_USTACK, mode, (uint32_t)limit);
 }
 
@@ -1635,8 +1639,8 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 		return -EINVAL;
 	sema_finish_maps(p);
 	size_t funcs_cap = 0, min = sema_dispatch_min();
-	for (size_t i = 0; i < p->nprobes; i++)
-		sema_plan_dispatch(&p->probes[i], min);
+	for (size_t i = 0; i < p->nprobes; i++) /* a dispatched kstack would show the shared event's frames */
+		sema_plan_dispatch(&p->probes[i], scopes[i].uses_kstack ? SIZE_MAX : min);
 	for (size_t i = 0; i < p->nprobes; i++)
 		sema_add_funcs(p, i, scopes[i].uses_args, &funcs_cap);
 	sema_build_dispatches(p, &funcs_cap);

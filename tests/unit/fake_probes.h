@@ -62,6 +62,12 @@ static void fake_attach(struct program *p, struct probe_attach *a, const char *t
 	a->target = strchr(text, ':') + 1;
 	a->prog_type = BPF_PROG_TYPE_TRACEPOINT;
 	a->builtins = STROBE_BUILTIN_ARGS;
+	if (!strncmp(text, "uprobe:", 7)) { /* as the uprobe provider describes them */
+		a->type = "uprobe";
+		a->prog_type = BPF_PROG_TYPE_KPROBE;
+		a->builtins = STROBE_BUILTIN_ARGN | STROBE_BUILTIN_FUNC | STROBE_BUILTIN_FUNC_USER | STROBE_BUILTIN_REGS;
+		return;
+	}
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (!strcmp(events[i].event, event)) {
 			a->args = events[i].args;

@@ -208,6 +208,47 @@ static void test_codegen_no_callbacks_no_btf(void **state)
 	checked_free(c);
 }
 
+/* func is a user symbol in uprobes (STROBE_BUILTIN_FUNC_USER), stored as { address, tgid }. */
+static void test_uprobe_func_is_usym(void **state)
+{
+	(void)state;
+	struct checked *c = check("uprobe:/bin/true:main { @[func] = count(); printf(\"%s\\n\", func); $f = func; }");
+	if (c->rc)
+		diags_emit(&c->d, stderr);
+	assert_int_equal(c->rc, 0);
+	assert_int_equal(c->p.nmaps, 1);
+	assert_int_equal(c->p.maps[0].key->kind, T_USYM);
+	assert_string_equal(type_name(&c->p.types, c->p.maps[0].key), "usym");
+	assert_int_equal(c->p.maps[0].key_size, 16);
+	checked_free(c);
+	expect_error("BEGIN { $f = func; }", "The func builtin can not be used with 'BEGIN' probes", 14, 18);
+}
+
+/* A probe that takes kernel stacks gets its own events, not the shared raw_syscalls one. */
+static void test_kstack_probes_are_not_dispatched(void **state)
+{
+	(void)state;
+	static const char *const progs[] = {
+		"tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_read { @[kstack] = count(); }",
+		"tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_read { @[kstack(perf, 3)] = count(); }",
+		"tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_read { printf(\"%s\", kstack); }",
+		"tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_read { @[ustack] = count(); }",
+	};
+	static const size_t want[] = { 0, 0, 0, 1 };
+	setenv("STROBE_DISPATCH_MIN", "1", 1);
+	fake_dispatch = true;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct checked *c = check(progs[i]);
+		assert_int_equal(c->rc, 0);
+		if (c->p.ndispatches != want[i])
+			fprintf(stderr, "%s: %zu dispatches\n", progs[i], c->p.ndispatches);
+		assert_int_equal(c->p.ndispatches, want[i]);
+		checked_free(c);
+	}
+	fake_dispatch = false;
+	unsetenv("STROBE_DISPATCH_MIN");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +258,8 @@ int main(void)
 		cmocka_unit_test(test_map_function_errors),
 		cmocka_unit_test(test_codegen_callbacks),
 		cmocka_unit_test(test_codegen_no_callbacks_no_btf),
+		cmocka_unit_test(test_uprobe_func_is_usym),
+		cmocka_unit_test(test_kstack_probes_are_not_dispatched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
