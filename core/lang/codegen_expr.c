@@ -272,8 +272,8 @@ static LLVMValueRef binop(struct cg *c, struct node *n)
 	enum op op = n->u.binop.op;
 	if (op == OP_LAND || op == OP_LOR)
 		return logical(c, n);
-	if (l->type->kind == T_STRING) {
-		LLVMValueRef eq = string_eq(c, l, r);
+	if (l->type->kind == T_STRING || l->type->kind == T_ARRAY) {
+		LLVMValueRef eq = l->type->kind == T_STRING ? string_eq(c, l, r) : cg_array_eq(c, l, r);
 		return from_i1(c, op == OP_EQ ? eq : LLVMBuildNot(c->b, eq, ""));
 	}
 	if (n->type->kind == T_POINTER)
@@ -484,7 +484,7 @@ static void store_converted(struct cg *c, LLVMValueRef dst, uint32_t off, const 
 		for (uint32_t i = 0; i < to->nfields && i < from->nfields; i++)
 			store_converted(c, dst, off + to->fields[i].offset, to->fields[i].type, src,
 					src_off + from->fields[i].offset, from->fields[i].type);
-	} else if (to->kind == T_STRING) {
+	} else if (to->kind == T_STRING || to->kind == T_ARRAY) {
 		uint32_t size = from->size < to->size ? from->size : to->size;
 		cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), cg_ptr_off(c, src, src_off),
 			cg_align_of(src_off), size);

@@ -209,9 +209,37 @@ static LLVMValueRef buf_bytes(struct cg *c, struct node *n)
 	return buf;
 }
 
+/* pton("addr"): the address bytes, a constant (sema_funcs.c). */
+static LLVMValueRef pton_bytes(struct cg *c, struct node *n)
+{
+	uint8_t bytes[16] = { 0 };
+	sema_pton(n->u.call.args->u.string.s, bytes);
+	LLVMValueRef buf = cg_alloca(c, 16, "pton");
+	for (uint32_t i = 0; i < n->type->size; i += 4) {
+		uint32_t w = (uint32_t)bytes[i] | (uint32_t)bytes[i + 1] << 8 | (uint32_t)bytes[i + 2] << 16 |
+			     (uint32_t)bytes[i + 3] << 24;
+		cg_store_int(c, buf, i, cg_const(c, w), 4, 4);
+	}
+	return buf;
+}
+
+LLVMValueRef cg_array_eq(struct cg *c, struct node *l, struct node *r)
+{
+	LLVMValueRef lp = cg_string(c, l), rp = cg_string(c, r);
+	LLVMValueRef differ = LLVMConstInt(c->i1, 0, 0);
+	for (uint32_t i = 0; i < l->type->size; i++) {
+		LLVMValueRef a = LLVMBuildLoad2(c->b, c->i8, cg_ptr_off(c, lp, i), "");
+		LLVMValueRef b = LLVMBuildLoad2(c->b, c->i8, cg_ptr_off(c, rp, i), "");
+		differ = LLVMBuildOr(c->b, differ, LLVMBuildICmp(c->b, LLVMIntNE, a, b, ""), "");
+	}
+	return LLVMBuildNot(c->b, differ, "arrays_eq");
+}
+
 bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 {
-	if (is_call(n, "ntop"))
+	if (is_call(n, "pton"))
+		*out = pton_bytes(c, n);
+	else if (is_call(n, "ntop"))
 		*out = ntop_bytes(c, n);
 	else if (is_call(n, "buf"))
 		*out = buf_bytes(c, n);

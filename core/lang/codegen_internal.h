@@ -106,6 +106,8 @@ LLVMBasicBlockRef cg_lost_block(struct cg *c, LLVMBasicBlockRef done);
 bool cg_func_value(struct cg *c, struct node *n, LLVMValueRef *out); /* strncmp, bswap...: i64 */
 bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out); /* ntop, buf: bytes */
 bool cg_func_stmt(struct cg *c, struct node *n);                     /* join, cat, system, signal */
+/* l == r for integer arrays (type_is_int_array) of the same type, as an i1. */
+LLVMValueRef cg_array_eq(struct cg *c, struct node *l, struct node *r);
 /* codegen.c: a printf-like event (EV_PRINTF, EV_CAT, EV_SYSTEM) of the printf sema recorded for n. */
 void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind);
 

@@ -667,6 +667,8 @@ static const struct type *binop(struct sema *s, struct node *n)
 	bool strings = l->kind == T_STRING && r->kind == T_STRING;
 	if ((op == OP_EQ || op == OP_NE) && strings)
 		return type_bool(s->t);
+	if ((op == OP_EQ || op == OP_NE) && type_is_int_array(l) && type_equal(l, r))
+		return type_bool(s->t); /* integer arrays compare byte for byte (bpftrace 0.17) */
 	if (!type_is_scalar(l) || !type_is_scalar(r)) {
 		if (strings)
 			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",

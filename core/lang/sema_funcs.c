@@ -5,6 +5,7 @@
  * buf. sema.c calls sema_func_call() for every name it does not know
  * itself; codegen_funcs.c emits what passes.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -25,6 +26,15 @@ bool sema_func_string_type(const struct type *t)
 {
 	return t && (t->kind == T_INET || t->kind == T_MACADDR || t->kind == T_STRERROR ||
 		     t->kind == T_CGROUP_PATH || t->kind == T_TIMESTAMP || t->kind == T_USERNAME);
+}
+
+int sema_pton(const char *text, uint8_t out[16])
+{
+	/* bpftrace: a ':' makes it IPv6 */
+	bool v6 = strchr(text, ':') != NULL;
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, text, out) != 1)
+		return -1;
+	return v6 ? 16 : 4;
 }
 
 int sema_signal_number(const char *name)
@@ -351,9 +361,25 @@ bool sema_func_call(struct sema *s, struct node *n, const struct type **out)
 		return true;
 	}
 	if (!strcmp(f, "pton")) {
-		for (struct node *a = a0; a; a = a->next)
-			sema_expr(s, a);
-		sema_error(s, &n->loc, "pton() is not supported yet");
+		/* pton("addr"): resolved now, a uint8[4] (IPv4) or uint8[16] (IPv6) constant */
+		uint8_t bytes[16];
+		if (!sema_nargs(s, n, 1, 1))
+			return true;
+		const struct type *t = sema_expr(s, a0);
+		if (!t)
+			return true;
+		if (a0->kind != N_STRING) {
+			sema_error(s, NULL, "Expected string literal, got %s", type_name(ty, t));
+			sema_error(s, &n->loc, "pton() expects an string argument of an IPv4/IPv6 address, got ");
+			return true;
+		}
+		int len = sema_pton(a0->u.string.s, bytes);
+		if (len < 0) {
+			sema_error(s, &n->loc, "pton() expects an string argument of an IPv4/IPv6 address, got %s",
+				   a0->u.string.s);
+			return true;
+		}
+		*out = type_array(ty, type_int(ty, 1, false), (uint32_t)len);
 		return true;
 	}
 	return false;

@@ -46,6 +46,12 @@ static inline bool type_in_memory(const struct type *t)
 		     t->kind == T_INET || t->kind == T_BUFFER || t->kind == T_ARRAY || t->kind == T_RECORD);
 }
 
+/* Integer arrays (pton(), uint8[N] arguments): values that are stored, printed and compared as bytes. */
+static inline bool type_is_int_array(const struct type *t)
+{
+	return t && t->kind == T_ARRAY && t->elem && t->elem->kind == T_INT;
+}
+
 /* sema_calls.c */
 /* The kstack/ustack type, registering its stack-trace map (program.h). */
 const struct type *sema_stack_type(struct program *p, enum type_kind kind, const char *mode,
@@ -76,6 +82,8 @@ struct sema;
 bool sema_func_call(struct sema *s, struct node *n, const struct type **out);
 /* Types of those functions that print through %s and can be stored. */
 bool sema_func_string_type(const struct type *t);
+/* pton(): the 4 (IPv4) or 16 (IPv6) bytes of an address, or -1. */
+int sema_pton(const char *text, uint8_t out[16]);
 /* signal("KILL") / signal("SIGKILL"): the number, or -1. */
 int sema_signal_number(const char *name);
 

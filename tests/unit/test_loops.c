@@ -39,7 +39,7 @@ static void expect_error_n(const char *text, const char *msg, uint32_t col, uint
 			c->d.head->loc.col, c->d.head->loc.end_col, c->d.head->msg, c->d.nerrors, col, end_col, msg,
 			nerrors);
 	assert_string_equal(c->d.head->msg, msg);
-	assert_int_equal(c->d.head->loc.line, 1);
+	assert_int_equal(c->d.head->loc.line, col ? 1 : 0); /* col 0: an unlocated error */
 	assert_int_equal(c->d.head->loc.col, col);
 	assert_int_equal(c->d.head->loc.end_col, end_col);
 	assert_int_equal(c->d.nerrors, nerrors);
@@ -249,6 +249,28 @@ static void test_kstack_probes_are_not_dispatched(void **state)
 	unsetenv("STROBE_DISPATCH_MIN");
 }
 
+/* pton(): a constant uint8[4] or uint8[16], stored, printed and compared like bpftrace 0.17's int arrays. */
+static void test_pton(void **state)
+{
+	(void)state;
+	struct checked *c = check("BEGIN { @a = pton(\"1.2.3.4\"); @b[pton(\"::1\")] = 1; $x = pton(\"10.0.0.1\"); "
+				  "$e = $x == pton(\"10.0.0.1\"); print($x); print((1, $x)); $n = ntop($x); }");
+	if (c->rc)
+		diags_emit(&c->d, stderr);
+	assert_int_equal(c->rc, 0);
+	assert_string_equal(type_name(&c->p.types, c->p.maps[0].value), "uint8[4]");
+	assert_string_equal(type_name(&c->p.types, c->p.maps[1].key), "uint8[16]");
+	checked_free(c);
+	expect_error("BEGIN { $a = pton(\"nonsense\"); }",
+		     "pton() expects an string argument of an IPv4/IPv6 address, got nonsense", 14, 30);
+	expect_error("BEGIN { $a = pton(\"1.2.3.4\", 1); }", "pton() requires one argument (2 provided)", 14, 32);
+	expect_error_n("BEGIN { $s = \"1.2.3.4\"; $a = pton($s); }", "Expected string literal, got string[8]", 0, 0, 2);
+	expect_error("BEGIN { printf(\"%s\\n\", pton(\"1.2.3.4\")); }",
+		     "printf: %s specifier expects a value of type string (array supplied)", 9, 40);
+	expect_error("BEGIN { $a = pton(\"1.2.3.4\") == pton(\"::1\"); }",
+		     "Type mismatch for '==': comparing 'uint8[4]' with 'uint8[16]'", 14, 44);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_codegen_no_callbacks_no_btf),
 		cmocka_unit_test(test_uprobe_func_is_usym),
 		cmocka_unit_test(test_kstack_probes_are_not_dispatched),
+		cmocka_unit_test(test_pton),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
