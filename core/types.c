@@ -208,6 +208,13 @@ const struct type *type_timestamp(struct types *t, const char *fmt)
 	return intern(t, &p);
 }
 
+const struct type *type_cgroup_path(struct types *t, const char *filter)
+{
+	struct type p = { .kind = T_CGROUP_PATH, .size = 8, .align = 8,
+			  .name = filter ? arena_strdup(&t->arena, filter) : NULL };
+	return intern(t, &p);
+}
+
 const struct type *type_buffer(struct types *t, uint32_t cap)
 {
 	struct type p = { .kind = T_BUFFER, .size = 4 + cap, .align = 4 };

@@ -98,6 +98,8 @@ const struct type *type_stack(struct types *t, enum type_kind kind, const char *
 
 /* strftime(): T_TIMESTAMP with name = fmt (interned by content). Appended. */
 const struct type *type_timestamp(struct types *t, const char *fmt);
+/* cgroup_path(id, filter): T_CGROUP_PATH with name = the filter glob (NULL: every hierarchy). Appended. */
+const struct type *type_cgroup_path(struct types *t, const char *filter);
 /* buf(): T_BUFFER of u32 length + cap bytes. Appended. */
 const struct type *type_buffer(struct types *t, uint32_t cap);
 

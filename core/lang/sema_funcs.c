@@ -211,11 +211,24 @@ bool sema_func_call(struct sema *s, struct node *n, const struct type **out)
 	if (!strcmp(f, "cgroup_path")) {
 		if (!sema_nargs(s, n, 1, 2) || !int_only(s, n, a0))
 			return true;
-		if (a0->next) {
-			sema_error(s, &n->loc, "cgroup_path() with a filter is not supported yet");
-			return true;
+		struct node *filter = a0->next;
+		if (filter) {
+			/* a glob over the hierarchies' names ("unified", "cpu,cpuacct", "systemd") */
+			const struct type *ft = sema_expr(s, filter);
+			if (!ft)
+				return true;
+			if (ft->kind != T_STRING) {
+				sema_error(s, &n->loc, "cgroup_path() only supports string arguments (%s provided)",
+					   sema_kind_word(ft));
+				return true;
+			}
+			if (filter->kind != N_STRING) {
+				/* bpftrace 0.17 accepts one and matches nothing with it */
+				sema_error(s, &filter->loc, "cgroup_path() filter must be a string literal");
+				return true;
+			}
 		}
-		*out = type_simple(ty, T_CGROUP_PATH);
+		*out = type_cgroup_path(ty, filter ? filter->u.string.s : NULL);
 		return true;
 	}
 	if (!strcmp(f, "kptr") || !strcmp(f, "uptr")) {

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <fcntl.h>
@@ -134,8 +135,8 @@ static int mount_cmp(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
-/* cgroup_path(id): "hierarchy:path" for every cgroup hierarchy holding the id, as bpftrace 0.17. */
-static void format_cgroup_path(struct arena *a, uint64_t id, struct strobe_value *v)
+/* cgroup_path(id[, filter]): "hierarchy:path" for every cgroup hierarchy holding the id (whose name matches the filter glob), as bpftrace 0.17. */
+static void format_cgroup_path(struct arena *a, uint64_t id, const char *filter, struct strobe_value *v)
 {
 	struct cg_mount *mounts = NULL;
 	size_t n = 0;
@@ -186,6 +187,8 @@ static void format_cgroup_path(struct arena *a, uint64_t id, struct strobe_value
 		path.len = 0;
 		sb_add(&path, mounts[i].dir, strlen(mounts[i].dir));
 		size_t root = path.len;
+		if (filter && fnmatch(filter, mounts[i].name, 0))
+			continue;
 		if (!find_cgroup(&path, root, id, 0))
 			continue;
 		const char *rel = path.len > root ? path.s + root : "/";
@@ -230,7 +233,7 @@ void value_decode_func(struct arena *a, const struct type *ty, const uint8_t *by
 		break;
 	}
 	case T_CGROUP_PATH:
-		format_cgroup_path(a, u, v);
+		format_cgroup_path(a, u, ty->name, v);
 		break;
 	case T_USERNAME: {
 		/* bpftrace prints the uid when /etc/passwd has no name for it */

@@ -271,6 +271,23 @@ static void test_pton(void **state)
 		     "Type mismatch for '==': comparing 'uint8[4]' with 'uint8[16]'", 14, 44);
 }
 
+static void test_cgroup_path_filter(void **state)
+{
+	(void)state;
+	struct checked *c = check("BEGIN { @a = cgroup_path(cgroup, \"un*\"); @b = cgroup_path(cgroup); }");
+	assert_int_equal(c->rc, 0);
+	assert_int_equal(c->p.maps[0].value->kind, T_CGROUP_PATH);
+	assert_string_equal(c->p.maps[0].value->name, "un*");
+	assert_null(c->p.maps[1].value->name);
+	checked_free(c);
+	expect_error("BEGIN { printf(\"%s\", cgroup_path(cgroup, 1)); }",
+		     "cgroup_path() only supports string arguments (integer provided)", 22, 44);
+	expect_error("BEGIN { $f = \"x\"; printf(\"%s\", cgroup_path(cgroup, $f)); }",
+		     "cgroup_path() filter must be a string literal", 52, 54);
+	expect_error("BEGIN { $x = cgroup_path(cgroup, \"a\", \"b\"); }",
+		     "cgroup_path() takes up to 2 arguments (3 provided)", 14, 43);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_uprobe_func_is_usym),
 		cmocka_unit_test(test_kstack_probes_are_not_dispatched),
 		cmocka_unit_test(test_pton),
+		cmocka_unit_test(test_cgroup_path_filter),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
