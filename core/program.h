@@ -134,6 +134,8 @@ struct prog_dispatch {
 	int progs_fd;              /* PROG_ARRAY when nfuncs > 1, else -1 */
 };
 
+#define SCRATCH_CPU_BYTES 16384u
+
 struct program {
 	struct arena arena;
 	struct types types;
@@ -170,6 +172,16 @@ struct program {
 	/* core/lang-private: what compile_check found, for compile_codegen */
 	struct compile_state *compile_state;
 	/* Appended below. */
+	/*
+	 * Scratch memory for values too large for the 512-byte BPF stack
+	 * (strings, printf and map records): one BPF array element of
+	 * scratch_cpus * SCRATCH_CPU_BYTES bytes, a region per CPU, which
+	 * programs reach by direct map value access at their CPU's offset.
+	 * Created by runtime_create_maps; scratch_cpus is 0 until then (and
+	 * codegen then keeps every value on the stack).
+	 */
+	int scratch_fd;
+	uint32_t scratch_cpus; /* a power of 2, at least the possible CPUs */
 	/*
 	 * The stop flag: a 1-entry BPF array map with a u64 value, created by
 	 * runtime_create_maps (-1 until then). Every provider probe's program

@@ -47,9 +47,43 @@ LLVMBasicBlockRef cg_block(struct cg *c, const char *name)
 	return LLVMAppendBasicBlockInContext(c->ctx, c->fn, name);
 }
 
-/* Stack slots all live in the entry block, so each is one fixed stack area. */
+/* Values from this size on live in the per-CPU scratch region (program.h), not on the stack. */
+#define SCRATCH_MIN_BYTES 64
+/* Larger zeroing and copies go through bpf_probe_read_kernel: the BPF backend expands no big memset/memcpy. */
+#define INLINE_MEM_MAX 256
+
+/* This CPU's scratch region, computed once in the entry block of the function being built. */
+static LLVMValueRef scratch_base(struct cg *c)
+{
+	if (c->scratch_base)
+		return c->scratch_base;
+	LLVMBuilderRef code = c->b;
+	c->b = c->alloca_b;
+	LLVMTypeRef pt[] = { c->i64, c->i64 };
+	LLVMValueRef args[] = { cg_const(c, BPF_PSEUDO_MAP_VALUE_KIND), cg_const(c, (uint64_t)c->p->scratch_fd) };
+	LLVMValueRef addr = LLVMBuildCall2(c->b, LLVMFunctionType(c->i64, pt, 2, 0), c->pseudo, args, 2, "scratch");
+	LLVMValueRef cpu = cg_helper(c, H_GET_SMP_PROCESSOR_ID, NULL, 0);
+	cpu = LLVMBuildAnd(c->b, cpu, cg_const(c, c->p->scratch_cpus - 1), "");
+	LLVMValueRef off = LLVMBuildMul(c->b, cpu, cg_const(c, SCRATCH_CPU_BYTES), "");
+	c->scratch_base = cg_ptr_at(c, LLVMBuildIntToPtr(c->b, addr, c->i8p, ""), off);
+	c->b = code;
+	return c->scratch_base;
+}
+
+/*
+ * Stack slots all live in the entry block, so each is one fixed stack area;
+ * large ones are fixed areas of the scratch region instead, distinct for
+ * every function of the program (loop callbacks run inside their probe).
+ */
 LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name)
 {
+	uint32_t rounded = (size + 7) & ~7u;
+	if (size >= SCRATCH_MIN_BYTES && c->p->scratch_cpus && c->scratch_used + rounded <= SCRATCH_CPU_BYTES) {
+		LLVMValueRef base = scratch_base(c);
+		LLVMValueRef off = cg_const(c, c->scratch_used);
+		c->scratch_used += rounded;
+		return LLVMBuildGEP2(c->alloca_b, c->i8, base, &off, 1, name);
+	}
 	LLVMTypeRef ty = LLVMArrayType(c->i8, size ? size : 1);
 	LLVMValueRef a = LLVMBuildAlloca(c->alloca_b, ty, name);
 	LLVMSetAlignment(a, 8);
@@ -58,14 +92,23 @@ LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name)
 
 void cg_zero(struct cg *c, LLVMValueRef ptr, uint32_t size)
 {
+	if (size > INLINE_MEM_MAX) { /* a failed read zeroes its destination */
+		LLVMValueRef args[] = { ptr, LLVMConstInt(c->i32, size, 0), LLVMConstNull(c->i8p) };
+		cg_helper(c, H_PROBE_READ_KERNEL, args, 3);
+		return;
+	}
 	LLVMBuildMemSet(c->b, ptr, LLVMConstInt(c->i8, 0, 0), cg_const(c, size), 8);
 }
 
 void cg_copy(struct cg *c, LLVMValueRef dst, unsigned dst_align, LLVMValueRef src, unsigned src_align,
 	     uint32_t size)
 {
-	if (size)
+	if (size > INLINE_MEM_MAX) {
+		LLVMValueRef args[] = { dst, LLVMConstInt(c->i32, size, 0), src };
+		cg_helper(c, H_PROBE_READ_KERNEL, args, 3);
+	} else if (size) {
 		LLVMBuildMemCpy(c->b, dst, dst_align, src, src_align, cg_const(c, size));
+	}
 }
 
 LLVMValueRef cg_ptr_at(struct cg *c, LLVMValueRef base, LLVMValueRef off)
@@ -728,6 +771,8 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 	c->attach = f->nattach ? &f->probe->attach[f->attach_idx[0]] : NULL;
 	c->nvars = 0;
 	c->nloops = 0;
+	c->scratch_base = NULL;
+	c->scratch_used = 0;
 	c->probe_index = NULL;
 	LLVMBasicBlockRef entry = cg_block(c, "entry"), body = cg_block(c, "body");
 	LLVMPositionBuilderAtEnd(c->alloca_b, entry);

@@ -21,6 +21,7 @@ enum {
 	H_CURRENT_CGROUP_ID = 80,
 	H_JIFFIES64 = 118,
 	H_GET_FUNC_IP = 173,
+	H_GET_SMP_PROCESSOR_ID = 8,
 	H_GET_ATTACH_COOKIE = 174,
 	H_TAIL_CALL = 12,
 	H_GET_CURRENT_TASK_BTF = 158,
@@ -67,6 +68,10 @@ struct cg {
 	struct cg_loop *loop;
 	unsigned ncallbacks; /* callbacks in the module: it then needs BTF func info */
 	LLVMValueRef len_callback;
+	/* program.h scratch: this function's base address (NULL until its first
+	 * large value) and the bytes the program's functions have taken so far */
+	LLVMValueRef scratch_base;
+	uint32_t scratch_used;
 };
 
 /* codegen.c */

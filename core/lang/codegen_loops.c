@@ -259,6 +259,7 @@ void cg_for(struct cg *c, struct node *n)
 	c->nvars = c->vars_cap = 0;
 	c->nloops = 0;
 	c->counter_key_fn = NULL;
+	c->scratch_base = NULL; /* the callback's own; its scratch bytes follow the caller's */
 	LLVMBasicBlockRef entry = cg_block(c, "entry"), start = cg_block(c, "body");
 	LLVMPositionBuilderAtEnd(c->alloca_b, entry);
 	LLVMPositionBuilderAtEnd(c->b, start);
@@ -290,7 +291,9 @@ void cg_for(struct cg *c, struct node *n)
 	int err = c->err;
 	unsigned ncallbacks = c->ncallbacks;
 	LLVMValueRef len_cb = c->len_callback;
+	uint32_t scratch_used = c->scratch_used;
 	*c = saved;
+	c->scratch_used = scratch_used;
 	c->err = err;
 	c->ncallbacks = ncallbacks;
 	c->len_callback = len_cb;

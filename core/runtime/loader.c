@@ -121,6 +121,19 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen)
 		return -e;
 	}
 	p->stop_fd = fd;
+	int ncpus = libbpf_num_possible_cpus();
+	uint32_t cpus = 1;
+	while (cpus < (uint32_t)(ncpus > 0 ? ncpus : 1))
+		cpus <<= 1;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "scratch", 4, cpus * SCRATCH_CPU_BYTES, 1, NULL);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "failed to create the scratch map (%u bytes): %s", cpus * SCRATCH_CPU_BYTES,
+			 strerror(e));
+		return -e;
+	}
+	p->scratch_fd = fd;
+	p->scratch_cpus = cpus;
 	for (size_t i = 0; i < p->ndispatches; i++) {
 		struct prog_dispatch *d = &p->dispatches[i];
 		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "dispatch", 4, 8, d->max_entries ? d->max_entries : 1,
@@ -366,6 +379,9 @@ void runtime_release(struct program *p)
 		if (p->stop_fd >= 0)
 			close(p->stop_fd);
 		p->stop_fd = -1;
+		if (p->scratch_cpus)
+			close(p->scratch_fd);
+		p->scratch_cpus = 0;
 		for (size_t i = 0; i < p->ndispatches; i++) {
 			struct prog_dispatch *dp = &p->dispatches[i];
 			if (dp->map_fd >= 0)
