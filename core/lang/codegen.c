@@ -78,7 +78,7 @@ static LLVMValueRef scratch_base(struct cg *c)
 LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name)
 {
 	uint32_t rounded = (size + 7) & ~7u;
-	if (size >= SCRATCH_MIN_BYTES && c->p->scratch_cpus && c->scratch_used + rounded <= SCRATCH_CPU_BYTES) {
+	if (size >= SCRATCH_MIN_BYTES && c->p->scratch_cpus && c->scratch_used + rounded <= c->scratch_end) {
 		LLVMValueRef base = scratch_base(c);
 		LLVMValueRef off = cg_const(c, c->scratch_used);
 		c->scratch_used += rounded;
@@ -771,8 +771,11 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 	c->attach = f->nattach ? &f->probe->attach[f->attach_idx[0]] : NULL;
 	c->nvars = 0;
 	c->nloops = 0;
+	/* perf event programs run in NMI context, maybe inside another program on this CPU: their own half */
+	bool nmi = f->prog_type == BPF_PROG_TYPE_PERF_EVENT;
 	c->scratch_base = NULL;
-	c->scratch_used = 0;
+	c->scratch_used = nmi ? SCRATCH_CPU_BYTES / 2 : 0;
+	c->scratch_end = nmi ? SCRATCH_CPU_BYTES : SCRATCH_CPU_BYTES / 2;
 	c->probe_index = NULL;
 	LLVMBasicBlockRef entry = cg_block(c, "entry"), body = cg_block(c, "body");
 	LLVMPositionBuilderAtEnd(c->alloca_b, entry);

@@ -392,10 +392,18 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 static LLVMValueRef str_call(struct cg *c, struct node *n)
 {
 	struct node *src = n->u.call.args, *len = src->next;
-	if (src->type->kind == T_STRING)
-		return cg_string(c, src);
 	uint32_t cap = n->type->size;
-	LLVMValueRef buf = cg_alloca(c, cap, "str");
+	LLVMValueRef buf;
+	if (src->type->kind == T_STRING) { /* str(comm): the string, in a buffer of the result's size */
+		LLVMValueRef s = cg_string(c, src);
+		if (src->type->size == cap)
+			return s;
+		buf = cg_alloca(c, cap, "str");
+		cg_zero(c, buf, cap);
+		cg_copy(c, buf, 8, s, 8, src->type->size < cap ? src->type->size : cap - 1);
+		return buf;
+	}
+	buf = cg_alloca(c, cap, "str");
 	cg_zero(c, buf, cap);
 	LLVMValueRef addr = cg_scalar(c, src);
 	LLVMValueRef size = cg_const(c, cap);

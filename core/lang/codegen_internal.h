@@ -71,7 +71,7 @@ struct cg {
 	/* program.h scratch: this function's base address (NULL until its first
 	 * large value) and the bytes the program's functions have taken so far */
 	LLVMValueRef scratch_base;
-	uint32_t scratch_used;
+	uint32_t scratch_used, scratch_end;
 };
 
 /* codegen.c */
