@@ -1,6 +1,7 @@
 # strobe — one entry point: build, test, demo, bench, install, deps.
 #   make            build build/strobe, build/lib/strobe/*.so, build/plugins.d/*.ini
 #   make test       install missing Debian packages, build, run unit + runtime tests
+#   make test-kernel  the runtime tests again inside Debian's 6.1 kernel under QEMU
 #   make demo       build and run a real trace for a few seconds
 #   make SANITIZE=1 ...   the same with ASan + UBSan
 
@@ -68,7 +69,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests
               $(BUILD)/tests/progs/uprobe_target_minidebug $(BUILD)/tests/progs/uprobe_target_nopie
 CXX      ?= g++
 
-.PHONY: all deps test unit runtime demo bench install clean check-deps
+.PHONY: all deps test test-kernel unit runtime demo bench install clean check-deps
 all: $(BUILD)/strobe $(MODULES) $(INIS)
 
 $(BUILD)/obj/core/lang/%.o: core/lang/%.c
@@ -186,6 +187,13 @@ unit: all tests-build
 
 runtime: all tests-build
 	BUILD=$(BUILD) tests/run --runtime
+
+# The kernel lane: the runtime tests inside Debian's stock 6.1 kernel under
+# QEMU (kprobes, fentry); installs qemu-system-x86, linux-image-amd64 and
+# busybox-static when missing. `make test-kernel FILTER=kprobe` runs a subset.
+test-kernel: deps
+	$(MAKE) all tests-build SANITIZE=$(SANITIZE)
+	BUILD=$(BUILD) tests/kernel/run $(FILTER)
 
 demo: deps
 	$(MAKE) all SANITIZE=$(SANITIZE)

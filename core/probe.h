@@ -29,6 +29,9 @@ struct probe_attach {
 	 * probe), so @[probe] has one key per name. Set by compile_check; the
 	 * runtime attaches with it as the BPF cookie. */
 	size_t name_id;
+	/* Appended: set by the provider's set_btf_target() (btf_target.func != NULL):
+	 * a fentry/fexit attachment, loaded for that kernel function on its own. */
+	struct strobe_btf_target btf_target;
 };
 
 enum probe_kind {

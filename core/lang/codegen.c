@@ -697,6 +697,8 @@ static const char *section_name(struct cg *c, const struct prog_func *f, size_t 
 	case BPF_PROG_TYPE_PERF_EVENT: return "perf_event";
 	case BPF_PROG_TYPE_RAW_TRACEPOINT: return arena_printf(a, "raw_tp/strobe_%zu", i);
 	case BPF_PROG_TYPE_KPROBE: return arena_printf(a, "kprobe/strobe_%zu", i);
+	/* the loader sets the attach target (libbpf does not read it from here) */
+	case BPF_PROG_TYPE_TRACING: return arena_printf(a, "fentry/strobe_%zu", i);
 	default: return NULL;
 	}
 }

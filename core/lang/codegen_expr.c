@@ -179,8 +179,17 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		LLVMValueRef args[] = { c->ctxp };
 		return cg_helper(c, H_GET_FUNC_IP, args, 1);
 	}
-	if (!strcmp(b, "retval"))
+	if (!strcmp(b, "retval")) {
+		if (c->func->prog_type == BPF_PROG_TYPE_TRACING) {
+			/* fexit: the u64 slot after the last argument (provider.h, strobe_btf_target) */
+			uint32_t slot = 0;
+			for (size_t i = 0; c->attach && i < c->attach->nargs; i++)
+				if (c->attach->args[i].loc == STROBE_LOC_BTF_ARG)
+					slot++;
+			return cg_load_int(c, c->ctxp, slot * 8, 8, false, 8);
+		}
 		return cg_load_int(c, c->ctxp, PT_REGS_AX_SLOT * 8, 8, false, 8);
+	}
 	if (!strncmp(b, "arg", 3))
 		return argn(c, n, (unsigned)strtoul(b + 3, NULL, 10));
 	cg_fail(c, &n->loc, "internal error: builtin %s has no codegen", b);

@@ -18,6 +18,9 @@ static bool same_layout(const struct probe_attach *a, const struct probe_attach 
 {
 	if (a->prog_type != b->prog_type || !same_dispatch(&a->dispatch, &b->dispatch))
 		return false;
+	/* fentry/fexit: a program is loaded for one kernel function (its BTF id) */
+	if (a->btf_target.func || b->btf_target.func)
+		return a == b;
 	if (!uses_args)
 		return true;
 	if (a->nargs != b->nargs)

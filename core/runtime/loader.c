@@ -263,11 +263,56 @@ static void summarise_log(const char *log, char *reason, size_t rlen, char *exce
 		excerpt[off - 1] = '\0';
 }
 
+/* fentry/fexit (provider.h, struct strobe_btf_target): the attachment a function was built for. */
+static const struct strobe_btf_target *func_btf_target(const struct prog_func *f)
+{
+	if (f->prog_type != BPF_PROG_TYPE_TRACING || !f->probe || f->nattach != 1)
+		return NULL;
+	const struct strobe_btf_target *t = &f->probe->attach[f->attach_idx[0]].btf_target;
+	return t->func ? t : NULL;
+}
+
+/*
+ * A tracing program is loaded for one kernel function: libbpf finds its BTF
+ * id (vmlinux first, then the modules' BTF) and the load carries
+ * attach_btf_id / attach_btf_obj_fd.
+ */
+static int set_btf_target(struct bpf_program *prog, const struct prog_func *f, struct diags *d)
+{
+	if (f->prog_type != BPF_PROG_TYPE_TRACING)
+		return 0;
+	const struct strobe_btf_target *t = func_btf_target(f);
+	if (!t) {
+		diag_error(d, NULL, "internal error: probe '%s' is a tracing program without a kernel function",
+			   func_probe_name(f));
+		return -EINVAL;
+	}
+	bpf_program__set_expected_attach_type(prog, (enum bpf_attach_type)t->attach_type);
+	int err = bpf_program__set_attach_target(prog, 0, t->func);
+	if (err < 0) {
+		diag_error(d, NULL, "probe '%s': cannot find '%s' in the kernel's BTF%s%s: %s",
+			   func_probe_name(f), t->func, t->module ? " of module " : "",
+			   t->module ? t->module : "", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 static void report_load_failure(struct diags *d, const struct prog_func *f,
 				int e, const char *log)
 {
 	char reason[256], excerpt[2048];
 	summarise_log(log, reason, sizeof(reason), excerpt, sizeof(excerpt));
+	const struct strobe_btf_target *t = func_btf_target(f);
+	if (t && e == EPERM) {
+		/* The development machines' kernel refuses every fentry/fexit load. */
+		struct diag *g = diag_error(d, NULL,
+					    "loading probe '%s' failed: this kernel refuses fentry/fexit "
+					    "(BPF_PROG_TYPE_TRACING) programs (EPERM)%s%s",
+					    func_probe_name(f), t->hint ? "; " : "", t->hint ? t->hint : "");
+		diag_hint(d, g, "the program was type-checked and compiled; only loading it (the verifier) needs fentry");
+		return;
+	}
 	if (!reason[0]) {
 		struct diag *g = diag_error(d, NULL, "loading probe '%s' failed: %s", func_probe_name(f),
 					    strerror(e));
@@ -322,6 +367,11 @@ int runtime_load(struct program *p, struct diags *d)
 		bpf_program__set_autoload(prog, true);
 		bpf_program__set_type(prog, f->prog_type);
 		bpf_program__set_expected_attach_type(prog, 0);
+		int terr = set_btf_target(prog, f, d);
+		if (terr < 0) {
+			free(log);
+			return terr;
+		}
 	}
 
 	int err = bpf_object__load(obj);

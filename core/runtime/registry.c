@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <ini.h>
+#include <linux/bpf.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -688,6 +689,24 @@ static int resolver_set_dispatch(struct strobe_resolver *r, struct strobe_attach
 	return 0;
 }
 
+static int resolver_set_btf_target(struct strobe_resolver *r, struct strobe_attachment *h,
+				   const struct strobe_btf_target *t)
+{
+	struct resolve_ctx *c = (struct resolve_ctx *)r;
+	if (!h || !t || t->size < offsetofend(struct strobe_btf_target, hint) || !t->func ||
+	    !*t->func || (t->attach_type != BPF_TRACE_FENTRY && t->attach_type != BPF_TRACE_FEXIT))
+		return -EINVAL;
+	struct probe_attach *pa = &c->items[h->index];
+	if (pa->prog_type != BPF_PROG_TYPE_TRACING)
+		return -EINVAL;
+	pa->btf_target = *t;
+	pa->btf_target.size = sizeof(pa->btf_target);
+	pa->btf_target.func = arena_strdup(c->a, t->func);
+	pa->btf_target.module = arena_strdup_or_null(c->a, t->module);
+	pa->btf_target.hint = arena_strdup_or_null(c->a, t->hint);
+	return 0;
+}
+
 static void resolver_error(struct strobe_resolver *r, const char *fmt, ...)
 {
 	struct resolve_ctx *c = (struct resolve_ctx *)r;
@@ -733,7 +752,8 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		       .error = resolver_error,
 		       .warning = resolver_warning,
 		       .set_dispatch = resolver_set_dispatch,
-		       .pid = p->reg->target_pid },
+		       .pid = p->reg->target_pid,
+		       .set_btf_target = resolver_set_btf_target },
 		.p = p,
 		.type = arena_strdup(a, type ? type : p->name),
 		.a = a,

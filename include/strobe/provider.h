@@ -179,6 +179,23 @@ struct strobe_dispatch {
 };
 
 /*
+ * Appended: the kernel function a BPF_PROG_TYPE_TRACING attachment is loaded
+ * for (strobe_resolver.set_btf_target). The program's context is an array
+ * of u64, one slot per argument (STROBE_LOC_BTF_ARG, offset = slot); on
+ * fexit the return value is the slot after the last argument. Strings are
+ * copied by the core.
+ */
+struct strobe_btf_target {
+	uint32_t size;          /* sizeof(struct strobe_btf_target) */
+	int attach_type;        /* enum bpf_attach_type: BPF_TRACE_FENTRY, BPF_TRACE_FEXIT */
+	const char *func;       /* a BTF FUNC: "vfs_read" */
+	const char *module;     /* NULL: vmlinux; else the module whose BTF has func */
+	/* Printed with the load error when the kernel refuses the program
+	 * (EPERM: no fentry on this kernel): what to use instead, or NULL. */
+	const char *hint;
+};
+
+/*
  * Builder handed to resolve(). The provider calls add() once per concrete
  * attach point (a wildcard expands to several) and add_arg() for each of its
  * arguments, in order; strings are copied by the core. prog_type is a
@@ -217,6 +234,17 @@ struct strobe_resolver {
 	 * of strobe waiting to be released), so its maps are strobe's own.
 	 */
 	int pid;
+	/*
+	 * Appended (check r->size >= offsetofend(struct strobe_resolver,
+	 * set_btf_target) before calling it): attachment a is a
+	 * BPF_PROG_TYPE_TRACING program (fentry/fexit) for the kernel function
+	 * t->func. The core then builds one program for this attachment alone,
+	 * loads it with t->attach_type and the function's BTF id (module BTF
+	 * when t->module is set) and hands its fd to attach(), which links it
+	 * (bpf_link_create or BPF_RAW_TRACEPOINT_OPEN). 0, or -EINVAL.
+	 */
+	int (*set_btf_target)(struct strobe_resolver *r, struct strobe_attachment *a,
+			      const struct strobe_btf_target *t);
 };
 
 /*

@@ -17,9 +17,7 @@
  * the PMU (CONFIG_KPROBES off) fails at attach, naming a tracepoint to use
  * instead when one is known.
  *
- * kfunc/kretfunc resolve against vmlinux BTF (module BTF for MODULE:FUNC),
- * but the core cannot build BPF_PROG_TYPE_TRACING programs yet: a function
- * that exists is refused with a message saying so.
+ * kfunc/kretfunc (fentry/fexit) live in kfunc.c.
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -30,14 +28,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <strobe/perf_link.h>
 #include <strobe/provider.h>
 
+#include "kp.h"
+
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
-/* BPFTRACE_MAX_PROBES: a wildcard matching more is almost surely a mistake. */
-#define KP_MAX_PROBES 512
 #define KPROBE_PMU "/sys/bus/event_source/devices/kprobe"
 
 struct kp_sym {
@@ -51,19 +50,78 @@ struct kp_state {
 	int load_err;
 	struct kp_sym *syms; /* sorted by name, then module; unique */
 	size_t nsyms;
-	struct btf *vmlinux;
-	int btf_err;
-	bool btf_tried;
+	char **traceable; /* available_filter_functions, sorted; NULL: unreadable */
+	size_t ntraceable;
+	bool traceable_tried;
+	struct kf_state *kf;
 };
 
 struct kp_link {
 	struct strobe_link base;
-	struct strobe_perf_fd ev;
+	struct strobe_perf_fd ev; /* kprobe/kretprobe */
+	int fd;                   /* fentry/fexit: the link, else -1 */
 };
 
 static bool is_wild(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static FILE *open_filter_functions(void)
+{
+	FILE *f = fopen("/sys/kernel/tracing/available_filter_functions", "re");
+	return f ? f : fopen("/sys/kernel/debug/tracing/available_filter_functions", "re");
+}
+
+bool kp_traceable(struct kp_state *st, const char *name, bool *known)
+{
+	if (!st->traceable_tried) {
+		st->traceable_tried = true;
+		FILE *f = open_filter_functions();
+		char line[1024];
+		size_t cap = 0, n = 0;
+		char **v = NULL;
+		bool ok = f != NULL;
+		while (ok && fgets(line, sizeof(line), f)) { /* EPERM shows at the first read */
+			line[strcspn(line, " \t\n")] = '\0';
+			if (!line[0])
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 4096;
+				char **g = realloc(v, cap * sizeof(*g));
+				if (!g) {
+					ok = false;
+					break;
+				}
+				v = g;
+			}
+			if (!(v[n] = strdup(line))) {
+				ok = false;
+				break;
+			}
+			n++;
+		}
+		if (f)
+			fclose(f);
+		if (ok && n) {
+			qsort(v, n, sizeof(*v), name_cmp);
+			st->traceable = v;
+			st->ntraceable = n;
+		} else {
+			for (size_t i = 0; i < n; i++)
+				free(v[i]);
+			free(v);
+		}
+	}
+	*known = st->traceable != NULL;
+	if (!st->traceable)
+		return true;
+	return bsearch(&name, st->traceable, st->ntraceable, sizeof(char *), name_cmp) != NULL;
 }
 
 static bool is_ret(const char *type)
@@ -244,7 +302,7 @@ static const struct {
 };
 
 /* The suggestion for func ("try ..."), into buf. */
-static void suggest(const char *func, bool ret, char *buf, size_t len)
+void kp_suggest(const char *func, bool ret, char *buf, size_t len)
 {
 	char base[256];
 	snprintf(base, sizeof(base), "%s", func);
@@ -288,28 +346,12 @@ static void suggest(const char *func, bool ret, char *buf, size_t len)
 		snprintf(buf, len, "no tracepoint is known to match %s; see -l 'tracepoint:*'", f);
 }
 
-/* ---- BTF (kfunc) ------------------------------------------------------- */
-
-static struct btf *kp_vmlinux(struct kp_state *st, int *err)
-{
-	if (!st->btf_tried) {
-		st->btf_tried = true;
-		st->vmlinux = btf__load_vmlinux_btf();
-		if (!st->vmlinux)
-			st->btf_err = errno ? -errno : -ENOENT;
-	}
-	*err = st->btf_err;
-	return st->vmlinux;
-}
-
 /* ---- list ------------------------------------------------------------ */
 
 static int list_filter_functions(const char *type, const char *glob, strobe_list_fn fn, void *ctx,
 				 bool *ok)
 {
-	FILE *f = fopen("/sys/kernel/tracing/available_filter_functions", "re");
-	if (!f)
-		f = fopen("/sys/kernel/debug/tracing/available_filter_functions", "re");
+	FILE *f = open_filter_functions();
 	*ok = false;
 	if (!f)
 		return 0;
@@ -340,7 +382,7 @@ static int list_filter_functions(const char *type, const char *glob, strobe_list
 		n++;
 	} while (fgets(line, sizeof(line), f));
 	fclose(f);
-	qsort(names, n, sizeof(*names), (int (*)(const void *, const void *))strcmp);
+	qsort(names, n, sizeof(*names), name_cmp);
 	int stop = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!stop && !(i && !strcmp(names[i], names[i - 1]))) {
@@ -360,20 +402,17 @@ static int list_filter_functions(const char *type, const char *glob, strobe_list
 static int kp_list(void *vst, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
 		   void *ctx)
 {
-	(void)verbose;
 	struct kp_state *st = vst;
-	/* bpftrace lists kprobe: names only (kretprobe attaches to the same functions);
-	 * kfunc listing needs fentry, which the core cannot build. */
-	if (strcmp(type, "kprobe"))
-		return 0;
 	const char *g = glob && *glob ? glob : "*";
 	/*
-	 * "*" is also what the core passes for a listing without a type
-	 * (strobe -l, strobe -l '*sched_switch*'): tens of thousands of kernel
-	 * functions would swamp it, and the unit tests expect tracepoints only
-	 * there. So kprobe:* lists nothing; kprobe:GLOB does.
+	 * Like bpftrace, -l and -l 'kprobe:*' list every kprobe (and kfunc) and
+	 * kretprobe/kretfunc list under their entry names. "*" is also what the
+	 * core passes for a listing without a type, so kretfunc lists only for a
+	 * narrower glob (-lv 'kretfunc:vfs_read' shows retval).
 	 */
-	if (!strcmp(g, "*"))
+	if (!strcmp(type, "kfunc") || (!strcmp(type, "kretfunc") && strcmp(g, "*")))
+		return kf_list(st->kf, st, type, g, verbose, fn, ctx);
+	if (strcmp(type, "kprobe"))
 		return 0;
 	/* kprobe:MODULE:GLOB: filter by module, list plain names */
 	const char *colon = strchr(g, ':');
@@ -434,8 +473,8 @@ static int kp_add(struct strobe_resolver *r, const char *type, const char *mod, 
 }
 
 /* Split TARGET into an optional MODULE and FUNC (with +OFFSET); into buf. */
-static int split_target(const char *type, const char *target, char *buf, size_t len,
-			const char **mod, char **func, struct strobe_resolver *r)
+int kp_split_target(const char *type, const char *target, char *buf, size_t len, const char **mod,
+		    char **func, struct strobe_resolver *r)
 {
 	if (strlen(target) >= len) {
 		r->error(r, "%s:%s: name too long", type, target);
@@ -465,83 +504,15 @@ static int split_target(const char *type, const char *target, char *buf, size_t 
 	return 0;
 }
 
-static int kfunc_resolve(struct kp_state *st, const char *type, const char *target,
-			 struct strobe_resolver *r)
-{
-	char buf[512];
-	const char *mod;
-	char *func;
-	int err = split_target(type, target, buf, sizeof(buf), &mod, &func, r);
-	if (err)
-		return err;
-	if (strchr(func, '+')) {
-		r->error(r, "%s probes take no offset: %s", type, func);
-		return -EINVAL;
-	}
-	struct btf *vml = kp_vmlinux(st, &err);
-	if (!vml) {
-		r->error(r, "%s:%s: the kernel's BTF (/sys/kernel/btf/vmlinux) cannot be read: %s",
-			 type, target, strerror(-err));
-		return err;
-	}
-	struct btf *btf = vml, *modbtf = NULL;
-	if (mod && strcmp(mod, "vmlinux")) {
-		if (is_wild(mod)) {
-			r->error(r, "%s: a wildcard module is not supported: %s", type, mod);
-			return -EINVAL;
-		}
-		modbtf = btf__load_module_btf(mod, vml);
-		if (!modbtf) {
-			r->error(r, "%s:%s: no BTF for kernel module '%s' (/sys/kernel/btf/%s)", type,
-				 target, mod, mod);
-			return -ENOENT;
-		}
-		btf = modbtf;
-	}
-	unsigned found = 0;
-	const char *first = NULL;
-	uint32_t n = btf__type_cnt(btf);
-	uint32_t start = modbtf ? btf__type_cnt(vml) : 1;
-	for (uint32_t id = start; id < n; id++) {
-		const struct btf_type *t = btf__type_by_id(btf, id);
-		if (!t || !btf_is_func(t))
-			continue;
-		const char *name = btf__name_by_offset(btf, t->name_off);
-		if (!name || (is_wild(func) ? fnmatch(func, name, 0) : strcmp(func, name)))
-			continue;
-		if (!found++)
-			first = name;
-		if (!is_wild(func))
-			break;
-	}
-	if (!found) {
-		btf__free(modbtf);
-		if (is_wild(func))
-			return 0; /* the core reports that nothing matched */
-		r->error(r, "%s:%s: function '%s' not found in the kernel's BTF%s%s", type, target,
-			 func, mod ? " of module " : "", mod ? mod : "");
-		return -ENOENT;
-	}
-	char alt[384];
-	suggest(first, is_ret(type), alt, sizeof(alt));
-	r->error(r,
-		 "%s:%s: fentry/fexit (BPF_PROG_TYPE_TRACING) programs are not supported: strobe "
-		 "cannot build them yet, and this kernel refuses fentry program loads (EPERM); use "
-		 "%s:%s instead, or %s",
-		 type, target, is_ret(type) ? "kretprobe" : "kprobe", first, alt);
-	btf__free(modbtf);
-	return -EOPNOTSUPP;
-}
-
 static int kp_resolve(void *vst, const char *type, const char *target, struct strobe_resolver *r)
 {
 	struct kp_state *st = vst;
 	if (is_btf_type(type))
-		return kfunc_resolve(st, type, target, r);
+		return kf_resolve(st->kf, st, type, target, r);
 	char buf[512];
 	const char *mod;
 	char *func;
-	int err = split_target(type, target, buf, sizeof(buf), &mod, &func, r);
+	int err = kp_split_target(type, target, buf, sizeof(buf), &mod, &func, r);
 	if (err)
 		return err;
 	char *off = strchr(func, '+');
@@ -579,6 +550,13 @@ static int kp_resolve(void *vst, const char *type, const char *target, struct st
 		/* one attachment per name (the PMU attaches by name) */
 		if (i && !strcmp(s->name, st->syms[i - 1].name) && module_matches(mod, &st->syms[i - 1]))
 			continue;
+		bool known;
+		bool traceable = kp_traceable(st, s->name, &known);
+		if (wild && !traceable)
+			continue; /* bpftrace expands wildcards over the traceable functions */
+		if (!traceable)
+			r->warning(r, "%s is not traceable (either non-existing, inlined, or marked as "
+				      "\"notrace\"); attaching to it will likely fail", s->name);
 		if (++count > KP_MAX_PROBES) {
 			r->error(r, "Can not attach more than %d probes; a more specific wildcard is needed",
 				 KP_MAX_PROBES);
@@ -636,12 +614,27 @@ static int kp_attach(void *vst, const struct strobe_attach_req *req, struct stro
 		     char *errbuf, size_t errlen)
 {
 	(void)vst;
+	if (is_btf_type(req->type)) {
+		int fd = kf_attach(req, errbuf, errlen);
+		if (fd < 0)
+			return fd;
+		struct kp_link *l = calloc(1, sizeof(*l));
+		if (!l) {
+			close(fd);
+			return -ENOMEM;
+		}
+		l->ev.perf_fd = l->ev.link_fd = -1;
+		l->fd = fd;
+		l->base.nr_attached = 1;
+		*out = &l->base;
+		return 0;
+	}
 	bool ret = is_ret(req->type);
 	long type, bit = 0;
 	int e = read_sysfs_long(KPROBE_PMU "/type", NULL, &type);
 	if (e) {
 		char alt[384];
-		suggest(req->target, ret, alt, sizeof(alt));
+		kp_suggest(req->target, ret, alt, sizeof(alt));
 		if (e == -ENOENT)
 			snprintf(errbuf, errlen,
 				 "this kernel has no kprobes (CONFIG_KPROBES is off); %s", alt);
@@ -675,6 +668,7 @@ static int kp_attach(void *vst, const struct strobe_attach_req *req, struct stro
 	struct kp_link *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->fd = -1;
 	const char *step = NULL;
 	e = strobe_perf_attach(&attr, -1, 0, req->prog_fd, req->cookie, &l->ev, &step);
 	if (e) {
@@ -700,6 +694,8 @@ static void kp_detach(void *st, struct strobe_link *link)
 	(void)st;
 	struct kp_link *l = container_of(link, struct kp_link, base);
 	strobe_perf_detach(&l->ev);
+	if (l->fd >= 0)
+		close(l->fd);
 	free(l);
 }
 
@@ -711,6 +707,11 @@ static int kp_init(const struct strobe_host *host, void **out)
 	if (!st)
 		return -ENOMEM;
 	st->host = host;
+	st->kf = kf_new();
+	if (!st->kf) {
+		free(st);
+		return -ENOMEM;
+	}
 	*out = st;
 	return 0;
 }
@@ -725,7 +726,10 @@ static void kp_fini(void *vst)
 		free(st->syms[i].module);
 	}
 	free(st->syms);
-	btf__free(st->vmlinux);
+	for (size_t i = 0; i < st->ntraceable; i++)
+		free(st->traceable[i]);
+	free(st->traceable);
+	kf_free(st->kf);
 	free(st);
 }
 
