@@ -99,6 +99,28 @@ static LLVMValueRef strcontains_value(struct cg *c, struct node *n)
 	return LLVMBuildZExt(c->b, found, c->i64, "strcontains");
 }
 
+/* strlen(s): the bytes before the first NUL, or the capacity; a loop the verifier bounds by it. */
+static LLVMValueRef strlen_value(struct cg *c, struct node *n)
+{
+	struct node *a = n->u.call.args;
+	LLVMValueRef p = cg_string(c, a);
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b), head = cg_block(c, "strlen_head"),
+			  body = cg_block(c, "strlen_body"), done = cg_block(c, "strlen_done");
+	LLVMBuildBr(c->b, head);
+	LLVMPositionBuilderAtEnd(c->b, head);
+	LLVMValueRef i = LLVMBuildPhi(c->b, c->i64, "i");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, i, cg_const(c, a->type->size), ""), body, done);
+	LLVMPositionBuilderAtEnd(c->b, body);
+	LLVMValueRef byte = LLVMBuildLoad2(c->b, c->i8, cg_ptr_at(c, p, i), "");
+	LLVMValueRef next = LLVMBuildAdd(c->b, i, cg_const(c, 1), "");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, byte, LLVMConstInt(c->i8, 0, 0), ""), done, head);
+	LLVMValueRef in_vals[] = { cg_const(c, 0), next };
+	LLVMBasicBlockRef in_blocks[] = { pre, body };
+	LLVMAddIncoming(i, in_vals, in_blocks, 2);
+	LLVMPositionBuilderAtEnd(c->b, done);
+	return i;
+}
+
 /* bswap(n): the bytes of n's width in reverse order. */
 static LLVMValueRef bswap_value(struct cg *c, struct node *n)
 {
@@ -141,6 +163,8 @@ bool cg_func_value(struct cg *c, struct node *n, LLVMValueRef *out)
 		*out = strncmp_value(c, n);
 	else if (!strcmp(f, "strcontains"))
 		*out = strcontains_value(c, n);
+	else if (!strcmp(f, "strlen"))
+		*out = strlen_value(c, n);
 	else if (!strcmp(f, "bswap"))
 		*out = bswap_value(c, n);
 	else if (!strcmp(f, "strerror") || !strcmp(f, "cgroup_path") || !strcmp(f, "kptr") ||
@@ -309,7 +333,7 @@ bool cg_func_stmt(struct cg *c, struct node *n)
 		cg_string(c, n); /* a value computed for nothing */
 	else if (n->type && n->type->kind != T_NONE && sema_func_string_type(n->type))
 		cg_scalar(c, n);
-	else if (!strcmp(f, "strncmp") || !strcmp(f, "strcontains") || !strcmp(f, "bswap") ||
+	else if (!strcmp(f, "strncmp") || !strcmp(f, "strcontains") || !strcmp(f, "strlen") || !strcmp(f, "bswap") ||
 		 !strcmp(f, "kptr") || !strcmp(f, "uptr") || !strcmp(f, "uaddr"))
 		cg_scalar(c, n);
 	else

@@ -1,6 +1,6 @@
 /*
  * Checks of the remaining builtin functions (issue 4), with bpftrace 0.17's
- * messages: strncmp, strcontains, join, strftime, ntop, pton, macaddr,
+ * messages: strncmp, strcontains, strlen, join, strftime, ntop, pton, macaddr,
  * bswap, cgroupid, cgroup_path, cat, system, signal, strerror, kptr, uptr,
  * buf. sema.c calls sema_func_call() for every name it does not know
  * itself; codegen_funcs.c emits what passes.
@@ -185,6 +185,16 @@ bool sema_func_call(struct sema *s, struct node *n, const struct type **out)
 			return true;
 		}
 		*out = type_int(ty, 8, false);
+		return true;
+	}
+	if (!strcmp(f, "strlen")) {
+		if (sema_nargs(s, n, 1, 1) && string_only(s, n, a0)) {
+			if (a0->kind == N_STRING) { /* known now */
+				n->kind = N_INT;
+				n->u.integer.value = a0->u.string.len;
+			}
+			*out = type_int(ty, 8, false);
+		}
 		return true;
 	}
 	if (!strcmp(f, "strcontains")) {
