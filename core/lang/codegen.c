@@ -47,6 +47,12 @@ LLVMBasicBlockRef cg_block(struct cg *c, const char *name)
 	return LLVMAppendBasicBlockInContext(c->ctx, c->fn, name);
 }
 
+bool cg_user_addresses(const struct cg *c)
+{
+	/* an integer address is a user address in uprobe-like probes (uprobe, uretprobe, usdt) */
+	return c->attach && c->attach->type && c->attach->type[0] == 'u';
+}
+
 /* Values from this size on live in the per-CPU scratch region (program.h), not on the stack. */
 #define SCRATCH_MIN_BYTES 64
 /* Larger zeroing and copies go through bpf_probe_read_kernel: the BPF backend expands no big memset/memcpy. */
@@ -62,7 +68,7 @@ static LLVMValueRef scratch_base(struct cg *c)
 	LLVMTypeRef pt[] = { c->i64, c->i64 };
 	LLVMValueRef args[] = { cg_const(c, BPF_PSEUDO_MAP_VALUE_KIND), cg_const(c, (uint64_t)c->p->scratch_fd) };
 	LLVMValueRef addr = LLVMBuildCall2(c->b, LLVMFunctionType(c->i64, pt, 2, 0), c->pseudo, args, 2, "scratch");
-	LLVMValueRef cpu = cg_helper(c, H_GET_SMP_PROCESSOR_ID, NULL, 0);
+	LLVMValueRef cpu = cg_helper(c, H_SMP_PROCESSOR_ID, NULL, 0);
 	cpu = LLVMBuildAnd(c->b, cpu, cg_const(c, c->p->scratch_cpus - 1), "");
 	LLVMValueRef off = LLVMBuildMul(c->b, cpu, cg_const(c, SCRATCH_CPU_BYTES), "");
 	c->scratch_base = cg_ptr_at(c, LLVMBuildIntToPtr(c->b, addr, c->i8p, ""), off);

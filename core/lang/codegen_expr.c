@@ -10,6 +10,8 @@
 static const int pt_regs_arg_slot[] = { 14 /* di */, 13 /* si */, 12 /* dx */, 11 /* cx */,
 					9 /* r8 */, 8 /* r9 */ };
 #define PT_REGS_AX_SLOT 10
+#define PT_REGS_CS_SLOT 17
+#define PT_REGS_SP_SLOT 19
 
 static LLVMValueRef extend(struct cg *c, LLVMValueRef v, uint32_t size, bool is_signed)
 {
@@ -17,12 +19,6 @@ static LLVMValueRef extend(struct cg *c, LLVMValueRef v, uint32_t size, bool is_
 		return v;
 	LLVMValueRef t = LLVMBuildTrunc(c->b, v, LLVMIntTypeInContext(c->ctx, size * 8), "");
 	return is_signed ? LLVMBuildSExt(c->b, t, c->i64, "") : LLVMBuildZExt(c->b, t, c->i64, "");
-}
-
-static bool user_addresses(struct cg *c)
-{
-	/* an integer address is a user address in uprobe-like probes */
-	return c->attach && c->attach->type && c->attach->type[0] == 'u';
 }
 
 /* Read `size` bytes at an address into a zeroed stack slot, as an integer. */
@@ -161,6 +157,25 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		return helper0(c, H_CURRENT_CGROUP_ID);
 	if (!strcmp(b, "jiffies"))
 		return helper0(c, H_JIFFIES64);
+	if (!strcmp(b, "numaid"))
+		return LLVMBuildAnd(c->b, helper0(c, H_GET_NUMA_NODE_ID), low32, "numaid");
+	if (!strcmp(b, "has_cpid"))
+		return cg_const(c, c->p->cpid != 0);
+	if (!strcmp(b, "ctx"))
+		return LLVMBuildPtrToInt(c->b, c->ctxp, c->i64, "ctx");
+	if (!strcmp(b, "usermode")) /* x86-64: the privilege level in cs (pt_regs, also first in bpf_perf_event_data) */
+		return LLVMBuildZExt(c->b,
+				     LLVMBuildICmp(c->b, LLVMIntEQ,
+						   LLVMBuildAnd(c->b, cg_load_int(c, c->ctxp, PT_REGS_CS_SLOT * 8, 8, false, 8),
+								cg_const(c, 3), ""),
+						   cg_const(c, 3), ""),
+				     c->i64, "usermode");
+	if (!strncmp(b, "sarg", 4)) { /* stack arguments above the return address */
+		unsigned idx = (unsigned)strtoul(b + 4, NULL, 10);
+		LLVMValueRef sp = cg_load_int(c, c->ctxp, PT_REGS_SP_SLOT * 8, 8, false, 8);
+		LLVMValueRef addr = LLVMBuildAdd(c->b, sp, cg_const(c, 8 * (uint64_t)(idx + 1)), "");
+		return read_mem_int(c, addr, 8, false, cg_user_addresses(c));
+	}
 	if (!strcmp(b, "ncpus"))
 		return cg_const(c, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
 	if (!strcmp(b, "probe")) {
@@ -425,7 +440,7 @@ static LLVMValueRef str_call(struct cg *c, struct node *n)
 	/* A pointer knows its address space; a plain integer (e.g. a pointer kept in
 	 * a map) does not, so outside uprobes let the kernel tell by the address. */
 	int helper = src->type->kind == T_POINTER ? (src->type->user ? H_PROBE_READ_USER_STR : H_PROBE_READ_KERNEL_STR)
-		     : user_addresses(c)	  ? H_PROBE_READ_USER_STR
+		     : cg_user_addresses(c)	  ? H_PROBE_READ_USER_STR
 						  : H_PROBE_READ_STR;
 	LLVMValueRef args[] = { buf, LLVMBuildTrunc(c->b, size, c->i32, ""),
 				LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };

@@ -21,7 +21,7 @@ enum {
 	H_CURRENT_CGROUP_ID = 80,
 	H_JIFFIES64 = 118,
 	H_GET_FUNC_IP = 173,
-	H_GET_SMP_PROCESSOR_ID = 8,
+	H_GET_NUMA_NODE_ID = 42,
 	H_GET_ATTACH_COOKIE = 174,
 	H_TAIL_CALL = 12,
 	H_GET_CURRENT_TASK_BTF = 158,
@@ -78,6 +78,7 @@ struct cg {
 void cg_fail(struct cg *c, const struct loc *loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 LLVMValueRef cg_const(struct cg *c, uint64_t v);
 LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name);
+bool cg_user_addresses(const struct cg *c);
 void cg_zero(struct cg *c, LLVMValueRef ptr, uint32_t size);
 void cg_copy(struct cg *c, LLVMValueRef dst, unsigned dst_align, LLVMValueRef src, unsigned src_align,
 	     uint32_t size);

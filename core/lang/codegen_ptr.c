@@ -19,11 +19,6 @@ struct place {
 	bool user;
 };
 
-static bool user_addresses(struct cg *c)
-{
-	return c->attach && c->attach->type && c->attach->type[0] == 'u';
-}
-
 static struct place place_of(struct cg *c, struct node *n);
 
 static struct place value_place(struct cg *c, struct node *n)
@@ -58,7 +53,7 @@ static struct place place_of(struct cg *c, struct node *n)
 	switch (n->kind) {
 	case N_UNOP: {
 		struct node *x = n->u.unop.operand;
-		bool user = x->type->kind == T_POINTER ? x->type->user : user_addresses(c);
+		bool user = x->type->kind == T_POINTER ? x->type->user : cg_user_addresses(c);
 		return (struct place){ .v = cg_scalar(c, x), .user = user };
 	}
 	case N_FIELD: {

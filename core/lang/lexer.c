@@ -518,6 +518,7 @@ static const char *const builtin_names[] = {
 	"pid",	    "tid",  "uid",    "gid",	"username", "nsecs",  "elapsed", "cpu",
 	"ncpus",    "comm", "curtask", "cgroup", "rand",	    "jiffies", "probe",	  "func",
 	"retval",   "args", "ctx",    "kstack", "ustack",   "cpid",   "numaid",	  "usermode",
+	"has_cpid",
 };
 
 /* arg0..arg255 and sarg0..sarg255 */

@@ -457,6 +457,17 @@ static bool offers(struct sema *s, unsigned builtin)
 	return true;
 }
 
+/* Every attach point of the probe compiles to a program of type prog_type (enum bpf_prog_type). */
+static bool all_prog_type(const struct sema *s, int prog_type)
+{
+	if (s->probe->kind != PROBE_PROVIDER || !s->probe->nattach)
+		return false;
+	for (size_t i = 0; i < s->probe->nattach; i++)
+		if (s->probe->attach[i].prog_type != prog_type)
+			return false;
+	return true;
+}
+
 static const struct strobe_arg *find_arg(const struct probe_attach *a, const char *name)
 {
 	for (size_t i = 0; i < a->nargs; i++)
@@ -599,6 +610,38 @@ static const struct type *builtin(struct sema *s, struct node *n)
 			err(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
 		else
 			err(s, &n->loc, "args can only be used with a field access (args.name) for now");
+		return NULL;
+	}
+	if (!strcmp(b, "numaid"))
+		return type_int(s->t, 4, false);
+	if (!strcmp(b, "has_cpid"))
+		return type_bool(s->t);
+	if (!strncmp(b, "sarg", 4)) {
+		if (!offers(s, STROBE_BUILTIN_ARGN) || !all_prog_type(s, BPF_PROG_TYPE_KPROBE)) {
+			err(s, &n->loc, "The %s builtin can only be used with 'kprobes' and 'uprobes' probes", b);
+			return NULL;
+		}
+		return type_int(s->t, 8, false);
+	}
+	if (!strcmp(b, "usermode")) {
+		if (!all_prog_type(s, BPF_PROG_TYPE_KPROBE) && !all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT)) {
+			err(s, &n->loc, "The usermode builtin can only be used with probes that see the registers "
+					"(kprobe, uprobe, usdt, profile, interval, software, hardware)");
+			return NULL;
+		}
+		return type_int(s->t, 1, false);
+	}
+	if (!strcmp(b, "ctx")) {
+		if (s->probe->kind == PROBE_PROVIDER && s->probe->nattach &&
+		    !strcmp(s->probe->attach[0].type, "tracepoint")) {
+			err(s, &n->loc, "Use args instead of ctx in tracepoint");
+			return NULL;
+		}
+		if (all_prog_type(s, BPF_PROG_TYPE_KPROBE))
+			return sema_record_pointer(s, "struct pt_regs", false);
+		if (all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT))
+			return sema_record_pointer(s, "struct bpf_perf_event_data", false);
+		err(s, &n->loc, "The ctx builtin can only be used with kprobe, uprobe, usdt and perf event probes");
 		return NULL;
 	}
 	if (!strcmp(b, "kstack") || !strcmp(b, "ustack")) {

@@ -29,6 +29,12 @@ NOINLINE long six_args(long a, unsigned char b, short c, int d, long e, unsigned
 	return a + b + c + d + e + (long)f;
 }
 
+/* the last two on the stack (x86-64): sarg0 and sarg1 */
+NOINLINE long eight_args(long a, long b, long c, long d, long e, long f, long g, long h)
+{
+	return a + b + c + d + e + f + g + h;
+}
+
 NOINLINE int negate(int x)
 {
 	return -x;
@@ -89,6 +95,7 @@ int main(int argc, char **argv)
 		total += add3(1, 2, 3);
 		total += six_args(-1, 200, -300, 40000, 5000000000l, 6);
 		total += negate(42);
+		total += eight_args(1, 2, 3, 4, 5, 6, 70, 80) - 171; /* 0: total= stays as the tests know it */
 		char who[] = "strobe"; /* on the stack: resident when greet() is entered */
 		total += (long)strlen(greet(who));
 		total += fact(5);
