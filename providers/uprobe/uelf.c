@@ -462,8 +462,11 @@ bool uelf_symbol(Elf *elf, const char *name, uint64_t *addr, uint64_t *size)
 	return c.found;
 }
 
-/* The virtual address of a file offset, through the PT_LOAD program headers. */
-static int offset_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
+/*
+ * The PT_LOAD segment holding x, a virtual address (by_offset false) or a
+ * file offset; 0, -ENOENT or -ENOEXEC.
+ */
+static int load_segment(Elf *elf, uint64_t x, bool by_offset, GElf_Phdr *out)
 {
 	size_t n;
 	if (elf_getphdrnum(elf, &n) != 0)
@@ -472,12 +475,23 @@ static int offset_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
 		GElf_Phdr ph;
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
-		if (off >= ph.p_offset && off < ph.p_offset + ph.p_filesz) {
-			*vaddr = off - ph.p_offset + ph.p_vaddr;
+		uint64_t start = by_offset ? ph.p_offset : ph.p_vaddr, size = by_offset ? ph.p_filesz : ph.p_memsz;
+		if (x >= start && x < start + size) {
+			*out = ph;
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+/* The virtual address of a file offset. */
+static int offset_to_vaddr(Elf *elf, uint64_t off, uint64_t *vaddr)
+{
+	GElf_Phdr ph;
+	int err = load_segment(elf, off, true, &ph);
+	if (!err)
+		*vaddr = off - ph.p_offset + ph.p_vaddr;
+	return err;
 }
 
 int uelf_probe_symbol(const char *target, const char *name, int64_t *addr, uint32_t *size, bool *relative)
@@ -518,19 +532,11 @@ int uelf_probe_symbol(const char *target, const char *name, int64_t *addr, uint3
 
 int uelf_vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
 {
-	size_t n;
-	if (elf_getphdrnum(elf, &n) != 0)
-		return -ENOEXEC;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		if (vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_memsz) {
-			*off = vaddr - ph.p_vaddr + ph.p_offset;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	GElf_Phdr ph;
+	int err = load_segment(elf, vaddr, false, &ph);
+	if (!err)
+		*off = vaddr - ph.p_vaddr + ph.p_offset;
+	return err;
 }
 
 /* ---- attach ------------------------------------------------------------- */

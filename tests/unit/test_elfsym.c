@@ -146,7 +146,7 @@ static void test_own_symbols(void **state)
 	assert_non_null(mainsym);
 	assert_true(me->size > 0);
 	/* The file offset holds the function's bytes: compare with the mapped code. */
-	uint64_t off;
+	uint64_t off = 0;
 	assert_int_equal(uelf_vaddr_to_offset(elf, me->addr, &off), 0);
 	unsigned char file_bytes[4];
 	assert_int_equal(pread(fd, file_bytes, sizeof(file_bytes), (off_t)off), (ssize_t)sizeof(file_bytes));
