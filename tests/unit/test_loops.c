@@ -16,41 +16,6 @@
 
 #include "fake_probes.h"
 
-static void expect_ok(const char *text)
-{
-	struct checked *c = check(text);
-	if (c->rc || c->d.nerrors) {
-		fprintf(stderr, "unexpected errors for: %s\n", text);
-		diags_emit(&c->d, stderr);
-	}
-	assert_int_equal(c->rc, 0);
-	checked_free(c);
-}
-
-/* The first error must be msg at line 1, columns [col, end_col); `nerrors` errors in all. */
-static void expect_error_n(const char *text, const char *msg, uint32_t col, uint32_t end_col, unsigned nerrors)
-{
-	struct checked *c = check(text);
-	assert_int_equal(c->rc, -EINVAL);
-	assert_non_null(c->d.head);
-	if (strcmp(c->d.head->msg, msg) || c->d.head->loc.col != col || c->d.head->loc.end_col != end_col ||
-	    c->d.nerrors != nerrors)
-		fprintf(stderr, "for %s\n got: %u-%u %s (%u errors)\nwant: %u-%u %s (%u)\n", text,
-			c->d.head->loc.col, c->d.head->loc.end_col, c->d.head->msg, c->d.nerrors, col, end_col, msg,
-			nerrors);
-	assert_string_equal(c->d.head->msg, msg);
-	assert_int_equal(c->d.head->loc.line, col ? 1 : 0); /* col 0: an unlocated error */
-	assert_int_equal(c->d.head->loc.col, col);
-	assert_int_equal(c->d.head->loc.end_col, end_col);
-	assert_int_equal(c->d.nerrors, nerrors);
-	checked_free(c);
-}
-
-static void expect_error(const char *text, const char *msg, uint32_t col, uint32_t end_col)
-{
-	expect_error_n(text, msg, col, end_col, 1);
-}
-
 /* The type checking gave `name` (a variable of the first probe) this type. */
 static const struct type *first_var_type(struct checked *c, const char *name, struct node *n)
 {

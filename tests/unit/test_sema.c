@@ -15,34 +15,6 @@
 
 #include "fake_probes.h"
 
-static void expect_ok(const char *text)
-{
-	struct checked *c = check(text);
-	if (c->rc || c->d.nerrors) {
-		fprintf(stderr, "unexpected errors for: %s\n", text);
-		diags_emit(&c->d, stderr);
-	}
-	assert_int_equal(c->rc, 0);
-	assert_int_equal(c->d.nerrors, 0);
-	checked_free(c);
-}
-
-/* The first error must be msg at line 1, columns [col, end_col). */
-static void expect_error(const char *text, const char *msg, uint32_t col, uint32_t end_col)
-{
-	struct checked *c = check(text);
-	assert_int_equal(c->rc, -EINVAL);
-	assert_non_null(c->d.head);
-	if (strcmp(c->d.head->msg, msg) || c->d.head->loc.col != col || c->d.head->loc.end_col != end_col)
-		fprintf(stderr, "for %s\n got: %u-%u %s\nwant: %u-%u %s\n", text, c->d.head->loc.col,
-			c->d.head->loc.end_col, c->d.head->msg, col, end_col, msg);
-	assert_string_equal(c->d.head->msg, msg);
-	assert_int_equal(c->d.head->loc.line, 1);
-	assert_int_equal(c->d.head->loc.col, col);
-	assert_int_equal(c->d.head->loc.end_col, end_col);
-	checked_free(c);
-}
-
 static void test_accepts_foundation_programs(void **state)
 {
 	(void)state;
