@@ -40,35 +40,7 @@ bool type_equal(const struct type *a, const struct type *b)
 	return true;
 }
 
-/*
- * Return the interned copy of *proto, copying it (and its fields array) into
- * the arena the first time. Components are already interned, so a linear scan
- * with structural equality is enough for the few dozen types a script has.
- */
-static const struct type *intern(struct types *t, const struct type *proto)
-{
-	for (uint32_t i = 0; i < t->n; i++)
-		if (type_equal(t->all[i], proto))
-			return t->all[i];
-	if (t->n == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 64;
-		const struct type **all = realloc(t->all, cap * sizeof(*all));
-		if (!all)
-			abort();
-		t->all = all;
-		t->cap = cap;
-	}
-	struct type *ty = arena_zalloc(&t->arena, sizeof(*ty));
-	*ty = *proto;
-	if (proto->nfields) {
-		struct type_field *f = arena_zalloc(&t->arena, proto->nfields * sizeof(*f));
-		memcpy(f, proto->fields, proto->nfields * sizeof(*f));
-		ty->fields = f;
-	}
-	t->all[t->n++] = ty;
-	return ty;
-}
-
+/* A new type, equal to none before it (records are unique by identity). */
 static struct type *add_unique(struct types *t, const struct type *proto)
 {
 	if (t->n == t->cap) {
@@ -82,6 +54,25 @@ static struct type *add_unique(struct types *t, const struct type *proto)
 	struct type *ty = arena_zalloc(&t->arena, sizeof(*ty));
 	*ty = *proto;
 	t->all[t->n++] = ty;
+	return ty;
+}
+
+/*
+ * Return the interned copy of *proto, copying it (and its fields array) into
+ * the arena the first time. Components are already interned, so a linear scan
+ * with structural equality is enough for the few dozen types a script has.
+ */
+static const struct type *intern(struct types *t, const struct type *proto)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (type_equal(t->all[i], proto))
+			return t->all[i];
+	struct type *ty = add_unique(t, proto);
+	if (proto->nfields) {
+		struct type_field *f = arena_zalloc(&t->arena, proto->nfields * sizeof(*f));
+		memcpy(f, proto->fields, proto->nfields * sizeof(*f));
+		ty->fields = f;
+	}
 	return ty;
 }
 
