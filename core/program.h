@@ -134,7 +134,7 @@ struct prog_dispatch {
 	int progs_fd;              /* PROG_ARRAY when nfuncs > 1, else -1 */
 };
 
-#define SCRATCH_CPU_BYTES 16384u
+#define SCRATCH_CPU_BYTES 32768u
 
 struct program {
 	struct arena arena;

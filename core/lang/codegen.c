@@ -47,6 +47,27 @@ LLVMBasicBlockRef cg_block(struct cg *c, const char *name)
 	return LLVMAppendBasicBlockInContext(c->ctx, c->fn, name);
 }
 
+uint32_t cg_len_mask(uint32_t cap)
+{
+	uint32_t mask = 1;
+	while (mask < cap)
+		mask = mask << 1 | 1;
+	return mask;
+}
+
+/*
+ * min(want, cap) for a helper's size argument. LLVM may turn the min into
+ * a branch that leaves the verifier with an unbounded copy of the value;
+ * the AND with cg_len_mask(cap) bounds the register the helper gets, so
+ * the destination needs cg_len_mask(cap) bytes of room.
+ */
+LLVMValueRef cg_clamp_len(struct cg *c, LLVMValueRef want, uint32_t cap)
+{
+	LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntUGT, want, cg_const(c, cap), "");
+	LLVMValueRef size = LLVMBuildSelect(c->b, big, cg_const(c, cap), want, "");
+	return LLVMBuildAnd(c->b, size, cg_const(c, cg_len_mask(cap)), "");
+}
+
 bool cg_user_addresses(const struct cg *c)
 {
 	/* an integer address is a user address in uprobe-like probes (uprobe, uretprobe, usdt) */
@@ -55,6 +76,8 @@ bool cg_user_addresses(const struct cg *c)
 
 /* Values from this size on live in the per-CPU scratch region (program.h), not on the stack. */
 #define SCRATCH_MIN_BYTES 64
+/* Smaller ones too (but integers) once the program's stack slots reach this: LLVM needs the rest of the 512 bytes. */
+#define STACK_SLOTS_MAX 256
 /* Larger zeroing and copies go through bpf_probe_read_kernel: the BPF backend expands no big memset/memcpy. */
 #define INLINE_MEM_MAX 256
 
@@ -84,12 +107,20 @@ static LLVMValueRef scratch_base(struct cg *c)
 LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name)
 {
 	uint32_t rounded = (size + 7) & ~7u;
-	if (size >= SCRATCH_MIN_BYTES && c->p->scratch_cpus && c->scratch_used + rounded <= c->scratch_end) {
+	/* integers stay on the stack: the verifier follows loop counters only there */
+	bool big = size >= SCRATCH_MIN_BYTES || (size > 8 && c->stack_used + rounded > STACK_SLOTS_MAX);
+	if (big && c->p->scratch_cpus && c->scratch_used + rounded <= c->scratch_end) {
 		LLVMValueRef base = scratch_base(c);
 		LLVMValueRef off = cg_const(c, c->scratch_used);
 		c->scratch_used += rounded;
 		return LLVMBuildGEP2(c->alloca_b, c->i8, base, &off, 1, name);
 	}
+	return cg_stack_slot(c, size, name);
+}
+
+LLVMValueRef cg_stack_slot(struct cg *c, uint32_t size, const char *name)
+{
+	c->stack_used += (size + 7) & ~7u;
 	LLVMTypeRef ty = LLVMArrayType(c->i8, size ? size : 1);
 	LLVMValueRef a = LLVMBuildAlloca(c->alloca_b, ty, name);
 	LLVMSetAlignment(a, 8);
@@ -782,6 +813,7 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 	/* perf event programs run in NMI context, maybe inside another program on this CPU: their own half */
 	bool nmi = f->prog_type == BPF_PROG_TYPE_PERF_EVENT;
 	c->scratch_base = NULL;
+	c->stack_used = 0;
 	c->scratch_used = nmi ? SCRATCH_CPU_BYTES / 2 : 0;
 	c->scratch_end = nmi ? SCRATCH_CPU_BYTES : SCRATCH_CPU_BYTES / 2;
 	c->probe_index = NULL;
@@ -845,6 +877,38 @@ static void add_license(struct cg *c)
 	LLVMSetAlignment(lic, 1);
 }
 
+/*
+ * LLVM's own errors (the BPF backend's "stack limit exceeded", unsupported
+ * calls): a diagnostic at the probe whose function it names, not a line
+ * LLVM prints itself.
+ */
+static void llvm_diagnostic(LLVMDiagnosticInfoRef info, void *ctx)
+{
+	struct cg *c = ctx;
+	if (LLVMGetDiagInfoSeverity(info) != LLVMDSError || c->err)
+		return; /* the backend repeats an error at every place it meets it: say it once */
+	char *desc = LLVMGetDiagInfoDescription(info);
+	for (size_t n = strlen(desc); n && (desc[n - 1] == '\n' || desc[n - 1] == ' '); n--)
+		desc[n - 1] = '\0';
+	const struct prog_func *f = NULL;
+	const char *in = strstr(desc, "in function ");
+	for (size_t i = 0; in && i < c->p->nfuncs && !f; i++) {
+		size_t n = strlen(c->p->funcs[i].name);
+		if (!strncmp(in + 12, c->p->funcs[i].name, n) && in[12 + n] == ' ')
+			f = &c->p->funcs[i];
+	}
+	const char *msg = strstr(desc, "): ");
+	msg = msg ? msg + 3 : desc;
+	struct diag *g = diag_error(c->d, f && f->probe->ast ? &f->probe->ast->loc : NULL,
+				    "BPF code generation failed: %s", msg);
+	if (strstr(msg, "stack limit"))
+		diag_hint(c->d, g, "this probe holds too many values at once; split it, or use fewer or shorter "
+				   "strings (max_strlen)");
+	LLVMDisposeMessage(desc);
+	if (!c->err)
+		c->err = -EINVAL;
+}
+
 static void dump_module(struct cg *c, FILE *fp)
 {
 	if (!fp)
@@ -891,11 +955,16 @@ static int emit_object(struct cg *c, LLVMTargetMachineRef tm)
 		LLVMDisposeMessage(msg);
 		return -EIO;
 	}
+	LLVMContextSetDiagnosticHandler(c->ctx, llvm_diagnostic, c);
 	LLVMMemoryBufferRef buf;
 	if (LLVMTargetMachineEmitToMemoryBuffer(tm, c->mod, LLVMObjectFile, &msg, &buf)) {
 		diag_error(c->d, NULL, "BPF code generation failed: %s", msg ? msg : "unknown error");
 		LLVMDisposeMessage(msg);
 		return -EINVAL;
+	}
+	if (c->err) { /* llvm_diagnostic() said why */
+		LLVMDisposeMemoryBuffer(buf);
+		return c->err;
 	}
 	size_t size = LLVMGetBufferSize(buf);
 	void *elf = malloc(size);

@@ -427,16 +427,13 @@ static LLVMValueRef str_call(struct cg *c, struct node *n)
 		cg_copy(c, buf, 8, s, 8, src->type->size < cap ? src->type->size : cap - 1);
 		return buf;
 	}
-	buf = cg_alloca(c, cap, "str");
+	/* with a length: room for what the verifier thinks the clamped length may reach */
+	buf = cg_alloca(c, len ? cg_len_mask(cap) : cap, "str");
 	cg_zero(c, buf, cap);
 	LLVMValueRef addr = cg_scalar(c, src);
 	LLVMValueRef size = cg_const(c, cap);
-	if (len) {
-		/* clamp to [1, cap] so the verifier can bound the helper's size */
-		LLVMValueRef want = LLVMBuildAdd(c->b, cg_scalar(c, len), cg_const(c, 1), "");
-		LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntUGT, want, size, "");
-		size = LLVMBuildSelect(c->b, big, size, want, "");
-	}
+	if (len) /* the NUL counts */
+		size = cg_clamp_len(c, LLVMBuildAdd(c->b, cg_scalar(c, len), cg_const(c, 1), ""), cap);
 	/* A pointer knows its address space; a plain integer (e.g. a pointer kept in
 	 * a map) does not, so outside uprobes let the kernel tell by the address. */
 	int helper = src->type->kind == T_POINTER ? (src->type->user ? H_PROBE_READ_USER_STR : H_PROBE_READ_KERNEL_STR)

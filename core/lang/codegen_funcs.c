@@ -212,7 +212,8 @@ static LLVMValueRef buf_bytes(struct cg *c, struct node *n)
 {
 	struct node *src = n->u.call.args, *len = src->next;
 	uint32_t cap = n->type->size - 4;
-	LLVMValueRef buf = cg_alloca(c, n->type->size, "buf");
+	/* room for what the verifier thinks a clamped length may reach */
+	LLVMValueRef buf = cg_alloca(c, 4 + cg_len_mask(cap), "buf");
 	cg_zero(c, buf, n->type->size);
 	if (src->type->kind == T_ARRAY || src->type->kind == T_STRING) {
 		LLVMValueRef p = cg_string(c, src);
@@ -224,10 +225,7 @@ static LLVMValueRef buf_bytes(struct cg *c, struct node *n)
 	}
 	LLVMValueRef addr = cg_scalar(c, src);
 	LLVMValueRef want = cg_scalar(c, len);
-	/* clamp to [0, cap] so the verifier can bound the helper's size */
-	LLVMValueRef big = LLVMBuildICmp(c->b, LLVMIntUGT, want, cg_const(c, cap), "");
-	LLVMValueRef size = LLVMBuildSelect(c->b, big, cg_const(c, cap), want, "");
-	size = LLVMBuildAnd(c->b, size, cg_const(c, 0xffff), "");
+	LLVMValueRef size = cg_clamp_len(c, want, cap);
 	cg_store_int(c, buf, 0, size, 4, 4);
 	read_into(c, cg_ptr_off(c, buf, 4), LLVMBuildTrunc(c->b, size, c->i32, ""), addr, user_read(c, src->type));
 	return buf;

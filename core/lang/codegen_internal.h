@@ -72,13 +72,18 @@ struct cg {
 	 * large value) and the bytes the program's functions have taken so far */
 	LLVMValueRef scratch_base;
 	uint32_t scratch_used, scratch_end;
+	uint32_t stack_used; /* bytes of stack slots, over the program's functions (they share 512 bytes) */
 };
 
 /* codegen.c */
 void cg_fail(struct cg *c, const struct loc *loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 LLVMValueRef cg_const(struct cg *c, uint64_t v);
 LLVMValueRef cg_alloca(struct cg *c, uint32_t size, const char *name);
+/* A slot that must be on the BPF stack (helpers that take only stack pointers). */
+LLVMValueRef cg_stack_slot(struct cg *c, uint32_t size, const char *name);
 bool cg_user_addresses(const struct cg *c);
+uint32_t cg_len_mask(uint32_t cap);
+LLVMValueRef cg_clamp_len(struct cg *c, LLVMValueRef want, uint32_t cap);
 void cg_zero(struct cg *c, LLVMValueRef ptr, uint32_t size);
 void cg_copy(struct cg *c, LLVMValueRef dst, unsigned dst_align, LLVMValueRef src, unsigned src_align,
 	     uint32_t size);

@@ -291,16 +291,17 @@ void cg_for(struct cg *c, struct node *n)
 	int err = c->err;
 	unsigned ncallbacks = c->ncallbacks;
 	LLVMValueRef len_cb = c->len_callback;
-	uint32_t scratch_used = c->scratch_used;
+	uint32_t scratch_used = c->scratch_used, stack_used = c->stack_used;
 	*c = saved;
 	c->scratch_used = scratch_used;
+	c->stack_used = stack_used;
 	c->err = err;
 	c->ncallbacks = ncallbacks;
 	c->len_callback = len_cb;
 	LLVMPositionBuilderAtEnd(c->alloca_b, caller_entry);
 	LLVMPositionBuilderAtEnd(c->b, caller_block);
 	uint32_t size = LOOP_CTX_VARS + 8 * (uint32_t)loop->ncaps;
-	LLVMValueRef ctx = cg_alloca(c, size, "loop_ctx");
+	LLVMValueRef ctx = cg_stack_slot(c, size, "loop_ctx"); /* callback_ctx: a stack pointer */
 	cg_zero(c, ctx, size);
 	store_ptr(c, c->b, ctx, LOOP_CTX_PROBE_CTX, c->ctxp);
 	if (c->probe_index)

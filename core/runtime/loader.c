@@ -14,12 +14,28 @@
 #define VERIFIER_LOG_SIZE (1u << 20) /* bpftrace's default log_size is ~1 MB too */
 #define LOG_EXCERPT_LINES 8
 
+/*
+ * The program libbpf last failed to load: libbpf closes every program's fd
+ * when one fails, so its own message is what names the failing one.
+ */
+static char failed_prog[64];
+
 /* libbpf's own messages: only warnings, and only with STROBE_LIBBPF_DEBUG set. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	static int verbose = -1;
 	if (verbose < 0)
 		verbose = getenv("STROBE_LIBBPF_DEBUG") != NULL;
+	if (level != LIBBPF_DEBUG) {
+		char msg[256];
+		va_list copy;
+		va_copy(copy, ap);
+		vsnprintf(msg, sizeof(msg), fmt, copy);
+		va_end(copy);
+		const char *at = strstr(msg, "prog '"), *end = at ? strchr(at + 6, '\'') : NULL;
+		if (at && end && strstr(end, "load") && (size_t)(end - at - 6) < sizeof(failed_prog))
+			snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)(end - at - 6), at + 6);
+	}
 	if (!verbose || level == LIBBPF_DEBUG)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
@@ -374,18 +390,13 @@ int runtime_load(struct program *p, struct diags *d)
 		}
 	}
 
+	failed_prog[0] = '\0';
 	int err = bpf_object__load(obj);
 	if (err < 0) {
-		/* libbpf loads in object order and stops at the first failure. */
 		const struct prog_func *failed = NULL;
-		bpf_object__for_each_program(prog, obj) {
-			if (!bpf_program__autoload(prog) || bpf_program__fd(prog) >= 0)
-				continue;
-			for (size_t i = 0; i < p->nfuncs && !failed; i++)
-				if (!strcmp(p->funcs[i].name, bpf_program__name(prog)))
-					failed = &p->funcs[i];
-			break;
-		}
+		for (size_t i = 0; i < p->nfuncs && !failed; i++)
+			if (!strcmp(p->funcs[i].name, failed_prog))
+				failed = &p->funcs[i];
 		if (failed)
 			report_load_failure(d, failed, -err, log);
 		else
