@@ -390,14 +390,20 @@ static const struct type *index_expr(struct sema *s, struct node *n)
 /*
  * Macros of the system headers scripts #include (bpftrace 0.17 reads them
  * with clang; strobe reads no headers): the address families of
- * <sys/socket.h>, used by the tcp* tools. Known only to scripts that have
- * an #include line, as in bpftrace.
+ * <sys/socket.h>, used by the tcp* tools, and the task states of
+ * <linux/sched.h> (runqlat.bt), as Linux 5.14+ defines them. Known only to
+ * scripts that have an #include line, as in bpftrace.
  */
 static int header_macro(struct sema *s, const char *name, int64_t *v)
 {
 	static const struct { const char *name; int64_t value; } macros[] = {
 		{ "AF_UNSPEC", 0 }, { "AF_UNIX", 1 }, { "AF_LOCAL", 1 }, { "AF_INET", 2 },
 		{ "AF_INET6", 10 }, { "AF_NETLINK", 16 }, { "AF_PACKET", 17 },
+		{ "TASK_RUNNING", 0x0 }, { "TASK_INTERRUPTIBLE", 0x1 }, { "TASK_UNINTERRUPTIBLE", 0x2 },
+		{ "__TASK_STOPPED", 0x4 }, { "__TASK_TRACED", 0x8 }, { "EXIT_DEAD", 0x10 }, { "EXIT_ZOMBIE", 0x20 },
+		{ "TASK_PARKED", 0x40 }, { "TASK_DEAD", 0x80 }, { "TASK_WAKEKILL", 0x100 }, { "TASK_WAKING", 0x200 },
+		{ "TASK_NOLOAD", 0x400 }, { "TASK_NEW", 0x800 }, { "TASK_KILLABLE", 0x102 }, { "TASK_STOPPED", 0x104 },
+		{ "TASK_TRACED", 0x8 }, { "TASK_IDLE", 0x402 },
 	};
 	const struct source *src = sema_prog(s)->src;
 	if (!src || !src->text || !strstr(src->text, "#include"))
