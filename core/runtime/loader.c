@@ -11,6 +11,9 @@
 #include "runtime_internal.h"
 
 #define DEFAULT_RINGBUF_SIZE (1u << 20)
+/* Without printf or print(value) a program sends only small, rare events (exit, print(@map), clear):
+ * the kernel maps the whole buffer into our memory, twice over for its data pages. */
+#define QUIET_RINGBUF_SIZE (64u << 10)
 #define VERIFIER_LOG_SIZE (1u << 20) /* bpftrace's default log_size is ~1 MB too */
 #define LOG_EXCERPT_LINES 8
 
@@ -59,12 +62,12 @@ static void map_obj_name(const char *name, char out[16])
 	out[n] = '\0';
 }
 
-static uint32_t ringbuf_bytes(uint32_t want)
+static uint32_t ringbuf_bytes(const struct program *p, uint32_t want)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t size = page > 0 ? (uint64_t)page : 4096;
 	if (!want)
-		want = DEFAULT_RINGBUF_SIZE;
+		want = p->nprintfs || p->nprint_values ? DEFAULT_RINGBUF_SIZE : QUIET_RINGBUF_SIZE;
 	while (size < want && size < (1u << 30))
 		size <<= 1; /* the kernel wants a power-of-two multiple of the page size */
 	return (uint32_t)size;
@@ -121,7 +124,7 @@ int runtime_create_maps(struct program *p, char *err, size_t errlen)
 		}
 		m->fd = fd;
 	}
-	uint32_t size = ringbuf_bytes(p->ringbuf_size);
+	uint32_t size = ringbuf_bytes(p, p->ringbuf_size);
 	int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "ringbuf", 0, 0, size, NULL);
 	if (fd < 0) {
 		int e = errno;
