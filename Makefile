@@ -122,7 +122,7 @@ $(BUILD)/tests/test_elfsym: CORE_LIBS += -llzma
 
 $(BUILD)/tests/modules/%.so: tests/modules/%.c
 	@mkdir -p $(@D)
-	$(call quiet,LINK)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP $(LDFLAGS) -o $@ $<
+	$(call quiet,LINK)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP -MF $(@:.so=.d) $(LDFLAGS) -o $@ $<
 
 # Target programs for runtime tests: plain, with frame pointers and symbols.
 $(BUILD)/tests/progs/%: tests/progs/%.c
