@@ -43,6 +43,14 @@ enum strobe_value_kind {
 	STROBE_V_SYM,   /* .sym: symbolised address */
 	STROBE_V_STATS, /* .stats (avg and stats maps) */
 	STROBE_V_HIST,  /* .hist */
+	/*
+	 * Appended in ABI 1 (records): a struct/union value, .list of its
+	 * fields in declaration order (members of anonymous structs and unions
+	 * inline), .list.names[i] the name of field i. A sink built before
+	 * this kind existed does not know it: it must print nothing (or a
+	 * placeholder) for a kind it has no case for, never read past .list.
+	 */
+	STROBE_V_RECORD,
 };
 
 struct strobe_value;
@@ -59,6 +67,8 @@ struct strobe_value_list {
 	size_t n;
 	/* Appended: STROBE_V_STACK only, an enum strobe_stack_mode. */
 	uint32_t mode;
+	/* Appended: STROBE_V_RECORD only, n field names (NULL for other kinds). */
+	const char *const *names;
 };
 
 struct strobe_sym {

@@ -270,6 +270,16 @@ static void key_text(struct jbuf *b, const struct strobe_value *v)
 		break;
 	case STROBE_V_HIST:
 		break;
+	case STROBE_V_RECORD: /* as bpftrace 0.17 writes a record key: {.a=1,.b=x} */
+		jb_putc(b, '{');
+		for (size_t i = 0; i < v->list.n; i++) {
+			if (i)
+				jb_putc(b, ',');
+			jb_printf(b, ".%s=", v->list.names && v->list.names[i] ? v->list.names[i] : "");
+			key_text(b, &v->list.items[i]);
+		}
+		jb_putc(b, '}');
+		break;
 	}
 }
 
@@ -355,6 +365,18 @@ static void json_value(struct jbuf *b, const struct strobe_value *v)
 			json_int(b, v->stats.total);
 			jb_putc(b, '}');
 		}
+		break;
+	case STROBE_V_RECORD: /* bpftrace 0.17: { "a": 1, "b": "x" } */
+		jb_puts(b, "{ ");
+		for (size_t i = 0; i < v->list.n; i++) {
+			const char *name = v->list.names && v->list.names[i] ? v->list.names[i] : "";
+			if (i)
+				jb_puts(b, ", ");
+			json_string(b, name, strlen(name));
+			jb_puts(b, ": ");
+			json_value(b, &v->list.items[i]);
+		}
+		jb_puts(b, " }");
 		break;
 	case STROBE_V_HIST:
 		json_hist(b, &v->hist);

@@ -117,6 +117,18 @@ static void push_list(lua_State *L, const struct strobe_value_list *l)
 	}
 }
 
+/* A record: a table keyed by field name ({a = 1, b = {c = 2}}). */
+static void push_record(lua_State *L, const struct strobe_value_list *l)
+{
+	lua_createtable(L, 0, l->n > INT32_MAX ? 0 : (int)l->n);
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->names || !l->names[i] || !l->names[i][0])
+			continue;
+		push_value(L, &l->items[i]);
+		lua_setfield(L, -2, l->names[i]);
+	}
+}
+
 static void push_int_field(lua_State *L, const char *name, int64_t v)
 {
 	lua_pushinteger(L, (lua_Integer)v);
@@ -194,6 +206,9 @@ static void push_value(lua_State *L, const struct strobe_value *v)
 		break;
 	case STROBE_V_HIST:
 		push_hist(L, &v->hist);
+		break;
+	case STROBE_V_RECORD:
+		push_record(L, &v->list);
 		break;
 	}
 }

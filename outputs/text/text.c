@@ -53,6 +53,23 @@ static void text_list(FILE *fp, const struct strobe_value_list *l, const char *s
 	}
 }
 
+/*
+ * Records, as bpftrace 0.17 prints them: "{ .a = 1, .b = { .c = 2 } }" as
+ * a value, "{.a=1,.b={.c=2}}" inside a map key.
+ */
+static void text_record(FILE *fp, const struct strobe_value_list *l, enum text_ctx ctx)
+{
+	bool key = ctx == IN_KEY;
+	fputs(key ? "{" : "{ ", fp);
+	for (size_t i = 0; i < l->n; i++) {
+		if (i)
+			fputs(key ? "," : ", ", fp);
+		fprintf(fp, key ? ".%s=" : ".%s = ", l->names && l->names[i] ? l->names[i] : "");
+		text_value(fp, &l->items[i], ctx);
+	}
+	fputs(key ? "}" : " }", fp);
+}
+
 /* Buffers: printable ASCII as is, other bytes as \xNN. */
 static void text_buf(FILE *fp, const char *s, size_t len)
 {
@@ -225,6 +242,9 @@ static void text_value(FILE *fp, const struct strobe_value *v, enum text_ctx ctx
 		break;
 	case STROBE_V_HIST:
 		text_hist_rows(fp, &v->hist);
+		break;
+	case STROBE_V_RECORD:
+		text_record(fp, &v->list, ctx);
 		break;
 	}
 }

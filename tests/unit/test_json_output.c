@@ -204,6 +204,34 @@ static void test_values(void **state)
 		       "{\"type\": \"value\", \"data\": \"q\\\"uote\"}\n");
 }
 
+/* Records (STROBE_V_RECORD): objects as values, bpftrace 0.17's {.a=1} text as keys. */
+static void test_struct_values(void **state)
+{
+	struct capture c;
+	cap_open(&c);
+	static const char *const inner_names[] = { "x", "y" };
+	struct strobe_value inner_items[] = { V_INT(-3), V_UINT(200) };
+	struct strobe_value arr_items[] = { V_INT(7), V_INT(8) };
+	static const char *const names[] = { "a", "name", "in", "arr" };
+	struct strobe_value items[] = {
+		V_INT(-5), V_STR("hi"),
+		{ .kind = STROBE_V_RECORD, .list = { .items = inner_items, .n = 2, .names = inner_names } },
+		{ .kind = STROBE_V_ARRAY, .list = { arr_items, 2 } },
+	};
+	struct strobe_value rec = { .kind = STROBE_V_RECORD, .list = { .items = items, .n = 4, .names = names } };
+	c.ops->value(c.sink, &rec);
+	struct strobe_value key = { .kind = STROBE_V_RECORD, .list = { .items = inner_items, .n = 2, .names = inner_names } };
+	struct strobe_map_entry k[] = { { .key = key, .value = V_UINT(2) } };
+	put_map(&c, "@k", STROBE_MAP_COUNT, k, 1);
+	struct strobe_map_entry v[] = { { .key = V_INT(1), .value = rec } };
+	put_map(&c, "@v", STROBE_MAP_VALUE, v, 1);
+	cap_expect(&c, "{\"type\": \"value\", \"data\": { \"a\": -5, \"name\": \"hi\", \"in\": { \"x\": -3, \"y\": 200 }, "
+		       "\"arr\": [7,8] }}\n"
+		       "{\"type\": \"map\", \"data\": {\"@k\": {\"{.x=-3,.y=200}\": 2}}}\n"
+		       "{\"type\": \"map\", \"data\": {\"@v\": {\"1\": { \"a\": -5, \"name\": \"hi\", \"in\": { \"x\": -3, "
+		       "\"y\": 200 }, \"arr\": [7,8] }}}}\n");
+}
+
 static void test_maps(void **state)
 {
 	struct capture c;
@@ -296,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_maps),
+		cmocka_unit_test(test_struct_values),
 		cmocka_unit_test(test_hists),
 		cmocka_unit_test(test_long_record),
 	};

@@ -199,6 +199,36 @@ static void test_map_shapes(void **state)
 	run_free(&r);
 }
 
+/* Records are tables by field name, nested records too; record keys as well. */
+static void test_struct_values(void **state)
+{
+	struct run r;
+	assert_int_equal(run_open(&r, "function on_map(name, e, kind)\n"
+				      "  local x = e[1]\n"
+				      "  print(name, x.key.x, x.key.y, x.value.a, x.value.name, x.value.inner.x, #x.value.arr, x.value[1])\n"
+				      "end\n"),
+			 0);
+	static const char *const inner_names[] = { "x", "y" };
+	struct strobe_value inner_items[] = { V_INT(-3), V_UINT(200) };
+	struct strobe_value arr_items[] = { V_INT(7), V_INT(8) };
+	static const char *const names[] = { "a", "name", "inner", "arr" };
+	struct strobe_value items[] = {
+		V_INT(-5), V_STR("hi"),
+		{ .kind = STROBE_V_RECORD, .list = { .items = inner_items, .n = 2, .names = inner_names } },
+		{ .kind = STROBE_V_ARRAY, .list = { arr_items, 2 } },
+	};
+	struct strobe_map_entry e[] = { {
+		.key = { .kind = STROBE_V_RECORD, .list = { .items = inner_items, .n = 2, .names = inner_names } },
+		.value = { .kind = STROBE_V_RECORD, .list = { .items = items, .n = 4, .names = names } },
+	} };
+	struct strobe_map_view m = { .name = "@r", .kind = STROBE_MAP_VALUE, .keyed = true, .entries = e, .n = 1 };
+	ops->map(r.sink, &m);
+	run_close(&r);
+	assert_int_equal(r.fc.failed, 0);
+	assert_string_equal(r.buf, "@r\t-3\t200\t-5\thi\t-3\t2\tnil\n");
+	run_free(&r);
+}
+
 static void test_syntax_error(void **state)
 {
 	struct run r;
@@ -257,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_suppress_and_args),
 		cmocka_unit_test(test_map_shapes),
+		cmocka_unit_test(test_struct_values),
 		cmocka_unit_test(test_syntax_error),
 		cmocka_unit_test(test_hook_error_fails_once),
 		cmocka_unit_test(test_top_level_error),

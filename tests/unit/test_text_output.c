@@ -278,6 +278,40 @@ static void test_stacks_and_syms(void **state)
 		       "@z: 0\n");
 }
 
+/* Records: "{ .a = 1 }" as values (in tuples too), "{.a=1}" inside map keys. */
+static void test_struct_values(void **state)
+{
+	struct capture c;
+	cap_open(&c);
+	static const char *const inner_names[] = { "x", "y" };
+	struct strobe_value inner_items[] = { V_INT(-3), V_UINT(200) };
+	struct strobe_value arr_items[] = { V_INT(7), V_INT(8) };
+	static const char *const names[] = { "a", "name", "in", "arr" };
+	struct strobe_value items[] = {
+		V_INT(-5), V_STR("hi"),
+		{ .kind = STROBE_V_RECORD, .list = { .items = inner_items, .n = 2, .names = inner_names } },
+		{ .kind = STROBE_V_ARRAY, .list = { arr_items, 2 } },
+	};
+	struct strobe_value rec = { .kind = STROBE_V_RECORD, .list = { .items = items, .n = 4, .names = names } };
+	c.ops->value(c.sink, &rec);
+	struct strobe_value key = { .kind = STROBE_V_RECORD, .list = { .items = inner_items, .n = 2, .names = inner_names } };
+	struct strobe_value tup_items[] = { V_INT(1), key };
+	struct strobe_value tup = { .kind = STROBE_V_TUPLE, .list = { tup_items, 2 } };
+	c.ops->value(c.sink, &tup);
+	struct strobe_map_entry k[] = { { .key = key, .value = V_UINT(2) } };
+	print_map(&c, "@k", STROBE_MAP_COUNT, k, 1);
+	struct strobe_value multi[] = { V_STR("hi"), key };
+	struct strobe_map_entry mk[] = { { .key = { .kind = STROBE_V_TUPLE, .list = { multi, 2 } }, .value = V_INT(1) } };
+	print_map(&c, "@n", STROBE_MAP_VALUE, mk, 1);
+	struct strobe_map_entry v[] = { { .value = key } };
+	print_map(&c, "@v", STROBE_MAP_VALUE, v, 1);
+	cap_expect(&c, "{ .a = -5, .name = hi, .in = { .x = -3, .y = 200 }, .arr = [7,8] }\n"
+		       "(1, { .x = -3, .y = 200 })\n"
+		       "@k[{.x=-3,.y=200}]: 2\n"
+		       "@n[hi, {.x=-3,.y=200}]: 1\n"
+		       "@v: { .x = -3, .y = 200 }\n");
+}
+
 static void test_print_values(void **state)
 {
 	struct capture c;
@@ -319,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_empty_maps),
 		cmocka_unit_test(test_stacks_and_syms),
 		cmocka_unit_test(test_print_values),
+		cmocka_unit_test(test_struct_values),
 		cmocka_unit_test(test_only_entry_is_exported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
