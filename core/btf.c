@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <linux/btf.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct btf *vmlinux, *override;
@@ -214,6 +215,70 @@ int btf_record_field(struct types *t, const struct type *rec, const char *name, 
 	if (!b || !rec->btf_id)
 		return -ENOENT;
 	return find_member(t, b, rec->btf_id, name, 0, out, 0);
+}
+
+struct field_list {
+	struct type_field *items;
+	uint32_t n, cap;
+};
+
+/* Every member of composite `id`, anonymous members' own members inline (as bpftrace prints them). */
+static int collect_members(struct types *t, const struct btf *b, uint32_t id, uint32_t base_bits,
+			   struct field_list *out, int depth)
+{
+	const struct btf_type *bt = btf__type_by_id(b, id);
+	const struct btf_member *m = btf_members(bt);
+	for (uint16_t i = 0; i < btf_vlen(bt); i++) {
+		uint32_t bits = base_bits + btf_member_bit_offset(bt, i);
+		const char *mname = btf__name_by_offset(b, m[i].name_off);
+		if (!mname || !*mname) {
+			uint32_t mid = skip_mods(b, m[i].type);
+			const struct btf_type *mt = btf__type_by_id(b, mid);
+			if (mt && btf_is_composite(mt) && depth < 16) {
+				int err = collect_members(t, b, mid, bits, out, depth + 1);
+				if (err)
+					return err;
+			}
+			continue;
+		}
+		const struct type *ft = import(t, b, m[i].type, 1);
+		if (!ft)
+			continue; /* floats, multi-dimensional arrays: not representable, not printed */
+		if (out->n == out->cap) {
+			uint32_t cap = out->cap ? out->cap * 2 : 16;
+			struct type_field *items = realloc(out->items, cap * sizeof(*items));
+			if (!items)
+				return -ENOMEM;
+			out->items = items;
+			out->cap = cap;
+		}
+		struct type_field *f = &out->items[out->n++];
+		memset(f, 0, sizeof(*f));
+		f->name = mname;
+		f->type = ft;
+		f->offset = bits / 8;
+		uint32_t width = btf_member_bitfield_size(bt, i);
+		if (width) {
+			f->bit_offset = (uint16_t)(bits % 8);
+			f->bit_width = (uint16_t)width;
+		}
+	}
+	return 0;
+}
+
+int btf_complete_record(struct types *t, const struct type *rec)
+{
+	struct btf *b = core_btf();
+	if (!rec->btf_id || rec->nfields)
+		return 0;
+	if (!b)
+		return -ENOENT;
+	struct field_list fl = { 0 };
+	int err = collect_members(t, b, rec->btf_id, 0, &fl, 0);
+	if (!err && fl.n)
+		type_record_define(t, rec, rec->size, rec->align, fl.items, fl.n, rec->btf_id);
+	free(fl.items);
+	return err;
 }
 
 const struct type *btf_type_by_name(struct types *t, const char *name)

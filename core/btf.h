@@ -45,6 +45,14 @@ int btf_define_record(struct types *t, const struct type *rec);
  * represented (*out->type is then NULL but the offset is set).
  */
 int btf_record_field(struct types *t, const struct type *rec, const char *name, struct type_field *out);
+/*
+ * Give a BTF-defined record its whole field list (rec->fields), as values
+ * of it are decoded: every member in order, the members of anonymous
+ * structs and unions inline, members of unrepresentable types left out.
+ * Field lookups keep going through BTF (btf_record_field). 0 or -errno;
+ * a record that already has fields, or is not from BTF, is left alone.
+ */
+int btf_complete_record(struct types *t, const struct type *rec);
 /* A BTF type by name: "struct x", "union x", "enum x" or a typedef/base name ("pid_t"). */
 const struct type *btf_type_by_name(struct types *t, const char *name);
 /* The value of enumerator `name` (TASK_COMM_LEN): 0, or -ENOENT. */

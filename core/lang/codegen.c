@@ -291,6 +291,22 @@ LLVMValueRef cg_map_key(struct cg *c, const struct prog_map *m, struct node *key
 	return build_key(c, m, keys);
 }
 
+LLVMValueRef cg_map_value_addr(struct cg *c, struct node *n)
+{
+	const struct prog_map *m = map_of(c, n);
+	LLVMValueRef ptr = lookup(c, m, build_key(c, m, n->u.map.keys));
+	/* through a stack slot, set on the branch that checked for NULL: the verifier
+	 * allows no arithmetic on a map_value_or_null */
+	LLVMValueRef slot = cg_alloca(c, 8, "value_addr");
+	cg_store_int(c, slot, 0, cg_const(c, 0), 8, 8);
+	LLVMBasicBlockRef found = cg_block(c, "addr_found"), done = cg_block(c, "addr_done");
+	branch_found(c, ptr, found, done);
+	cg_store_int(c, slot, 0, LLVMBuildPtrToInt(c->b, ptr, c->i64, ""), 8, 8);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+	return cg_load_int(c, slot, 0, 8, false, 8);
+}
+
 LLVMValueRef cg_map_read(struct cg *c, struct node *n)
 {
 	const struct prog_map *m = map_of(c, n);
@@ -599,6 +615,10 @@ static void assign(struct cg *c, struct node *n)
 			LLVMValueRef now = cg_binop_values(c, op, old, cg_scalar(c, value),
 							   int_op_unsigned(v->type, value->type));
 			cg_store_int(c, v->slot, 0, now, 8, 8);
+		} else if (v->type->kind == T_RECORD && sema_is_walk(value) && value->type == v->type) {
+			/* a record read through memory cannot overlap the variable: no temporary
+			 * (a failed read zeroes the variable) */
+			cg_store_value(c, v->slot, 0, v->type, value);
 		} else if (type_in_memory(v->type)) {
 			/* through a temporary: the value may read the variable itself */
 			LLVMValueRef tmp = staged(c, v->type, value);

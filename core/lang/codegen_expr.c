@@ -296,7 +296,7 @@ static LLVMValueRef binop(struct cg *c, struct node *n)
 	enum op op = n->u.binop.op;
 	if (op == OP_LAND || op == OP_LOR)
 		return logical(c, n);
-	if (l->type->kind == T_STRING || l->type->kind == T_ARRAY) {
+	if (l->type->kind == T_STRING || l->type->kind == T_ARRAY || l->type->kind == T_RECORD) {
 		LLVMValueRef eq = l->type->kind == T_STRING ? string_eq(c, l, r) : cg_array_eq(c, l, r);
 		return from_i1(c, op == OP_EQ ? eq : LLVMBuildNot(c->b, eq, ""));
 	}
@@ -533,6 +533,11 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 		} else {
 			store_converted(c, dst, off, t, cg_string(c, n), 0, n->type);
 		}
+		return;
+	}
+	if (t->kind == T_RECORD && sema_is_walk(n) && n->type == t) {
+		/* no copy on the way: a task_struct is read once, into its destination */
+		cg_ptr_read_into(c, n, cg_ptr_off(c, dst, off), t->size);
 		return;
 	}
 	if (t->kind == T_USTACK || t->kind == T_USYM || t->kind == T_INET || t->kind == T_BUFFER ||

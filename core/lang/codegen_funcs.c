@@ -249,10 +249,13 @@ LLVMValueRef cg_array_eq(struct cg *c, struct node *l, struct node *r)
 {
 	LLVMValueRef lp = cg_string(c, l), rp = cg_string(c, r);
 	LLVMValueRef differ = LLVMConstInt(c->i1, 0, 0);
-	for (uint32_t i = 0; i < l->type->size; i++) {
-		LLVMValueRef a = LLVMBuildLoad2(c->b, c->i8, cg_ptr_off(c, lp, i), "");
-		LLVMValueRef b = LLVMBuildLoad2(c->b, c->i8, cg_ptr_off(c, rp, i), "");
+	/* word by word (8, then 4, 2, 1 bytes): few live values, so nothing spills to the stack */
+	for (uint32_t i = 0, size = l->type->size; i < size;) {
+		uint32_t w = size - i >= 8 ? 8 : size - i >= 4 ? 4 : size - i >= 2 ? 2 : 1;
+		LLVMValueRef a = cg_load_int(c, lp, i, w, false, 1);
+		LLVMValueRef b = cg_load_int(c, rp, i, w, false, 1);
 		differ = LLVMBuildOr(c->b, differ, LLVMBuildICmp(c->b, LLVMIntNE, a, b, ""), "");
+		i += w;
 	}
 	return LLVMBuildNot(c->b, differ, "arrays_eq");
 }

@@ -99,6 +99,12 @@ LLVMBasicBlockRef cg_block(struct cg *c, const char *name);
 struct cg_var *cg_var(struct cg *c, const char *name, const struct type *t);
 /* Map reads: `@m[k]` as an i64 (scalars) or a pointer to a zero-padded buffer (strings). */
 LLVMValueRef cg_map_read(struct cg *c, struct node *n);
+/*
+ * The address of @m[k]'s value in the map as an i64, 0 when there is none:
+ * `@m[k].field` reads the field there (through bpf_probe_read_kernel, which
+ * reads a missing value as zeroes) instead of copying the whole record.
+ */
+LLVMValueRef cg_map_value_addr(struct cg *c, struct node *n);
 /* @m[k]++ / @m[k] += v on plain and count/sum maps; returns the new value (0 for aggregations). */
 LLVMValueRef cg_map_add(struct cg *c, struct node *target, LLVMValueRef delta);
 /* Calls evaluated for their effect (printf, print, exit...); str() is an expression. */
@@ -126,6 +132,8 @@ void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind);
 LLVMValueRef cg_ptr_scalar(struct cg *c, struct node *n);
 LLVMValueRef cg_ptr_bytes(struct cg *c, struct node *n);
 LLVMValueRef cg_ptr_arith(struct cg *c, struct node *n);
+/* The bytes of walk n (sema_is_walk) read straight into dst (zeroed, at least size bytes). */
+void cg_ptr_read_into(struct cg *c, struct node *n, LLVMValueRef dst, uint32_t size);
 LLVMValueRef cg_cast_bytes(struct cg *c, struct node *n);
 /* codegen.c, for codegen_loops.c */
 void cg_stmt(struct cg *c, struct node *n);

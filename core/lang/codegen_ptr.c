@@ -25,6 +25,8 @@ static struct place value_place(struct cg *c, struct node *n)
 {
 	if (sema_is_walk(n))
 		return place_of(c, n);
+	if (n->kind == N_MAP && n->type && n->type->kind == T_RECORD)
+		return (struct place){ .v = cg_map_value_addr(c, n) }; /* kernel memory: the map's value */
 	return (struct place){ .v = cg_string(c, n), .stack = true };
 }
 
@@ -131,6 +133,12 @@ LLVMValueRef cg_ptr_bytes(struct cg *c, struct node *n)
 	cg_zero(c, buf, size);
 	read_place(c, p, buf, size);
 	return buf;
+}
+
+void cg_ptr_read_into(struct cg *c, struct node *n, LLVMValueRef dst, uint32_t size)
+{
+	struct place p = place_of(c, n);
+	read_place(c, p, dst, size);
 }
 
 LLVMValueRef cg_ptr_arith(struct cg *c, struct node *n)

@@ -23,6 +23,7 @@
 #define MAX_QUIET_PASSES 8
 #define MAX_PRINTF_ARGS 32
 #define MAX_UNROLL 100
+#define RECORD_EQ_MAX 256
 
 struct var {
 	const char *name;
@@ -108,6 +109,7 @@ static bool storable(const struct type *t)
 {
 	return type_is_scalar(t) || sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
 	       t->kind == T_TUPLE || (t->kind == T_ARRAY && t->size) ||
+	       (t->kind == T_RECORD && t->defined && t->size) ||
 	       t->kind == T_KSTACK || t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 }
 
@@ -712,6 +714,15 @@ static const struct type *binop(struct sema *s, struct node *n)
 		return type_bool(s->t);
 	if ((op == OP_EQ || op == OP_NE) && type_is_int_array(l) && type_equal(l, r))
 		return type_bool(s->t); /* integer arrays compare byte for byte (bpftrace 0.17) */
+	if ((op == OP_EQ || op == OP_NE) && l->kind == T_RECORD && l == r && l->defined) {
+		/* records too (bpftrace 0.17 accepts them), unrolled byte compares */
+		if (l->size > RECORD_EQ_MAX) {
+			err(s, &n->loc, "The %s operator can not be used on records larger than %u bytes ('%s' has %u)",
+			    op_name(op), RECORD_EQ_MAX, tname(s, l), l->size);
+			return NULL;
+		}
+		return type_bool(s->t);
+	}
 	if (!type_is_scalar(l) || !type_is_scalar(r)) {
 		if (strings)
 			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
@@ -1225,10 +1236,8 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		const struct type *t = expr(s, a0);
 		if (n->u.call.nargs > 1)
 			err(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
-		else if (t && (t->kind == T_RECORD ||
-			       (t->kind == T_POINTER && /* kptr()/uptr() print as the integer in 0.17 */
-				!(a0->kind == N_CALL && (!strcmp(a0->u.call.name, "kptr") ||
-							 !strcmp(a0->u.call.name, "uptr"))))))
+		else if (t && t->kind == T_POINTER && /* kptr()/uptr() print as the integer in 0.17 */
+			 !(a0->kind == N_CALL && (!strcmp(a0->u.call.name, "kptr") || !strcmp(a0->u.call.name, "uptr"))))
 			err(s, &n->loc, "%s type passed to print() is not printable", tname(s, t));
 		else if (t && !storable(t))
 			err(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
@@ -1682,6 +1691,7 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 		check_probe(&s, i, &scopes[i]);
 	if (d->nerrors != errors_before)
 		return -EINVAL;
+	sema_complete_values(p);
 	sema_finish_maps(p);
 	size_t funcs_cap = 0, min = sema_dispatch_min();
 	for (size_t i = 0; i < p->nprobes; i++) /* a dispatched kstack would show the shared event's frames */

@@ -468,3 +468,35 @@ bool sema_ptr_binop(struct sema *s, struct node *n, const struct type *l, const 
 	*out = p;
 	return true;
 }
+
+/* The records inside a value of type t, completed with every field (btf.h, btf_complete_record). */
+static void complete_value(struct types *ty, const struct type *t, int depth)
+{
+	if (!t || depth > 32)
+		return;
+	switch (t->kind) {
+	case T_ARRAY:
+		complete_value(ty, t->elem, depth + 1);
+		break;
+	case T_RECORD:
+		if (btf_complete_record(ty, t) < 0)
+			break;
+		/* fall through */
+	case T_TUPLE:
+		for (uint32_t i = 0; i < t->nfields; i++)
+			complete_value(ty, t->fields[i].type, depth + 1);
+		break;
+	default:
+		break;
+	}
+}
+
+void sema_complete_values(struct program *p)
+{
+	for (size_t i = 0; i < p->nmaps; i++) {
+		complete_value(&p->types, p->maps[i].key, 0);
+		complete_value(&p->types, p->maps[i].value, 0);
+	}
+	for (size_t i = 0; i < p->nprint_values; i++)
+		complete_value(&p->types, p->print_values[i], 0);
+}

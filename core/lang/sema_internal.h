@@ -157,6 +157,8 @@ const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, 
 /* sema_layout.c: after type checking, how the program is laid out in BPF. */
 /* Map key/value sizes and BPF map types from the checked types. */
 void sema_finish_maps(struct program *p);
+/* sema_btf.c: records stored in maps or printed get their whole field list, for decoding. */
+void sema_complete_values(struct program *p);
 /* STROBE_DISPATCH_MIN, or the default number of syscall attach points worth a dispatch. */
 size_t sema_dispatch_min(void);
 /* Mark which attachments of a probe go through a shared (raw_syscalls) tracepoint. */

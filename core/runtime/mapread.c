@@ -35,28 +35,62 @@ int64_t read_int(const uint8_t *bytes, uint32_t size, bool is_signed)
 	}
 }
 
+/* A bitfield's bits, sign-extended for signed fields; reads stay inside the `avail` bytes. */
+static void decode_bitfield(const struct type_field *f, const uint8_t *bytes, uint32_t avail,
+			    struct strobe_value *v)
+{
+	uint8_t word[8] = { 0 };
+	uint32_t size = f->type->size <= 8 ? f->type->size : 8;
+	if (size > avail)
+		size = avail;
+	memcpy(word, bytes + f->offset, size);
+	uint64_t raw = (uint64_t)read_int(word, 8, false);
+	raw >>= f->bit_offset;
+	if (f->bit_width < 64)
+		raw &= (UINT64_C(1) << f->bit_width) - 1;
+	v->kind = f->type->is_signed ? STROBE_V_INT : STROBE_V_UINT;
+	if (f->type->is_signed && f->bit_width < 64 && (raw >> (f->bit_width - 1)) & 1)
+		raw |= ~((UINT64_C(1) << f->bit_width) - 1); /* sign-extend */
+	v->u = raw;
+}
+
+/*
+ * Tuples become STROBE_V_TUPLE; records STROBE_V_RECORD with their field
+ * names. Fields without a type (BTF types strobe cannot represent) are left
+ * out. A record's fields were completed by sema (sema_complete_value).
+ */
 static void decode_fields(struct arena *a, const struct type *ty, const uint8_t *bytes,
 			  struct strobe_value *v)
 {
 	struct strobe_value *items = arena_zalloc(a, (ty->nfields ? ty->nfields : 1) * sizeof(*items));
+	const char **names = NULL;
+	bool record = ty->kind == T_RECORD;
+	if (record)
+		names = arena_zalloc(a, (ty->nfields ? ty->nfields : 1) * sizeof(*names));
+	uint32_t n = 0;
 	for (uint32_t i = 0; i < ty->nfields; i++) {
 		const struct type_field *f = &ty->fields[i];
-		if (f->bit_width && f->type && f->type->kind == T_INT) {
-			uint64_t raw = (uint64_t)read_int(bytes + f->offset, f->type->size, false);
-			raw >>= f->bit_offset;
-			if (f->bit_width < 64)
-				raw &= (UINT64_C(1) << f->bit_width) - 1;
-			items[i].kind = f->type->is_signed ? STROBE_V_INT : STROBE_V_UINT;
-			if (f->type->is_signed && f->bit_width < 64 && (raw >> (f->bit_width - 1)) & 1)
-				raw |= ~((UINT64_C(1) << f->bit_width) - 1); /* sign-extend */
-			items[i].u = raw;
-		} else {
-			value_decode(a, f->type, bytes + f->offset, &items[i]);
+		bool fits = !f->type ? false : f->bit_width ? f->offset < ty->size : f->offset + f->type->size <= ty->size;
+		if (!f->type || !fits)
+			continue;
+		if (f->bit_width && f->type->kind == T_INT) {
+			decode_bitfield(f, bytes, ty->size - f->offset, &items[n]);
+		} else if (f->type->kind == T_POINTER) {
+			/* a pointer member prints as a signed integer in bpftrace 0.17 */
+			items[n].kind = STROBE_V_INT;
+			items[n].i = read_int(bytes + f->offset, 8, true);
 		}
+		else {
+			value_decode(a, f->type, bytes + f->offset, &items[n]);
+		}
+		if (record)
+			names[n] = f->name ? f->name : "";
+		n++;
 	}
-	v->kind = STROBE_V_TUPLE;
+	v->kind = record ? STROBE_V_RECORD : STROBE_V_TUPLE;
 	v->list.items = items;
-	v->list.n = ty->nfields;
+	v->list.n = n;
+	v->list.names = names;
 }
 
 /* The `probe` builtin's names (program.h), set by value_set_probe_names. */

@@ -149,9 +149,8 @@ static void test_node_types(void **state)
 	(void)state;
 	struct checked *c = check("BEGIN { $a = curtask->parent; $b = curtask->b; $c = ((struct blob *)0)->b; "
 				  "$d = curtask->tasks; }");
-	/* $d = a record: refused, but $a..$c are typed */
-	assert_int_equal(c->rc, -EINVAL);
-	assert_string_equal(c->d.head->msg, "Value of type 'struct list_head' cannot be assigned to a variable");
+	/* $d = a record, held by value */
+	assert_int_equal(c->rc, 0);
 	struct node *s = c->p.probes[0].ast->u.probe.body->u.list.head;
 	assert_string_equal(type_name(&c->p.types, s->u.assign.value->type), "struct task_struct *");
 	struct node *bf = s->next->u.assign.value;
@@ -160,6 +159,7 @@ static void test_node_types(void **state)
 	assert_int_equal(bf->u.field.bit_offset, 3);
 	assert_int_equal(bf->u.field.bit_width, 5);
 	assert_string_equal(type_name(&c->p.types, s->next->next->u.assign.value->type), "uint8[4]");
+	assert_string_equal(type_name(&c->p.types, s->next->next->next->u.assign.target->type), "struct list_head");
 	checked_free(c);
 }
 
@@ -226,7 +226,7 @@ static void test_errors(void **state)
 		     15, 32);
 	expect_error("BEGIN { print(curtask); }", "struct task_struct * type passed to print() is not printable", 9,
 		     23);
-	expect_error("BEGIN { print(*curtask); }", "struct task_struct type passed to print() is not printable", 9, 24);
+	expect_error("BEGIN { print(*curtask->parent, 1); }", "Non-map print() only takes 1 argument, 2 found", 9, 35);
 	expect_error("BEGIN { printf(\"%d\", *curtask); }",
 		     "printf: %d specifier expects a value of type integer (record supplied)", 9, 31);
 	expect_error("BEGIN { print(((struct blob *)0)->m); }",
@@ -237,6 +237,68 @@ static void test_errors(void **state)
 		     "The & operator can only be used on struct fields, array elements and dereferences", 23, 26);
 	expect_error("BEGIN { print((struct task_struct *)comm); }",
 		     "Cannot cast from \"string[16]\" to \"struct task_struct *\"", 15, 41);
+}
+
+static const struct type_field *field_named(const struct type *rec, const char *name)
+{
+	for (uint32_t i = 0; i < rec->nfields; i++)
+		if (rec->fields[i].name && !strcmp(rec->fields[i].name, name))
+			return &rec->fields[i];
+	return NULL;
+}
+
+/* Records as values: variables, maps, keys, print(), and their whole field lists. */
+static void test_records(void **state)
+{
+	(void)state;
+	struct checked *c = check("BEGIN { $t = *curtask; @m[$t.pid] = $t; @k[curtask->tasks] = count(); "
+				  "print(*(struct blob *)0); $e = $t == *curtask->parent; printf(\"%d\\n\", $t.tasks.next == 0); }");
+	if (c->rc)
+		diags_emit(&c->d, stderr);
+	assert_int_equal(c->rc, 0);
+	const struct type *task = c->p.maps[0].value;
+	assert_string_equal(type_name(&c->p.types, task), "struct task_struct");
+	assert_int_equal(c->p.maps[0].value_size, 64);
+	/* every member in order, the anonymous union's inline; bitfields keep their bits */
+	assert_int_equal(task->nfields, 9);
+	static const char *const names[] = { "pid", "tgid", "comm", "parent", "a", "b", "u_i", "u_l", "tasks" };
+	for (uint32_t i = 0; i < 9; i++)
+		assert_string_equal(task->fields[i].name, names[i]);
+	assert_int_equal(field_named(task, "b")->offset, 32);
+	assert_int_equal(field_named(task, "b")->bit_offset, 3);
+	assert_int_equal(field_named(task, "b")->bit_width, 5);
+	assert_int_equal(field_named(task, "u_l")->offset, 40);
+	assert_string_equal(type_name(&c->p.types, field_named(task, "comm")->type), "string[16]");
+	/* nested records by value are completed too; the key is one */
+	const struct type *list = field_named(task, "tasks")->type;
+	assert_int_equal(list->nfields, 2);
+	assert_ptr_equal(c->p.maps[1].key, list);
+	assert_int_equal(c->p.maps[1].key_size, 16);
+	/* a member of a type strobe cannot hold (int m[2][2]) is left out */
+	const struct type *blob = c->p.print_values[0];
+	assert_int_equal(blob->nfields, 1);
+	assert_string_equal(blob->fields[0].name, "b");
+	checked_free(c);
+
+	expect_error("BEGIN { $t = *curtask; $t = curtask->tasks; }",
+		     "Type mismatch for $t: trying to assign value of type 'struct list_head' when variable already "
+		     "contains a value of type 'struct task_struct'", 24, 43);
+	expect_error("BEGIN { @t = *curtask; @t = curtask->tasks; }",
+		     "Type mismatch for @t: trying to assign value of type 'struct list_head' when map already "
+		     "contains a value of type 'struct task_struct'", 24, 26);
+	expect_error("BEGIN { $e = *curtask == curtask->tasks; }",
+		     "Type mismatch for '==': comparing 'struct task_struct' with 'struct list_head'", 14, 40);
+	expect_error("BEGIN { $e = *curtask < *curtask; }",
+		     "Type mismatch for '<': comparing 'struct task_struct' with 'struct task_struct'", 14, 33);
+	expect_error("BEGIN { if (curtask->tasks) { } }", "Invalid condition in if(): record", 13, 27);
+	expect_error("BEGIN { @s = sum(curtask->tasks); }", "sum() only supports integer arguments (record provided)",
+		     14, 33);
+	expect_error("BEGIN { $t = curtask->tasks; $x = $t->next; }",
+		     "Can not dereference struct/union of type 'struct list_head'. It is not a pointer.", 35, 43);
+	expect_error("BEGIN { $t = curtask->tasks; $x = $t.nope; }",
+		     "Struct/union of type 'struct list_head' does not contain a field named 'nope'", 35, 42);
+	expect_error("BEGIN { $t = curtask->tasks; printf(\"%s\", $t); }",
+		     "printf: %s specifier expects a value of type string (record supplied)", 30, 46);
 }
 
 /* Against the real vmlinux BTF: nothing is read until a record is looked into. */
@@ -267,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_constants),
 		cmocka_unit_test(test_script_structs),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_lazy_vmlinux),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

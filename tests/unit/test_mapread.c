@@ -114,6 +114,68 @@ static void test_decode_values(void **state)
 	arena_release(&a);
 }
 
+/* Records decode with their field names; bitfields by their bits, pointers as signed integers. */
+static void test_decode_records(void **state)
+{
+	(void)state;
+	static const struct type t_s16 = { .kind = T_INT, .size = 2, .align = 2, .is_signed = true };
+	static const struct type t_u8 = { .kind = T_INT, .size = 1, .align = 1 };
+	static const struct type t_u32 = { .kind = T_INT, .size = 4, .align = 4 };
+	static const struct type t_i32 = { .kind = T_INT, .size = 4, .align = 4, .is_signed = true };
+	static const struct type t_rs4 = { .kind = T_STRING, .size = 4, .align = 1 };
+	static const struct type t_ptr = { .kind = T_POINTER, .size = 8, .align = 8, .elem = &t_u8 };
+	static const struct type_field inner_f[] = {
+		{ .name = "x", .type = &t_s16, .offset = 0 },
+		{ .name = "y", .type = &t_u8, .offset = 2 },
+	};
+	static const struct type t_inner = { .kind = T_RECORD, .size = 4, .align = 2, .name = "struct inner",
+					     .fields = inner_f, .nfields = 2, .defined = true };
+	/* struct { struct inner in; char s[4]; unsigned f1:3; int f2:5; void *p; float skipped; } */
+	static const struct type_field outer_f[] = {
+		{ .name = "in", .type = &t_inner, .offset = 0 },
+		{ .name = "s", .type = &t_rs4, .offset = 4 },
+		{ .name = "f1", .type = &t_u32, .offset = 8, .bit_offset = 0, .bit_width = 3 },
+		{ .name = "f2", .type = &t_i32, .offset = 8, .bit_offset = 3, .bit_width = 5 },
+		{ .name = "p", .type = &t_ptr, .offset = 16 },
+		{ .name = "beyond", .type = &t_ptr, .offset = 20 }, /* past the end: left out */
+	};
+	static const struct type t_outer = { .kind = T_RECORD, .size = 24, .align = 8, .name = "struct outer",
+					     .fields = outer_f, .nfields = 6, .defined = true };
+	uint8_t b[24] = { 0 };
+	int16_t x = -3;
+	memcpy(b, &x, 2);
+	b[2] = 200;
+	memcpy(b + 4, "hi", 2);
+	b[8] = 5 | (0x1d << 3); /* f1 = 5, f2 = -3 */
+	int64_t p = -131387335714400;
+	memcpy(b + 16, &p, 8);
+	struct arena a = ARENA_INIT;
+	struct strobe_value v;
+	value_decode(&a, &t_outer, b, &v);
+	assert_int_equal(v.kind, STROBE_V_RECORD);
+	assert_int_equal(v.list.n, 5);
+	assert_string_equal(v.list.names[0], "in");
+	assert_int_equal(v.list.items[0].kind, STROBE_V_RECORD);
+	assert_string_equal(v.list.items[0].list.names[1], "y");
+	assert_int_equal(v.list.items[0].list.items[0].i, -3);
+	assert_int_equal(v.list.items[0].list.items[1].u, 200);
+	assert_string_equal(v.list.items[1].str.s, "hi");
+	assert_int_equal(v.list.items[2].kind, STROBE_V_UINT);
+	assert_int_equal(v.list.items[2].u, 5);
+	assert_int_equal(v.list.items[3].kind, STROBE_V_INT);
+	assert_int_equal(v.list.items[3].i, -3);
+	assert_string_equal(v.list.names[4], "p");
+	assert_int_equal(v.list.items[4].kind, STROBE_V_INT);
+	assert_int_equal(v.list.items[4].i, p);
+	/* tuples have no names */
+	value_decode(&a, &t_tuple, b, &v);
+	assert_int_equal(v.kind, STROBE_V_TUPLE);
+	assert_null(v.list.names);
+	arena_release(&a);
+	/* the value union keeps its size with the appended list member (ABI) */
+	assert_true(sizeof(struct strobe_value) <= 40);
+}
+
 static void test_key_compare(void **state)
 {
 	(void)state;
@@ -498,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_probe_names),
 		cmocka_unit_test(test_decode_values),
 		cmocka_unit_test(test_key_compare),
+		cmocka_unit_test(test_decode_records),
 		cmocka_unit_test(test_count_across_cpus),
 		cmocka_unit_test(test_sum_signed),
 		cmocka_unit_test(test_min_max),
