@@ -109,6 +109,26 @@ static LLVMValueRef args_field(struct cg *c, struct node *n)
 	return arg_value(c, a, n->type, &n->loc);
 }
 
+/* Bare `args`: the record sema laid out (sema.c, args_record), filled argument by argument. */
+static LLVMValueRef args_record(struct cg *c, struct node *n)
+{
+	const struct type *rec = n->type;
+	LLVMValueRef buf = cg_alloca(c, rec->size, "args");
+	cg_zero(c, buf, rec->size);
+	for (uint32_t i = 0; i < rec->nfields; i++) {
+		const struct type_field *f = &rec->fields[i];
+		const struct strobe_arg *a = find_arg(c->attach, f->name);
+		if (!a)
+			continue;
+		LLVMValueRef v = arg_value(c, a, f->type, &n->loc);
+		if (f->type->kind == T_STRING || f->type->kind == T_ARRAY)
+			cg_copy(c, cg_ptr_off(c, buf, f->offset), cg_align_of(f->offset), v, 8, f->type->size);
+		else
+			cg_store_int(c, buf, f->offset, v, f->type->size, cg_align_of(f->offset));
+	}
+	return buf;
+}
+
 static LLVMValueRef argn(struct cg *c, struct node *n, unsigned idx)
 {
 	const struct strobe_arg *a = find_arg(c->attach, n->u.ident.name);
@@ -458,6 +478,8 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 		LLVMValueRef buf;
 		if (cg_call_bytes(c, n, &buf))
 			return buf;
+		if (n->type->kind == T_RECORD) /* bare args */
+			return args_record(c, n);
 		/* comm is the only string builtin */
 		buf = cg_alloca(c, 16, "comm");
 		cg_zero(c, buf, 16);

@@ -551,6 +551,59 @@ static const struct type *args_field(struct sema *s, struct node *n)
 	return t;
 }
 
+/* "struct _tracepoint_sched_sched_switch": bpftrace's name of a probe's args struct. */
+static const char *args_struct_name(struct sema *s, const struct probe_attach *a)
+{
+	char *sname = arena_printf(&s->p->arena, "struct _%s", a->name);
+	for (char *c = sname; *c; c++)
+		if (*c == ':' || *c == '/' || *c == '.' || *c == '-' || *c == '+')
+			*c = '_';
+	return sname;
+}
+
+/*
+ * Bare `args` (print(args), $a = args, @m[k] = args): a record of every
+ * argument, as in bpftrace since 0.19 (0.17 refuses to print it). Its
+ * layout is strobe's own: the arguments in order, naturally aligned; codegen
+ * fills it from the arguments' locations (cg_args_record). Attach points
+ * whose arguments differ cannot share one record.
+ */
+static const struct type *args_record(struct sema *s, struct node *n)
+{
+	const struct probe_attach *a0 = &s->probe->attach[0];
+	s->scope->uses_args = true;
+	for (size_t i = 1; i < s->probe->nattach; i++) {
+		const struct probe_attach *a = &s->probe->attach[i];
+		bool same = a->nargs == a0->nargs;
+		for (size_t j = 0; same && j < a->nargs; j++)
+			same = a->args[j].name && a0->args[j].name && !strcmp(a->args[j].name, a0->args[j].name) &&
+			       type_equal(arg_type(s, &a->args[j]), arg_type(s, &a0->args[j]));
+		if (!same) {
+			err(s, &n->loc, "args of %s and %s differ: use args.NAME, or one probe each", a0->name, a->name);
+			return NULL;
+		}
+	}
+	const struct type *rec = type_record(s->t, args_struct_name(s, a0));
+	if (rec->defined)
+		return rec;
+	struct type_field *f = arena_zalloc(&s->p->arena, (a0->nargs ? a0->nargs : 1) * sizeof(*f));
+	uint32_t off = 0, align = 1, nf = 0;
+	for (size_t j = 0; j < a0->nargs; j++) {
+		const struct type *t = a0->args[j].name ? arg_type(s, &a0->args[j]) : NULL;
+		if (!t || !t->size)
+			continue;
+		uint32_t al = t->align ? t->align : 1;
+		off = (off + al - 1) / al * al;
+		f[nf++] = (struct type_field){ .name = a0->args[j].name, .type = t, .offset = off };
+		off += t->size;
+		if (al > align)
+			align = al;
+	}
+	off = (off + align - 1) / align * align;
+	type_record_define(s->t, rec, off ? off : 1, align, f, nf, 0);
+	return rec;
+}
+
 /* The stack_mode config variable: kstack/ustack without a mode argument. */
 static const char *default_stack_mode(const struct sema *s)
 {
@@ -608,11 +661,11 @@ static const struct type *builtin(struct sema *s, struct node *n)
 		return type_int(s->t, 8, false);
 	}
 	if (!strcmp(b, "args")) {
-		if (!offers(s, STROBE_BUILTIN_ARGS))
+		if (!offers(s, STROBE_BUILTIN_ARGS)) {
 			err(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
-		else
-			err(s, &n->loc, "args can only be used with a field access (args.name) for now");
-		return NULL;
+			return NULL;
+		}
+		return args_record(s, n);
 	}
 	if (!strcmp(b, "numaid"))
 		return type_int(s->t, 4, false);

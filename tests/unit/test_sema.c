@@ -307,11 +307,50 @@ static void test_expression_types(void **state)
 	checked_free(c);
 }
 
+/* Bare args: a record of the arguments in order, naturally aligned, by bpftrace's struct name. */
+static void test_args_record(void **state)
+{
+	(void)state;
+	struct checked *c = check("tracepoint:sched:sched_process_exec { print(args); $a = args; @m[$a.comm] = args; }");
+	if (c->rc)
+		diags_emit(&c->d, stderr);
+	assert_int_equal(c->rc, 0);
+	const struct type *rec = c->p.print_values[0];
+	assert_int_equal(rec->kind, T_RECORD);
+	assert_string_equal(rec->name, "struct _tracepoint_sched_sched_process_exec");
+	assert_int_equal(rec->nfields, 2);
+	assert_string_equal(rec->fields[0].name, "filename");
+	assert_string_equal(type_name(&c->p.types, rec->fields[0].type), "string[64]");
+	assert_int_equal(rec->fields[1].offset, 64);
+	assert_string_equal(type_name(&c->p.types, rec->fields[1].type), "string[16]");
+	assert_int_equal(rec->size, 80);
+	assert_ptr_equal(c->p.maps[0].value, rec);
+	checked_free(c);
+	/* pointers and integers: 8-byte slots */
+	c = check("tracepoint:syscalls:sys_enter_openat { @a = args; }");
+	assert_int_equal(c->rc, 0);
+	assert_int_equal(c->p.maps[0].value->size, 16);
+	assert_string_equal(c->p.maps[0].value->fields[1].name, "flags");
+	assert_int_equal(c->p.maps[0].value->fields[1].offset, 8);
+	checked_free(c);
+	/* one layout per probe: the same arguments at other offsets are fine */
+	expect_ok("tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_openat2 { print(args); }");
+	expect_error("tracepoint:syscalls:sys_enter_openat,tracepoint:syscalls:sys_enter_read { print(args); }",
+		     "args of tracepoint:syscalls:sys_enter_openat and tracepoint:syscalls:sys_enter_read differ: use "
+		     "args.NAME, or one probe each", 81, 85);
+	expect_error("BEGIN { print(args); }", "The args builtin can only be used with tracepoint/fentry/uprobe probes",
+		     15, 19);
+	expect_error("tracepoint:syscalls:sys_enter_openat { print(*args); }",
+		     "Can not dereference struct/union of type 'struct _tracepoint_syscalls_sys_enter_openat'. It is not "
+		     "a pointer.", 46, 51);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepts_foundation_programs),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_args_record),
 		cmocka_unit_test(test_maps_and_printfs),
 		cmocka_unit_test(test_funcs),
 		cmocka_unit_test(test_expression_types),
