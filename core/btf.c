@@ -143,8 +143,12 @@ static const struct type *import(struct types *t, const struct btf *b, uint32_t 
 		const struct btf_array *a = btf_array(bt);
 		uint32_t eid = skip_mods(b, a->type);
 		const struct btf_type *et = btf__type_by_id(b, eid);
-		if (!et || btf_is_array(et))
-			return NULL; /* multi-dimensional: bpftrace has no type for it */
+		if (!et)
+			return NULL;
+		if (btf_is_array(et)) { /* multi-dimensional: an array of arrays, as in bpftrace */
+			const struct type *e = import(t, b, eid, depth + 1);
+			return e && e->size ? type_array(t, e, a->nelems) : NULL;
+		}
 		if (btf_is_int(et) && et->size == 1 && !strcmp(name_of(b, et), "char"))
 			return type_string(t, a->nelems);
 		const struct type *e = import(t, b, eid, depth + 1);
@@ -243,7 +247,7 @@ static int collect_members(struct types *t, const struct btf *b, uint32_t id, ui
 		}
 		const struct type *ft = import(t, b, m[i].type, 1);
 		if (!ft)
-			continue; /* floats, multi-dimensional arrays: not representable, not printed */
+			continue; /* floats, __int128: not representable, not printed */
 		if (out->n == out->cap) {
 			uint32_t cap = out->cap ? out->cap * 2 : 16;
 			struct type_field *items = realloc(out->items, cap * sizeof(*items));

@@ -14,7 +14,8 @@
  * clang): typedefs and qualifiers are looked through; `char` arrays are
  * strings, other arrays of integers are arrays; enums are unsigned integers
  * of their size; _Bool is uint8; pointers to functions or void are pointers
- * to none; multi-dimensional arrays and floats are not representable (NULL).
+ * to none; multi-dimensional arrays are arrays of arrays (int32[3][2] for
+ * int m[2][3], as bpftrace spells it); floats are not representable (NULL).
  */
 #ifndef STROBE_BTF_H
 #define STROBE_BTF_H

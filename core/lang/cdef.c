@@ -353,16 +353,30 @@ static const struct type *record_body(struct cx *x, const char *kind, const char
 				cx_error(x, "syntax error in a struct definition near '%.20s'", x->p < x->end ? x->p : "");
 				break;
 			}
-			int64_t n, width = -1;
-			if (punct(x, '[')) {
-				if (!number(x, &n) || !punct(x, ']') || n < 0) {
+			int64_t n, width = -1, dims[8];
+			int ndims = 0;
+			bool bad_dim = false;
+			while (punct(x, '[')) {
+				if (!number(x, &n) || !punct(x, ']') || n < 0 || ndims == 8) {
 					cx_error(x, "array size of field '%s' must be an integer", fname);
+					bad_dim = true;
 					break;
 				}
-				if (t->kind == T_INT && t->size == 1 && bt == t && t->is_signed)
-					t = type_string(x->t, (uint32_t)n); /* char name[16] */
+				dims[ndims++] = n;
+			}
+			if (bad_dim)
+				break;
+			/* an array's size needs its element's: define a record element first */
+			if (ndims && t->kind == T_RECORD && !sema_define_record(x->s, t, x->loc)) {
+				x->failed = true;
+				break;
+			}
+			/* int m[2][3]: an array of 2 arrays of 3; char s[2][4]: 2 strings of 4 */
+			for (int d = ndims - 1; d >= 0; d--) {
+				if (d == ndims - 1 && t->kind == T_INT && t->size == 1 && bt == t && t->is_signed)
+					t = type_string(x->t, (uint32_t)dims[d]); /* char name[16] */
 				else
-					t = type_array(x->t, t, (uint32_t)n);
+					t = type_array(x->t, t, (uint32_t)dims[d]);
 			}
 			if (punct(x, ':') && !number(x, &width)) {
 				cx_error(x, "bit width of field '%s' must be an integer", fname);

@@ -564,7 +564,9 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 	}
 	if (t->kind == T_USTACK || t->kind == T_USYM || t->kind == T_INET || t->kind == T_BUFFER ||
 	    t->kind == T_ARRAY || t->kind == T_RECORD) {
-		cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), cg_string(c, n), 8, t->size);
+		/* a walk into a value held on the stack ($rec.arr) points inside it: no alignment known */
+		cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), cg_string(c, n), sema_is_walk(n) ? 1 : 8,
+			t->size);
 		return;
 	}
 	if (t->kind != T_STRING) {
@@ -586,5 +588,5 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 		return;
 	}
 	LLVMValueRef src = cg_string(c, n);
-	cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), src, 8, size);
+	cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), src, sema_is_walk(n) ? 1 : 8, size);
 }

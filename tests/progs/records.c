@@ -1,7 +1,8 @@
 /*
  * Target for the record tests (tests/runtime/records*.test): passes a
  * pointer to a struct with known contents to rec_point(), twice (a = -5,
- * then -4), and a union to rec_union(). The scripts declare the same
+ * then -4), a union to rec_union() and a struct of multi-dimensional arrays
+ * and an array of structs to rec_grid(). The scripts declare the same
  * types and read them from this process's memory through uprobes.
  */
 #include <string.h>
@@ -29,6 +30,13 @@ union num {
 	unsigned char bytes[4];
 };
 
+struct grid {
+	int a;
+	int m[2][3];
+	char names[2][4];
+	struct inner pts[2];
+};
+
 volatile long sink;
 
 NOINLINE int rec_point(struct point *p)
@@ -43,8 +51,15 @@ NOINLINE int rec_union(union num *n)
 	return (int)n->u;
 }
 
+NOINLINE int rec_grid(struct grid *g)
+{
+	sink += g->a;
+	return g->a;
+}
+
 int main(void)
 {
+	struct grid g;
 	struct point p;
 	union num n;
 	memset(&p, 0, sizeof(p));
@@ -65,5 +80,15 @@ int main(void)
 	}
 	n.u = 0x01020304;
 	rec_union(&n);
+	memset(&g, 0, sizeof(g));
+	g.a = 1;
+	for (int i = 0; i < 6; i++)
+		g.m[i / 3][i % 3] = i + 10;
+	strcpy(g.names[0], "ab");
+	strcpy(g.names[1], "cd");
+	g.pts[0].x = 1;
+	g.pts[1].x = -2;
+	g.pts[1].y = 9;
+	rec_grid(&g);
 	return 0;
 }

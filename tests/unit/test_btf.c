@@ -39,7 +39,7 @@ static struct btf *fake;
  * struct list_head { struct list_head *next, *prev; }; // 16
  * enum fake_e { FAKE_ONE = 1, FAKE_BIG = 300 };
  * typedef int pid_t;
- * struct blob { unsigned char b[4]; int m[2][2]; };
+ * struct blob { unsigned char b[4]; int m[2][2]; float f; };
  */
 static int setup(void **state)
 {
@@ -73,9 +73,11 @@ static int setup(void **state)
 	int t_bytes = btf__add_array(b, t_int, t_uchar, 4);
 	int t_row = btf__add_array(b, t_int, t_int, 2);
 	int t_grid = btf__add_array(b, t_int, t_row, 2);
-	btf__add_struct(b, "blob", 20);
+	int t_float = btf__add_float(b, "float", 4);
+	btf__add_struct(b, "blob", 24);
 	btf__add_field(b, "b", t_bytes, 0, 0);
 	btf__add_field(b, "m", t_grid, 32, 0);
+	btf__add_field(b, "f", t_float, 160, 0);
 	btf__add_enum(b, "fake_e", 4);
 	btf__add_enum_value(b, "FAKE_ONE", 1);
 	btf__add_enum_value(b, "FAKE_BIG", 300);
@@ -202,6 +204,22 @@ static void test_script_structs(void **state)
 	checked_free(c);
 	expect_error("struct bad { nosuchtype x; } BEGIN { exit(); }",
 		     "Unknown type 'nosuchtype' in a struct definition", 1, 29);
+	/* multi-dimensional arrays: arrays of arrays, char ones arrays of strings */
+	c = check("struct g { int a; int m[2][3]; char n[2][4]; struct list_head l[2]; } "
+		  "BEGIN { $m = ((struct g *)0)->m; $r = ((struct g *)0)->m[1]; $n = ((struct g *)0)->n; "
+		  "$i = ((struct g *)0)->m[1][2]; printf(\"%d %d\", sizeof(struct g), offsetof(struct g, l)); }");
+	if (c->rc)
+		diags_emit(&c->d, stderr);
+	assert_int_equal(c->rc, 0);
+	struct node *st = c->p.probes[0].ast->u.probe.body->u.list.head;
+	assert_string_equal(type_name(&c->p.types, st->u.assign.target->type), "int32[3][2]");
+	assert_string_equal(type_name(&c->p.types, st->next->u.assign.target->type), "int32[3]");
+	assert_string_equal(type_name(&c->p.types, st->next->next->u.assign.target->type), "string[4][2]");
+	assert_string_equal(type_name(&c->p.types, st->next->next->next->u.assign.value->type), "int32");
+	a = st->next->next->next->next->u.unary.operand->u.call.args->next;
+	assert_int_equal(a->u.integer.value, 72); /* 4 + 24 + 8, l at 40 (aligned), 2 * 16 */
+	assert_int_equal(a->next->u.integer.value, 40);
+	checked_free(c);
 }
 
 static void test_errors(void **state)
@@ -229,8 +247,8 @@ static void test_errors(void **state)
 	expect_error("BEGIN { print(*curtask->parent, 1); }", "Non-map print() only takes 1 argument, 2 found", 9, 35);
 	expect_error("BEGIN { printf(\"%d\", *curtask); }",
 		     "printf: %d specifier expects a value of type integer (record supplied)", 9, 31);
-	expect_error("BEGIN { print(((struct blob *)0)->m); }",
-		     "Field 'm' of 'struct blob' has a type that cannot be used (not supported yet)", 16, 36);
+	expect_error("BEGIN { print(((struct blob *)0)->f); }",
+		     "Field 'f' of 'struct blob' has a type that cannot be used (not supported yet)", 16, 36);
 	expect_error("BEGIN { print(((struct blob *)0)->b[4]); }",
 		     "the index 4 is out of bounds for array of size 4", 16, 39);
 	expect_error("BEGIN { $x = 1; print(&$x); }",
@@ -274,10 +292,13 @@ static void test_records(void **state)
 	assert_int_equal(list->nfields, 2);
 	assert_ptr_equal(c->p.maps[1].key, list);
 	assert_int_equal(c->p.maps[1].key_size, 16);
-	/* a member of a type strobe cannot hold (int m[2][2]) is left out */
+	/* a member of a type strobe cannot hold (float f) is left out; int m[2][2] is an array of arrays */
 	const struct type *blob = c->p.print_values[0];
-	assert_int_equal(blob->nfields, 1);
+	assert_int_equal(blob->nfields, 2);
 	assert_string_equal(blob->fields[0].name, "b");
+	assert_string_equal(type_name(&c->p.types, blob->fields[1].type), "int32[2][2]");
+	assert_int_equal(blob->fields[1].type->size, 16);
+	assert_int_equal(blob->fields[1].offset, 4);
 	checked_free(c);
 
 	expect_error("BEGIN { $t = *curtask; $t = curtask->tasks; }",
