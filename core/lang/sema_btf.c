@@ -144,7 +144,10 @@ const struct type *sema_field(struct sema *s, struct node *n)
 	n->u.field.offset = fld.offset;
 	n->u.field.bit_offset = fld.bit_offset;
 	n->u.field.bit_width = fld.bit_width;
-	return in_space(s, fld.type, sema_node_user(n));
+	/* a record the program holds ($v.f, @m[k].f) forgot where it was read from: in
+	 * uprobes its pointers are taken to point into the traced process, as integers are */
+	bool held = bt->kind == T_RECORD && !sema_is_walk(n->u.field.base);
+	return in_space(s, fld.type, sema_node_user(n) || (held && user_probe(s)));
 }
 
 /* Nodes that denote memory: what `&` takes the address of and what codegen reads through. */

@@ -73,7 +73,8 @@ int main(void)
 	p.arr[2] = 9;
 	p.f1 = 5;
 	p.f2 = -3;
-	p.next = (struct point *)0x10;
+	static struct point other = { .a = 42 };
+	p.next = &other;
 	for (int i = 0; i < 2; i++) {
 		p.a += i;
 		rec_point(&p);
