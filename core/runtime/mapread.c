@@ -149,8 +149,14 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 	case T_ARRAY: {
 		struct strobe_value *items = arena_zalloc(a, (ty->count ? ty->count : 1) * sizeof(*items));
 		uint32_t stride = ty->elem ? ty->elem->size : 0;
-		for (uint32_t i = 0; i < ty->count; i++)
+		for (uint32_t i = 0; i < ty->count; i++) {
+			if (ty->elem && ty->elem->kind == T_POINTER) { /* as pointer members print: signed */
+				items[i].kind = STROBE_V_INT;
+				items[i].i = read_int(bytes + (size_t)i * stride, 8, true);
+				continue;
+			}
 			value_decode(a, ty->elem, bytes + (size_t)i * stride, &items[i]);
+		}
 		v->kind = STROBE_V_ARRAY;
 		v->list.items = items;
 		v->list.n = ty->count;

@@ -167,6 +167,13 @@ static void test_decode_records(void **state)
 	assert_string_equal(v.list.names[4], "p");
 	assert_int_equal(v.list.items[4].kind, STROBE_V_INT);
 	assert_int_equal(v.list.items[4].i, p);
+	/* an array of pointers (a BTF member like ptrace_bps[4]): signed integers too */
+	static const struct type t_parr = { .kind = T_ARRAY, .size = 16, .align = 8, .elem = &t_ptr, .count = 2 };
+	int64_t ptrs[2] = { 0, -2 };
+	value_decode(&a, &t_parr, (const uint8_t *)ptrs, &v);
+	assert_int_equal(v.kind, STROBE_V_ARRAY);
+	assert_int_equal(v.list.items[1].kind, STROBE_V_INT);
+	assert_int_equal(v.list.items[1].i, -2);
 	/* tuples have no names */
 	value_decode(&a, &t_tuple, b, &v);
 	assert_int_equal(v.kind, STROBE_V_TUPLE);
