@@ -564,9 +564,9 @@ static const char *args_struct_name(struct sema *s, const struct probe_attach *a
 /*
  * Bare `args` (print(args), $a = args, @m[k] = args): a record of every
  * argument, as in bpftrace since 0.19 (0.17 refuses to print it). Its
- * layout is strobe's own: the arguments in order, naturally aligned; codegen
- * fills it from the arguments' locations (cg_args_record). Attach points
- * whose arguments differ cannot share one record.
+ * layout is strobe's own: the arguments in order, naturally aligned;
+ * codegen fills it from the arguments' locations (codegen_expr.c,
+ * args_record). Attach points whose arguments differ cannot share one record.
  */
 static const struct type *args_record(struct sema *s, struct node *n)
 {
