@@ -830,6 +830,11 @@ static const struct type *ternary(struct sema *s, struct node *n)
 		return type_int(s->t, 8, !int_op_unsigned(a, b));
 	if (a->kind == T_STRING && b->kind == T_STRING)
 		return a->size >= b->size ? a : b;
+	if (a->kind == T_RECORD || b->kind == T_RECORD) {
+		/* bpftrace 0.17's refusal (REFERENCE.md describes no later form) */
+		err(s, &n->loc, "Ternary return type unsupported %s", kind_word(a->kind == T_RECORD ? a : b));
+		return NULL;
+	}
 	err(s, &n->loc, "Ternary operator must return the same type: have '%s' and '%s'", tname(s, a),
 	    tname(s, b));
 	return NULL;

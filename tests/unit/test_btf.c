@@ -318,6 +318,8 @@ static void test_records(void **state)
 		     "Can not dereference struct/union of type 'struct list_head'. It is not a pointer.", 35, 43);
 	expect_error("BEGIN { $t = curtask->tasks; $x = $t.nope; }",
 		     "Struct/union of type 'struct list_head' does not contain a field named 'nope'", 35, 42);
+	expect_error("BEGIN { $t = pid ? curtask->tasks : curtask->tasks; }", "Ternary return type unsupported record",
+		     14, 51);
 	expect_error("BEGIN { $t = curtask->tasks; printf(\"%s\", $t); }",
 		     "printf: %s specifier expects a value of type string (record supplied)", 30, 46);
 }
