@@ -116,6 +116,7 @@ struct n_assign {
 	struct node *target; /* N_VAR, N_MAP, or N_FIELD/N_INDEX/N_UNOP(deref) */
 	enum op op;          /* OP_NONE for '=', OP_ADD for '+=', ... */
 	struct node *value;
+	struct loc op_loc;   /* the '=' (bpftrace 0.17 points type mismatches of variables there) */
 };
 
 struct n_if {

@@ -698,8 +698,10 @@ static struct node *parse_simple(struct parser *p)
 			syntax_error(p, peek(p, 0), NULL);
 			return NULL;
 		}
+		struct loc op_loc = peek(p, 0)->loc;
 		next(p);
 		struct node *n = mk(p, N_ASSIGN, e->loc);
+		n->u.assign.op_loc = op_loc;
 		n->u.assign.target = e;
 		n->u.assign.op = op;
 		if (!(n->u.assign.value = parse_expr(p)))

@@ -1586,7 +1586,7 @@ static void assign_var(struct sema *s, struct node *n)
 	} else {
 		const struct type *m = merge(s, v->type, t);
 		if (!m)
-			err(s, &n->loc,
+			err(s, &n->u.assign.op_loc,
 			    "Type mismatch for $%s: trying to assign value of type '%s' when variable already contains a value of type '%s'",
 			    name, tname(s, t), tname(s, v->type));
 		else if (m != v->type) {
@@ -1637,7 +1637,8 @@ static void assign_map(struct sema *s, struct node *n)
 		target->type = m->value;
 		return;
 	}
-	map_store(s, m, t, &target->loc);
+	/* bpftrace 0.17 points a mismatch at the map, but for records at the '=' */
+	map_store(s, m, t, t->kind == T_RECORD ? &n->u.assign.op_loc : &target->loc);
 	target->type = m->agg == AGG_NONE ? m->value : NULL;
 }
 

@@ -303,10 +303,10 @@ static void test_records(void **state)
 
 	expect_error("BEGIN { $t = *curtask; $t = curtask->tasks; }",
 		     "Type mismatch for $t: trying to assign value of type 'struct list_head' when variable already "
-		     "contains a value of type 'struct task_struct'", 24, 43);
+		     "contains a value of type 'struct task_struct'", 27, 28);
 	expect_error("BEGIN { @t = *curtask; @t = curtask->tasks; }",
 		     "Type mismatch for @t: trying to assign value of type 'struct list_head' when map already "
-		     "contains a value of type 'struct task_struct'", 24, 26);
+		     "contains a value of type 'struct task_struct'", 27, 28);
 	expect_error("BEGIN { $e = *curtask == curtask->tasks; }",
 		     "Type mismatch for '==': comparing 'struct task_struct' with 'struct list_head'", 14, 40);
 	expect_error("BEGIN { $e = *curtask < *curtask; }",

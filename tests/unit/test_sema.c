@@ -62,7 +62,7 @@ static void test_errors(void **state)
 	expect_error("BEGIN { printf(\"%f\", 1); }", "printf: Unknown format string token: %f", 9, 24);
 	expect_error("BEGIN { $x = \"a\"; $x = 1; }",
 		     "Type mismatch for $x: trying to assign value of type 'int64' when variable already contains a value of type 'string[2]'",
-		     19, 25);
+		     22, 23);
 	expect_error("BEGIN { @a = 1; @a = \"abc\"; }",
 		     "Type mismatch for @a: trying to assign value of type 'string[4]' when map already contains a value of type 'int64'",
 		     17, 19);
