@@ -266,6 +266,25 @@ LLVMValueRef cg_binop_values(struct cg *c, enum op op, LLVMValueRef l, LLVMValue
 	}
 }
 
+/*
+ * v computed here, not later: through a volatile stack slot. Word-wise
+ * record comparisons would otherwise be sunk past the helper calls that
+ * follow (into a printf's event), keeping every loaded word alive across
+ * them, spilled to the 512-byte stack. (Not used for strings: in filters
+ * and loops it multiplies the states the verifier walks.)
+ */
+LLVMValueRef cg_pinned(struct cg *c, LLVMValueRef v)
+{
+	LLVMValueRef slot = cg_alloca(c, 8, "pinned");
+	LLVMValueRef st = LLVMBuildStore(c->b, LLVMBuildZExt(c->b, v, c->i64, ""),
+					 LLVMBuildBitCast(c->b, slot, LLVMPointerType(c->i64, 0), ""));
+	LLVMSetVolatile(st, 1);
+	LLVMValueRef ld = LLVMBuildLoad2(c->b, c->i64, LLVMBuildBitCast(c->b, slot, LLVMPointerType(c->i64, 0), ""),
+					 "pinned");
+	LLVMSetVolatile(ld, 1);
+	return LLVMBuildTrunc(c->b, ld, c->i1, "");
+}
+
 /* Byte i of string n: a constant for literals, a load otherwise. */
 static LLVMValueRef string_byte(struct cg *c, struct node *n, LLVMValueRef ptr, uint32_t i)
 {

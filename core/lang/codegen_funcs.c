@@ -257,7 +257,7 @@ LLVMValueRef cg_array_eq(struct cg *c, struct node *l, struct node *r)
 		differ = LLVMBuildOr(c->b, differ, LLVMBuildICmp(c->b, LLVMIntNE, a, b, ""), "");
 		i += w;
 	}
-	return LLVMBuildNot(c->b, differ, "arrays_eq");
+	return cg_pinned(c, LLVMBuildNot(c->b, differ, "arrays_eq"));
 }
 
 bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out)

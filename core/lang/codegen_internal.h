@@ -166,6 +166,8 @@ LLVMValueRef cg_string(struct cg *c, struct node *n);
 void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct type *t, struct node *n);
 /* Condition as i1. */
 LLVMValueRef cg_cond(struct cg *c, struct node *n);
+/* The i1 v, computed at this point (not sunk past later helper calls). */
+LLVMValueRef cg_pinned(struct cg *c, LLVMValueRef v);
 LLVMValueRef cg_binop_values(struct cg *c, enum op op, LLVMValueRef l, LLVMValueRef r, bool is_unsigned);
 
 #endif
