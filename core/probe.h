@@ -32,6 +32,10 @@ struct probe_attach {
 	/* Appended: set by the provider's set_btf_target() (btf_target.func != NULL):
 	 * a fentry/fexit attachment, loaded for that kernel function on its own. */
 	struct strobe_btf_target btf_target;
+	/* Appended: set by the provider's set_multi(): the expected attach type
+	 * (BPF_TRACE_KPROBE_MULTI) under which the attachment may be attached in
+	 * a group through attach_multi(); 0: one by one only. */
+	int multi_attach_type;
 };
 
 enum probe_kind {

@@ -2,6 +2,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,6 +416,65 @@ int runtime_load(struct program *p, struct diags *d)
 	return fill_dispatch(p, d);
 }
 
+/*
+ * The ELF is opened again with only the one program to load: the maps are
+ * the core's, embedded by fd (llvm.bpf.pseudo), so the copy shares them,
+ * and libbpf brings the BTF func/line info that subprograms (bpf_loop
+ * callbacks) need.
+ */
+int runtime_load_copy(struct program *p, size_t fi, int attach_type, char *err, size_t errlen)
+{
+	struct runtime *rt = p->rt;
+	const struct prog_func *f = &p->funcs[fi];
+	err[0] = '\0';
+	if (!rt || !p->elf)
+		return -EINVAL;
+	int *fds = realloc(rt->copy_fds, (rt->ncopies + 1) * sizeof(*fds));
+	if (!fds)
+		return -ENOMEM;
+	rt->copy_fds = fds;
+	char *log = calloc(1, VERIFIER_LOG_SIZE);
+	if (!log)
+		return -ENOMEM;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "strobe", .kernel_log_buf = log,
+		    .kernel_log_size = VERIFIER_LOG_SIZE);
+	struct bpf_object *obj = bpf_object__open_mem(p->elf, p->elf_size, &opts);
+	if (!obj) {
+		int e = -errno;
+		snprintf(err, errlen, "cannot open the compiled BPF object: %s", strerror(-e));
+		free(log);
+		return e;
+	}
+	struct bpf_program *prog, *want = NULL;
+	bpf_object__for_each_program(prog, obj) {
+		bool it = !strcmp(bpf_program__name(prog), f->name);
+		bpf_program__set_autoload(prog, it);
+		if (it)
+			want = prog;
+	}
+	int e = -ENOENT;
+	if (want) {
+		bpf_program__set_type(want, f->prog_type);
+		bpf_program__set_expected_attach_type(want, (enum bpf_attach_type)attach_type);
+		e = bpf_object__load(obj);
+	}
+	int fd = -1;
+	if (!e && (fd = fcntl(bpf_program__fd(want), F_DUPFD_CLOEXEC, 3)) < 0)
+		e = -errno;
+	if (e) {
+		char reason[256], excerpt[16];
+		summarise_log(log, reason, sizeof(reason), excerpt, sizeof(excerpt));
+		snprintf(err, errlen, "loading the program with attach type %d failed: %s", attach_type,
+			 reason[0] ? reason : strerror(-e));
+	}
+	bpf_object__close(obj);
+	free(log);
+	if (e)
+		return e;
+	rt->copy_fds[rt->ncopies++] = fd;
+	return fd;
+}
+
 int runtime_stop(struct program *p)
 {
 	if (p->stop_fd < 0)
@@ -454,6 +514,9 @@ void runtime_release(struct program *p)
 				close(dp->progs_fd);
 			dp->map_fd = dp->progs_fd = -1;
 		}
+		for (size_t i = 0; i < rt->ncopies; i++)
+			close(rt->copy_fds[i]);
+		free(rt->copy_fds);
 		free(rt);
 		p->rt = NULL;
 	}

@@ -707,6 +707,16 @@ static int resolver_set_btf_target(struct strobe_resolver *r, struct strobe_atta
 	return 0;
 }
 
+static int resolver_set_multi(struct strobe_resolver *r, struct strobe_attachment *h,
+			      int attach_type)
+{
+	struct resolve_ctx *c = (struct resolve_ctx *)r;
+	if (!h || attach_type <= 0)
+		return -EINVAL;
+	c->items[h->index].multi_attach_type = attach_type;
+	return 0;
+}
+
 static void resolver_error(struct strobe_resolver *r, const char *fmt, ...)
 {
 	struct resolve_ctx *c = (struct resolve_ctx *)r;
@@ -753,7 +763,8 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		       .warning = resolver_warning,
 		       .set_dispatch = resolver_set_dispatch,
 		       .pid = p->reg->target_pid,
-		       .set_btf_target = resolver_set_btf_target },
+		       .set_btf_target = resolver_set_btf_target,
+		       .set_multi = resolver_set_multi },
 		.p = p,
 		.type = arena_strdup(a, type ? type : p->name),
 		.a = a,
@@ -792,6 +803,27 @@ int provider_attach(struct provider *p, const struct strobe_attach_req *req,
 	if (errlen)
 		err[0] = '\0';
 	int e = m->pops.attach(m->st, req, out, err, errlen);
+	if (e < 0 && errlen && !err[0])
+		snprintf(err, errlen, "%s", strerror(-e));
+	return e;
+}
+
+int provider_attach_multi(struct provider *p, const struct strobe_attach_req *reqs, size_t n,
+			  struct strobe_link **out, char *err, size_t errlen)
+{
+	struct module *m = p->mod;
+	if (errlen)
+		err[0] = '\0';
+	const char *why = module_load(p->reg, m);
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -ENOENT;
+	}
+	if (!m->pops.attach_multi) {
+		snprintf(err, errlen, "the %s provider cannot attach several points at once", p->name);
+		return -EOPNOTSUPP;
+	}
+	int e = m->pops.attach_multi(m->st, reqs, n, out, err, errlen);
 	if (e < 0 && errlen && !err[0])
 		snprintf(err, errlen, "%s", strerror(-e));
 	return e;

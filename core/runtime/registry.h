@@ -57,6 +57,10 @@ int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE 
 
 int provider_attach(struct provider *p, const struct strobe_attach_req *req,
 		    struct strobe_link **out, char *err, size_t errlen);
+/* attach_multi() (provider.h): n attachments of one program with one link; -EOPNOTSUPP
+ * when the provider has no such slot. */
+int provider_attach_multi(struct provider *p, const struct strobe_attach_req *reqs, size_t n,
+			  struct strobe_link **out, char *err, size_t errlen);
 void provider_detach(struct provider *p, struct strobe_link *link);
 /* uaddr(): strobe_provider_ops.symbol, -EOPNOTSUPP when the provider has none. */
 int provider_symbol(struct provider *p, const char *type, const char *target, const char *name, int64_t *addr,

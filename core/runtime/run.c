@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../child.h"
@@ -210,14 +211,146 @@ static int attach_dispatches(const struct program *p, const struct run_opts *o, 
 	return 0;
 }
 
+/* One attachment through attach(); the missing_probes policy decides what a failure is. */
+static int attach_one(const struct probe_attach *a, int prog_fd, const struct run_opts *o,
+		      struct links *l, size_t *failed)
+{
+	char err[512] = "";
+	struct strobe_link *link = NULL;
+	struct strobe_attach_req req = {
+		.size = sizeof(req),
+		.type = a->type,
+		.target = a->target,
+		.prog_fd = prog_fd,
+		.cookie = a->name_id, /* program.h: probe_names */
+		.pid = o->pid,
+	};
+	int rc = a->provider ? provider_attach(a->provider, &req, &link, err, sizeof(err)) : -ENOENT;
+	if (rc < 0 || !link) {
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s", strerror(rc < 0 ? -rc : EINVAL));
+		if (o->missing_probes == MISSING_PROBES_ERROR) {
+			fprintf(stderr, "ERROR: Error attaching probe: '%s': %s\n", a->name, err);
+			fprintf(stderr, "HINT: set BPFTRACE_MISSING_PROBES=warn to skip attach points "
+					"that cannot be attached\n");
+			return rc < 0 ? rc : -EINVAL;
+		}
+		if (o->missing_probes == MISSING_PROBES_WARN)
+			fprintf(stderr, "WARNING: Error attaching probe: '%s': %s (skipped)\n", a->name,
+				err);
+		(*failed)++;
+		return 0;
+	}
+	if (links_add(l, a->provider, link) < 0) {
+		provider_detach(a->provider, link);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Multi-attach (provider.h, set_multi/attach_multi): attachments of one
+ * function that share provider, probe type and multi attach type, at least
+ * MULTI_MIN of them, go through one attach_multi() with a copy of the
+ * program loaded for that attach type (kprobe_multi: one link instead of a
+ * perf event per function). Whatever does not work that way (the copy does
+ * not load, the kernel has no such link) is left to attach_one() with the
+ * normal program; done[j] marks what was attached here. STROBE_NO_MULTI_ATTACH=1
+ * turns it off; STROBE_DEBUG_ATTACH=1 says on stderr what happened.
+ */
+#define MULTI_MIN 2
+
+static int attach_multi_groups(struct program *p, size_t fi, const struct run_opts *o,
+			       struct links *l, bool *done)
+{
+	const struct prog_func *f = &p->funcs[fi];
+	const char *off = getenv("STROBE_NO_MULTI_ATTACH");
+	bool debug = getenv("STROBE_DEBUG_ATTACH") != NULL;
+	if (f->nattach < MULTI_MIN || (off && strcmp(off, "0")))
+		return 0;
+	struct strobe_attach_req *reqs = calloc(f->nattach, sizeof(*reqs));
+	size_t *members = calloc(f->nattach, sizeof(*members));
+	bool *seen = calloc(f->nattach, sizeof(*seen));
+	if (!reqs || !members || !seen) {
+		free(reqs);
+		free(members);
+		free(seen);
+		return -ENOMEM;
+	}
+	int copy_fd = -1, copy_type = 0, rc = 0;
+	char copy_err[512] = "";
+	for (size_t j = 0; j < f->nattach && !rc; j++) {
+		const struct probe_attach *a = &f->probe->attach[f->attach_idx[j]];
+		if (done[j] || seen[j] || !a->multi_attach_type || !a->provider)
+			continue;
+		size_t n = 0;
+		for (size_t k = j; k < f->nattach; k++) {
+			const struct probe_attach *b = &f->probe->attach[f->attach_idx[k]];
+			if (!done[k] && !seen[k] && b->provider == a->provider && b->multi_attach_type == a->multi_attach_type &&
+			    !strcmp(b->type, a->type))
+				members[n++] = k;
+		}
+		if (n < MULTI_MIN)
+			continue;
+		char err[512] = "";
+		if (copy_type != a->multi_attach_type) {
+			copy_type = a->multi_attach_type;
+			copy_fd = runtime_load_copy(p, fi, copy_type, copy_err, sizeof(copy_err));
+		}
+		if (copy_fd < 0)
+			snprintf(err, sizeof(err), "%s", copy_err);
+		struct strobe_link *link = NULL;
+		int e = copy_fd;
+		if (copy_fd >= 0) {
+			for (size_t i = 0; i < n; i++) {
+				const struct probe_attach *b = &f->probe->attach[f->attach_idx[members[i]]];
+				reqs[i] = (struct strobe_attach_req){
+					.size = sizeof(reqs[i]),
+					.type = b->type,
+					.target = b->target,
+					.prog_fd = copy_fd,
+					.cookie = b->name_id,
+					.pid = o->pid,
+				};
+			}
+			e = provider_attach_multi(a->provider, reqs, n, &link, err, sizeof(err));
+		}
+		if (e < 0 || !link) {
+			if (debug)
+				fprintf(stderr, "strobe: attaching %zu %s points of '%s' at once failed: %s; "
+						"attaching them one by one\n",
+					n, a->type, a->name, err[0] ? err : strerror(e < 0 ? -e : EINVAL));
+			for (size_t i = 0; i < n; i++)
+				seen[members[i]] = true; /* left for attach_one() */
+			continue;
+		}
+		if (debug)
+			fprintf(stderr, "strobe: attached %zu %s points of '%s' through one link\n", n,
+				a->type, a->name);
+		if (links_add(l, a->provider, link) < 0) {
+			provider_detach(a->provider, link);
+			rc = -ENOMEM;
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			done[members[i]] = true;
+	}
+	free(reqs);
+	free(members);
+	free(seen);
+	return rc;
+}
+
 /*
  * Attach every attach point. A failure is an error naming it and the whole
  * run fails (the caller detaches what was attached), unless missing_probes
  * says to warn or ignore; then the run fails only if nothing attached.
  */
-static int attach_all(const struct program *p, const struct run_opts *o, struct links *l)
+static int attach_all(struct program *p, const struct run_opts *o, struct links *l)
 {
 	size_t failed = 0, tried = 0;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int drc = attach_dispatches(p, o, l, &tried, &failed);
 	if (drc < 0)
 		return drc;
@@ -225,50 +358,24 @@ static int attach_all(const struct program *p, const struct run_opts *o, struct 
 		const struct prog_func *f = &p->funcs[i];
 		if (!f->probe || f->probe->kind != PROBE_PROVIDER || f->dispatch)
 			continue;
-		for (size_t j = 0; j < f->nattach; j++) {
-			size_t idx = f->attach_idx[j];
-			const struct probe_attach *a = &f->probe->attach[idx];
-			char err[512] = "";
-			struct strobe_link *link = NULL;
-			struct strobe_attach_req req = {
-				.size = sizeof(req),
-				.type = a->type,
-				.target = a->target,
-				.prog_fd = f->fd,
-				.cookie = a->name_id, /* program.h: probe_names */
-				.pid = o->pid,
-			};
-			int rc = a->provider ? provider_attach(a->provider, &req, &link, err, sizeof(err))
-					     : -ENOENT;
+		bool *done = calloc(f->nattach ? f->nattach : 1, sizeof(*done));
+		if (!done)
+			return -ENOMEM;
+		int rc = attach_multi_groups(p, i, o, l, done);
+		for (size_t j = 0; j < f->nattach && !rc; j++) {
 			tried++;
-			if (rc < 0 || !link) {
-				if (!err[0])
-					snprintf(err, sizeof(err), "%s", strerror(rc < 0 ? -rc : EINVAL));
-				if (o->missing_probes == MISSING_PROBES_ERROR) {
-					fprintf(stderr, "ERROR: Error attaching probe: '%s': %s\n", a->name, err);
-					fprintf(stderr, "HINT: set BPFTRACE_MISSING_PROBES=warn to skip attach points "
-							"that cannot be attached\n");
-					return rc < 0 ? rc : -EINVAL;
-				}
-				if (o->missing_probes == MISSING_PROBES_WARN)
-					fprintf(stderr, "WARNING: Error attaching probe: '%s': %s (skipped)\n",
-						a->name, err);
-				failed++;
-				continue;
-			}
-			if (l->n == l->cap) {
-				size_t cap = l->cap ? l->cap * 2 : 16;
-				struct live_link *v = realloc(l->v, cap * sizeof(*v));
-				if (!v) {
-					provider_detach(a->provider, link);
-					return -ENOMEM;
-				}
-				l->v = v;
-				l->cap = cap;
-			}
-			l->v[l->n++] = (struct live_link){ a->provider, link };
+			if (!done[j])
+				rc = attach_one(&f->probe->attach[f->attach_idx[j]], f->fd, o, l, &failed);
 		}
+		free(done);
+		if (rc < 0)
+			return rc;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (getenv("STROBE_DEBUG_ATTACH"))
+		fprintf(stderr, "strobe: %zu attach points (%zu failed), %zu links, in %.1f ms\n", tried,
+			failed, l->n,
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	if (tried && failed == tried) {
 		fprintf(stderr, "ERROR: no probe could be attached (%zu attach point%s failed)\n", failed,
 			failed == 1 ? "" : "s");

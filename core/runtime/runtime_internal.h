@@ -20,7 +20,20 @@
 /* Runtime-private state hung off struct program (p->rt). */
 struct runtime {
 	struct bpf_object *obj;
+	/* Appended: copies of functions loaded with another expected attach type
+	 * (runtime_load_copy), closed by runtime_release. */
+	int *copy_fds;
+	size_t ncopies;
 };
+
+/*
+ * Load a second copy of p->funcs[fi] with expected_attach_type attach_type
+ * (a kprobe_multi link needs BPF_TRACE_KPROBE_MULTI, which the kernel then
+ * refuses to attach to a perf event, so the normally loaded program stays
+ * for attach()). Its maps are the program's own. A program fd owned by the
+ * runtime, or -errno with err saying why.
+ */
+int runtime_load_copy(struct program *p, size_t fi, int attach_type, char *err, size_t errlen);
 
 /* Set the stop flag (program.h): provider probes do nothing from now on. */
 int runtime_stop(struct program *p);

@@ -27,7 +27,8 @@
  *      naming it otherwise) and calls init() once.
  *   3. list() for -l / -lv; resolve() once per attach point in the program.
  *   4. After the programs are loaded: attach() once per attachment that
- *      resolve() added, with the program fd and the attachment's BPF cookie.
+ *      resolve() added, with the program fd and the attachment's BPF cookie
+ *      (or attach_multi() once for a group of them, see set_multi).
  *   5. detach() once per successful attach(), then fini() once, then
  *      dlclose().
  *
@@ -245,6 +246,21 @@ struct strobe_resolver {
 	 */
 	int (*set_btf_target)(struct strobe_resolver *r, struct strobe_attachment *a,
 			      const struct strobe_btf_target *t);
+	/*
+	 * Appended (check r->size >= offsetofend(struct strobe_resolver,
+	 * set_multi) before calling it): attachment a may be attached together
+	 * with other attachments of the same program, probe type and
+	 * attach_type through the provider's attach_multi() (one kernel link
+	 * for many functions: kprobe_multi), provided the program is loaded
+	 * with expected_attach_type attach_type (enum bpf_attach_type, e.g.
+	 * BPF_TRACE_KPROBE_MULTI). The core decides whether to: it loads a
+	 * copy of the program with that attach type for a group of at least
+	 * two such attachments and calls attach_multi(); when that copy does
+	 * not load or attach_multi() fails, it attaches each attachment with
+	 * attach() and the program as loaded normally, so attach() must keep
+	 * working for them. 0, or -EINVAL.
+	 */
+	int (*set_multi)(struct strobe_resolver *r, struct strobe_attachment *a, int attach_type);
 };
 
 /*
@@ -328,6 +344,20 @@ struct strobe_provider_ops {
 	 */
 	int (*symbol)(void *st, const char *type, const char *target, const char *name, int64_t *addr,
 		      uint32_t *size, bool *relative);
+	/*
+	 * Appended, optional (the core checks size reaches it): attach one
+	 * program to n >= 2 attachments at once (strobe_resolver.set_multi),
+	 * all of one probe type and with the same prog_fd, which was loaded
+	 * with the attach type set_multi() named. reqs[i].cookie must reach
+	 * bpf_get_attach_cookie() for the event of reqs[i].target. All or
+	 * nothing: on success *out is one link whose nr_attached is n (detach()
+	 * frees it like any other); on failure nothing stays attached, errbuf
+	 * says why, and the core falls back to attach() one by one with a
+	 * program loaded without the attach type, so a provider may fail here
+	 * for any reason (-EOPNOTSUPP: the kernel has no such link).
+	 */
+	int (*attach_multi)(void *st, const struct strobe_attach_req *reqs, size_t n,
+			    struct strobe_link **out, char *errbuf, size_t errlen);
 };
 #define STROBE_PROVIDER_OPS_MIN_SIZE offsetofend(struct strobe_provider_ops, detach)
 

@@ -54,6 +54,7 @@ struct kp_state {
 	size_t ntraceable;
 	bool traceable_tried;
 	struct kf_state *kf;
+	bool multi_checked, multi; /* kp_multi_ok */
 };
 
 struct kp_link {
@@ -454,8 +455,33 @@ static unsigned kp_builtins(const char *type)
 	       STROBE_BUILTIN_REGS;
 }
 
+/*
+ * kprobe_multi (Linux >= 5.18, CONFIG_FPROBE): one link for many functions,
+ * attached by name. Functions of vmlinux only: the kernel resolves the
+ * names with ftrace_lookup_symbols(), which looks at modules only since
+ * 6.3. No offsets: it probes the function entry.
+ */
+static bool kp_multi_ok(struct kp_state *st, const char *mod, const char *off)
+{
+	if (mod || off)
+		return false;
+	if (!st->multi_checked) {
+		/*
+		 * The kernel has kprobe_multi links when it has fprobe (5.18+,
+		 * CONFIG_FPROBE; Debian's 6.1 lacks it, and its
+		 * bpf_kprobe_multi_link_attach() only says EOPNOTSUPP): asking
+		 * for them elsewhere would cost the core a program load for
+		 * nothing before it falls back.
+		 */
+		st->multi_checked = true;
+		struct kp_sym key = { .name = "register_fprobe_ips" };
+		st->multi = bsearch(&key, st->syms, st->nsyms, sizeof(key), sym_cmp) != NULL;
+	}
+	return st->multi;
+}
+
 static int kp_add(struct strobe_resolver *r, const char *type, const char *mod, const char *func,
-		  const char *off)
+		  const char *off, bool multi)
 {
 	char *name, *target;
 	if (asprintf(&name, "%s:%s%s%s%s%s", type, mod ? mod : "", mod ? ":" : "", func,
@@ -469,7 +495,11 @@ static int kp_add(struct strobe_resolver *r, const char *type, const char *mod, 
 		r->add(r, name, target, BPF_PROG_TYPE_KPROBE, kp_builtins(type));
 	free(name);
 	free(target);
-	return a ? 0 : -ENOMEM;
+	if (!a)
+		return -ENOMEM;
+	if (multi && r->size >= offsetofend(struct strobe_resolver, set_multi) && r->set_multi)
+		r->set_multi(r, a, BPF_TRACE_KPROBE_MULTI);
+	return 0;
 }
 
 /* Split TARGET into an optional MODULE and FUNC (with +OFFSET); into buf. */
@@ -562,7 +592,8 @@ static int kp_resolve(void *vst, const char *type, const char *target, struct st
 				 KP_MAX_PROBES);
 			return -E2BIG;
 		}
-		err = kp_add(r, type, mod && !wild ? mod : NULL, s->name, off);
+		err = kp_add(r, type, mod && !wild ? mod : NULL, s->name, off,
+			     kp_multi_ok(st, s->module, off));
 		if (err)
 			return err;
 		if (!wild)
@@ -689,6 +720,62 @@ static int kp_attach(void *vst, const struct strobe_attach_req *req, struct stro
 	return 0;
 }
 
+/*
+ * One BPF_LINK_TYPE_KPROBE_MULTI link for all of reqs (provider.h,
+ * attach_multi): the kernel sorts the names together with their cookies,
+ * and bpf_get_func_ip()/bpf_get_attach_cookie() work per function. The
+ * program was loaded with BPF_TRACE_KPROBE_MULTI (kp_add: set_multi).
+ */
+static int kp_attach_multi(void *vst, const struct strobe_attach_req *reqs, size_t n,
+			   struct strobe_link **out, char *errbuf, size_t errlen)
+{
+	(void)vst;
+	if (!n || is_btf_type(reqs[0].type)) {
+		snprintf(errbuf, errlen, "%s probes are attached one by one", reqs[0].type);
+		return -EOPNOTSUPP;
+	}
+	bool ret = is_ret(reqs[0].type);
+	const char **syms = calloc(n, sizeof(*syms));
+	__u64 *cookies = calloc(n, sizeof(*cookies));
+	struct kp_link *l = calloc(1, sizeof(*l));
+	int e = 0;
+	if (!syms || !cookies || !l)
+		e = -ENOMEM;
+	for (size_t i = 0; !e && i < n; i++) {
+		if (strcmp(reqs[i].type, reqs[0].type) || reqs[i].prog_fd != reqs[0].prog_fd ||
+		    strchr(reqs[i].target, '+') || strchr(reqs[i].target, ':')) {
+			snprintf(errbuf, errlen, "%s cannot go into a kprobe_multi link", reqs[i].target);
+			e = -EINVAL;
+		}
+		syms[i] = reqs[i].target;
+		cookies[i] = reqs[i].cookie;
+	}
+	if (!e) {
+		LIBBPF_OPTS(bpf_link_create_opts, opts, .kprobe_multi.syms = syms,
+			    .kprobe_multi.cnt = (uint32_t)n, .kprobe_multi.cookies = cookies,
+			    .kprobe_multi.flags = ret ? BPF_F_KPROBE_MULTI_RETURN : 0);
+		int fd = bpf_link_create(reqs[0].prog_fd, 0, BPF_TRACE_KPROBE_MULTI, &opts);
+		if (fd < 0) {
+			e = -errno;
+			snprintf(errbuf, errlen, "kprobe_multi link for %zu functions: %s%s", n,
+				 strerror(-e),
+				 e == -EINVAL || e == -EOPNOTSUPP ? " (kernel < 5.18 or without CONFIG_FPROBE?)"
+				 : e == -ESRCH ? " (a function is not in the kernel's symbols)"
+						: "");
+		} else {
+			l->ev.perf_fd = l->ev.link_fd = -1;
+			l->fd = fd;
+			l->base.nr_attached = (unsigned)n;
+			*out = &l->base;
+			l = NULL;
+		}
+	}
+	free(l);
+	free(syms);
+	free(cookies);
+	return e;
+}
+
 static void kp_detach(void *st, struct strobe_link *link)
 {
 	(void)st;
@@ -743,6 +830,7 @@ static const struct strobe_provider_ops kp_ops = {
 	.resolve = kp_resolve,
 	.attach = kp_attach,
 	.detach = kp_detach,
+	.attach_multi = kp_attach_multi,
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);
