@@ -54,6 +54,30 @@ bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out)
 	return false;
 }
 
+/*
+ * The probed function's address (func, uaddr()). bpf_get_func_ip() knows it
+ * in kprobes and fentry, but in uprobes only since Linux 6.6 (before, it
+ * returns 0 there). At a uprobe's entry the saved instruction pointer is the
+ * probed address on every kernel (the kernel resets it to the breakpoint
+ * before it runs the handlers), so a function whose attachments are all
+ * entry uprobes reads pt_regs->ip; uretprobes (ip is the return address
+ * there) and everything else use the helper.
+ */
+#define PT_REGS_IP_SLOT 16
+
+LLVMValueRef cg_func_ip(struct cg *c)
+{
+	const struct prog_func *f = c->func;
+	bool entry_uprobes = f && f->probe && f->nattach && f->prog_type == BPF_PROG_TYPE_KPROBE;
+	for (size_t i = 0; entry_uprobes && i < f->nattach; i++) {
+		unsigned b = f->probe->attach[f->attach_idx[i]].builtins;
+		entry_uprobes = (b & STROBE_BUILTIN_FUNC_USER) && !(b & STROBE_BUILTIN_RETVAL);
+	}
+	if (entry_uprobes)
+		return cg_load_int(c, c->ctxp, PT_REGS_IP_SLOT * 8, 8, false, 8);
+	return cg_helper(c, H_GET_FUNC_IP, &c->ctxp, 1);
+}
+
 bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 {
 	if (cg_func_bytes(c, n, out)) /* codegen_funcs.c */
@@ -65,7 +89,7 @@ bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 	if (!stack && !usym && !ufunc)
 		return false;
 	LLVMValueRef first = stack ? stack_id(c, n->type, &n->loc)
-			     : ufunc ? cg_helper(c, H_GET_FUNC_IP, &c->ctxp, 1)
+			     : ufunc ? cg_func_ip(c)
 				     : cg_scalar(c, n->u.call.args);
 	LLVMValueRef buf = cg_alloca(c, 16, stack ? "ustack" : "usym");
 	cg_store_int(c, buf, 0, first, 8, 8);

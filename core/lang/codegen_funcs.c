@@ -176,7 +176,7 @@ bool cg_func_value(struct cg *c, struct node *n, LLVMValueRef *out)
 		*out = macaddr_value(c, n);
 	else if (!strcmp(f, "uaddr")) /* sema: uaddr(ADDR, RELATIVE); relative to the probed address */
 		*out = n->u.call.args->next->u.integer.value
-			       ? LLVMBuildAdd(c->b, cg_helper(c, H_GET_FUNC_IP, &c->ctxp, 1),
+			       ? LLVMBuildAdd(c->b, cg_func_ip(c),
 					      cg_scalar(c, n->u.call.args), "")
 			       : cg_scalar(c, n->u.call.args);
 	else

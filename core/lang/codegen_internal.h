@@ -93,6 +93,8 @@ void cg_store_int(struct cg *c, LLVMValueRef base, uint32_t off, LLVMValueRef v,
 LLVMValueRef cg_load_int(struct cg *c, LLVMValueRef base, uint32_t off, uint32_t size, bool is_signed,
 			 unsigned align);
 LLVMValueRef cg_helper(struct cg *c, int id, LLVMValueRef *args, unsigned n);
+/* func: the probed function's address (codegen_calls.c: pt_regs->ip in entry uprobes). */
+LLVMValueRef cg_func_ip(struct cg *c);
 LLVMValueRef cg_map_ptr(struct cg *c, int fd);
 unsigned cg_align_of(uint32_t off);
 LLVMBasicBlockRef cg_block(struct cg *c, const char *name);
