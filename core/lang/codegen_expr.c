@@ -210,10 +210,8 @@ static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
 		LLVMValueRef args[] = { c->ctxp };
 		return cg_helper(c, H_GET_ATTACH_COOKIE, args, 1);
 	}
-	if (!strcmp(b, "func")) {
-		LLVMValueRef args[] = { c->ctxp };
-		return cg_helper(c, H_GET_FUNC_IP, args, 1);
-	}
+	if (!strcmp(b, "func"))
+		return cg_func_ip(c);
 	if (!strcmp(b, "retval")) {
 		if (c->func->prog_type == BPF_PROG_TYPE_TRACING) {
 			/* fexit: the u64 slot after the last argument (provider.h, strobe_btf_target) */
@@ -293,21 +291,49 @@ static LLVMValueRef string_byte(struct cg *c, struct node *n, LLVMValueRef ptr, 
 	return LLVMBuildLoad2(c->b, c->i8, cg_ptr_off(c, ptr, i), "");
 }
 
-/* Strings are equal up to the first NUL: no branches, so the verifier sees straight-line code. */
+/*
+ * An i64 the optimisers know nothing about (llvm.bpf.passthrough): what is
+ * computed from it cannot be folded back into comparisons.
+ */
+static LLVMValueRef opaque_i64(struct cg *c, LLVMValueRef v)
+{
+	static const char name[] = "llvm.bpf.passthrough";
+	unsigned id = LLVMLookupIntrinsicID(name, sizeof(name) - 1);
+	LLVMTypeRef types[] = { c->i64, c->i64 };
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(c->mod, id, types, 2);
+	LLVMValueRef args[] = { LLVMConstInt(LLVMInt32TypeInContext(LLVMGetModuleContext(c->mod)), 0, 0), v };
+	return LLVMBuildCall2(c->b, LLVMIntrinsicGetType(LLVMGetModuleContext(c->mod), id, types, 2), fn,
+			      args, 2, "");
+}
+
+/*
+ * Strings are equal up to the first NUL. BPF has no set-on-compare
+ * instruction: every i1 comparison becomes a branch, and 16 bytes of them
+ * were 2^32 paths, which Linux 6.1's verifier explores until its 1M
+ * instruction limit ("BPF program is too large"). So the bytes are compared
+ * with integer arithmetic, straight-line code, and one comparison at the end:
+ * bad collects the XOR of the bytes while alive (all ones) says no NUL came
+ * before; alive &= -((0 - a) >> 63), which is all ones when a != 0 (through
+ * opaque_i64(), which the optimisers cannot see through).
+ */
 static LLVMValueRef string_eq(struct cg *c, struct node *l, struct node *r)
 {
 	LLVMValueRef lp = l->kind == N_STRING ? NULL : cg_string(c, l);
 	LLVMValueRef rp = r->kind == N_STRING ? NULL : cg_string(c, r);
 	uint32_t n = l->type->size < r->type->size ? l->type->size : r->type->size;
-	LLVMValueRef differ = LLVMConstInt(c->i1, 0, 0), alive = LLVMConstInt(c->i1, 1, 0);
-	LLVMValueRef zero = LLVMConstInt(c->i8, 0, 0);
+	LLVMValueRef bad = cg_const(c, 0), alive = LLVMConstAllOnes(c->i64);
 	for (uint32_t i = 0; i < n; i++) {
-		LLVMValueRef a = string_byte(c, l, lp, i), b = string_byte(c, r, rp, i);
-		LLVMValueRef ne = LLVMBuildICmp(c->b, LLVMIntNE, a, b, "");
-		differ = LLVMBuildOr(c->b, differ, LLVMBuildAnd(c->b, alive, ne, ""), "");
-		alive = LLVMBuildAnd(c->b, alive, LLVMBuildICmp(c->b, LLVMIntNE, a, zero, ""), "");
+		LLVMValueRef a = LLVMBuildZExt(c->b, string_byte(c, l, lp, i), c->i64, "");
+		LLVMValueRef b = LLVMBuildZExt(c->b, string_byte(c, r, rp, i), c->i64, "");
+		bad = LLVMBuildOr(c->b, bad, LLVMBuildAnd(c->b, alive, LLVMBuildXor(c->b, a, b, ""), ""), "");
+		if (i + 1 == n)
+			break;
+		LLVMValueRef nz = LLVMBuildLShr(c->b, LLVMBuildSub(c->b, cg_const(c, 0), opaque_i64(c, a), ""),
+						cg_const(c, 63), "");
+		/* opaque again: known to be 0 or 1, the mask would become a select (a branch) */
+		alive = LLVMBuildAnd(c->b, alive, LLVMBuildSub(c->b, cg_const(c, 0), opaque_i64(c, nz), ""), "");
 	}
-	return LLVMBuildNot(c->b, differ, "streq");
+	return LLVMBuildICmp(c->b, LLVMIntEQ, bad, cg_const(c, 0), "streq");
 }
 
 /* && and ||: the right side runs only when needed. */
