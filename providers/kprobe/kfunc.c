@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "kp.h"
+#include "../tracepoint/btf_ctype.h"
 
 #define BTF_DIR "/sys/kernel/btf"
 #define KF_MAX_ARGS 12 /* MAX_BPF_FUNC_ARGS */
@@ -133,82 +134,6 @@ static void load_modules(struct kf_state *kf)
  * The same C spellings and kinds as the rawtracepoint provider's
  * (providers/tracepoint/rawtp.c), which describes the same u64 slots. */
 
-static void put(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void put(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-static void type_str(const struct btf *btf, uint32_t id, char *buf, size_t len, int depth)
-{
-	const struct btf_type *t = id ? btf__type_by_id(btf, id) : NULL;
-	if (!t || depth > 16) {
-		put(buf, len, "void");
-		return;
-	}
-	const char *name = btf__name_by_offset(btf, t->name_off);
-	if (!name || !*name)
-		name = "(anon)";
-	char inner[256];
-	switch (btf_kind(t)) {
-	case BTF_KIND_STRUCT:
-		put(buf, len, "struct %s", name);
-		break;
-	case BTF_KIND_UNION:
-		put(buf, len, "union %s", name);
-		break;
-	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64:
-		put(buf, len, "enum %s", name);
-		break;
-	case BTF_KIND_FWD:
-		put(buf, len, "%s %s", btf_kflag(t) ? "union" : "struct", name);
-		break;
-	case BTF_KIND_CONST:
-	case BTF_KIND_VOLATILE:
-		type_str(btf, t->type, inner, sizeof(inner), depth + 1);
-		put(buf, len, "%s %s", btf_is_const(t) ? "const" : "volatile", inner);
-		break;
-	case BTF_KIND_PTR: {
-		const struct btf_type *to = t->type ? btf__type_by_id(btf, t->type) : NULL;
-		if (to && btf_is_func_proto(to)) {
-			put(buf, len, "void *");
-			break;
-		}
-		type_str(btf, t->type, inner, sizeof(inner), depth + 1);
-		size_t n = strlen(inner);
-		put(buf, len, "%s%s", inner, n && inner[n - 1] == '*' ? "*" : " *");
-		break;
-	}
-	case BTF_KIND_ARRAY:
-		type_str(btf, btf_array(t)->type, inner, sizeof(inner), depth + 1);
-		put(buf, len, "%s[%u]", inner, btf_array(t)->nelems);
-		break;
-	case BTF_KIND_INT:
-	case BTF_KIND_FLOAT:
-	case BTF_KIND_TYPEDEF:
-		put(buf, len, "%s", name);
-		break;
-	default: /* restrict, type tags: transparent */
-		type_str(btf, t->type, buf, len, depth + 1);
-		break;
-	}
-}
-
-static const struct btf_type *strip(const struct btf *btf, uint32_t *id)
-{
-	for (int depth = 0; depth < 32; depth++) {
-		const struct btf_type *t = *id ? btf__type_by_id(btf, *id) : NULL;
-		if (!t || !(btf_is_typedef(t) || btf_is_mod(t) || btf_is_type_tag(t)))
-			return t;
-		*id = t->type;
-	}
-	return NULL;
-}
-
 struct kf_args {
 	struct strobe_arg a[KF_MAX_ARGS + 1]; /* + retval for -lv of kretfunc */
 	char names[KF_MAX_ARGS + 1][64];
@@ -225,9 +150,9 @@ static void describe_type(const struct btf *btf, uint32_t type_id, struct kf_arg
 	a->ctype = out->ctypes[i];
 	a->loc = STROBE_LOC_BTF_ARG;
 	a->offset = (int32_t)i;
-	type_str(btf, type_id, out->ctypes[i], sizeof(out->ctypes[i]), 0);
+	btf_ctype(btf, type_id, out->ctypes[i], sizeof(out->ctypes[i]));
 	uint32_t id = type_id;
-	const struct btf_type *t = strip(btf, &id);
+	const struct btf_type *t = btf_ctype_strip(btf, &id);
 	if (t && btf_is_int(t) && t->size <= 8) {
 		a->kind = STROBE_ARG_INT;
 		a->size = t->size;
@@ -245,7 +170,7 @@ static void describe_type(const struct btf *btf, uint32_t type_id, struct kf_arg
 			to = pt->type;
 			pt = to ? btf__type_by_id(btf, to) : NULL;
 		}
-		type_str(btf, to, out->pointees[i], sizeof(out->pointees[i]), 0);
+		btf_ctype(btf, to, out->pointees[i], sizeof(out->pointees[i]));
 		a->pointee = out->pointees[i];
 	} else {
 		a->kind = STROBE_ARG_INT; /* a struct by value, a float: one u64 slot */
@@ -273,7 +198,7 @@ static int describe_func(const struct btf *btf, uint32_t id, bool with_retval, s
 		if (!p[i].type)
 			return -EINVAL; /* ... */
 		uint32_t tid = p[i].type;
-		const struct btf_type *t = strip(btf, &tid);
+		const struct btf_type *t = btf_ctype_strip(btf, &tid);
 		if (t && (btf_is_composite(t) || t->size > 8) && !btf_is_ptr(t))
 			return -EINVAL;
 		const char *name = btf__name_by_offset(btf, p[i].name_off);

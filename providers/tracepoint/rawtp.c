@@ -14,6 +14,7 @@
  * a wildcard is used, or an event is not in vmlinux.
  */
 #include "rawtp.h"
+#include "btf_ctype.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -214,84 +215,6 @@ static struct rawtp_event *find_event(struct rawtp_btf *rb, const char *event)
 /* ---- describing arguments ----------------------------------------- */
 
 /* snprintf that may truncate long type names silently. */
-static void put(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void put(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-/* C spelling of a type ("struct task_struct *", "const char *"). */
-static void type_str(const struct btf *btf, uint32_t id, char *buf, size_t len, int depth)
-{
-	const struct btf_type *t = id ? btf__type_by_id(btf, id) : NULL;
-	if (!t || depth > 16) {
-		put(buf, len, "void");
-		return;
-	}
-	const char *name = btf__name_by_offset(btf, t->name_off);
-	if (!name || !*name)
-		name = "(anon)";
-	char inner[256];
-	switch (btf_kind(t)) {
-	case BTF_KIND_INT:
-	case BTF_KIND_FLOAT:
-	case BTF_KIND_TYPEDEF:
-		put(buf, len, "%s", name);
-		break;
-	case BTF_KIND_STRUCT:
-		put(buf, len, "struct %s", name);
-		break;
-	case BTF_KIND_UNION:
-		put(buf, len, "union %s", name);
-		break;
-	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64:
-		put(buf, len, "enum %s", name);
-		break;
-	case BTF_KIND_FWD:
-		put(buf, len, "%s %s", btf_kflag(t) ? "union" : "struct", name);
-		break;
-	case BTF_KIND_CONST:
-	case BTF_KIND_VOLATILE:
-		type_str(btf, t->type, inner, sizeof(inner), depth + 1);
-		put(buf, len, "%s %s", btf_is_const(t) ? "const" : "volatile", inner);
-		break;
-	case BTF_KIND_PTR: {
-		const struct btf_type *to = t->type ? btf__type_by_id(btf, t->type) : NULL;
-		if (to && btf_is_func_proto(to)) {
-			put(buf, len, "void *");
-			break;
-		}
-		type_str(btf, t->type, inner, sizeof(inner), depth + 1);
-		size_t n = strlen(inner);
-		put(buf, len, "%s%s", inner, n && inner[n - 1] == '*' ? "*" : " *");
-		break;
-	}
-	case BTF_KIND_ARRAY:
-		type_str(btf, btf_array(t)->type, inner, sizeof(inner), depth + 1);
-		put(buf, len, "%s[%u]", inner, btf_array(t)->nelems);
-		break;
-	default: /* restrict, type tags: transparent */
-		type_str(btf, t->type, buf, len, depth + 1);
-		break;
-	}
-}
-
-/* id without typedefs and qualifiers. */
-static const struct btf_type *strip(const struct btf *btf, uint32_t *id)
-{
-	for (int depth = 0; depth < 32; depth++) {
-		const struct btf_type *t = *id ? btf__type_by_id(btf, *id) : NULL;
-		if (!t || !(btf_is_typedef(t) || btf_is_mod(t) || btf_is_type_tag(t)))
-			return t;
-		*id = t->type;
-	}
-	return NULL;
-}
-
 /* The argument list of one event; the strings live in the struct. */
 struct rawtp_args {
 	struct strobe_arg a[RAWTP_MAX_ARGS];
@@ -310,9 +233,9 @@ static void describe_arg(const struct btf *btf, uint32_t type_id, struct rawtp_a
 	a->ctype = out->ctypes[i];
 	a->loc = STROBE_LOC_CTX;
 	a->offset = (int32_t)(8 * i);
-	type_str(btf, type_id, out->ctypes[i], sizeof(out->ctypes[i]), 0);
+	btf_ctype(btf, type_id, out->ctypes[i], sizeof(out->ctypes[i]));
 	uint32_t id = type_id;
-	const struct btf_type *t = strip(btf, &id);
+	const struct btf_type *t = btf_ctype_strip(btf, &id);
 	if (t && btf_is_int(t) && t->size <= 8) {
 		a->kind = STROBE_ARG_INT;
 		a->size = t->size;
@@ -331,7 +254,7 @@ static void describe_arg(const struct btf *btf, uint32_t type_id, struct rawtp_a
 			to = pt->type;
 			pt = to ? btf__type_by_id(btf, to) : NULL;
 		}
-		type_str(btf, to, out->pointees[i], sizeof(out->pointees[i]), 0);
+		btf_ctype(btf, to, out->pointees[i], sizeof(out->pointees[i]));
 		a->pointee = out->pointees[i];
 	} else {
 		/* Anything else (a struct by value, a float) is passed as one u64 slot. */
