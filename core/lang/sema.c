@@ -56,21 +56,6 @@ struct sema {
 	const char *assigning_map;
 };
 
-static void err(struct sema *s, const struct loc *loc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void err(struct sema *s, const struct loc *loc, const char *fmt, ...)
-{
-	if (!s->final)
-		return;
-	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	diag_error(s->d, loc, "%s", buf);
-}
-
 static const char *tname(struct sema *s, const struct type *t)
 {
 	return type_name(s->t, t);
@@ -160,16 +145,16 @@ static bool check_nargs(struct sema *s, const struct node *call, unsigned min, u
 	if (n >= min && n <= max)
 		return true;
 	if (min == max && min == 0)
-		err(s, &call->loc, "%s() requires no arguments (%u provided)", f, n);
+		sema_error(s, &call->loc, "%s() requires no arguments (%u provided)", f, n);
 	else if (min == max && min == 1)
-		err(s, &call->loc, "%s() requires one argument (%u provided)", f, n);
+		sema_error(s, &call->loc, "%s() requires one argument (%u provided)", f, n);
 	else if (min == max)
-		err(s, &call->loc, "%s() requires %u arguments (%u provided)", f, min, n);
+		sema_error(s, &call->loc, "%s() requires %u arguments (%u provided)", f, min, n);
 	else if (n < min)
-		err(s, &call->loc, "%s() requires at least %u argument%s (%u provided)", f, min,
+		sema_error(s, &call->loc, "%s() requires at least %u argument%s (%u provided)", f, min,
 		    min == 1 ? "" : "s", n);
 	else
-		err(s, &call->loc, "%s() takes up to %u argument%s (%u provided)", f, max,
+		sema_error(s, &call->loc, "%s() takes up to %u argument%s (%u provided)", f, max,
 		    max == 1 ? "" : "s", n);
 	return false;
 }
@@ -245,7 +230,7 @@ static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const st
 	bool ok = true;
 	*out = NULL;
 	if (nkeys > MAX_PRINTF_ARGS) {
-		err(s, &keys->loc, "too many map keys (%u, at most %d)", nkeys, MAX_PRINTF_ARGS);
+		sema_error(s, &keys->loc, "too many map keys (%u, at most %d)", nkeys, MAX_PRINTF_ARGS);
 		return false;
 	}
 	for (struct node *k = keys; k; k = k->next) {
@@ -255,13 +240,13 @@ static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const st
 			continue;
 		}
 		if (t->kind == T_TUPLE) {
-			err(s, &k->loc,
+			sema_error(s, &k->loc,
 			    "tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.");
 			ok = false;
 			continue;
 		}
 		if (!storable(t)) {
-			err(s, &k->loc, "%s cannot be used as a map key", tname(s, t));
+			sema_error(s, &k->loc, "%s cannot be used as a map key", tname(s, t));
 			ok = false;
 			continue;
 		}
@@ -319,7 +304,7 @@ static struct prog_map *map_ref(struct sema *s, struct node *n, bool whole)
 			merged = merge(s, m->key, key);
 	}
 	if (!merged) {
-		err(s, &n->loc,
+		sema_error(s, &n->loc,
 		    "Argument mismatch for %s: trying to access with arguments: %s when map expects arguments: %s",
 		    m->name, key_list(s, key), key_list(s, m->key));
 		return NULL;
@@ -352,7 +337,7 @@ static void map_store(struct sema *s, struct prog_map *m, const struct type *t, 
 	}
 	const struct type *merged = m->agg == AGG_NONE ? merge(s, m->value, st) : NULL;
 	if (!merged) {
-		err(s, site,
+		sema_error(s, site,
 		    "Type mismatch for %s: trying to assign value of type '%s' when map already contains a value of type '%s'",
 		    m->name, tname(s, st), map_value_name(s, m));
 		return;
@@ -394,7 +379,7 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 		if (!t)
 			return NULL;
 		if (!type_is_scalar(t)) {
-			err(s, &call->loc, "%s() only supports integer arguments (%s provided)",
+			sema_error(s, &call->loc, "%s() only supports integer arguments (%s provided)",
 			    call->u.call.name, kind_word(t));
 			return NULL;
 		}
@@ -407,19 +392,19 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 			struct node *a = nth(call->u.call.args, i + 1);
 			expr(s, a);
 			if (!is_int_literal(a, &hargs[i])) {
-				err(s, &a->loc, "lhist() %s must be an integer literal", what[i]);
+				sema_error(s, &a->loc, "lhist() %s must be an integer literal", what[i]);
 				ok = false;
 			}
 		}
 		if (ok && hargs[0] < 0)
-			err(s, &call->loc, "lhist() min must be non-negative (provided min %" PRId64 ")", hargs[0]);
+			sema_error(s, &call->loc, "lhist() min must be non-negative (provided min %" PRId64 ")", hargs[0]);
 		else if (ok && hargs[0] >= hargs[1])
-			err(s, &call->loc, "lhist() min must be less than max (provided min %" PRId64 " and max %" PRId64 ")",
+			sema_error(s, &call->loc, "lhist() min must be less than max (provided min %" PRId64 " and max %" PRId64 ")",
 			    hargs[0], hargs[1]);
 		else if (ok && hargs[2] <= 0)
-			err(s, &call->loc, "lhist() step must be >= 1 (%" PRId64 " provided)", hargs[2]);
+			sema_error(s, &call->loc, "lhist() step must be >= 1 (%" PRId64 " provided)", hargs[2]);
 		else if (ok && (hargs[1] - hargs[0]) / hargs[2] > 1000)
-			err(s, &call->loc, "lhist() too many buckets, must be <= 1000 (would need %" PRId64 ")",
+			sema_error(s, &call->loc, "lhist() too many buckets, must be <= 1000 (would need %" PRId64 ")",
 			    (hargs[1] - hargs[0]) / hargs[2]);
 	}
 	if (!m || !ok)
@@ -432,13 +417,13 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 		return m;
 	}
 	if (m->agg != agg) {
-		err(s, &target->loc,
+		sema_error(s, &target->loc,
 		    "Type mismatch for %s: trying to assign value of type '%s' when map already contains a value of type '%s'",
 		    m->name, type_name(s->t, type_agg(s->t, agg, arg)), map_value_name(s, m));
 		return NULL;
 	}
 	if (agg == AGG_LHIST && memcmp(m->hist_args, hargs, sizeof(hargs)))
-		err(s, &call->loc, "Different lhist bounds in a single map unsupported");
+		sema_error(s, &call->loc, "Different lhist bounds in a single map unsupported");
 	/* sum/min/max of signed values anywhere make the map signed */
 	if (arg->is_signed && !m->value->is_signed) {
 		m->value = arg;
@@ -519,7 +504,7 @@ static const struct type *arg_type(struct sema *s, const struct strobe_arg *a)
 static const struct type *args_field(struct sema *s, struct node *n)
 {
 	if (!offers(s, STROBE_BUILTIN_ARGS)) {
-		err(s, &n->u.field.base->loc,
+		sema_error(s, &n->u.field.base->loc,
 		    "The args builtin can only be used with tracepoint/fentry/uprobe probes");
 		return NULL;
 	}
@@ -533,7 +518,7 @@ static const struct type *args_field(struct sema *s, struct node *n)
 			for (char *c = sname; *c; c++)
 				if (*c == ':')
 					*c = '_';
-			err(s, &n->loc, "Struct/union of type '%s' does not contain a field named '%s'",
+			sema_error(s, &n->loc, "Struct/union of type '%s' does not contain a field named '%s'",
 			    sname, n->u.field.name);
 			return NULL;
 		}
@@ -543,7 +528,7 @@ static const struct type *args_field(struct sema *s, struct node *n)
 		else if (t->kind == T_INT && at->kind == T_INT)
 			t = t == at ? t : type_int(s->t, 8, t->is_signed);
 		else if (!type_equal(t, at)) {
-			err(s, &n->loc, "args.%s has different types across attach points ('%s' and '%s')",
+			sema_error(s, &n->loc, "args.%s has different types across attach points ('%s' and '%s')",
 			    n->u.field.name, tname(s, t), tname(s, at));
 			return NULL;
 		}
@@ -579,7 +564,7 @@ static const struct type *args_record(struct sema *s, struct node *n)
 			same = a->args[j].name && a0->args[j].name && !strcmp(a->args[j].name, a0->args[j].name) &&
 			       type_equal(arg_type(s, &a->args[j]), arg_type(s, &a0->args[j]));
 		if (!same) {
-			err(s, &n->loc, "args of %s and %s differ: use args.NAME, or one probe each", a0->name, a->name);
+			sema_error(s, &n->loc, "args of %s and %s differ: use args.NAME, or one probe each", a0->name, a->name);
 			return NULL;
 		}
 	}
@@ -622,7 +607,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 		return type_int(s->t, 8, false);
 	if (!strcmp(b, "cpid")) {
 		if (!s->o->cpid) {
-			err(s, &n->loc, "cpid cannot be used without child command");
+			sema_error(s, &n->loc, "cpid cannot be used without child command");
 			return NULL;
 		}
 		return type_int(s->t, 8, false); /* bpftrace 0.17: uint64 */
@@ -638,7 +623,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 			const char *type = s->probe->kind == PROBE_BEGIN ? "BEGIN"
 					   : s->probe->kind == PROBE_END ? "END"
 					   : s->probe->nattach ? s->probe->attach[0].type : "this";
-			err(s, &n->loc, "The func builtin can not be used with '%s' probes", type);
+			sema_error(s, &n->loc, "The func builtin can not be used with '%s' probes", type);
 			return NULL;
 		}
 		/* the traced function's address, printed as its symbol: a user one in uprobes */
@@ -646,7 +631,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	}
 	if (!strcmp(b, "retval")) {
 		if (!offers(s, STROBE_BUILTIN_RETVAL)) {
-			err(s, &n->loc,
+			sema_error(s, &n->loc,
 			    "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes");
 			return NULL;
 		}
@@ -654,7 +639,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	}
 	if (!strncmp(b, "arg", 3) && b[3] >= '0' && b[3] <= '9') {
 		if (!offers(s, STROBE_BUILTIN_ARGN)) {
-			err(s, &n->loc, "The %s builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes", b);
+			sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes", b);
 			return NULL;
 		}
 		s->scope->uses_args = true;
@@ -662,7 +647,7 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	}
 	if (!strcmp(b, "args")) {
 		if (!offers(s, STROBE_BUILTIN_ARGS)) {
-			err(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
+			sema_error(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
 			return NULL;
 		}
 		return args_record(s, n);
@@ -673,14 +658,14 @@ static const struct type *builtin(struct sema *s, struct node *n)
 		return type_bool(s->t);
 	if (!strncmp(b, "sarg", 4)) {
 		if (!offers(s, STROBE_BUILTIN_ARGN) || !all_prog_type(s, BPF_PROG_TYPE_KPROBE)) {
-			err(s, &n->loc, "The %s builtin can only be used with 'kprobes' and 'uprobes' probes", b);
+			sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes' and 'uprobes' probes", b);
 			return NULL;
 		}
 		return type_int(s->t, 8, false);
 	}
 	if (!strcmp(b, "usermode")) {
 		if (!all_prog_type(s, BPF_PROG_TYPE_KPROBE) && !all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT)) {
-			err(s, &n->loc, "The usermode builtin can only be used with probes that see the registers "
+			sema_error(s, &n->loc, "The usermode builtin can only be used with probes that see the registers "
 					"(kprobe, uprobe, usdt, profile, interval, software, hardware)");
 			return NULL;
 		}
@@ -689,21 +674,21 @@ static const struct type *builtin(struct sema *s, struct node *n)
 	if (!strcmp(b, "ctx")) {
 		if (s->probe->kind == PROBE_PROVIDER && s->probe->nattach &&
 		    !strcmp(s->probe->attach[0].type, "tracepoint")) {
-			err(s, &n->loc, "Use args instead of ctx in tracepoint");
+			sema_error(s, &n->loc, "Use args instead of ctx in tracepoint");
 			return NULL;
 		}
 		if (all_prog_type(s, BPF_PROG_TYPE_KPROBE))
 			return sema_record_pointer(s, "struct pt_regs", false);
 		if (all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT))
 			return sema_record_pointer(s, "struct bpf_perf_event_data", false);
-		err(s, &n->loc, "The ctx builtin can only be used with kprobe, uprobe, usdt and perf event probes");
+		sema_error(s, &n->loc, "The ctx builtin can only be used with kprobe, uprobe, usdt and perf event probes");
 		return NULL;
 	}
 	if (!strcmp(b, "kstack") || !strcmp(b, "ustack")) {
 		s->scope->uses_kstack |= b[0] == 'k';
 		return sema_stack_type(s->p, b[0] == 'k' ? T_KSTACK : T_USTACK, default_stack_mode(s), STACK_MAX_FRAMES);
 	}
-	err(s, &n->loc, "The %s builtin is not supported yet", b);
+	sema_error(s, &n->loc, "The %s builtin is not supported yet", b);
 	return NULL;
 }
 
@@ -717,23 +702,23 @@ static const struct type *stack_call(struct sema *s, struct node *n)
 		return NULL;
 	if (a && (a->kind == N_IDENT || a->kind == N_BUILTIN)) {
 		if (sema_stack_mode(a->u.ident.name, &mode) < 0) {
-			err(s, &a->loc, "%s: unsupported stack mode '%s' (bpftrace, perf or raw)", f, a->u.ident.name);
+			sema_error(s, &a->loc, "%s: unsupported stack mode '%s' (bpftrace, perf or raw)", f, a->u.ident.name);
 			return NULL;
 		}
 		a->type = type_none(s->t);
 		a = a->next;
 	} else if (a && a->next) {
-		err(s, &a->loc, "%s: the first of two arguments must be a stack mode (bpftrace, perf or raw)", f);
+		sema_error(s, &a->loc, "%s: the first of two arguments must be a stack mode (bpftrace, perf or raw)", f);
 		return NULL;
 	}
 	if (a) {
 		expr(s, a);
 		if (!is_int_literal(a, &limit)) {
-			err(s, &a->loc, "%s() limit must be an integer literal", f);
+			sema_error(s, &a->loc, "%s() limit must be an integer literal", f);
 			return NULL;
 		}
 		if (limit < 1 || limit > STACK_MAX_FRAMES) {
-			err(s, &a->loc, "%s() limit must be between 1 and %d (%" PRId64 " provided)", f,
+			sema_error(s, &a->loc, "%s() limit must be between 1 and %d (%" PRId64 " provided)", f,
 			    STACK_MAX_FRAMES, limit);
 			return NULL;
 		}
@@ -753,7 +738,7 @@ static const struct type *binop(struct sema *s, struct node *n)
 	if (op == OP_LAND || op == OP_LOR) {
 		const struct type *bad = !type_is_scalar(l) ? l : !type_is_scalar(r) ? r : NULL;
 		if (bad) {
-			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			sema_error(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
 			    op_name(op), tname(s, bad));
 			return NULL;
 		}
@@ -770,7 +755,7 @@ static const struct type *binop(struct sema *s, struct node *n)
 	if ((op == OP_EQ || op == OP_NE) && l->kind == T_RECORD && l == r && l->defined) {
 		/* records too (bpftrace 0.17 accepts them), unrolled byte compares */
 		if (l->size > RECORD_EQ_MAX) {
-			err(s, &n->loc, "The %s operator can not be used on records larger than %u bytes ('%s' has %u)",
+			sema_error(s, &n->loc, "The %s operator can not be used on records larger than %u bytes ('%s' has %u)",
 			    op_name(op), RECORD_EQ_MAX, tname(s, l), l->size);
 			return NULL;
 		}
@@ -778,10 +763,10 @@ static const struct type *binop(struct sema *s, struct node *n)
 	}
 	if (!type_is_scalar(l) || !type_is_scalar(r)) {
 		if (strings)
-			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			sema_error(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
 			    op_name(op), tname(s, l));
 		else
-			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'", op_name(op),
+			sema_error(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'", op_name(op),
 			    tname(s, l), tname(s, r));
 		return NULL;
 	}
@@ -800,7 +785,7 @@ static const struct type *unop(struct sema *s, struct node *n)
 	case OP_NEG:
 	case OP_BNOT:
 		if (!type_is_scalar(t)) {
-			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			sema_error(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
 			    op_name(n->u.unop.op), tname(s, t));
 			return NULL;
 		}
@@ -821,7 +806,7 @@ static const struct type *ternary(struct sema *s, struct node *n)
 	if (!c || !a || !b)
 		return NULL;
 	if (!type_is_scalar(c)) {
-		err(s, &n->u.ternary.cond->loc, "Invalid condition in ternary: %s", kind_word(c));
+		sema_error(s, &n->u.ternary.cond->loc, "Invalid condition in ternary: %s", kind_word(c));
 		return NULL;
 	}
 	if (a->kind == T_BOOL && b->kind == T_BOOL)
@@ -832,10 +817,10 @@ static const struct type *ternary(struct sema *s, struct node *n)
 		return a->size >= b->size ? a : b;
 	if (a->kind == T_RECORD || b->kind == T_RECORD) {
 		/* bpftrace 0.17's refusal (REFERENCE.md describes no later form) */
-		err(s, &n->loc, "Ternary return type unsupported %s", kind_word(a->kind == T_RECORD ? a : b));
+		sema_error(s, &n->loc, "Ternary return type unsupported %s", kind_word(a->kind == T_RECORD ? a : b));
 		return NULL;
 	}
-	err(s, &n->loc, "Ternary operator must return the same type: have '%s' and '%s'", tname(s, a),
+	sema_error(s, &n->loc, "Ternary operator must return the same type: have '%s' and '%s'", tname(s, a),
 	    tname(s, b));
 	return NULL;
 }
@@ -852,7 +837,7 @@ static const struct type *cast(struct sema *s, struct node *n)
 		if (strcmp(ts->name, ints[i].name) || ts->ptr_depth || ts->array_len >= 0)
 			continue;
 		if (t && !type_is_scalar(t) && !(t->kind == T_ARRAY && t->size == ints[i].size)) {
-			err(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), ts->name);
+			sema_error(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), ts->name);
 			return NULL;
 		}
 		return t ? type_int(s->t, ints[i].size, ints[i].is_signed) : NULL;
@@ -890,12 +875,12 @@ static const struct type *incdec(struct sema *s, struct node *n)
 	if (x->kind == N_VAR) {
 		struct var *v = var_find(s, x->u.ident.name);
 		if (!v || !v->assigned) {
-			err(s, &x->loc, "Undefined or undeclared variable: $%s", x->u.ident.name);
+			sema_error(s, &x->loc, "Undefined or undeclared variable: $%s", x->u.ident.name);
 			return NULL;
 		}
 		x->type = v->type;
 		if (v->type && !type_is_scalar(v->type)) {
-			err(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
+			sema_error(s, &n->loc, "The %s operator can not be used on expressions of type '%s'",
 			    n->u.incdec.increment ? "++" : "--", tname(s, v->type));
 			return NULL;
 		}
@@ -913,7 +898,7 @@ static const struct type *incdec(struct sema *s, struct node *n)
 		x->type = m->value;
 		return m->value && type_is_scalar(m->value) ? m->value : NULL;
 	}
-	err(s, &n->loc, "The %s operator can only be used on variables and maps",
+	sema_error(s, &n->loc, "The %s operator can only be used on variables and maps",
 	    n->u.incdec.increment ? "++" : "--");
 	return NULL;
 }
@@ -931,12 +916,12 @@ static const struct type *tuple_expr(struct sema *s, struct node *n)
 			continue;
 		}
 		if (!storable(t) || t->kind == T_NONE) {
-			err(s, &e->loc, "Value of type '%s' cannot be part of a tuple", tname(s, t));
+			sema_error(s, &e->loc, "Value of type '%s' cannot be part of a tuple", tname(s, t));
 			ok = false;
 			continue;
 		}
 		if (k == MAX_PRINTF_ARGS) {
-			err(s, &n->loc, "too many tuple items (at most %d)", MAX_PRINTF_ARGS);
+			sema_error(s, &n->loc, "too many tuple items (at most %d)", MAX_PRINTF_ARGS);
 			return NULL;
 		}
 		items[k++] = storage_type(s, t);
@@ -952,11 +937,11 @@ static const struct type *tuple_index(struct sema *s, struct node *n)
 	if (!t)
 		return NULL;
 	if (t->kind != T_TUPLE) {
-		err(s, &n->loc, "Can not access index '%u' on expression of type '%s'", i, tname(s, t));
+		sema_error(s, &n->loc, "Can not access index '%u' on expression of type '%s'", i, tname(s, t));
 		return NULL;
 	}
 	if (i >= t->nfields) {
-		err(s, &n->loc, "Invalid tuple index: %u. Found %u elements in tuple.", i, t->nfields);
+		sema_error(s, &n->loc, "Invalid tuple index: %u. Found %u elements in tuple.", i, t->nfields);
 		return NULL;
 	}
 	return t->fields[i].type;
@@ -979,7 +964,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_VAR: {
 		struct var *v = var_find(s, n->u.ident.name);
 		if (!v || !v->assigned) {
-			err(s, &n->loc, "Undefined or undeclared variable: $%s", n->u.ident.name);
+			sema_error(s, &n->loc, "Undefined or undeclared variable: $%s", n->u.ident.name);
 			return NULL;
 		}
 		return v->type;
@@ -992,7 +977,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		    !strcmp(s->assigning_map, n->u.map.name))
 			return type_int(s->t, 8, true);
 		if (!m->value) {
-			err(s, &n->loc, "Undefined map: %s", m->name);
+			sema_error(s, &n->loc, "Undefined map: %s", m->name);
 			return NULL;
 		}
 		if (m->agg != AGG_NONE)
@@ -1024,7 +1009,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		if (sema_btf_expr(s, n, &bt))
 			return bt;
 	}
-		err(s, &n->loc, "%s expressions are not supported yet", node_kind_name(n->kind));
+		sema_error(s, &n->loc, "%s expressions are not supported yet", node_kind_name(n->kind));
 		return NULL;
 	}
 }
@@ -1086,14 +1071,14 @@ static void check_printf(struct sema *s, struct node *n)
 	const char *fn = n->u.call.name; /* printf, or cat/system (sema_funcs.c) */
 	if (!f) {
 		if (!strcmp(fn, "printf"))
-			err(s, &n->loc, "printf() requires at least 1 argument (0 provided)");
+			sema_error(s, &n->loc, "printf() requires at least 1 argument (0 provided)");
 		else
-			err(s, &n->loc, "%s() requires at least one argument (0 provided)", fn);
+			sema_error(s, &n->loc, "%s() requires at least one argument (0 provided)", fn);
 		return;
 	}
 	if (f->kind != N_STRING) {
 		const struct type *t = expr(s, f);
-		err(s, &n->loc, "%s() expects a string literal (%s provided)", fn, kind_word(t));
+		sema_error(s, &n->loc, "%s() expects a string literal (%s provided)", fn, kind_word(t));
 		return;
 	}
 	f->type = type_string(s->t, (uint32_t)f->u.string.len + 1);
@@ -1111,20 +1096,20 @@ static void check_printf(struct sema *s, struct node *n)
 	char msg[256];
 	int nspecs = fmt_parse(f->u.string.s, specs, MAX_PRINTF_ARGS, msg, sizeof(msg));
 	if (nspecs < 0) {
-		err(s, &n->loc, "%s", msg);
+		sema_error(s, &n->loc, "%s", msg);
 		return;
 	}
 	if (nargs > MAX_PRINTF_ARGS || nspecs > MAX_PRINTF_ARGS) {
-		err(s, &n->loc, "%s: too many arguments (at most %d)", fn, MAX_PRINTF_ARGS);
+		sema_error(s, &n->loc, "%s: too many arguments (at most %d)", fn, MAX_PRINTF_ARGS);
 		return;
 	}
 	if ((unsigned)nspecs > nargs) {
-		err(s, &n->loc, "%s: Not enough arguments for format string (%u supplied, %d expected)",
+		sema_error(s, &n->loc, "%s: Not enough arguments for format string (%u supplied, %d expected)",
 		    fn, nargs, nspecs);
 		return;
 	}
 	if ((unsigned)nspecs < nargs) {
-		err(s, &n->loc, "%s: Too many arguments for format string (%u supplied, %d expected)",
+		sema_error(s, &n->loc, "%s: Too many arguments for format string (%u supplied, %d expected)",
 		    fn, nargs, nspecs);
 		return;
 	}
@@ -1137,7 +1122,7 @@ static void check_printf(struct sema *s, struct node *n)
 						   [FMT_BUF] = "buffer" };
 		/* bpftrace names the conversion, without flags or width */
 		const char *conv = f->u.string.s + specs[i].end - (specs[i].buf_mode ? 2 : 1);
-		err(s, &n->loc, "%s: %%%.*s specifier expects a value of type %s (%s supplied)",
+		sema_error(s, &n->loc, "%s: %%%.*s specifier expects a value of type %s (%s supplied)",
 		    fn, specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], kind_word(types[i]));
 		ok = false;
 	}
@@ -1150,12 +1135,12 @@ static struct prog_map *map_arg(struct sema *s, struct node *call, struct node *
 {
 	if (a->kind != N_MAP || (!keys_ok && a->u.map.nkeys)) {
 		expr(s, a);
-		err(s, &call->loc, "%s() expects a map to be provided", call->u.call.name);
+		sema_error(s, &call->loc, "%s() expects a map to be provided", call->u.call.name);
 		return NULL;
 	}
 	struct prog_map *m = map_ref(s, a, !a->u.map.nkeys);
 	if (m && !m->value) {
-		err(s, &a->loc, "Undefined map: %s", m->name);
+		sema_error(s, &a->loc, "Undefined map: %s", m->name);
 		return NULL;
 	}
 	if (m)
@@ -1196,7 +1181,7 @@ static bool int_arg(struct sema *s, struct node *call, struct node *a, const cha
 {
 	const struct type *t = expr(s, a);
 	if (t && !type_is_scalar(t)) {
-		err(s, &call->loc, "%s() expects an integer %s (%s provided)", call->u.call.name, what,
+		sema_error(s, &call->loc, "%s() expects an integer %s (%s provided)", call->u.call.name, what,
 		    kind_word(t));
 		return false;
 	}
@@ -1219,7 +1204,7 @@ static const struct type *uaddr_call(struct sema *s, struct node *n)
 	if (!check_nargs(s, n, 1, 1))
 		return NULL;
 	if (a0->kind != N_STRING) {
-		err(s, &n->loc, "uaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+		sema_error(s, &n->loc, "uaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
 		return NULL;
 	}
 	const char *name = a0->u.string.s;
@@ -1233,17 +1218,17 @@ static const struct type *uaddr_call(struct sema *s, struct node *n)
 		bool rel;
 		int rc = provider_symbol(at->provider, at->type, at->target, name, &a, &sz, &rel);
 		if (rc == -EOPNOTSUPP) {
-			err(s, &n->loc, "uaddr can not be used with \"%s\" probes", at->type);
+			sema_error(s, &n->loc, "uaddr can not be used with \"%s\" probes", at->type);
 			return NULL;
 		}
 		const char *colon = strstr(at->target, ":0x");
 		int plen = colon ? (int)(colon - at->target) : (int)strlen(at->target);
 		if (rc < 0) {
-			err(s, &n->loc, "Could not resolve symbol: %.*s:%s", plen, at->target, name);
+			sema_error(s, &n->loc, "Could not resolve symbol: %.*s:%s", plen, at->target, name);
 			return NULL;
 		}
 		if (i && (a != addr || rel != relative)) {
-			err(s, &n->loc, "uaddr(\"%s\") is not at the same place in every attach point of this probe",
+			sema_error(s, &n->loc, "uaddr(\"%s\") is not at the same place in every attach point of this probe",
 			    name);
 			return NULL;
 		}
@@ -1252,7 +1237,7 @@ static const struct type *uaddr_call(struct sema *s, struct node *n)
 		relative = rel;
 	}
 	if (s->probe->kind != PROBE_PROVIDER || !s->probe->nattach) {
-		err(s, &n->loc, "Could not resolve symbol: :%s", name);
+		sema_error(s, &n->loc, "Could not resolve symbol: :%s", name);
 		return NULL;
 	}
 	const struct type *elem = type_int(s->t, size == 1 || size == 2 || size == 4 ? size : 8, true);
@@ -1275,7 +1260,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 	const struct type *none = type_none(s->t);
 
 	if (agg_of_call(f) != AGG_NONE) {
-		err(s, &n->loc, "%s() should be directly assigned to a map", f);
+		sema_error(s, &n->loc, "%s() should be directly assigned to a map", f);
 		return NULL;
 	}
 	if (!strcmp(f, "printf")) {
@@ -1293,12 +1278,12 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		}
 		const struct type *t = expr(s, a0);
 		if (n->u.call.nargs > 1)
-			err(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
+			sema_error(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
 		else if (t && t->kind == T_POINTER && /* kptr()/uptr() print as the integer in 0.17 */
 			 !(a0->kind == N_CALL && (!strcmp(a0->u.call.name, "kptr") || !strcmp(a0->u.call.name, "uptr"))))
-			err(s, &n->loc, "%s type passed to print() is not printable", tname(s, t));
+			sema_error(s, &n->loc, "%s type passed to print() is not printable", tname(s, t));
 		else if (t && !storable(t))
-			err(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
+			sema_error(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
 		else if (t && s->final)
 			add_print_value(s, n, t);
 		return none;
@@ -1317,7 +1302,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		}
 		/* delete(@m, k): check k as if written @m[k] */
 		if (a0->kind != N_MAP || a0->u.map.nkeys) {
-			err(s, &n->loc, "delete() expects a map to be provided");
+			sema_error(s, &n->loc, "delete() expects a map to be provided");
 			return none;
 		}
 		sema_key_args(a0); /* (k1, k2) is @m[k1, k2] (sema_loops.c) */
@@ -1325,12 +1310,12 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		a0->u.map.keys = NULL;
 		a0->u.map.nkeys = 0;
 		if (m && !m->key)
-			err(s, &n->loc, "delete() of a key of %s, which has no keys", m->name);
+			sema_error(s, &n->loc, "delete() of a key of %s, which has no keys", m->name);
 		return none;
 	}
 	if (!strcmp(f, "exit")) {
 		if (s->for_depth)
-			err(s, &n->loc, "exit() is not allowed inside a for-loop");
+			sema_error(s, &n->loc, "exit() is not allowed inside a for-loop");
 		if (check_nargs(s, n, 0, 1) && a0)
 			int_arg(s, n, a0, "exit code");
 		return none;
@@ -1339,7 +1324,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		if (!check_nargs(s, n, 0, 1))
 			return none;
 		if (a0 && a0->kind != N_STRING) {
-			err(s, &n->loc, "time() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+			sema_error(s, &n->loc, "time() expects a string literal (%s provided)", kind_word(expr(s, a0)));
 			return none;
 		}
 		if (a0)
@@ -1355,7 +1340,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		if (a0->next)
 			int_arg(s, n, a0->next, "length");
 		if (t && !type_is_scalar(t) && t->kind != T_STRING) {
-			err(s, &n->loc, "str() expects an integer or a pointer type as first argument (%s provided)",
+			sema_error(s, &n->loc, "str() expects an integer or a pointer type as first argument (%s provided)",
 			    kind_word(t));
 			return NULL;
 		}
@@ -1367,18 +1352,18 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		if (!check_nargs(s, n, 1, 1))
 			return NULL;
 		if (a0->kind != N_STRING) {
-			err(s, &n->loc, "reg() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+			sema_error(s, &n->loc, "reg() expects a string literal (%s provided)", kind_word(expr(s, a0)));
 			return NULL;
 		}
 		a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
 		if (!offers(s, STROBE_BUILTIN_REGS)) {
-			err(s, &n->loc, "reg can not be used with \"%s\" probes",
+			sema_error(s, &n->loc, "reg can not be used with \"%s\" probes",
 			    s->probe->kind == PROBE_PROVIDER && s->probe->nattach ? s->probe->attach[0].type
 			    : s->probe->kind == PROBE_BEGIN ? "BEGIN" : "END");
 			return NULL;
 		}
 		if (sema_reg_offset(a0->u.string.s) < 0) {
-			err(s, &n->loc, "'%s' is not a valid register", a0->u.string.s);
+			sema_error(s, &n->loc, "'%s' is not a valid register", a0->u.string.s);
 			return NULL;
 		}
 		return type_int(s->t, 8, false);
@@ -1394,11 +1379,11 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		if (!check_nargs(s, n, 1, 1))
 			return NULL;
 		if (a0->kind != N_STRING) {
-			err(s, &n->loc, "kaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
+			sema_error(s, &n->loc, "kaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
 			return NULL;
 		}
 		if (sema_kaddr(a0->u.string.s, &addr) < 0) {
-			err(s, &n->loc, "Failed to resolve kernel symbol: %s", a0->u.string.s);
+			sema_error(s, &n->loc, "Failed to resolve kernel symbol: %s", a0->u.string.s);
 			return NULL;
 		}
 		n->kind = N_INT;
@@ -1415,7 +1400,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 	struct loc l = name_loc(n, f);
 	for (struct node *a = a0; a; a = a->next)
 		expr(s, a);
-	err(s, &l, "Unknown function: %s", f);
+	sema_error(s, &l, "Unknown function: %s", f);
 	return NULL;
 }
 
@@ -1543,7 +1528,7 @@ static void cond(struct sema *s, struct node *c, const char *where)
 {
 	const struct type *t = expr(s, c);
 	if (t && !type_is_scalar(t))
-		err(s, &c->loc, "Invalid condition in %s: %s", where, kind_word(t));
+		sema_error(s, &c->loc, "Invalid condition in %s: %s", where, kind_word(t));
 }
 
 static void assign_var(struct sema *s, struct node *n)
@@ -1552,18 +1537,18 @@ static void assign_var(struct sema *s, struct node *n)
 	const char *name = target->u.ident.name;
 	struct var *v = var_find(s, name);
 	if (value->kind == N_CALL && agg_of_call(value->u.call.name) != AGG_NONE) {
-		err(s, &value->loc, "%s() should be directly assigned to a map", value->u.call.name);
+		sema_error(s, &value->loc, "%s() should be directly assigned to a map", value->u.call.name);
 		return;
 	}
 	const struct type *t = expr(s, value);
 	if (n->u.assign.op != OP_NONE) {
 		if (!v || !v->assigned) {
-			err(s, &target->loc, "Undefined or undeclared variable: $%s", name);
+			sema_error(s, &target->loc, "Undefined or undeclared variable: $%s", name);
 			return;
 		}
 		target->type = v->type;
 		if (t && v->type && (!type_is_scalar(t) || !type_is_scalar(v->type)))
-			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
+			sema_error(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
 			    op_name(n->u.assign.op), tname(s, v->type), tname(s, t));
 		return;
 	}
@@ -1575,7 +1560,7 @@ static void assign_var(struct sema *s, struct node *n)
 		return;
 	}
 	if (!storable(t)) {
-		err(s, &n->loc, "Value of type '%s' cannot be assigned to a variable", tname(s, t));
+		sema_error(s, &n->loc, "Value of type '%s' cannot be assigned to a variable", tname(s, t));
 		return;
 	}
 	if (!v)
@@ -1586,7 +1571,7 @@ static void assign_var(struct sema *s, struct node *n)
 	} else {
 		const struct type *m = merge(s, v->type, t);
 		if (!m)
-			err(s, &n->u.assign.op_loc,
+			sema_error(s, &n->u.assign.op_loc,
 			    "Type mismatch for $%s: trying to assign value of type '%s' when variable already contains a value of type '%s'",
 			    name, tname(s, t), tname(s, v->type));
 		else if (m != v->type) {
@@ -1615,13 +1600,13 @@ static void assign_map(struct sema *s, struct node *n)
 	if (!m || !t)
 		return;
 	if (t->kind == T_NONE || !storable(t)) {
-		err(s, &n->loc, "Value of type '%s' cannot be stored in map %s", tname(s, t), m->name);
+		sema_error(s, &n->loc, "Value of type '%s' cannot be stored in map %s", tname(s, t), m->name);
 		return;
 	}
 	if (n->u.assign.op != OP_NONE) {
 		bool count_like = (m->agg == AGG_COUNT || m->agg == AGG_SUM) && n->u.assign.op == OP_ADD;
 		if (!type_is_scalar(t)) {
-			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
+			sema_error(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
 			    op_name(n->u.assign.op), m->value ? tname(s, m->value) : "int64", tname(s, t));
 			return;
 		}
@@ -1632,7 +1617,7 @@ static void assign_map(struct sema *s, struct node *n)
 		/* `@x += n` on a map never assigned: a plain int64 map starting at 0 */
 		map_store(s, m, m->value ? t : type_int(s->t, 8, true), &target->loc);
 		if (m->value && m->agg == AGG_NONE && !type_is_scalar(m->value))
-			err(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
+			sema_error(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
 			    op_name(n->u.assign.op), tname(s, m->value), tname(s, t));
 		target->type = m->value;
 		return;
@@ -1657,7 +1642,7 @@ static void stmt(struct sema *s, struct node *n)
 		else if (n->u.assign.target->kind == N_MAP)
 			assign_map(s, n);
 		else
-			err(s, &n->loc, "Assignment to this kind of expression is not supported yet");
+			sema_error(s, &n->loc, "Assignment to this kind of expression is not supported yet");
 		break;
 	case N_IF:
 		cond(s, n->u.if_.cond, "if()");
@@ -1669,7 +1654,7 @@ static void stmt(struct sema *s, struct node *n)
 		int64_t count;
 		expr(s, n->u.loop.cond);
 		if (!is_int_literal(n->u.loop.cond, &count) || count < 1 || count > MAX_UNROLL)
-			err(s, &n->u.loop.cond->loc, "unroll() count must be an integer literal from 1 to %d",
+			sema_error(s, &n->u.loop.cond->loc, "unroll() count must be an integer literal from 1 to %d",
 			    MAX_UNROLL);
 		stmt(s, n->u.loop.body);
 		break;
@@ -1683,7 +1668,7 @@ static void stmt(struct sema *s, struct node *n)
 	case N_BREAK:
 	case N_CONTINUE:
 		if (!s->loop_depth)
-			err(s, &n->loc, "%s used outside of a loop", n->kind == N_BREAK ? "break" : "continue");
+			sema_error(s, &n->loc, "%s used outside of a loop", n->kind == N_BREAK ? "break" : "continue");
 		break;
 	case N_RETURN:
 		if (n->u.unary.operand)
@@ -1698,7 +1683,7 @@ static void stmt(struct sema *s, struct node *n)
 		s->loop_depth--;
 		break;
 	default:
-		err(s, &n->loc, "%s is not supported yet", node_kind_name(n->kind));
+		sema_error(s, &n->loc, "%s is not supported yet", node_kind_name(n->kind));
 		break;
 	}
 }

@@ -346,6 +346,24 @@ static void report_load_failure(struct diags *d, const struct prog_func *f,
 		diag_hint(d, g, "end of the verifier log:\n%s", excerpt);
 }
 
+/* p->elf as a libbpf object, with a verifier log buffer (*log, the caller frees it); 0 or -errno. */
+static int open_object(const struct program *p, struct bpf_object **obj, char **log)
+{
+	*log = calloc(1, VERIFIER_LOG_SIZE);
+	if (!*log)
+		return -ENOMEM;
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "strobe", .kernel_log_buf = *log,
+		    .kernel_log_size = VERIFIER_LOG_SIZE);
+	*obj = bpf_object__open_mem(p->elf, p->elf_size, &opts);
+	if (!*obj) {
+		int e = errno ? -errno : -EINVAL;
+		free(*log);
+		*log = NULL;
+		return e;
+	}
+	return 0;
+}
+
 int runtime_load(struct program *p, struct diags *d)
 {
 	struct runtime *rt = runtime_state(p);
@@ -357,17 +375,12 @@ int runtime_load(struct program *p, struct diags *d)
 	}
 	libbpf_set_print(libbpf_print);
 
-	char *log = calloc(1, VERIFIER_LOG_SIZE);
-	if (!log)
-		return -ENOMEM;
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "strobe", .kernel_log_buf = log,
-		    .kernel_log_size = VERIFIER_LOG_SIZE);
-	struct bpf_object *obj = bpf_object__open_mem(p->elf, p->elf_size, &opts);
-	if (!obj) {
-		int e = errno;
-		diag_error(d, NULL, "cannot open the compiled BPF object: %s", strerror(e));
-		free(log);
-		return -e;
+	char *log;
+	struct bpf_object *obj;
+	int oerr = open_object(p, &obj, &log);
+	if (oerr < 0) {
+		diag_error(d, NULL, "cannot open the compiled BPF object: %s", strerror(-oerr));
+		return oerr;
 	}
 	rt->obj = obj;
 
@@ -433,17 +446,12 @@ int runtime_load_copy(struct program *p, size_t fi, int attach_type, char *err, 
 	if (!fds)
 		return -ENOMEM;
 	rt->copy_fds = fds;
-	char *log = calloc(1, VERIFIER_LOG_SIZE);
-	if (!log)
-		return -ENOMEM;
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "strobe", .kernel_log_buf = log,
-		    .kernel_log_size = VERIFIER_LOG_SIZE);
-	struct bpf_object *obj = bpf_object__open_mem(p->elf, p->elf_size, &opts);
-	if (!obj) {
-		int e = -errno;
-		snprintf(err, errlen, "cannot open the compiled BPF object: %s", strerror(-e));
-		free(log);
-		return e;
+	char *log;
+	struct bpf_object *obj;
+	int oerr = open_object(p, &obj, &log);
+	if (oerr < 0) {
+		snprintf(err, errlen, "cannot open the compiled BPF object: %s", strerror(-oerr));
+		return oerr;
 	}
 	struct bpf_program *prog, *want = NULL;
 	bpf_object__for_each_program(prog, obj) {

@@ -145,37 +145,11 @@ struct kf_args {
 static void describe_type(const struct btf *btf, uint32_t type_id, struct kf_args *out, size_t i)
 {
 	struct strobe_arg *a = &out->a[i];
-	memset(a, 0, sizeof(*a));
+	btf_ctype_arg(btf, type_id, a, out->ctypes[i], sizeof(out->ctypes[i]), out->pointees[i],
+		      sizeof(out->pointees[i]));
 	a->name = out->names[i];
-	a->ctype = out->ctypes[i];
 	a->loc = STROBE_LOC_BTF_ARG;
 	a->offset = (int32_t)i;
-	btf_ctype(btf, type_id, out->ctypes[i], sizeof(out->ctypes[i]));
-	uint32_t id = type_id;
-	const struct btf_type *t = btf_ctype_strip(btf, &id);
-	if (t && btf_is_int(t) && t->size <= 8) {
-		a->kind = STROBE_ARG_INT;
-		a->size = t->size;
-		a->is_signed = (btf_int_encoding(t) & BTF_INT_SIGNED) != 0;
-	} else if (t && btf_is_any_enum(t) && t->size <= 8) {
-		a->kind = STROBE_ARG_INT;
-		a->size = t->size;
-		a->is_signed = btf_kflag(t);
-	} else if (t && btf_is_ptr(t)) {
-		a->kind = STROBE_ARG_PTR;
-		a->size = 8;
-		uint32_t to = t->type;
-		const struct btf_type *pt = to ? btf__type_by_id(btf, to) : NULL;
-		while (pt && (btf_is_mod(pt) || btf_is_type_tag(pt))) {
-			to = pt->type;
-			pt = to ? btf__type_by_id(btf, to) : NULL;
-		}
-		btf_ctype(btf, to, out->pointees[i], sizeof(out->pointees[i]));
-		a->pointee = out->pointees[i];
-	} else {
-		a->kind = STROBE_ARG_INT; /* a struct by value, a float: one u64 slot */
-		a->size = 8;
-	}
 }
 
 /*

@@ -91,3 +91,38 @@ void btf_ctype(const struct btf *btf, uint32_t id, char *buf, size_t len)
 {
 	type_str(btf, id, buf, len, 0);
 }
+
+void btf_ctype_arg(const struct btf *btf, uint32_t type_id, struct strobe_arg *a, char *ctype, size_t ctype_len,
+		   char *pointee, size_t pointee_len)
+{
+	memset(a, 0, sizeof(*a));
+	a->ctype = ctype;
+	btf_ctype(btf, type_id, ctype, ctype_len);
+	uint32_t id = type_id;
+	const struct btf_type *t = btf_ctype_strip(btf, &id);
+	if (t && btf_is_int(t) && t->size <= 8) {
+		a->kind = STROBE_ARG_INT;
+		a->size = t->size;
+		a->is_signed = (btf_int_encoding(t) & BTF_INT_SIGNED) != 0;
+	} else if (t && btf_is_any_enum(t) && t->size <= 8) {
+		a->kind = STROBE_ARG_INT;
+		a->size = t->size;
+		a->is_signed = btf_kflag(t);
+	} else if (t && btf_is_ptr(t)) {
+		a->kind = STROBE_ARG_PTR;
+		a->size = 8;
+		uint32_t to = t->type;
+		const struct btf_type *pt = to ? btf__type_by_id(btf, to) : NULL;
+		/* The pointee without its qualifiers: "const char" -> "char". */
+		while (pt && (btf_is_mod(pt) || btf_is_type_tag(pt))) {
+			to = pt->type;
+			pt = to ? btf__type_by_id(btf, to) : NULL;
+		}
+		btf_ctype(btf, to, pointee, pointee_len);
+		a->pointee = pointee;
+	} else {
+		/* Anything else (a struct by value, a float) is passed as one u64 slot. */
+		a->kind = STROBE_ARG_INT;
+		a->size = 8;
+	}
+}
