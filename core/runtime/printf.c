@@ -106,7 +106,8 @@ void render_value_text(struct strbuf *out, const struct strobe_value *v)
 		break;
 	case STROBE_V_STACK:
 		/* as the text sink prints a stack value (bpftrace 0.17's %s of a stack) */
-		sb_add(out, "\n", 1);
+		if (v->list.n)
+			sb_add(out, "\n", 1);
 		for (size_t i = 0; i < v->list.n; i++) {
 			const struct strobe_value *f = &v->list.items[i];
 			if (f->kind == STROBE_V_SYM && v->list.mode == STROBE_STACK_PERF) {

@@ -85,11 +85,14 @@ static void text_buf(FILE *fp, const char *s, size_t len)
 /*
  * bpftrace 0.17: a newline, then one line per frame: "sym+off" indented 8
  * (4 inside a map key); perf mode "\t<hex ip> sym+off[ (module)]"; raw
- * mode the hex ip alone.
+ * mode the hex ip alone. No stack at all (a user stack in a kernel thread,
+ * a kernel stack sampled in user mode) prints nothing: "@[]: 3".
  */
 static void text_stack(FILE *fp, const struct strobe_value_list *frames, enum text_ctx ctx)
 {
 	int indent = ctx == IN_KEY ? 4 : 8;
+	if (!frames->n)
+		return;
 	fputc('\n', fp);
 	for (size_t i = 0; i < frames->n; i++) {
 		const struct strobe_value *f = &frames->items[i];
