@@ -126,7 +126,13 @@ void cg_check_update(struct cg *c, LLVMValueRef ret, uint32_t slot)
 	if (c->p->counters_fd <= 0)
 		return;
 	LLVMBasicBlockRef failed = cg_block(c, "update_failed"), ok = cg_block(c, "update_ok");
-	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, ret, cg_const(c, 0), ""), failed, ok);
+	/*
+	 * Only the low 32 bits: before Linux 6.4 the map ops the verifier calls
+	 * directly returned int, so 6.1 hands back -E2BIG as 0xfffffff9.
+	 */
+	LLVMValueRef ret32 = LLVMBuildTrunc(c->b, ret, LLVMInt32TypeInContext(c->ctx), "");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, ret32, LLVMConstInt(LLVMTypeOf(ret32), 0, false), ""),
+			failed, ok);
 	LLVMPositionBuilderAtEnd(c->b, failed);
 	count_failure(c, slot);
 	LLVMBuildBr(c->b, ok);
