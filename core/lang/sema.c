@@ -25,40 +25,14 @@
 #define MAX_UNROLL 100
 #define RECORD_EQ_MAX 256
 
-struct var {
-	const char *name;
-	const struct type *type;
-	bool assigned; /* in the current pass, at this point of the probe */
-};
-
-/* A probe's scratch variables; they outlive a pass so that types widen. */
-struct scope {
-	struct var *vars;
-	size_t n, cap;
-	bool uses_args; /* args/argN: functions are split by argument layout */
-	bool uses_kstack; /* kernel stacks must come from the probe's own event: no dispatch */
-};
-
-struct sema {
-	struct program *p;
-	struct types *t;
-	struct diags *d;
-	const struct compile_opts *o;
-	struct compile_state *cs;
-	bool final;   /* report errors and record printfs */
-	bool changed; /* a type was learned or widened in this pass */
-	struct probe_info *probe;
-	struct scope *scope;
-	unsigned loop_depth;
-	unsigned for_depth; /* for loops (sema_loops.c): their bodies are BPF callbacks */
-	size_t maps_cap, printfs_cap, print_values_cap, strings_cap;
-	/* `@x = <value>` being checked: @x read in <value> before any type is int64 (@x = @x + 1) */
-	const char *assigning_map;
-};
-
 static const char *tname(struct sema *s, const struct type *t)
 {
 	return type_name(s->t, t);
+}
+
+const char *sema_tname(struct sema *s, const struct type *t)
+{
+	return tname(s, t);
 }
 
 /* The coarse kind names bpftrace uses in "expects ... (string provided)". */
@@ -434,299 +408,6 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 
 /* ---- expressions ---- */
 
-static bool offers(struct sema *s, unsigned builtin)
-{
-	if (s->probe->kind != PROBE_PROVIDER)
-		return false;
-	for (size_t i = 0; i < s->probe->nattach; i++)
-		if (!(s->probe->attach[i].builtins & builtin))
-			return false;
-	return true;
-}
-
-/* Every attach point of the probe compiles to a program of type prog_type (enum bpf_prog_type). */
-static bool all_prog_type(const struct sema *s, int prog_type)
-{
-	if (s->probe->kind != PROBE_PROVIDER || !s->probe->nattach)
-		return false;
-	for (size_t i = 0; i < s->probe->nattach; i++)
-		if (s->probe->attach[i].prog_type != prog_type)
-			return false;
-	return true;
-}
-
-static const struct strobe_arg *find_arg(const struct probe_attach *a, const char *name)
-{
-	for (size_t i = 0; i < a->nargs; i++)
-		if (a->args[i].name && !strcmp(a->args[i].name, name))
-			return &a->args[i];
-	return NULL;
-}
-
-static const struct type *pointee_type(struct sema *s, const char *pointee)
-{
-	if (pointee && (!strncmp(pointee, "struct ", 7) || !strncmp(pointee, "union ", 6)) && !strchr(pointee, '*'))
-		return type_record(s->t, pointee); /* a stub: BTF is read if it is dereferenced */
-	if (pointee && !strcmp(pointee, "void"))
-		return type_none(s->t);
-	if (pointee && strchr(pointee, '*'))
-		return type_int(s->t, 8, false);
-	if (!pointee || strstr(pointee, "char"))
-		return type_int(s->t, 1, !pointee || !strstr(pointee, "unsigned"));
-	bool is_unsigned = strstr(pointee, "unsigned") || pointee[0] == 'u';
-	if (strstr(pointee, "short") || strstr(pointee, "16"))
-		return type_int(s->t, 2, !is_unsigned);
-	if (strstr(pointee, "long") || strstr(pointee, "64"))
-		return type_int(s->t, 8, !is_unsigned);
-	return type_int(s->t, 4, !is_unsigned);
-}
-
-static const struct type *arg_type(struct sema *s, const struct strobe_arg *a)
-{
-	uint32_t size = a->size == 1 || a->size == 2 || a->size == 4 ? a->size : 8;
-	switch (a->kind) {
-	case STROBE_ARG_INT:
-		return type_int(s->t, size, a->is_signed);
-	case STROBE_ARG_PTR:
-		return type_pointer(s->t, pointee_type(s, a->pointee), a->user);
-	case STROBE_ARG_ARRAY:
-		if (a->elem_size == 1 && (!a->pointee || strstr(a->pointee, "char")))
-			return type_string(s->t, a->count);
-		return type_array(s->t, type_int(s->t, a->elem_size ? a->elem_size : 1, a->is_signed),
-				  a->count);
-	case STROBE_ARG_DATA_LOC:
-		return type_string(s->t, s->p->strlen);
-	}
-	return NULL;
-}
-
-/* args->name / args.name: the field must exist, with one type, in every attachment. */
-static const struct type *args_field(struct sema *s, struct node *n)
-{
-	if (!offers(s, STROBE_BUILTIN_ARGS)) {
-		sema_error(s, &n->u.field.base->loc,
-		    "The args builtin can only be used with tracepoint/fentry/uprobe probes");
-		return NULL;
-	}
-	s->scope->uses_args = true;
-	const struct type *t = NULL;
-	for (size_t i = 0; i < s->probe->nattach; i++) {
-		const struct probe_attach *a = &s->probe->attach[i];
-		const struct strobe_arg *arg = find_arg(a, n->u.field.name);
-		if (!arg) {
-			char *sname = arena_printf(&s->p->arena, "struct _%s", a->name);
-			for (char *c = sname; *c; c++)
-				if (*c == ':')
-					*c = '_';
-			sema_error(s, &n->loc, "Struct/union of type '%s' does not contain a field named '%s'",
-			    sname, n->u.field.name);
-			return NULL;
-		}
-		const struct type *at = arg_type(s, arg);
-		if (!t)
-			t = at;
-		else if (t->kind == T_INT && at->kind == T_INT)
-			t = t == at ? t : type_int(s->t, 8, t->is_signed);
-		else if (!type_equal(t, at)) {
-			sema_error(s, &n->loc, "args.%s has different types across attach points ('%s' and '%s')",
-			    n->u.field.name, tname(s, t), tname(s, at));
-			return NULL;
-		}
-	}
-	return t;
-}
-
-/* "struct _tracepoint_sched_sched_switch": bpftrace's name of a probe's args struct. */
-static const char *args_struct_name(struct sema *s, const struct probe_attach *a)
-{
-	char *sname = arena_printf(&s->p->arena, "struct _%s", a->name);
-	for (char *c = sname; *c; c++)
-		if (*c == ':' || *c == '/' || *c == '.' || *c == '-' || *c == '+')
-			*c = '_';
-	return sname;
-}
-
-/*
- * Bare `args` (print(args), $a = args, @m[k] = args): a record of every
- * argument, as in bpftrace since 0.19 (0.17 refuses to print it). Its
- * layout is strobe's own: the arguments in order, naturally aligned;
- * codegen fills it from the arguments' locations (codegen_expr.c,
- * args_record). Attach points whose arguments differ cannot share one record.
- */
-static const struct type *args_record(struct sema *s, struct node *n)
-{
-	const struct probe_attach *a0 = &s->probe->attach[0];
-	s->scope->uses_args = true;
-	for (size_t i = 1; i < s->probe->nattach; i++) {
-		const struct probe_attach *a = &s->probe->attach[i];
-		bool same = a->nargs == a0->nargs;
-		for (size_t j = 0; same && j < a->nargs; j++)
-			same = a->args[j].name && a0->args[j].name && !strcmp(a->args[j].name, a0->args[j].name) &&
-			       type_equal(arg_type(s, &a->args[j]), arg_type(s, &a0->args[j]));
-		if (!same) {
-			sema_error(s, &n->loc, "args of %s and %s differ: use args.NAME, or one probe each", a0->name, a->name);
-			return NULL;
-		}
-	}
-	const struct type *rec = type_record(s->t, args_struct_name(s, a0));
-	if (rec->defined)
-		return rec;
-	struct type_field *f = arena_zalloc(&s->p->arena, (a0->nargs ? a0->nargs : 1) * sizeof(*f));
-	uint32_t off = 0, align = 1, nf = 0;
-	for (size_t j = 0; j < a0->nargs; j++) {
-		const struct type *t = a0->args[j].name ? arg_type(s, &a0->args[j]) : NULL;
-		if (!t || !t->size)
-			continue;
-		uint32_t al = t->align ? t->align : 1;
-		off = (off + al - 1) / al * al;
-		f[nf++] = (struct type_field){ .name = a0->args[j].name, .type = t, .offset = off };
-		off += t->size;
-		if (al > align)
-			align = al;
-	}
-	off = (off + align - 1) / align * align;
-	type_record_define(s->t, rec, off ? off : 1, align, f, nf, 0);
-	return rec;
-}
-
-/* The stack_mode config variable: kstack/ustack without a mode argument. */
-static const char *default_stack_mode(const struct sema *s)
-{
-	return s->p->stack_mode ? s->p->stack_mode : "bpftrace";
-}
-
-static const struct type *builtin(struct sema *s, struct node *n)
-{
-	const char *b = n->u.ident.name;
-	if (!strcmp(b, "pid") || !strcmp(b, "tid") || !strcmp(b, "cpu") || !strcmp(b, "rand"))
-		return type_int(s->t, 4, false);
-	if (!strcmp(b, "curtask"))
-		return sema_record_pointer(s, "struct task_struct", false);
-	if (!strcmp(b, "uid") || !strcmp(b, "gid") || !strcmp(b, "nsecs") || !strcmp(b, "elapsed") ||
-	    !strcmp(b, "cgroup") || !strcmp(b, "jiffies") || !strcmp(b, "ncpus"))
-		return type_int(s->t, 8, false);
-	if (!strcmp(b, "cpid")) {
-		if (!s->o->cpid) {
-			sema_error(s, &n->loc, "cpid cannot be used without child command");
-			return NULL;
-		}
-		return type_int(s->t, 8, false); /* bpftrace 0.17: uint64 */
-	}
-	if (!strcmp(b, "comm"))
-		return type_string(s->t, 16);
-	if (!strcmp(b, "username"))
-		return type_simple(s->t, T_USERNAME); /* the uid, named in user space */
-	if (!strcmp(b, "probe"))
-		return type_simple(s->t, T_PROBE);
-	if (!strcmp(b, "func")) {
-		if (!offers(s, STROBE_BUILTIN_FUNC)) {
-			const char *type = s->probe->kind == PROBE_BEGIN ? "BEGIN"
-					   : s->probe->kind == PROBE_END ? "END"
-					   : s->probe->nattach ? s->probe->attach[0].type : "this";
-			sema_error(s, &n->loc, "The func builtin can not be used with '%s' probes", type);
-			return NULL;
-		}
-		/* the traced function's address, printed as its symbol: a user one in uprobes */
-		return type_simple(s->t, offers(s, STROBE_BUILTIN_FUNC_USER) ? T_USYM : T_KSYM);
-	}
-	if (!strcmp(b, "retval")) {
-		if (!offers(s, STROBE_BUILTIN_RETVAL)) {
-			sema_error(s, &n->loc,
-			    "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes");
-			return NULL;
-		}
-		return type_int(s->t, 8, false);
-	}
-	if (!strncmp(b, "arg", 3) && b[3] >= '0' && b[3] <= '9') {
-		if (!offers(s, STROBE_BUILTIN_ARGN)) {
-			sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes", b);
-			return NULL;
-		}
-		s->scope->uses_args = true;
-		return type_int(s->t, 8, false);
-	}
-	if (!strcmp(b, "args")) {
-		if (!offers(s, STROBE_BUILTIN_ARGS)) {
-			sema_error(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
-			return NULL;
-		}
-		return args_record(s, n);
-	}
-	if (!strcmp(b, "numaid"))
-		return type_int(s->t, 4, false);
-	if (!strcmp(b, "has_cpid"))
-		return type_bool(s->t);
-	if (!strncmp(b, "sarg", 4)) {
-		if (!offers(s, STROBE_BUILTIN_ARGN) || !all_prog_type(s, BPF_PROG_TYPE_KPROBE)) {
-			sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes' and 'uprobes' probes", b);
-			return NULL;
-		}
-		return type_int(s->t, 8, false);
-	}
-	if (!strcmp(b, "usermode")) {
-		if (!all_prog_type(s, BPF_PROG_TYPE_KPROBE) && !all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT)) {
-			sema_error(s, &n->loc, "The usermode builtin can only be used with probes that see the registers "
-					"(kprobe, uprobe, usdt, profile, interval, software, hardware)");
-			return NULL;
-		}
-		return type_int(s->t, 1, false);
-	}
-	if (!strcmp(b, "ctx")) {
-		if (s->probe->kind == PROBE_PROVIDER && s->probe->nattach &&
-		    !strcmp(s->probe->attach[0].type, "tracepoint")) {
-			sema_error(s, &n->loc, "Use args instead of ctx in tracepoint");
-			return NULL;
-		}
-		if (all_prog_type(s, BPF_PROG_TYPE_KPROBE))
-			return sema_record_pointer(s, "struct pt_regs", false);
-		if (all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT))
-			return sema_record_pointer(s, "struct bpf_perf_event_data", false);
-		sema_error(s, &n->loc, "The ctx builtin can only be used with kprobe, uprobe, usdt and perf event probes");
-		return NULL;
-	}
-	if (!strcmp(b, "kstack") || !strcmp(b, "ustack")) {
-		s->scope->uses_kstack |= b[0] == 'k';
-		return sema_stack_type(s->p, b[0] == 'k' ? T_KSTACK : T_USTACK, default_stack_mode(s), STACK_MAX_FRAMES);
-	}
-	sema_error(s, &n->loc, "The %s builtin is not supported yet", b);
-	return NULL;
-}
-
-/* kstack([mode][, limit]), ustack(...) */
-static const struct type *stack_call(struct sema *s, struct node *n)
-{
-	const char *f = n->u.call.name, *mode = default_stack_mode(s);
-	int64_t limit = STACK_MAX_FRAMES;
-	struct node *a = n->u.call.args;
-	if (!check_nargs(s, n, 0, 2))
-		return NULL;
-	if (a && (a->kind == N_IDENT || a->kind == N_BUILTIN)) {
-		if (sema_stack_mode(a->u.ident.name, &mode) < 0) {
-			sema_error(s, &a->loc, "%s: unsupported stack mode '%s' (bpftrace, perf or raw)", f, a->u.ident.name);
-			return NULL;
-		}
-		a->type = type_none(s->t);
-		a = a->next;
-	} else if (a && a->next) {
-		sema_error(s, &a->loc, "%s: the first of two arguments must be a stack mode (bpftrace, perf or raw)", f);
-		return NULL;
-	}
-	if (a) {
-		expr(s, a);
-		if (!is_int_literal(a, &limit)) {
-			sema_error(s, &a->loc, "%s() limit must be an integer literal", f);
-			return NULL;
-		}
-		if (limit < 1 || limit > STACK_MAX_FRAMES) {
-			sema_error(s, &a->loc, "%s() limit must be between 1 and %d (%" PRId64 " provided)", f,
-			    STACK_MAX_FRAMES, limit);
-			return NULL;
-		}
-	}
-	s->scope->uses_kstack |= f[0] == 'k';
-	return sema_stack_type(s->p, f[0] == 'k' ? T_KSTACK : T_USTACK, mode, (uint32_t)limit);
-}
-
 static const struct type *call_expr(struct sema *s, struct node *n);
 
 static const struct type *binop(struct sema *s, struct node *n)
@@ -957,7 +638,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_BOOL:
 		return type_bool(s->t);
 	case N_BUILTIN:
-		return builtin(s, n);
+		return sema_builtin(s, n);
 	case N_POSITIONAL:
 	case N_PARAMCOUNT:
 		return positional(s, n);
@@ -1002,7 +683,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		if (n->u.field.tuple_index)
 			return tuple_index(s, n);
 		if (n->u.field.base->kind == N_BUILTIN && !strcmp(n->u.field.base->u.ident.name, "args"))
-			return args_field(s, n);
+			return sema_args_field(s, n);
 		return sema_field(s, n);
 	default: {
 		const struct type *bt;
@@ -1188,71 +869,6 @@ static bool int_arg(struct sema *s, struct node *call, struct node *a, const cha
 	return t != NULL;
 }
 
-/*
- * uaddr("name"): the address of a symbol in the object the probe's attach
- * points probe, as a pointer sized by the symbol (bpftrace's rule). Asked
- * of the provider now, the call becomes uaddr(ADDR, RELATIVE) with two
- * integers: in a position-independent object (RELATIVE 1) ADDR is the
- * symbol's distance from the probed address, which codegen adds to the
- * address the program runs at.
- */
-static const struct type *uaddr_call(struct sema *s, struct node *n)
-{
-	struct node *a0 = n->u.call.args;
-	if (a0 && a0->next && n->type) /* resolved on an earlier visit */
-		return n->type;
-	if (!check_nargs(s, n, 1, 1))
-		return NULL;
-	if (a0->kind != N_STRING) {
-		sema_error(s, &n->loc, "uaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
-		return NULL;
-	}
-	const char *name = a0->u.string.s;
-	int64_t addr = 0;
-	uint32_t size = 0;
-	bool relative = false;
-	for (size_t i = 0; i < (s->probe->kind == PROBE_PROVIDER ? s->probe->nattach : 0); i++) {
-		const struct probe_attach *at = &s->probe->attach[i];
-		int64_t a;
-		uint32_t sz;
-		bool rel;
-		int rc = provider_symbol(at->provider, at->type, at->target, name, &a, &sz, &rel);
-		if (rc == -EOPNOTSUPP) {
-			sema_error(s, &n->loc, "uaddr can not be used with \"%s\" probes", at->type);
-			return NULL;
-		}
-		const char *colon = strstr(at->target, ":0x");
-		int plen = colon ? (int)(colon - at->target) : (int)strlen(at->target);
-		if (rc < 0) {
-			sema_error(s, &n->loc, "Could not resolve symbol: %.*s:%s", plen, at->target, name);
-			return NULL;
-		}
-		if (i && (a != addr || rel != relative)) {
-			sema_error(s, &n->loc, "uaddr(\"%s\") is not at the same place in every attach point of this probe",
-			    name);
-			return NULL;
-		}
-		addr = a;
-		size = sz;
-		relative = rel;
-	}
-	if (s->probe->kind != PROBE_PROVIDER || !s->probe->nattach) {
-		sema_error(s, &n->loc, "Could not resolve symbol: :%s", name);
-		return NULL;
-	}
-	const struct type *elem = type_int(s->t, size == 1 || size == 2 || size == 4 ? size : 8, true);
-	const struct type *t = type_pointer(s->t, elem, true);
-	a0->kind = N_INT;
-	a0->u.integer.value = (uint64_t)addr;
-	a0->type = type_int(s->t, 8, true);
-	struct node *rel = arena_zalloc(&s->p->arena, sizeof(*rel));
-	*rel = (struct node){ .kind = N_INT, .loc = a0->loc, .type = a0->type };
-	rel->u.integer.value = relative;
-	a0->next = rel;
-	n->type = t;
-	return t;
-}
-
 static const struct type *call_expr(struct sema *s, struct node *n)
 {
 	const char *f = n->u.call.name;
@@ -1347,7 +963,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		return t ? type_string(s->t, s->p->strlen) : NULL;
 	}
 	if (!strcmp(f, "kstack") || !strcmp(f, "ustack"))
-		return stack_call(s, n);
+		return sema_stack_call(s, n);
 	if (!strcmp(f, "reg")) {
 		if (!check_nargs(s, n, 1, 1))
 			return NULL;
@@ -1356,7 +972,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 			return NULL;
 		}
 		a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
-		if (!offers(s, STROBE_BUILTIN_REGS)) {
+		if (!sema_offers(s, STROBE_BUILTIN_REGS)) {
 			sema_error(s, &n->loc, "reg can not be used with \"%s\" probes",
 			    s->probe->kind == PROBE_PROVIDER && s->probe->nattach ? s->probe->attach[0].type
 			    : s->probe->kind == PROBE_BEGIN ? "BEGIN" : "END");
@@ -1391,7 +1007,7 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 		return type_int(s->t, 8, false);
 	}
 	if (!strcmp(f, "uaddr"))
-		return uaddr_call(s, n);
+		return sema_uaddr_call(s, n);
 	const struct type *ft;
 	if (sema_func_call(s, n, &ft)) /* sema_funcs.c */
 		return ft;

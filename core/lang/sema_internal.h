@@ -52,7 +52,52 @@ static inline bool type_is_int_array(const struct type *t)
 	return t && t->kind == T_ARRAY && t->elem && t->elem->kind == T_INT;
 }
 
-/* sema_calls.c */
+/*
+ * The checker's state, shared by the sema*.c files. A scratch variable of the
+ * probe being checked, with the type it has so far.
+ */
+struct var {
+	const char *name;
+	const struct type *type;
+	bool assigned; /* in the current pass, at this point of the probe */
+};
+
+/* A probe's scratch variables; they outlive a pass so that types widen. */
+struct scope {
+	struct var *vars;
+	size_t n, cap;
+	bool uses_args; /* args/argN: functions are split by argument layout */
+	bool uses_kstack; /* kernel stacks must come from the probe's own event: no dispatch */
+};
+
+struct sema {
+	struct program *p;
+	struct types *t;
+	struct diags *d;
+	const struct compile_opts *o;
+	struct compile_state *cs;
+	bool final;   /* report errors and record printfs */
+	bool changed; /* a type was learned or widened in this pass */
+	struct probe_info *probe;
+	struct scope *scope;
+	unsigned loop_depth;
+	unsigned for_depth; /* for loops (sema_loops.c): their bodies are BPF callbacks */
+	size_t maps_cap, printfs_cap, print_values_cap, strings_cap;
+	/* `@x = <value>` being checked: @x read in <value> before any type is int64 (@x = @x + 1) */
+	const char *assigning_map;
+};
+
+/* sema_builtins.c */
+/* Every attach point of the probe offers the builtin (STROBE_BUILTIN_*). */
+bool sema_offers(struct sema *s, unsigned builtin);
+/* pid, comm, args, kstack, ...: the type of an N_BUILTIN. */
+const struct type *sema_builtin(struct sema *s, struct node *n);
+/* args->name / args.name: the field must exist, with one type, in every attachment. */
+const struct type *sema_args_field(struct sema *s, struct node *n);
+/* kstack([mode][, limit]), ustack(...) */
+const struct type *sema_stack_call(struct sema *s, struct node *n);
+/* uaddr("sym"): the address from the probe's provider, as a pointer sized like the symbol. */
+const struct type *sema_uaddr_call(struct sema *s, struct node *n);
 /* The kstack/ustack type, registering its stack-trace map (program.h). */
 const struct type *sema_stack_type(struct program *p, enum type_kind kind, const char *mode,
 				   uint32_t nframes);
@@ -78,7 +123,6 @@ static inline bool type_is_signed_scalar(const struct type *t)
  * strerror, kptr, uptr, buf). sema.c calls sema_func_call() for a name it
  * does not know; codegen_funcs.c emits them.
  */
-struct sema;
 bool sema_func_call(struct sema *s, struct node *n, const struct type **out);
 /* Types of those functions that print through %s and can be stored. */
 bool sema_func_string_type(const struct type *t);
@@ -92,6 +136,8 @@ void sema_error(struct sema *s, const struct loc *loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const struct type *sema_expr(struct sema *s, struct node *n);
 const char *sema_kind_word(const struct type *t);
+/* The type as bpftrace spells it in messages ("uint64", "string[16]"). */
+const char *sema_tname(struct sema *s, const struct type *t);
 bool sema_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max);
 bool sema_int_literal(const struct node *n, int64_t *v);
 struct program *sema_prog(struct sema *s);
