@@ -33,7 +33,7 @@ struct cdef_state {
 
 struct cdef_state *sema_cdef_state(struct sema *s)
 {
-	struct program *p = sema_prog(s);
+	struct program *p = s->p;
 	struct compile_state *cs = p->compile_state;
 	if (!cs->cdefs)
 		cs->cdefs = arena_zalloc(&p->arena, sizeof(*cs->cdefs));
@@ -419,7 +419,7 @@ static const struct type *record_body(struct cx *x, const char *kind, const char
 void sema_cdefs(struct sema *s, struct node *cdefs)
 {
 	for (struct node *n = cdefs; n; n = n->next) {
-		struct cx x = { .s = s, .t = &sema_prog(s)->types, .a = &sema_prog(s)->arena, .p = n->u.cdef.text,
+		struct cx x = { .s = s, .t = &s->p->types, .a = &s->p->arena, .p = n->u.cdef.text,
 				.loc = &n->loc };
 		x.end = x.p + strlen(x.p);
 		if (peek_word(&x, "enum")) {

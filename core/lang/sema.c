@@ -1054,21 +1054,6 @@ bool sema_int_literal(const struct node *n, int64_t *v)
 	return is_int_literal(n, v);
 }
 
-struct program *sema_prog(struct sema *s)
-{
-	return s->p;
-}
-
-bool sema_is_final(const struct sema *s)
-{
-	return s->final;
-}
-
-bool sema_unsafe(const struct sema *s)
-{
-	return s->o->unsafe;
-}
-
 const char *sema_probe_type(const struct sema *s)
 {
 	if (s->probe->kind == PROBE_BEGIN)
@@ -1129,11 +1114,6 @@ void sema_var_unbind(struct sema *s, const char *name)
 	struct var *v = var_find(s, name);
 	if (v)
 		v->assigned = false;
-}
-
-void sema_note_callback(struct sema *s)
-{
-	s->cs->callbacks = true;
 }
 
 /* ---- statements ---- */

@@ -18,7 +18,7 @@
 
 static struct types *types_of(struct sema *s)
 {
-	return &sema_prog(s)->types;
+	return &s->p->types;
 }
 
 static const char *tname(struct sema *s, const struct type *t)
@@ -240,7 +240,7 @@ static const struct type *spec_type(struct sema *s, const struct typespec *ts, c
 			return NULL;
 	}
 	if (!base && !strcmp(ts->name, "string"))
-		base = type_string(ty, sema_prog(s)->strlen);
+		base = type_string(ty, s->p->strlen);
 	if (!base)
 		base = btf_type_by_name(ty, ts->name); /* typedefs: pid_t, u64 */
 	if (!base) {
@@ -262,11 +262,11 @@ const struct type *sema_type_cast(struct sema *s, struct node *n, const struct t
 {
 	const struct typespec *ts = &n->u.cast.to;
 	bool unknown;
-	const char *spelled = ts->ptr_depth ? arena_printf(&sema_prog(s)->arena, "%s %.*s", ts->name,
+	const char *spelled = ts->ptr_depth ? arena_printf(&s->p->arena, "%s %.*s", ts->name,
 							   (int)ts->ptr_depth, "**********")
 					    : ts->name;
 	if (ts->array_len >= 0)
-		spelled = arena_printf(&sema_prog(s)->arena, "%s[%" PRId64 "]", spelled, ts->array_len);
+		spelled = arena_printf(&s->p->arena, "%s[%" PRId64 "]", spelled, ts->array_len);
 	const struct type *to = spec_type(s, ts, &n->loc, user_probe(s), &unknown, false);
 	if (!to) {
 		if (unknown)
@@ -339,7 +339,7 @@ static const struct type *offset_of(struct sema *s, struct node *n)
 	while (*path) {
 		const char *dot = strchr(path, '.');
 		size_t len = dot ? (size_t)(dot - path) : strlen(path);
-		char *name = arena_strndup(&sema_prog(s)->arena, path, len);
+		char *name = arena_strndup(&s->p->arena, path, len);
 		if (t->kind != T_RECORD) {
 			sema_error(s, &n->loc, "'%s' is not a record type.", tname(s, t));
 			return NULL;
@@ -408,7 +408,7 @@ static int header_macro(struct sema *s, const char *name, int64_t *v)
 		{ "TASK_NOLOAD", 0x400 }, { "TASK_NEW", 0x800 }, { "TASK_KILLABLE", 0x102 }, { "TASK_STOPPED", 0x104 },
 		{ "TASK_TRACED", 0x8 }, { "TASK_IDLE", 0x402 },
 	};
-	const struct source *src = sema_prog(s)->src;
+	const struct source *src = s->p->src;
 	if (!src || !src->text || !strstr(src->text, "#include"))
 		return -ENOENT;
 	for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++) {

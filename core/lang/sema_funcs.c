@@ -19,7 +19,7 @@
 
 static struct types *T(struct sema *s)
 {
-	return &sema_prog(s)->types;
+	return &s->p->types;
 }
 
 bool sema_func_string_type(const struct type *t)
@@ -114,7 +114,7 @@ static int sema_cgroup_id(const char *path, uint64_t *id)
 static const struct type *buf_call(struct sema *s, struct node *n)
 {
 	struct node *a0 = n->u.call.args;
-	struct program *p = sema_prog(s);
+	struct program *p = s->p;
 	if (!sema_nargs(s, n, 1, 2))
 		return NULL;
 	const struct type *t = sema_expr(s, a0);
@@ -332,7 +332,7 @@ bool sema_func_call(struct sema *s, struct node *n, const struct type **out)
 				   sema_kind_word(t));
 			return true;
 		}
-		if (sema_is_final(s))
+		if (s->final)
 			sema_add_string(s, a0->next ? a0->next->u.string.s : JOIN_DEFAULT_SEP);
 		*out = none;
 		return true;
@@ -344,7 +344,7 @@ bool sema_func_call(struct sema *s, struct node *n, const struct type **out)
 	}
 	if (!strcmp(f, "system") || !strcmp(f, "signal")) {
 		bool probe_ok = true;
-		if (!sema_unsafe(s))
+		if (!s->o->unsafe)
 			sema_error(s, &n->loc, "%s() is an unsafe function being used in safe mode", f);
 		if (f[1] == 'y') {
 			sema_format_call(s, n);

@@ -140,9 +140,6 @@ const char *sema_kind_word(const struct type *t);
 const char *sema_tname(struct sema *s, const struct type *t);
 bool sema_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max);
 bool sema_int_literal(const struct node *n, int64_t *v);
-struct program *sema_prog(struct sema *s);
-bool sema_is_final(const struct sema *s);
-bool sema_unsafe(const struct sema *s);
 /* "BEGIN", "END", or the first attachment's probe type ("kprobe"). */
 const char *sema_probe_type(const struct sema *s);
 /* cat/system: printf-like arguments, recorded as a printf (program.h prog_printf) when final. */
@@ -187,7 +184,6 @@ bool sema_var_assigned(struct sema *s, const char *name);
 /* Bind `var` (an N_VAR) to type t (NULL: not known yet) from here on. */
 void sema_var_bind(struct sema *s, struct node *var, const struct type *t);
 void sema_var_unbind(struct sema *s, const char *name);
-void sema_note_callback(struct sema *s);
 
 /*
  * sema_loops.c: for loops over maps and ranges, the map functions len(),

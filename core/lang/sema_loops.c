@@ -16,7 +16,7 @@
 
 static struct types *T(struct sema *s)
 {
-	return &sema_prog(s)->types;
+	return &s->p->types;
 }
 
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc)
@@ -91,8 +91,8 @@ static void for_range(struct sema *s, struct node *n)
 
 void sema_for(struct sema *s, struct node *n)
 {
-	if (sema_is_final(s))
-		sema_note_callback(s);
+	if (s->final)
+		s->cs->callbacks = true;
 	if (n->kind == N_FOR_MAP)
 		for_map(s, n);
 	else
@@ -141,13 +141,13 @@ bool sema_map_func(struct sema *s, struct node *n, const struct type **out)
 				   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
 			return true;
 		}
-		if (sema_is_final(s))
-			sema_note_callback(s);
+		if (s->final)
+			s->cs->callbacks = true;
 		*out = type_int(T(s), 8, true);
 		return true;
 	}
-	int i = prog_map_find(sema_prog(s), a0->u.map.name);
-	if (i >= 0 && !sema_prog(s)->maps[i].key && sema_prog(s)->maps[i].value) {
+	int i = prog_map_find(s->p, a0->u.map.name);
+	if (i >= 0 && !s->p->maps[i].key && s->p->maps[i].value) {
 		sema_error(s, &n->loc, "has_key() expects a map with explicit keys (non-scalar map)");
 		return true;
 	}
