@@ -190,6 +190,7 @@ int driver_run(const struct driver_opts *o)
 	p.dump_ir = o->debug & DEBUG_CODEGEN ? stdout : NULL;
 	p.dump_ir_opt = o->debug & DEBUG_CODEGEN_OPT ? stdout : NULL;
 	p.emit_llvm = o->emit_llvm;
+	p.one_object = o->emit_elf != NULL;
 	if (runtime_create_maps(&p, err, sizeof(err)) < 0) {
 		core_log(STROBE_LOG_ERROR, "%s", err);
 		goto out;
@@ -197,7 +198,7 @@ int driver_run(const struct driver_opts *o)
 	if (compile_codegen(ast, &p, &d) < 0 || !diags_ok(&d))
 		goto out;
 	if (o->emit_elf) {
-		status = write_file(o->emit_elf, p.elf, p.elf_size) < 0 ? 1 : 0;
+		status = write_file(o->emit_elf, p.objects[0].elf, p.objects[0].size) < 0 ? 1 : 0;
 		goto out;
 	}
 	if (runtime_load(&p, &d) < 0 || !diags_ok(&d))

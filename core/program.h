@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -96,6 +97,13 @@ struct prog_func {
 	/* The group's dispatcher: no body, no attachments; it tail-calls the
 	 * group's function for the event (see struct prog_dispatch). */
 	bool dispatcher;
+	uint32_t object; /* the program.objects entry holding this function */
+};
+
+/* A compiled BPF object (malloc'd ELF). */
+struct prog_object {
+	void *elf;
+	size_t size;
 };
 
 /*
@@ -152,8 +160,9 @@ struct program {
 	size_t nstrings;
 	struct prog_func *funcs;
 	size_t nfuncs;
-	void *elf; /* the BPF object, in memory (malloc'd) */
-	size_t elf_size;
+	/* the BPF objects, ELF in memory: one, or one per codegen shard (codegen_emit.c) */
+	struct prog_object *objects;
+	size_t nobjects;
 	int ringbuf_fd;
 	uint32_t ringbuf_size;
 	/* config */
@@ -167,6 +176,7 @@ struct program {
 	 * optimised IR to the file emit_llvm (--emit-llvm); NULL: none. */
 	FILE *dump_ir, *dump_ir_opt;
 	const char *emit_llvm;
+	bool one_object; /* --emit-elf: compile into one ELF object, not one per codegen shard */
 	/* runtime-private (loader, fds it owns); NULL until runtime_create_maps */
 	struct runtime *rt;
 	/* core/lang-private: what compile_check found, for compile_codegen */
@@ -237,5 +247,15 @@ struct prog_stack_map {
 #define COUNTER_LOST 0u
 #define COUNTER_MAP(i) (1u + (uint32_t)(i))
 #define COUNTER_SLOTS(p) (1u + (uint32_t)(p)->nmaps)
+
+/* Free program.objects (codegen makes them, the runtime loads them and frees them when it is released). */
+static inline void prog_objects_release(struct program *p)
+{
+	for (size_t i = 0; i < p->nobjects; i++)
+		free(p->objects[i].elf);
+	free(p->objects);
+	p->objects = NULL;
+	p->nobjects = 0;
+}
 
 #endif

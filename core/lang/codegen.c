@@ -875,129 +875,12 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 	LLVMBuildBr(c->alloca_b, body);
 }
 
-static int init_target(LLVMTargetMachineRef *tm, char **msg)
-{
-	LLVMInitializeBPFTargetInfo();
-	LLVMInitializeBPFTarget();
-	LLVMInitializeBPFTargetMC();
-	LLVMInitializeBPFAsmPrinter();
-	LLVMTargetRef target;
-	if (LLVMGetTargetFromTriple("bpfel", &target, msg))
-		return -ENOENT;
-	*tm = LLVMCreateTargetMachine(target, "bpfel", "v2", "", LLVMCodeGenLevelDefault, LLVMRelocStatic,
-				      LLVMCodeModelDefault);
-	return *tm ? 0 : -ENOMEM;
-}
-
 static void add_license(struct cg *c)
 {
 	LLVMValueRef lic = LLVMAddGlobal(c->mod, LLVMArrayType(c->i8, 4), "_license");
 	LLVMSetInitializer(lic, LLVMConstStringInContext(c->ctx, "GPL", 3, 0));
 	LLVMSetSection(lic, "license");
 	LLVMSetAlignment(lic, 1);
-}
-
-/*
- * LLVM's own errors (the BPF backend's "stack limit exceeded", unsupported
- * calls): a diagnostic at the probe whose function it names, not a line
- * LLVM prints itself.
- */
-static void llvm_diagnostic(LLVMDiagnosticInfoRef info, void *ctx)
-{
-	struct cg *c = ctx;
-	if (LLVMGetDiagInfoSeverity(info) != LLVMDSError || c->err)
-		return; /* the backend repeats an error at every place it meets it: say it once */
-	char *desc = LLVMGetDiagInfoDescription(info);
-	for (size_t n = strlen(desc); n && (desc[n - 1] == '\n' || desc[n - 1] == ' '); n--)
-		desc[n - 1] = '\0';
-	const struct prog_func *f = NULL;
-	const char *in = strstr(desc, "in function ");
-	for (size_t i = 0; in && i < c->p->nfuncs && !f; i++) {
-		size_t n = strlen(c->p->funcs[i].name);
-		if (!strncmp(in + 12, c->p->funcs[i].name, n) && in[12 + n] == ' ')
-			f = &c->p->funcs[i];
-	}
-	const char *msg = strstr(desc, "): ");
-	msg = msg ? msg + 3 : desc;
-	struct diag *g = diag_error(c->d, f && f->probe->ast ? &f->probe->ast->loc : NULL,
-				    "BPF code generation failed: %s", msg);
-	if (strstr(msg, "stack limit"))
-		diag_hint(c->d, g, "this probe holds too many values at once; split it, or use fewer or shorter "
-				   "strings (max_strlen)");
-	LLVMDisposeMessage(desc);
-	if (!c->err)
-		c->err = -EINVAL;
-}
-
-static void dump_module(struct cg *c, FILE *fp)
-{
-	if (!fp)
-		return;
-	char *ir = LLVMPrintModuleToString(c->mod);
-	fputs(ir, fp);
-	LLVMDisposeMessage(ir);
-}
-
-/* Optimise and emit the module as an ELF object copied into p->elf. */
-static int emit_object(struct cg *c, LLVMTargetMachineRef tm)
-{
-	char *msg = NULL;
-	if (LLVMVerifyModule(c->mod, LLVMReturnStatusAction, &msg)) {
-		diag_error(c->d, NULL, "internal error: invalid LLVM IR: %s", msg);
-		LLVMDisposeMessage(msg);
-		return -EINVAL;
-	}
-	LLVMDisposeMessage(msg);
-	msg = NULL;
-	dump_module(c, c->p->dump_ir);
-	LLVMPassBuilderOptionsRef opts = LLVMCreatePassBuilderOptions();
-	/*
-	 * The programs are straight-line code over allocas, map helpers and
-	 * verifier-bounded loops (unroll is expanded by codegen): promoting,
-	 * combining and simplifying is what the verifier and the code size
-	 * need; memcpyopt and the second instcombine drop the temporary copies
-	 * of strings and records that would otherwise overflow the 512-byte
-	 * stack. default<O2> took 1.6x the instructions to compile bench/'s
-	 * large script (callgrind), and every test passes with either.
-	 */
-	LLVMErrorRef e = LLVMRunPasses(c->mod, "function(sroa,early-cse,instcombine,memcpyopt,simplifycfg,instcombine)",
-				       tm, opts);
-	LLVMDisposePassBuilderOptions(opts);
-	if (e) {
-		char *em = LLVMGetErrorMessage(e);
-		diag_error(c->d, NULL, "internal error: LLVM passes failed: %s", em);
-		LLVMDisposeErrorMessage(em);
-		return -EINVAL;
-	}
-	dump_module(c, c->p->dump_ir_opt);
-	if (c->p->emit_llvm && LLVMPrintModuleToFile(c->mod, c->p->emit_llvm, &msg)) {
-		diag_error(c->d, NULL, "failed to write the LLVM IR to '%s': %s", c->p->emit_llvm, msg);
-		LLVMDisposeMessage(msg);
-		return -EIO;
-	}
-	LLVMContextSetDiagnosticHandler(c->ctx, llvm_diagnostic, c);
-	LLVMMemoryBufferRef buf;
-	if (LLVMTargetMachineEmitToMemoryBuffer(tm, c->mod, LLVMObjectFile, &msg, &buf)) {
-		diag_error(c->d, NULL, "BPF code generation failed: %s", msg ? msg : "unknown error");
-		LLVMDisposeMessage(msg);
-		return -EINVAL;
-	}
-	if (c->err) { /* llvm_diagnostic() said why */
-		LLVMDisposeMemoryBuffer(buf);
-		return c->err;
-	}
-	size_t size = LLVMGetBufferSize(buf);
-	void *elf = malloc(size);
-	if (!elf) {
-		LLVMDisposeMemoryBuffer(buf);
-		return -ENOMEM;
-	}
-	memcpy(elf, LLVMGetBufferStart(buf), size);
-	LLVMDisposeMemoryBuffer(buf);
-	free(c->p->elf);
-	c->p->elf = elf;
-	c->p->elf_size = size;
-	return 0;
 }
 
 int compile_codegen(struct node *ast, struct program *p, struct diags *d)
@@ -1012,7 +895,7 @@ int compile_codegen(struct node *ast, struct program *p, struct diags *d)
 
 	LLVMTargetMachineRef tm = NULL;
 	char *msg = NULL;
-	int err = init_target(&tm, &msg);
+	int err = cg_init_target(&tm, &msg);
 	if (err) {
 		diag_error(d, NULL, "LLVM has no BPF target: %s", msg ? msg : "unknown error");
 		LLVMDisposeMessage(msg);
@@ -1041,7 +924,7 @@ int compile_codegen(struct node *ast, struct program *p, struct diags *d)
 	add_license(&c);
 	if (!c.err && c.ncallbacks)
 		cg_debug_info(&c); /* codegen_loops.c */
-	err = c.err ? c.err : emit_object(&c, tm);
+	err = c.err ? c.err : cg_emit_objects(&c, tm); /* codegen_emit.c */
 
 	LLVMDisposeBuilder(c.b);
 	LLVMDisposeBuilder(c.alloca_b);

@@ -3,6 +3,7 @@
 #define STROBE_CODEGEN_INTERNAL_H
 
 #include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
 
 #include "sema_internal.h"
 
@@ -74,6 +75,10 @@ struct cg {
 	uint32_t scratch_used, scratch_end;
 	uint32_t stack_used; /* bytes of stack slots, over the program's functions (they share 512 bytes) */
 };
+
+/* codegen_emit.c: the BPF target machine, and the module as p->objects (several, from several threads). */
+int cg_init_target(LLVMTargetMachineRef *tm, char **msg);
+int cg_emit_objects(struct cg *c, LLVMTargetMachineRef tm);
 
 /* codegen.c */
 void cg_fail(struct cg *c, const struct loc *loc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -346,15 +346,15 @@ static void report_load_failure(struct diags *d, const struct prog_func *f,
 		diag_hint(d, g, "end of the verifier log:\n%s", excerpt);
 }
 
-/* p->elf as a libbpf object, with a verifier log buffer (*log, the caller frees it); 0 or -errno. */
-static int open_object(const struct program *p, struct bpf_object **obj, char **log)
+/* p->objects[i] as a libbpf object, with a verifier log buffer (*log, the caller frees it); 0 or -errno. */
+static int open_object(const struct program *p, size_t i, struct bpf_object **obj, char **log)
 {
 	*log = calloc(1, VERIFIER_LOG_SIZE);
 	if (!*log)
 		return -ENOMEM;
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "strobe", .kernel_log_buf = *log,
 		    .kernel_log_size = VERIFIER_LOG_SIZE);
-	*obj = bpf_object__open_mem(p->elf, p->elf_size, &opts);
+	*obj = bpf_object__open_mem(p->objects[i].elf, p->objects[i].size, &opts);
 	if (!*obj) {
 		int e = errno ? -errno : -EINVAL;
 		free(*log);
@@ -364,32 +364,24 @@ static int open_object(const struct program *p, struct bpf_object **obj, char **
 	return 0;
 }
 
-int runtime_load(struct program *p, struct diags *d)
+/* Open, set up and load p->objects[oi] (its functions, each with its type); 0 or -errno with a diagnostic. */
+static int load_object(struct program *p, size_t oi, struct diags *d)
 {
-	struct runtime *rt = runtime_state(p);
-	if (!rt)
-		return -ENOMEM;
-	if (!p->elf || !p->elf_size) {
-		diag_error(d, NULL, "no BPF object to load");
-		return -EINVAL;
-	}
-	libbpf_set_print(libbpf_print);
-
 	char *log;
 	struct bpf_object *obj;
-	int oerr = open_object(p, &obj, &log);
-	if (oerr < 0) {
-		diag_error(d, NULL, "cannot open the compiled BPF object: %s", strerror(-oerr));
-		return oerr;
+	int err = open_object(p, oi, &obj, &log);
+	if (err < 0) {
+		diag_error(d, NULL, "cannot open the compiled BPF object: %s", strerror(-err));
+		return err;
 	}
-	rt->obj = obj;
-
-	/* Only the functions the compiler listed are loaded, each with its type. */
+	p->rt->objs[oi] = obj;
 	struct bpf_program *prog;
 	bpf_object__for_each_program(prog, obj)
 		bpf_program__set_autoload(prog, false);
 	for (size_t i = 0; i < p->nfuncs; i++) {
 		struct prog_func *f = &p->funcs[i];
+		if (f->object != oi)
+			continue;
 		prog = bpf_object__find_program_by_name(obj, f->name);
 		if (!prog) {
 			diag_error(d, NULL, "internal error: BPF program '%s' for probe '%s' is missing from the object",
@@ -408,7 +400,7 @@ int runtime_load(struct program *p, struct diags *d)
 	}
 
 	failed_prog[0] = '\0';
-	int err = bpf_object__load(obj);
+	err = bpf_object__load(obj);
 	if (err < 0) {
 		const struct prog_func *failed = NULL;
 		for (size_t i = 0; i < p->nfuncs && !failed; i++)
@@ -422,9 +414,30 @@ int runtime_load(struct program *p, struct diags *d)
 		return err;
 	}
 	free(log);
-	for (size_t i = 0; i < p->nfuncs; i++) {
-		prog = bpf_object__find_program_by_name(obj, p->funcs[i].name);
-		p->funcs[i].fd = bpf_program__fd(prog);
+	for (size_t i = 0; i < p->nfuncs; i++)
+		if (p->funcs[i].object == oi)
+			p->funcs[i].fd = bpf_program__fd(bpf_object__find_program_by_name(obj, p->funcs[i].name));
+	return 0;
+}
+
+int runtime_load(struct program *p, struct diags *d)
+{
+	struct runtime *rt = runtime_state(p);
+	if (!rt)
+		return -ENOMEM;
+	if (!p->nobjects) {
+		diag_error(d, NULL, "no BPF object to load");
+		return -EINVAL;
+	}
+	libbpf_set_print(libbpf_print);
+	rt->objs = calloc(p->nobjects, sizeof(*rt->objs));
+	if (!rt->objs)
+		return -ENOMEM;
+	rt->nobjs = p->nobjects;
+	for (size_t oi = 0; oi < p->nobjects; oi++) {
+		int err = load_object(p, oi, d);
+		if (err < 0)
+			return err;
 	}
 	return fill_dispatch(p, d);
 }
@@ -440,7 +453,7 @@ int runtime_load_copy(struct program *p, size_t fi, int attach_type, char *err, 
 	struct runtime *rt = p->rt;
 	const struct prog_func *f = &p->funcs[fi];
 	err[0] = '\0';
-	if (!rt || !p->elf)
+	if (!rt || f->object >= p->nobjects)
 		return -EINVAL;
 	int *fds = realloc(rt->copy_fds, (rt->ncopies + 1) * sizeof(*fds));
 	if (!fds)
@@ -448,7 +461,7 @@ int runtime_load_copy(struct program *p, size_t fi, int attach_type, char *err, 
 	rt->copy_fds = fds;
 	char *log;
 	struct bpf_object *obj;
-	int oerr = open_object(p, &obj, &log);
+	int oerr = open_object(p, f->object, &obj, &log);
 	if (oerr < 0) {
 		snprintf(err, errlen, "cannot open the compiled BPF object: %s", strerror(-oerr));
 		return oerr;
@@ -496,8 +509,10 @@ void runtime_release(struct program *p)
 {
 	struct runtime *rt = p->rt;
 	if (rt) {
-		/* Program fds belong to the object. */
-		bpf_object__close(rt->obj);
+		/* Program fds belong to the objects. */
+		for (size_t i = 0; i < rt->nobjs; i++)
+			bpf_object__close(rt->objs[i]);
+		free(rt->objs);
 		for (size_t i = 0; i < p->nfuncs; i++)
 			p->funcs[i].fd = -1;
 		for (size_t i = 0; i < p->nmaps; i++) {
@@ -528,9 +543,7 @@ void runtime_release(struct program *p)
 		free(rt);
 		p->rt = NULL;
 	}
-	free(p->elf);
-	p->elf = NULL;
-	p->elf_size = 0;
+	prog_objects_release(p);
 	stacks_release(p);
 	counters_release(p);
 	ksyms_release();

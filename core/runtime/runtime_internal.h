@@ -19,7 +19,8 @@
 
 /* Runtime-private state hung off struct program (p->rt). */
 struct runtime {
-	struct bpf_object *obj;
+	struct bpf_object **objs; /* parallel to program.objects */
+	size_t nobjs;
 	/* Appended: copies of functions loaded with another expected attach type
 	 * (runtime_load_copy), closed by runtime_release. */
 	int *copy_fds;

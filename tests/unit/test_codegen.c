@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/bpf.h>
@@ -29,21 +30,24 @@ static struct checked *generate(const char *text)
 	if (rc)
 		diags_emit(&c->d, stderr);
 	assert_int_equal(rc, 0);
-	assert_non_null(c->p.elf);
-	assert_true(c->p.elf_size > 64);
-	assert_memory_equal(c->p.elf, "\x7f" "ELF", 4);
+	assert_true(c->p.nobjects >= 1);
+	for (size_t i = 0; i < c->p.nobjects; i++) {
+		assert_true(c->p.objects[i].size > 64);
+		assert_memory_equal(c->p.objects[i].elf, "\x7f" "ELF", 4);
+	}
 	return c;
 }
 
 static void generated_free(struct checked *c)
 {
-	free(c->p.elf);
+	prog_objects_release(&c->p);
 	checked_free(c);
 }
 
 static void expect_programs(struct checked *c, const char *const *names, const char *const *sections, size_t n)
 {
-	struct bpf_object *obj = bpf_object__open_mem(c->p.elf, c->p.elf_size, NULL);
+	assert_int_equal(c->p.nobjects, 1);
+	struct bpf_object *obj = bpf_object__open_mem(c->p.objects[0].elf, c->p.objects[0].size, NULL);
 	assert_non_null(obj);
 	assert_int_equal(libbpf_get_error(obj), 0);
 	size_t i = 0;
@@ -114,9 +118,81 @@ static void test_whole_language(void **state)
 	generated_free(c);
 }
 
+/*
+ * The programs of object i by name, in p->funcs order, NULL-terminated in
+ * names (at most 15); the number of static functions (subprograms) its BTF has.
+ */
+static unsigned object_programs(struct checked *c, size_t i, const char **names)
+{
+	struct bpf_object *obj = bpf_object__open_mem(c->p.objects[i].elf, c->p.objects[i].size, NULL);
+	assert_non_null(obj);
+	size_t n = 0;
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj) {
+		assert_true(n < 15);
+		names[n++] = strdup(bpf_program__name(prog));
+	}
+	names[n] = NULL;
+	unsigned statics = 0;
+	struct btf *btf = bpf_object__btf(obj);
+	for (unsigned id = 1; btf && id < btf__type_cnt(btf); id++) {
+		const struct btf_type *t = btf__type_by_id(btf, id);
+		statics += btf_is_func(t) && btf_vlen(t) == BTF_FUNC_STATIC;
+	}
+	bpf_object__close(obj);
+	return statics;
+}
+
+/*
+ * STROBE_CODEGEN_THREADS=3: three objects, compiled on three threads, each
+ * with the functions p->funcs[i].object names and nothing else (for-loop
+ * callbacks go with the function that calls them); =1: one object.
+ */
+static void test_shards(void **state)
+{
+	(void)state;
+	const char *src = "BEGIN { @m[1] = 1; } "
+			  "tracepoint:syscalls:sys_enter_read { @r = count(); } "
+			  "tracepoint:syscalls:sys_enter_openat { for ($kv : @m) { @o[$kv.0] = count(); } } "
+			  "tracepoint:syscalls:sys_enter_openat2 { @o2 = count(); } "
+			  "END { print(@m); }";
+	setenv("STROBE_CODEGEN_THREADS", "3", 1);
+	struct checked *c = generate(src);
+	unsetenv("STROBE_CODEGEN_THREADS");
+	assert_int_equal(c->p.nfuncs, 5);
+	assert_int_equal(c->p.nobjects, 3);
+	size_t seen = 0;
+	for (size_t i = 0; i < c->p.nobjects; i++) {
+		const char *names[16];
+		unsigned statics = object_programs(c, i, names);
+		/* the for loop's callback, only beside the function that calls it */
+		assert_int_equal(statics, c->p.funcs[2].object == i ? 1 : 0);
+		size_t n = 0;
+		for (size_t f = 0; f < c->p.nfuncs; f++) {
+			if (c->p.funcs[f].object != i)
+				continue;
+			assert_non_null(names[n]);
+			assert_string_equal(names[n], c->p.funcs[f].name);
+			n++;
+		}
+		assert_null(names[n]);
+		for (size_t k = 0; k < n; k++)
+			free((char *)names[k]);
+		seen += n;
+	}
+	assert_int_equal(seen, c->p.nfuncs);
+	generated_free(c);
+	setenv("STROBE_CODEGEN_THREADS", "1", 1);
+	c = generate(src);
+	unsetenv("STROBE_CODEGEN_THREADS");
+	assert_int_equal(c->p.nobjects, 1);
+	generated_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_shards),
 		cmocka_unit_test(test_hello),
 		cmocka_unit_test(test_probes_and_maps),
 		cmocka_unit_test(test_whole_language),

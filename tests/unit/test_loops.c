@@ -132,7 +132,8 @@ static void test_codegen_callbacks(void **state)
 	if (rc)
 		diags_emit(&c->d, stderr);
 	assert_int_equal(rc, 0);
-	struct bpf_object *obj = bpf_object__open_mem(c->p.elf, c->p.elf_size, NULL);
+	assert_int_equal(c->p.nobjects, 1);
+	struct bpf_object *obj = bpf_object__open_mem(c->p.objects[0].elf, c->p.objects[0].size, NULL);
 	assert_non_null(obj);
 	size_t nprogs = 0;
 	struct bpf_program *prog;
@@ -152,7 +153,7 @@ static void test_codegen_callbacks(void **state)
 	assert_int_equal(funcs, 4);   /* the probe, two loop bodies, len()'s counter */
 	assert_int_equal(statics, 3);
 	bpf_object__close(obj);
-	free(c->p.elf);
+	prog_objects_release(&c->p);
 	checked_free(c);
 }
 
@@ -165,11 +166,12 @@ static void test_codegen_no_callbacks_no_btf(void **state)
 	for (size_t i = 0; i < c->p.nmaps; i++)
 		c->p.maps[i].fd = -1;
 	assert_int_equal(compile_codegen(c->ast, &c->p, &c->d), 0);
-	struct bpf_object *obj = bpf_object__open_mem(c->p.elf, c->p.elf_size, NULL);
+	assert_int_equal(c->p.nobjects, 1);
+	struct bpf_object *obj = bpf_object__open_mem(c->p.objects[0].elf, c->p.objects[0].size, NULL);
 	assert_non_null(obj);
 	assert_null(bpf_object__btf(obj));
 	bpf_object__close(obj);
-	free(c->p.elf);
+	prog_objects_release(&c->p);
 	checked_free(c);
 }
 
