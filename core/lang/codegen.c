@@ -1,7 +1,8 @@
 /*
- * Codegen: LLVM IR for every prog_func, optimised at -O2 and emitted as a
- * BPF ELF object in memory. Map fds are embedded with llvm.bpf.pseudo and
- * helpers are called by number, so the object needs no relocations.
+ * Codegen: LLVM IR for every prog_func, in one module that codegen_emit.c
+ * optimises and emits as BPF ELF objects in memory. Map fds are embedded
+ * with llvm.bpf.pseudo and helpers are called by number, so the objects
+ * need no relocations.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -10,11 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <llvm-c/Analysis.h>
-#include <llvm-c/Target.h>
-#include <llvm-c/TargetMachine.h>
-#include <llvm-c/Transforms/PassBuilder.h>
 
 #include "codegen_internal.h"
 
