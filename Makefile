@@ -95,8 +95,11 @@ $(LINK_ORDER): build-aux/link-order.txt
 	@mkdir -p $(@D)
 	$(call quiet,GEN){ echo .text.startup; sed 's/^/.text./' $<; } >$@ # static constructors first
 
+# (binutils has gold on Debian 12; without it the link is in input order)
+LINK_ORDER_FLAGS := $(if $(shell command -v ld.gold),-fuse-ld=gold -Wl,--section-ordering-file=$(LINK_ORDER))
+
 $(BUILD)/strobe: $(MAIN_OBJ) $(CORE_LIB) $(LINK_ORDER)
-	$(call quiet,LINK)$(CC) $(LDFLAGS) -no-pie -fuse-ld=gold -Wl,--section-ordering-file=$(LINK_ORDER) \
+	$(call quiet,LINK)$(CC) $(LDFLAGS) -no-pie $(LINK_ORDER_FLAGS) \
 		-Wl,--gc-sections -o $@ $(MAIN_OBJ) $(CORE_LIB) $(LLVM_STATIC) $(SYS_LIBS)
 
 link-order: all
