@@ -96,7 +96,8 @@ $(LINK_ORDER): build-aux/link-order.txt
 	$(call quiet,GEN){ echo .text.startup; sed 's/^/.text./' $<; } >$@ # static constructors first
 
 # (binutils has gold on Debian 12; without it the link is in input order)
-LINK_ORDER_FLAGS := $(if $(shell command -v ld.gold),-fuse-ld=gold -Wl,--section-ordering-file=$(LINK_ORDER))
+GOLD_FLAGS := -fuse-ld=gold -Wl,--section-ordering-file=$(LINK_ORDER)
+LINK_ORDER_FLAGS := $(if $(shell command -v ld.gold),$(GOLD_FLAGS))
 
 $(BUILD)/strobe: $(MAIN_OBJ) $(CORE_LIB) $(LINK_ORDER)
 	$(call quiet,LINK)$(CC) $(LDFLAGS) -no-pie $(LINK_ORDER_FLAGS) \
