@@ -97,7 +97,7 @@ static const struct type *import_record(struct types *t, const struct btf *b, ui
 	return rec;
 }
 
-/* A pointer's target: records stay stubs by name, so nothing behind them is read. */
+/* A pointer's target: records stay incomplete, by name, so nothing behind them is read. */
 static const struct type *import_pointee(struct types *t, const struct btf *b, uint32_t id, int depth)
 {
 	id = skip_mods(b, id);
@@ -177,6 +177,21 @@ int btf_define_record(struct types *t, const struct type *rec)
 	return r == rec ? 0 : -ENOENT;
 }
 
+/* Member i of `bt`, at `bits` from the record's start, as a field of type ft. */
+static void member_field(const struct btf_type *bt, uint16_t i, uint32_t bits, const char *name,
+			 const struct type *ft, struct type_field *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = name;
+	out->type = ft;
+	out->offset = bits / 8;
+	uint32_t width = btf_member_bitfield_size(bt, i);
+	if (width) {
+		out->bit_offset = (uint16_t)(bits % 8);
+		out->bit_width = (uint16_t)width;
+	}
+}
+
 /* Search the members of composite `id` (and of its anonymous members) for `name`. */
 static int find_member(struct types *t, const struct btf *b, uint32_t id, const char *name, uint32_t base_bits,
 		       struct type_field *out, int depth)
@@ -189,17 +204,7 @@ static int find_member(struct types *t, const struct btf *b, uint32_t id, const 
 		if (mname && *mname) {
 			if (strcmp(mname, name))
 				continue;
-			uint32_t width = btf_member_bitfield_size(bt, i);
-			memset(out, 0, sizeof(*out));
-			out->name = mname;
-			out->type = import(t, b, m[i].type, 1);
-			if (width) {
-				out->offset = bits / 8;
-				out->bit_offset = (uint16_t)(bits % 8);
-				out->bit_width = (uint16_t)width;
-			} else {
-				out->offset = bits / 8;
-			}
+			member_field(bt, i, bits, mname, import(t, b, m[i].type, 1), out);
 			return out->type ? 0 : -ENOTSUP;
 		}
 		uint32_t mid = skip_mods(b, m[i].type);
@@ -256,16 +261,7 @@ static int collect_members(struct types *t, const struct btf *b, uint32_t id, ui
 			out->items = items;
 			out->cap = cap;
 		}
-		struct type_field *f = &out->items[out->n++];
-		memset(f, 0, sizeof(*f));
-		f->name = mname;
-		f->type = ft;
-		f->offset = bits / 8;
-		uint32_t width = btf_member_bitfield_size(bt, i);
-		if (width) {
-			f->bit_offset = (uint16_t)(bits % 8);
-			f->bit_width = (uint16_t)width;
-		}
+		member_field(bt, i, bits, mname, ft, &out->items[out->n++]);
 	}
 	return 0;
 }

@@ -3,10 +3,10 @@
  * libbpf's btf.h API and imported into `struct types` on demand.
  *
  * Nothing is loaded until a script needs a kernel type: a record is first a
- * stub named "struct task_struct" (types.h, type_record), and only the
+ * name only, an incomplete "struct task_struct" (types.h, type_record), and the
  * first field access, dereference or sizeof defines it from BTF (its size,
  * alignment and BTF id). Its fields are looked up in BTF one by one as they
- * are used, and a pointer field's pointee is again a stub by name, so
+ * are used, and a pointer field's pointee is again incomplete, by name, so
  * `curtask->parent->pid` imports two records and two integers, not the
  * task_struct graph.
  *
@@ -35,7 +35,7 @@ void core_btf_override(struct btf *b);
 bool core_btf_loaded(void);
 
 /*
- * Define the stub record `rec` ("struct x" / "union x") from BTF: 0, or
+ * Define the incomplete record `rec` ("struct x" / "union x") from BTF: 0, or
  * -ENOENT when BTF has no such record (or there is no BTF).
  */
 int btf_define_record(struct types *t, const struct type *rec);

@@ -105,7 +105,7 @@ const struct type *type_buffer(struct types *t, uint32_t cap);
 
 /*
  * Records (T_RECORD) are not interned by structure but by name: there is one
- * record per name ("struct task_struct"), a stub (defined false, size 0)
+ * record per name ("struct task_struct"), incomplete (defined false, size 0)
  * until its definition is needed. type_record_define() completes it in
  * place, from a script definition or from BTF (core/btf.c), so a pointer to
  * a record can be typed without reading any BTF. Anonymous BTF records are

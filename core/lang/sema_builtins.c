@@ -102,7 +102,7 @@ static const struct strobe_arg *find_arg(const struct probe_attach *a, const cha
 static const struct type *pointee_type(struct sema *s, const char *pointee)
 {
 	if (pointee && (!strncmp(pointee, "struct ", 7) || !strncmp(pointee, "union ", 6)) && !strchr(pointee, '*'))
-		return type_record(s->t, pointee); /* a stub: BTF is read if it is dereferenced */
+		return type_record(s->t, pointee); /* incomplete: BTF is read if it is dereferenced */
 	if (pointee && !strcmp(pointee, "void"))
 		return type_none(s->t);
 	if (pointee && strchr(pointee, '*'))

@@ -151,9 +151,9 @@ void sema_add_string(struct sema *s, const char *str);
  * sema_btf.c: records, pointers and the walks through them (issue 3).
  * sema.c calls these for what is not an integer, string or tuple.
  */
-/* `struct task_struct *` (a stub: BTF is read only when it is dereferenced). */
+/* `struct task_struct *` (to an incomplete record: BTF is read only when it is dereferenced). */
 const struct type *sema_record_pointer(struct sema *s, const char *name, bool user);
-/* Define a stub record from BTF, or report "Unknown struct/union" at loc. */
+/* Define an incomplete record from BTF, or report "Unknown struct/union" at loc. */
 bool sema_define_record(struct sema *s, const struct type *rec, const struct loc *loc);
 /* base->f, base.f on records and pointers (not args, not tuples). */
 const struct type *sema_field(struct sema *s, struct node *n);
