@@ -69,6 +69,10 @@ struct prog_map {
 	uint32_t max_entries;
 	int fd;                   /* set by runtime_create_maps */
 	struct loc loc;           /* first use, for runtime warnings */
+	/* Pointers are stored as int64 (printed as 0.17 does), but reads keep the
+	 * pointer type while every pointer stored agrees: @p->field, @p + 1. */
+	const struct type *ptr;
+	bool ptr_mixed;
 };
 
 struct prog_printf {

@@ -600,6 +600,15 @@ static void stmts(struct cg *c, struct node *list)
 		stmt(c, n);
 }
 
+/* The right side of x OP= value: p += n moves a pointer by n pointees. */
+static LLVMValueRef compound_operand(struct cg *c, enum op op, const struct type *target, struct node *value)
+{
+	LLVMValueRef v = cg_scalar(c, value);
+	if (op != OP_ADD && op != OP_SUB)
+		return v;
+	return LLVMBuildMul(c->b, v, cg_const(c, cg_ptr_step(target)), "");
+}
+
 static void assign(struct cg *c, struct node *n)
 {
 	struct node *target = n->u.assign.target, *value = n->u.assign.value;
@@ -608,7 +617,7 @@ static void assign(struct cg *c, struct node *n)
 		struct cg_var *v = cg_var(c, target->u.ident.name, target->type);
 		if (op != OP_NONE) {
 			LLVMValueRef old = cg_load_int(c, v->slot, 0, 8, false, 8);
-			LLVMValueRef now = cg_binop_values(c, op, old, cg_scalar(c, value),
+			LLVMValueRef now = cg_binop_values(c, op, old, compound_operand(c, op, v->type, value),
 							   int_op_unsigned(v->type, value->type));
 			cg_store_int(c, v->slot, 0, now, 8, 8);
 		} else if (v->type->kind == T_RECORD && sema_is_walk(value) && value->type == v->type) {
@@ -630,7 +639,7 @@ static void assign(struct cg *c, struct node *n)
 	} else if (op == OP_ADD && (m->agg == AGG_COUNT || m->agg == AGG_SUM)) {
 		cg_map_add(c, target, cg_scalar(c, value));
 	} else if (op != OP_NONE) {
-		LLVMValueRef now = cg_binop_values(c, op, cg_map_read(c, target), cg_scalar(c, value),
+		LLVMValueRef now = cg_binop_values(c, op, cg_map_read(c, target), compound_operand(c, op, target->type, value),
 						   int_op_unsigned(m->value, value->type));
 		LLVMValueRef key = build_key(c, m, target->u.map.keys);
 		LLVMValueRef val = cg_alloca(c, 8, "val");

@@ -400,7 +400,8 @@ static LLVMValueRef ternary(struct cg *c, struct node *n, bool string)
 static LLVMValueRef incdec(struct cg *c, struct node *n)
 {
 	struct node *x = n->u.incdec.operand;
-	LLVMValueRef delta = cg_const(c, n->u.incdec.increment ? 1 : (uint64_t)-1);
+	uint64_t step = cg_ptr_step(x->type);
+	LLVMValueRef delta = cg_const(c, n->u.incdec.increment ? step : (uint64_t)-step);
 	if (x->kind == N_VAR) {
 		struct cg_var *v = cg_var(c, x->u.ident.name, x->type);
 		LLVMValueRef old = cg_load_int(c, v->slot, 0, 8, false, 8);

@@ -138,6 +138,7 @@ void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind);
 /* codegen_ptr.c: walks through memory (sema_is_walk), &x, pointer arithmetic, array casts. */
 LLVMValueRef cg_ptr_scalar(struct cg *c, struct node *n);
 LLVMValueRef cg_ptr_bytes(struct cg *c, struct node *n);
+uint64_t cg_ptr_step(const struct type *t);
 LLVMValueRef cg_ptr_arith(struct cg *c, struct node *n);
 /* The bytes of walk n (sema_is_walk) read straight into dst (zeroed, at least size bytes). */
 void cg_ptr_read_into(struct cg *c, struct node *n, LLVMValueRef dst, uint32_t size);

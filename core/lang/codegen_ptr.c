@@ -141,14 +141,18 @@ void cg_ptr_read_into(struct cg *c, struct node *n, LLVMValueRef dst, uint32_t s
 	read_place(c, p, dst, size);
 }
 
+/* As in C, an integer added to a pointer moves it by whole pointees (void and unsized: bytes). */
+uint64_t cg_ptr_step(const struct type *t)
+{
+	return t && t->kind == T_POINTER && t->elem && t->elem->size ? t->elem->size : 1;
+}
+
 LLVMValueRef cg_ptr_arith(struct cg *c, struct node *n)
 {
 	struct node *l = n->u.binop.left, *r = n->u.binop.right;
 	bool lp = l->type->kind == T_POINTER;
-	const struct type *pt = lp ? l->type : r->type;
-	uint32_t esize = pt->elem->size ? pt->elem->size : 1;
 	LLVMValueRef pv = cg_scalar(c, lp ? l : r), iv = cg_scalar(c, lp ? r : l);
-	iv = LLVMBuildMul(c->b, iv, cg_const(c, esize), "");
+	iv = LLVMBuildMul(c->b, iv, cg_const(c, cg_ptr_step(lp ? l->type : r->type)), "");
 	return n->u.binop.op == OP_SUB ? LLVMBuildSub(c->b, pv, iv, "") : LLVMBuildAdd(c->b, pv, iv, "");
 }
 

@@ -301,9 +301,20 @@ static const char *map_value_name(struct sema *s, const struct prog_map *m)
 }
 
 /* Record that map m holds plain values of type t (at `site`). */
+/* The type a read of plain map m has (struct prog_map, ptr). */
+static const struct type *map_read_type(const struct prog_map *m)
+{
+	return m->ptr ? m->ptr : m->value;
+}
+
 static void map_store(struct sema *s, struct prog_map *m, const struct type *t, const struct loc *site)
 {
 	const struct type *st = storage_type(s, t);
+	if (t->kind == T_POINTER && !m->ptr_mixed && m->ptr != t) {
+		m->ptr_mixed = m->ptr != NULL;
+		m->ptr = m->ptr ? NULL : t;
+		s->changed = true;
+	}
 	if (!m->value && m->agg == AGG_NONE) {
 		m->value = st;
 		s->changed = true;
@@ -576,8 +587,8 @@ static const struct type *incdec(struct sema *s, struct node *n)
 			return m->value;
 		}
 		map_store(s, m, type_int(s->t, 8, true), &x->loc);
-		x->type = m->value;
-		return m->value && type_is_scalar(m->value) ? m->value : NULL;
+		x->type = map_read_type(m);
+		return m->value && type_is_scalar(m->value) ? x->type : NULL;
 	}
 	sema_error(s, &n->loc, "The %s operator can only be used on variables and maps",
 	    n->u.incdec.increment ? "++" : "--");
@@ -605,7 +616,8 @@ static const struct type *tuple_expr(struct sema *s, struct node *n)
 			sema_error(s, &n->loc, "too many tuple items (at most %d)", MAX_PRINTF_ARGS);
 			return NULL;
 		}
-		items[k++] = storage_type(s, t);
+		/* a C struct, as bpftrace lays tuples out: integers keep their width */
+		items[k++] = t->kind == T_INT ? t : storage_type(s, t);
 	}
 	return ok ? type_tuple(s->t, items, k) : NULL;
 }
@@ -663,7 +675,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		}
 		if (m->agg != AGG_NONE)
 			return sema_agg_read_type(s, m, &n->loc); /* sema_loops.c */
-		return m->value;
+		return map_read_type(m);
 	}
 	case N_CALL:
 		return call_expr(s, n);
@@ -1215,7 +1227,7 @@ static void assign_map(struct sema *s, struct node *n)
 		if (m->value && m->agg == AGG_NONE && !type_is_scalar(m->value))
 			sema_error(s, &n->loc, "Type mismatch for '%s': comparing '%s' with '%s'",
 			    op_name(n->u.assign.op), tname(s, m->value), tname(s, t));
-		target->type = m->value;
+		target->type = map_read_type(m);
 		return;
 	}
 	/* bpftrace 0.17 points a mismatch at the map, but for records at the '=' */
