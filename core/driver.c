@@ -147,7 +147,8 @@ int driver_run(const struct driver_opts *o)
 	types_init(&p.types);
 	p.src = o->src;
 
-	struct parse_opts popts = { .have_btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0 };
+	struct parse_opts popts = { .have_btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0,
+				    .positional = o->positional, .npositional = o->npositional };
 	if (parse_program(&ast_arena, o->src, &popts, &d, &ast) < 0)
 		goto out;
 	if (o->debug & DEBUG_AST) {

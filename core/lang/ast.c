@@ -4,6 +4,88 @@
  */
 #include "ast.h"
 
+#include <string.h>
+
+static struct node *clone_list(struct arena *a, const struct node *n)
+{
+	struct node *head = NULL, **tail = &head;
+	for (; n; n = n->next) {
+		*tail = ast_clone(a, n);
+		tail = &(*tail)->next;
+	}
+	return head;
+}
+
+struct node *ast_clone(struct arena *a, const struct node *n)
+{
+	if (!n)
+		return NULL;
+	struct node *c = arena_zalloc(a, sizeof(*c));
+	*c = *n;
+	c->next = NULL;
+	c->type = NULL;
+	switch (n->kind) {
+	case N_PROBE:
+		c->u.probe.attach = clone_list(a, n->u.probe.attach);
+		c->u.probe.filter = ast_clone(a, n->u.probe.filter);
+		c->u.probe.body = ast_clone(a, n->u.probe.body);
+		break;
+	case N_CONFIG:
+	case N_BLOCK:
+	case N_TUPLE: c->u.list.head = clone_list(a, n->u.list.head); break;
+	case N_CONFIG_ITEM: c->u.config_item.value = ast_clone(a, n->u.config_item.value); break;
+	case N_EXPR_STMT:
+	case N_RETURN: c->u.unary.operand = ast_clone(a, n->u.unary.operand); break;
+	case N_ASSIGN:
+		c->u.assign.target = ast_clone(a, n->u.assign.target);
+		c->u.assign.value = ast_clone(a, n->u.assign.value);
+		break;
+	case N_IF:
+		c->u.if_.cond = ast_clone(a, n->u.if_.cond);
+		c->u.if_.then = ast_clone(a, n->u.if_.then);
+		c->u.if_.else_ = ast_clone(a, n->u.if_.else_);
+		break;
+	case N_UNROLL:
+	case N_WHILE:
+		c->u.loop.cond = ast_clone(a, n->u.loop.cond);
+		c->u.loop.body = ast_clone(a, n->u.loop.body);
+		break;
+	case N_FOR_MAP:
+		c->u.for_map.var = ast_clone(a, n->u.for_map.var);
+		c->u.for_map.map = ast_clone(a, n->u.for_map.map);
+		c->u.for_map.body = ast_clone(a, n->u.for_map.body);
+		break;
+	case N_FOR_RANGE:
+		c->u.for_range.var = ast_clone(a, n->u.for_range.var);
+		c->u.for_range.lo = ast_clone(a, n->u.for_range.lo);
+		c->u.for_range.hi = ast_clone(a, n->u.for_range.hi);
+		c->u.for_range.body = ast_clone(a, n->u.for_range.body);
+		break;
+	case N_MAP: c->u.map.keys = clone_list(a, n->u.map.keys); break;
+	case N_CALL: c->u.call.args = clone_list(a, n->u.call.args); break;
+	case N_BINOP:
+		c->u.binop.left = ast_clone(a, n->u.binop.left);
+		c->u.binop.right = ast_clone(a, n->u.binop.right);
+		break;
+	case N_UNOP: c->u.unop.operand = ast_clone(a, n->u.unop.operand); break;
+	case N_INCDEC: c->u.incdec.operand = ast_clone(a, n->u.incdec.operand); break;
+	case N_TERNARY:
+		c->u.ternary.cond = ast_clone(a, n->u.ternary.cond);
+		c->u.ternary.then = ast_clone(a, n->u.ternary.then);
+		c->u.ternary.else_ = ast_clone(a, n->u.ternary.else_);
+		break;
+	case N_FIELD: c->u.field.base = ast_clone(a, n->u.field.base); break;
+	case N_INDEX:
+		c->u.index.base = ast_clone(a, n->u.index.base);
+		c->u.index.index = ast_clone(a, n->u.index.index);
+		break;
+	case N_CAST: c->u.cast.operand = ast_clone(a, n->u.cast.operand); break;
+	case N_SIZEOF: c->u.size_of.expr = ast_clone(a, n->u.size_of.expr); break;
+	default: break;
+	}
+	return c;
+}
+
 const char *op_name(enum op op)
 {
 	switch (op) {

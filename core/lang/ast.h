@@ -164,6 +164,7 @@ struct n_map {
 
 struct n_positional {
 	unsigned index;
+	bool in_str; /* str($1): always the text, "" when missing */
 };
 
 struct n_call {
@@ -262,6 +263,9 @@ struct node {
 
 struct parse_opts {
 	bool have_btf; /* defines BPFTRACE_HAVE_BTF for #if/#ifdef */
+	/* $1.. in attach points are replaced by these (a missing one by "") */
+	char *const *positional;
+	int npositional;
 };
 
 /*
@@ -270,6 +274,9 @@ struct parse_opts {
  */
 int parse_program(struct arena *a, const struct source *src, const struct parse_opts *opts,
 		  struct diags *d, struct node **out);
+
+/* A deep copy of n and its children (not of n->next), untyped. */
+struct node *ast_clone(struct arena *a, const struct node *n);
 
 /* Print the AST as an indented tree (-d ast), used by the parser tests. */
 void ast_dump(FILE *fp, const struct node *n);

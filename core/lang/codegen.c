@@ -594,6 +594,28 @@ void cg_call_stmt(struct cg *c, struct node *n)
 
 static void stmt(struct cg *c, struct node *n);
 
+/* An expression evaluated for its effects; a ternary of statements runs one arm. */
+static void expr_stmt(struct cg *c, struct node *e)
+{
+	if (e->kind == N_CALL) {
+		cg_call_stmt(c, e);
+	} else if (e->kind == N_TERNARY && e->type && e->type->kind == T_NONE) {
+		LLVMBasicBlockRef then = cg_block(c, "then"), else_ = cg_block(c, "else"), done = cg_block(c, "done");
+		LLVMBuildCondBr(c->b, cg_cond(c, e->u.ternary.cond), then, else_);
+		LLVMPositionBuilderAtEnd(c->b, then);
+		expr_stmt(c, e->u.ternary.then);
+		LLVMBuildBr(c->b, done);
+		LLVMPositionBuilderAtEnd(c->b, else_);
+		expr_stmt(c, e->u.ternary.else_);
+		LLVMBuildBr(c->b, done);
+		LLVMPositionBuilderAtEnd(c->b, done);
+	} else if (e->type && type_in_memory(e->type)) {
+		cg_string(c, e);
+	} else if (e->type) {
+		cg_scalar(c, e);
+	}
+}
+
 static void stmts(struct cg *c, struct node *list)
 {
 	for (struct node *n = list; n && !c->err; n = n->next)
@@ -692,16 +714,9 @@ static void stmt(struct cg *c, struct node *n)
 	case N_BLOCK:
 		stmts(c, n->u.list.head);
 		break;
-	case N_EXPR_STMT: {
-		struct node *e = n->u.unary.operand;
-		if (e->kind == N_CALL)
-			cg_call_stmt(c, e);
-		else if (e->type && e->type->kind == T_STRING)
-			cg_string(c, e);
-		else if (e->type)
-			cg_scalar(c, e);
+	case N_EXPR_STMT:
+		expr_stmt(c, n->u.unary.operand);
 		break;
-	}
 	case N_ASSIGN:
 		assign(c, n);
 		break;

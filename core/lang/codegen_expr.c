@@ -361,8 +361,11 @@ static LLVMValueRef binop(struct cg *c, struct node *n)
 	enum op op = n->u.binop.op;
 	if (op == OP_LAND || op == OP_LOR)
 		return logical(c, n);
-	if (l->type->kind == T_STRING || l->type->kind == T_ARRAY || l->type->kind == T_RECORD) {
-		LLVMValueRef eq = l->type->kind == T_STRING ? string_eq(c, l, r) : cg_array_eq(c, l, r);
+	if (l->type->kind == T_STRING || l->type->kind == T_ARRAY || l->type->kind == T_RECORD ||
+	    l->type->kind == T_BUFFER) {
+		LLVMValueRef eq = l->type->kind == T_STRING   ? string_eq(c, l, r)
+				  : l->type->kind == T_BUFFER ? cg_buffer_eq(c, l, r)
+							      : cg_array_eq(c, l, r);
 		return from_i1(c, op == OP_EQ ? eq : LLVMBuildNot(c->b, eq, ""));
 	}
 	if (n->type->kind == T_POINTER)

@@ -260,6 +260,21 @@ LLVMValueRef cg_array_eq(struct cg *c, struct node *l, struct node *r)
 	return cg_pinned(c, LLVMBuildNot(c->b, differ, "arrays_eq"));
 }
 
+/* Buffers are equal when their lengths are and the bytes within the length (whatever their capacities). */
+LLVMValueRef cg_buffer_eq(struct cg *c, struct node *l, struct node *r)
+{
+	LLVMValueRef lp = cg_string(c, l), rp = cg_string(c, r);
+	LLVMValueRef len = cg_load_int(c, lp, 0, 4, false, 4);
+	LLVMValueRef differ = LLVMBuildICmp(c->b, LLVMIntNE, len, cg_load_int(c, rp, 0, 4, false, 4), "");
+	uint32_t cap = (l->type->size < r->type->size ? l->type->size : r->type->size) - 4;
+	for (uint32_t i = 0; i < cap; i++) {
+		LLVMValueRef a = cg_load_int(c, lp, 4 + i, 1, false, 1), b = cg_load_int(c, rp, 4 + i, 1, false, 1);
+		LLVMValueRef inside = LLVMBuildICmp(c->b, LLVMIntULT, cg_const(c, i), len, "");
+		differ = LLVMBuildOr(c->b, differ, LLVMBuildAnd(c->b, inside, LLVMBuildICmp(c->b, LLVMIntNE, a, b, ""), ""), "");
+	}
+	return cg_pinned(c, LLVMBuildNot(c->b, differ, "buffers_eq"));
+}
+
 bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
 {
 	if (is_call(n, "pton"))

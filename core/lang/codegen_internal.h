@@ -132,6 +132,7 @@ bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out); /* ntop, bu
 bool cg_func_stmt(struct cg *c, struct node *n);                     /* join, cat, system, signal */
 /* l == r for integer arrays (type_is_int_array) of the same type, as an i1. */
 LLVMValueRef cg_array_eq(struct cg *c, struct node *l, struct node *r);
+LLVMValueRef cg_buffer_eq(struct cg *c, struct node *l, struct node *r);
 /* codegen.c: a printf-like event (EV_PRINTF, EV_CAT, EV_SYSTEM) of the printf sema recorded for n. */
 void cg_emit_format(struct cg *c, struct node *n, enum event_kind kind);
 

@@ -5,8 +5,11 @@
  * parser skips to the next ';' or '}' and goes on, so one run reports
  * several mistakes.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ast.h"
 #include "lexer.h"
@@ -25,6 +28,8 @@ struct parser {
 	bool eof_reported; /* nothing more can be said after "unexpected end of file" */
 	unsigned depth;
 	unsigned nprobes;
+	char *const *positional;
+	int npositional;
 };
 
 static const struct token *peek(struct parser *p, unsigned k)
@@ -807,10 +812,39 @@ static struct node *parse_block(struct parser *p)
 
 /* ---- top level ---- */
 
+/* $N in an attach point is the positional parameter's text (bpftrace: interval:ms:$1, uprobe:$1:main, $1). */
+static const char *substitute_positionals(struct parser *p, const char *text)
+{
+	if (!strchr(text, '$'))
+		return text;
+	size_t cap = strlen(text) + 1, len = 0;
+	for (int i = 0; i < p->npositional; i++)
+		cap += strlen(p->positional[i]);
+	char *out = arena_zalloc(p->a, cap * 2);
+	for (const char *c = text; *c;) {
+		if (c[0] == '$' && isdigit((unsigned char)c[1])) {
+			char *end;
+			unsigned long i = strtoul(c + 1, &end, 10);
+			const char *v = i >= 1 && i <= (unsigned long)p->npositional ? p->positional[i - 1] : "";
+			size_t vl = strlen(v);
+			if (len + vl >= cap * 2)
+				break;
+			memcpy(out + len, v, vl);
+			len += vl;
+			c = end;
+			continue;
+		}
+		if (len + 1 >= cap * 2)
+			break;
+		out[len++] = *c++;
+	}
+	return out;
+}
+
 static struct node *parse_attach(struct parser *p, const struct token *t)
 {
 	struct node *n = mk(p, N_ATTACH, t->loc);
-	const char *text = tok_str(p, t);
+	const char *text = substitute_positionals(p, tok_str(p, t));
 	const char *colon = strchr(text, ':');
 	n->u.attach.text = text;
 	n->u.attach.type = colon ? arena_strndup(p->a, text, (size_t)(colon - text)) : text;
@@ -824,6 +858,42 @@ static void skip_to_body(struct parser *p)
 	while (peek_kind(p, 0) != T_EOF && peek_kind(p, 0) != T_LBRACE)
 		next(p);
 	p->recovering = false;
+}
+
+static bool is_core_attach(const struct node *ap)
+{
+	return !strcasecmp(ap->u.attach.type, "BEGIN") || !strcasecmp(ap->u.attach.type, "END");
+}
+
+/*
+ * BEGIN and END run apart from provider probes, so a list that mixes them
+ * (BEGIN,END { } or BEGIN,interval:s:1 { }) becomes one probe per BEGIN or
+ * END, each with its own copy of the filter and body, then the rest.
+ */
+static struct node *split_core_probes(struct parser *p, struct node *n)
+{
+	if (!n->u.probe.attach->next)
+		return n;
+	struct node *split = NULL, **tail = &split, **ap = &n->u.probe.attach;
+	while (*ap) {
+		struct node *at = *ap;
+		if (!is_core_attach(at) || (at == n->u.probe.attach && !at->next)) {
+			ap = &at->next;
+			continue;
+		}
+		*ap = at->next;
+		at->next = NULL;
+		struct node *c = mk(p, N_PROBE, at->loc);
+		c->u.probe.attach = at;
+		c->u.probe.filter = ast_clone(p->a, n->u.probe.filter);
+		c->u.probe.body = ast_clone(p->a, n->u.probe.body);
+		c->u.probe.index = p->nprobes++;
+		append(&tail, c);
+	}
+	if (!n->u.probe.attach)
+		return split;
+	*tail = n;
+	return split;
 }
 
 static struct node *parse_probe(struct parser *p)
@@ -859,7 +929,9 @@ static struct node *parse_probe(struct parser *p)
 		return NULL;
 	n->u.probe.body = parse_block(p);
 	p->recovering = false;
-	return n->u.probe.attach && n->u.probe.body ? n : NULL;
+	if (!n->u.probe.attach || !n->u.probe.body)
+		return NULL;
+	return split_core_probes(p, n);
 }
 
 static struct node *parse_cdef(struct parser *p)
@@ -926,6 +998,10 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 	struct parser *p = arena_zalloc(a, sizeof(*p));
 	p->a = a;
 	p->d = d;
+	if (opts) {
+		p->positional = opts->positional;
+		p->npositional = opts->npositional;
+	}
 	lexer_init(&p->lx, a, src, d, opts && opts->have_btf);
 	unsigned nerrors = d->nerrors;
 	struct node *prog = mk(p, N_PROGRAM, (struct loc){ 0 });
@@ -956,9 +1032,11 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 			else
 				prog->u.program.config = cfg;
 		} else {
-			struct node *probe = parse_probe(p);
-			if (probe)
+			for (struct node *probe = parse_probe(p), *next; probe; probe = next) {
+				next = probe->next; /* several after a split */
+				probe->next = NULL;
 				append(&probes, probe);
+			}
 			continue;
 		}
 		lexer_accept_char(&p->lx, ';');

@@ -67,6 +67,7 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 static bool storable(const struct type *t)
 {
 	return type_is_scalar(t) || sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
+	       t->kind == T_BUFFER ||
 	       t->kind == T_TUPLE || (t->kind == T_ARRAY && t->size) ||
 	       (t->kind == T_RECORD && t->defined && t->size) ||
 	       t->kind == T_KSTACK || t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
@@ -87,7 +88,9 @@ static const struct type *merge(struct sema *s, const struct type *old, const st
 		if (old->nfields > MAX_PRINTF_ARGS)
 			return NULL;
 		for (uint32_t i = 0; i < old->nfields; i++) {
-			items[i] = merge(s, old->fields[i].type, val->fields[i].type);
+			const struct type *o = old->fields[i].type, *v = val->fields[i].type;
+			/* a tuple's integers keep their width: the wider one holds both */
+			items[i] = o->kind == T_INT && v->kind == T_INT ? (v->size > o->size ? v : o) : merge(s, o, v);
 			if (!items[i])
 				return NULL;
 		}
@@ -440,7 +443,7 @@ static const struct type *binop(struct sema *s, struct node *n)
 	if (sema_ptr_binop(s, n, l, r, &pt))
 		return pt;
 	bool strings = l->kind == T_STRING && r->kind == T_STRING;
-	if ((op == OP_EQ || op == OP_NE) && strings)
+	if ((op == OP_EQ || op == OP_NE) && (strings || (l->kind == T_BUFFER && r->kind == T_BUFFER)))
 		return type_bool(s->t);
 	if ((op == OP_EQ || op == OP_NE) && type_is_int_array(l) && type_equal(l, r))
 		return type_bool(s->t); /* integer arrays compare byte for byte (bpftrace 0.17) */
@@ -503,6 +506,13 @@ static const struct type *ternary(struct sema *s, struct node *n)
 	}
 	if (a->kind == T_BOOL && b->kind == T_BOOL)
 		return a;
+	if (a->kind == T_NONE && b->kind == T_NONE) /* cond ? printf("a") : printf("b") */
+		return a;
+	if ((a->kind == T_TUPLE && b->kind == T_TUPLE) || (a->kind == T_BUFFER && b->kind == T_BUFFER)) {
+		const struct type *m = merge(s, a, b);
+		if (m)
+			return m;
+	}
 	if (type_is_scalar(a) && type_is_scalar(b))
 		return type_int(s->t, 8, !int_op_unsigned(a, b));
 	if (a->kind == T_STRING && b->kind == T_STRING)
@@ -546,11 +556,13 @@ static const struct type *positional(struct sema *s, struct node *n)
 		return type_int(s->t, 8, true);
 	}
 	unsigned i = n->u.positional.index;
-	const char *v = i >= 1 && (int)i <= s->o->npositional ? s->o->positional[i - 1] : "";
+	bool given = i >= 1 && (int)i <= s->o->npositional;
+	/* bpftrace: a missing parameter is 0, or "" inside str() */
+	const char *v = given ? s->o->positional[i - 1] : n->u.positional.in_str ? "" : "0";
 	char *end;
 	errno = 0;
 	unsigned long long x = strtoull(v, &end, 0);
-	if (*v && !*end && !errno && v[0] != '-') {
+	if (!n->u.positional.in_str && *v && !*end && !errno && v[0] != '-') {
 		n->kind = N_INT;
 		n->u.integer.value = x;
 		return x > INT64_MAX ? type_int(s->t, 8, false) : type_int(s->t, 8, true);
@@ -964,6 +976,8 @@ static const struct type *call_expr(struct sema *s, struct node *n)
 	if (!strcmp(f, "str")) {
 		if (!check_nargs(s, n, 1, 2))
 			return NULL;
+		if (a0->kind == N_POSITIONAL)
+			a0->u.positional.in_str = true;
 		const struct type *t = expr(s, a0);
 		if (a0->next)
 			int_arg(s, n, a0->next, "length");
