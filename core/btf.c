@@ -308,7 +308,7 @@ const struct type *btf_type_by_name(struct types *t, const char *name)
 	return id > 0 ? import(t, b, (uint32_t)id, 0) : NULL;
 }
 
-int btf_enum_value(const char *name, int64_t *value)
+int btf_enum_value(const char *name, int64_t *value, uint32_t *size)
 {
 	struct btf *b = core_btf();
 	if (!b)
@@ -322,6 +322,8 @@ int btf_enum_value(const char *name, int64_t *value)
 				const char *en = btf__name_by_offset(b, e[i].name_off);
 				if (en && !strcmp(en, name)) {
 					*value = btf_kflag(bt) ? (int64_t)e[i].val : (int64_t)(uint32_t)e[i].val;
+					if (size)
+						*size = bt->size;
 					return 0;
 				}
 			}
@@ -331,6 +333,8 @@ int btf_enum_value(const char *name, int64_t *value)
 				const char *en = btf__name_by_offset(b, e[i].name_off);
 				if (en && !strcmp(en, name)) {
 					*value = (int64_t)btf_enum64_value(&e[i]);
+					if (size)
+						*size = bt->size;
 					return 0;
 				}
 			}

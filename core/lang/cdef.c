@@ -93,6 +93,12 @@ static bool peek_word(struct cx *x, const char *w)
 	       !(x->p + n < x->end && (isalnum((unsigned char)x->p[n]) || x->p[n] == '_'));
 }
 
+static bool at_punct(struct cx *x, char c)
+{
+	skip_space(x);
+	return x->p < x->end && *x->p == c;
+}
+
 static bool punct(struct cx *x, char c)
 {
 	skip_space(x);
@@ -331,7 +337,7 @@ static const struct type *record_body(struct cx *x, const char *kind, const char
 		const struct type *bt = base_type(x);
 		if (!bt)
 			break;
-		if (punct(x, ';')) {
+		if (punct(x, ';') || at_punct(x, '}')) {
 			/* an anonymous struct/union: its members belong to this record */
 			if (bt->kind == T_RECORD && bt->anon_id >= ANON_BASE) {
 				place(x, l, NULL, bt, -1); /* reserves its bytes; the offset is left in fields[n] */
@@ -396,7 +402,8 @@ static const struct type *record_body(struct cx *x, const char *kind, const char
 			}
 			place(x, l, fname, t, (int)width);
 		} while (!x->failed && punct(x, ','));
-		if (!x->failed && !punct(x, ';'))
+		/* clang accepts the last member without its ';' (with a warning), so bpftrace does */
+		if (!x->failed && !punct(x, ';') && !at_punct(x, '}'))
 			cx_error(x, "expected ';' after field in %s definition", kind);
 	}
 	const struct type *rec = NULL;

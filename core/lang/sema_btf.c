@@ -310,10 +310,20 @@ static const struct type *size_of(struct sema *s, struct node *n)
 			return NULL;
 	} else {
 		bool unknown;
-		t = spec_type(s, &n->u.size_of.ty, &n->loc, false, &unknown, true);
+		const struct typespec *ts = &n->u.size_of.ty;
+		t = spec_type(s, ts, &n->loc, false, &unknown, true);
+		int64_t v;
+		uint32_t size = 0;
+		/* sizeof(ENUM_VALUE): the size of its enum (a script's enums are C ints) */
+		if (!t && unknown && !ts->ptr_depth && ts->array_len < 0 &&
+		    (sema_cdef_enum(s, ts->name, &v) == 0 ? (size = 4) : btf_enum_value(ts->name, &v, &size) == 0)) {
+			n->kind = N_INT;
+			n->u.integer.value = size;
+			return type_int(ty, 8, false);
+		}
 		if (!t) {
 			if (unknown)
-				sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.size_of.ty.name);
+				sema_error(s, &n->loc, "Unknown identifier: '%s'", ts->name);
 			return NULL;
 		}
 	}
@@ -424,7 +434,7 @@ static int header_macro(struct sema *s, const char *name, int64_t *v)
 static const struct type *ident(struct sema *s, struct node *n)
 {
 	int64_t v;
-	if (sema_cdef_enum(s, n->u.ident.name, &v) < 0 && btf_enum_value(n->u.ident.name, &v) < 0 &&
+	if (sema_cdef_enum(s, n->u.ident.name, &v) < 0 && btf_enum_value(n->u.ident.name, &v, NULL) < 0 &&
 	    header_macro(s, n->u.ident.name, &v) < 0) {
 		sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.ident.name);
 		return NULL;
