@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "host.h"
+
 void diags_init(struct diags *d, const struct source *src)
 {
 	memset(d, 0, sizeof(*d));
@@ -102,6 +104,8 @@ void diag_render(const struct source *src, enum diag_severity sev, const struct 
 		 const char *msg, const char *hint, FILE *fp)
 {
 	const char *what = sev == DIAG_ERROR ? "ERROR" : "WARNING";
+	if (sev == DIAG_WARNING && !core_warnings())
+		return;
 	if (!loc || loc->line == 0 || !src) {
 		fprintf(fp, "%s: %s\n", what, msg);
 	} else if (loc->end_line > loc->line) {

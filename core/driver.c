@@ -148,7 +148,8 @@ int driver_run(const struct driver_opts *o)
 	p.src = o->src;
 
 	struct parse_opts popts = { .have_btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0,
-				    .positional = o->positional, .npositional = o->npositional };
+				    .positional = o->positional, .npositional = o->npositional,
+				    .incdirs = o->incdirs, .includes = o->includes };
 	if (parse_program(&ast_arena, o->src, &popts, &d, &ast) < 0)
 		goto out;
 	if (o->debug & DEBUG_AST) {
@@ -256,6 +257,28 @@ out:
 	arena_release(&ast_arena);
 	diags_release(&d);
 	return status;
+}
+
+/* --info: the kernel's side (runtime_info), then this build's: its LLVM and the probe types its modules provide. */
+int driver_info(const char *version)
+{
+	static const char *const types[] = { "kprobe",	   "kretprobe", "uprobe",   "uretprobe", "usdt",
+					     "tracepoint", "rawtracepoint", "kfunc", "kretfunc", "profile",
+					     "interval",   "software",  "hardware", "watchpoint" };
+	struct registry *reg = NULL;
+	runtime_info(stderr);
+	fprintf(stderr, "\nBuild\n  version: %s\n  LLVM: %s\n\nProbe types\n  BEGIN/END: yes\n", version,
+		compile_llvm_version());
+	bool have_reg = registry_open(&reg, &core_host) == 0;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		char err[256];
+		const char *canonical;
+		struct provider *p = have_reg ? registry_provider(reg, types[i], &canonical, err, sizeof(err)) : NULL;
+		fprintf(stderr, "  %s: %s\n", types[i], p ? "yes" : "no (no module provides it)");
+	}
+	if (have_reg)
+		registry_close(reg);
+	return 0;
 }
 
 int driver_list(const char *pattern, bool verbose)

@@ -39,10 +39,14 @@ struct driver_opts {
 	bool unsafe;               /* --unsafe: system() and signal() */
 	const char *emit_elf;      /* --emit-elf FILE: write the BPF object and stop before loading */
 	const char *emit_llvm;     /* --emit-llvm FILE: write the optimised LLVM IR */
+	const char *const *incdirs;  /* -I DIR..., NULL-terminated */
+	const char *const *includes; /* --include FILE..., NULL-terminated */
 };
 
 /* Returns the process exit status. */
 int driver_run(const struct driver_opts *o);
+/* --info, to stderr as bpftrace prints it */
+int driver_info(const char *version);
 /* -l [pattern] */
 int driver_list(const char *pattern, bool verbose);
 

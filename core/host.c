@@ -11,10 +11,24 @@
 #define TRACEFS_MAGIC 0x74726163
 #define DEBUGFS_MAGIC 0x64626720
 
+static bool warnings = true;
+
+void core_set_warnings(bool on)
+{
+	warnings = on;
+}
+
+bool core_warnings(void)
+{
+	return warnings;
+}
+
 void core_log(enum strobe_log_level level, const char *fmt, ...)
 {
 	static const char *const prefix[] = { "ERROR: ", "WARNING: ", "", "DEBUG: " };
 	va_list ap;
+	if (level == STROBE_LOG_WARNING && !warnings)
+		return;
 	fputs(prefix[level], stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "host.h"
 
 #define STROBE_VERSION "0.1.0"
 
@@ -35,6 +36,10 @@ static void usage(FILE *fp)
 	      "    --emit-llvm FILE  write the optimised LLVM IR to FILE\n"
 	      "    --dry-run      compile and load, but attach nothing\n"
 	      "    --unsafe       allow unsafe builtin functions (system, signal)\n"
+	      "    -I DIR         add DIR to the directories searched for #include\n"
+	      "    --include FILE read the macros of header FILE before the program\n"
+	      "    --no-warnings  print no warnings\n"
+	      "    --info         what this kernel and build support\n"
 	      "    -V, --version  strobe version\n"
 	      "\n"
 	      "ENVIRONMENT:\n"
@@ -132,7 +137,8 @@ static int parse_debug_stages(const char *arg, unsigned *out)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE, OPT_EMIT_ELF, OPT_EMIT_LLVM };
+	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE, OPT_EMIT_ELF, OPT_EMIT_LLVM, OPT_INCLUDE,
+	       OPT_NO_WARNINGS, OPT_INFO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -140,15 +146,28 @@ int main(int argc, char **argv)
 		{ "unsafe", no_argument, NULL, OPT_UNSAFE },
 		{ "emit-elf", required_argument, NULL, OPT_EMIT_ELF },
 		{ "emit-llvm", required_argument, NULL, OPT_EMIT_LLVM },
+		{ "include", required_argument, NULL, OPT_INCLUDE },
+		{ "no-warnings", no_argument, NULL, OPT_NO_WARNINGS },
+		{ "info", no_argument, NULL, OPT_INFO },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_BATCH };
 	const char *prog = NULL;
 	bool list = false;
+	/* -I and --include, each at most argc of them, NULL-terminated */
+	const char **incdirs = calloc((size_t)argc + 1, sizeof(*incdirs));
+	const char **includes = calloc((size_t)argc + 1, sizeof(*includes));
+	size_t nincdirs = 0, nincludes = 0;
+	if (!incdirs || !includes) {
+		fputs("ERROR: out of memory\n", stderr);
+		return 1;
+	}
+	o.incdirs = incdirs;
+	o.includes = includes;
 	int c;
 
 	/* '+': stop at the first non-option, the script's own arguments follow. */
-	while ((c = getopt_long(argc, argv, "+e:lhVvqd:p:c:f:o:B:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:lhVvqd:p:c:f:o:B:I:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			prog = optarg;
@@ -211,6 +230,17 @@ int main(int argc, char **argv)
 		case OPT_UNSAFE:
 			o.unsafe = true;
 			break;
+		case 'I':
+			incdirs[nincdirs++] = optarg;
+			break;
+		case OPT_INCLUDE:
+			includes[nincludes++] = optarg;
+			break;
+		case OPT_NO_WARNINGS:
+			core_set_warnings(false);
+			break;
+		case OPT_INFO:
+			return driver_info("v" STROBE_VERSION) < 0 ? 1 : 0;
 		default:
 			usage(stderr);
 			return 1;
@@ -254,5 +284,7 @@ int main(int argc, char **argv)
 
 	int status = driver_run(&o);
 	free(text);
+	free(incdirs);
+	free(includes);
 	return status;
 }

@@ -266,6 +266,8 @@ struct parse_opts {
 	/* $1.. in attach points are replaced by these (a missing one by "") */
 	char *const *positional;
 	int npositional;
+	const char *const *incdirs;  /* -I, NULL-terminated or NULL */
+	const char *const *includes; /* --include, read before the script */
 };
 
 /*

@@ -14,6 +14,13 @@
 
 #include "codegen_internal.h"
 
+#include <llvm/Config/llvm-config.h>
+
+const char *compile_llvm_version(void)
+{
+	return LLVM_VERSION_STRING;
+}
+
 #define BPF_PSEUDO_MAP_FD_KIND 1    /* BPF_PSEUDO_MAP_FD */
 #define BPF_PSEUDO_MAP_VALUE_KIND 2 /* BPF_PSEUDO_MAP_VALUE: address of value 0 of an array map */
 

@@ -5,6 +5,9 @@
 #include "../program.h"
 #include "ast.h"
 
+/* The LLVM release codegen is built with, for --info. */
+const char *compile_llvm_version(void);
+
 struct compile_opts {
 	uint32_t strlen;       /* string capacity, default 64 */
 	uint32_t max_map_keys; /* default 4096 */

@@ -4,6 +4,8 @@
  */
 #include "lexer.h"
 
+#include "headers.h"
+
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,35 @@ static void macro_undef(struct lexer *lx, const char *name, size_t n)
 			*pm = (*pm)->next;
 			return;
 		}
+}
+
+static void header_define(void *ctx, const char *name, size_t n, const char *body, size_t blen)
+{
+	macro_define(ctx, name, n, body, blen);
+}
+
+int lexer_include(struct lexer *lx, const char *name)
+{
+	return header_include(lx->arena, lx->incdirs, name, false, NULL, header_define, lx);
+}
+
+/* #include <x> / "x": the header's macros; a header that is not there is no error (BTF has the types). */
+static void pp_include(struct lexer *lx, const char *p, const char *eol)
+{
+	while (p < eol && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p >= eol || (*p != '<' && *p != '"'))
+		return;
+	char close = *p == '<' ? '>' : '"';
+	const char *q = memchr(p + 1, close, (size_t)(eol - p - 1));
+	if (!q)
+		return;
+	char *name = arena_strndup(lx->arena, p + 1, (size_t)(q - p - 1));
+	char *dir = NULL;
+	const char *slash = lx->src->name ? strrchr(lx->src->name, '/') : NULL;
+	if (close == '"')
+		dir = slash ? arena_strndup(lx->arena, lx->src->name, (size_t)(slash - lx->src->name)) : ".";
+	header_include(lx->arena, lx->incdirs, name, close == '"', dir, header_define, lx);
 }
 
 /* ---- integer literals ---- */
@@ -447,7 +478,9 @@ static void directive(struct lexer *lx)
 	} else if (IS("error")) {
 		pp_blank(&e);
 		diag_error(lx->diags, &where, "#error %.*s", (int)(eol - e.p), e.p);
-	} else if (!IS("include") && !IS("pragma") && !IS("warning")) {
+	} else if (IS("include")) {
+		pp_include(lx, rest, eol);
+	} else if (!IS("pragma") && !IS("warning")) {
 		diag_error(lx->diags, &where, "unknown preprocessor directive '#%.*s'", (int)wlen, word);
 	}
 #undef IS

@@ -92,10 +92,13 @@ struct lexer {
 	struct lex_cond cond[LEX_MAX_COND];
 	unsigned ncond;
 	struct token last; /* the last token returned, to locate end of file */
+	const char *const *incdirs; /* -I: searched for #include before the system's directories */
 };
 
 void lexer_init(struct lexer *lx, struct arena *a, const struct source *src, struct diags *d,
 		bool have_btf);
+/* --include FILE: the macros of a header, as if the script began with #include <FILE>; -1 if not found. */
+int lexer_include(struct lexer *lx, const char *name);
 /* The next ordinary token; macros are expanded, bad characters reported and skipped. */
 void lexer_next(struct lexer *lx, struct token *t);
 /*

@@ -1004,6 +1004,12 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 	}
 	lexer_init(&p->lx, a, src, d, opts && opts->have_btf);
 	unsigned nerrors = d->nerrors;
+	if (opts) {
+		p->lx.incdirs = opts->incdirs;
+		for (const char *const *inc = opts->includes; inc && *inc; inc++)
+			if (lexer_include(&p->lx, *inc) < 0)
+				diag_error(d, NULL, "'%s' file not found (--include)", *inc);
+	}
 	struct node *prog = mk(p, N_PROGRAM, (struct loc){ 0 });
 	struct node **cdefs = &prog->u.program.cdefs, **probes = &prog->u.program.probes;
 	bool empty = true;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../host.h"
 #include "runtime_internal.h"
 
 int counters_create(struct program *p, char *err, size_t errlen)
@@ -73,7 +74,7 @@ void counters_report_full(const struct program *p)
 {
 	for (size_t i = 0; i < p->nmaps; i++) {
 		uint64_t n = counter_read(p, COUNTER_MAP(i));
-		if (!n)
+		if (!n || !core_warnings())
 			continue;
 		fprintf(stderr,
 			"WARNING: Map full; can't update element of %s (%" PRIu64 " update%s failed, max_map_keys is %u). "

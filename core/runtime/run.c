@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../child.h"
+#include "../host.h"
 #include "runtime_internal.h"
 
 #define POLL_TIMEOUT_MS 100
@@ -197,7 +198,7 @@ static int attach_dispatches(const struct program *p, const struct run_opts *o, 
 						"on its own\n");
 				return rc < 0 ? rc : -EINVAL;
 			}
-			if (o->missing_probes == MISSING_PROBES_WARN)
+			if (o->missing_probes == MISSING_PROBES_WARN && core_warnings())
 				fprintf(stderr, "WARNING: Error attaching probe: '%s' (and %zu more, through %s:%s): %s (skipped)\n",
 					name, d->nattach - 1, d->type, d->shared, err);
 			*failed += d->nattach;
@@ -235,7 +236,7 @@ static int attach_one(const struct probe_attach *a, int prog_fd, const struct ru
 					"that cannot be attached\n");
 			return rc < 0 ? rc : -EINVAL;
 		}
-		if (o->missing_probes == MISSING_PROBES_WARN)
+		if (o->missing_probes == MISSING_PROBES_WARN && core_warnings())
 			fprintf(stderr, "WARNING: Error attaching probe: '%s': %s (skipped)\n", a->name,
 				err);
 		(*failed)++;

@@ -30,6 +30,9 @@ struct run_opts {
 	FILE *flush_batches;
 };
 
+/* --info: the kernel's features, map and program types (info.c). */
+void runtime_info(FILE *fp);
+
 /* Create every map in p->maps and the ring buffer; sets the fds. */
 int runtime_create_maps(struct program *p, char *err, size_t errlen);
 /*

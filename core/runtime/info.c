@@ -1,0 +1,88 @@
+/*
+ * --info: what this kernel and this build support, as bpftrace's --info
+ * reports it: the system, the build, kernel features, map and program types.
+ */
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "runtime.h"
+
+static const char *yes(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* libbpf's probes: 1 supported, 0 not, < 0 could not tell */
+static const char *probed(int rc)
+{
+	return rc == 1 ? "yes" : rc == 0 ? "no" : "unknown";
+}
+
+static bool module_btf(void)
+{
+	DIR *d = opendir("/sys/kernel/btf");
+	bool found = false;
+	for (struct dirent *e; d && !found && (e = readdir(d));)
+		found = e->d_name[0] != '.' && strcmp(e->d_name, "vmlinux");
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static bool have_path(const char *p)
+{
+	return access(p, F_OK) == 0;
+}
+
+void runtime_info(FILE *fp)
+{
+	struct utsname u;
+	if (uname(&u) == 0)
+		fprintf(fp, "System\n  OS: %s %s %s\n  Arch: %s\n\n", u.sysname, u.release, u.version, u.machine);
+
+	static const struct { const char *name; enum bpf_map_type type; } maps[] = {
+		{ "hash", BPF_MAP_TYPE_HASH },
+		{ "percpu hash", BPF_MAP_TYPE_PERCPU_HASH },
+		{ "lru hash", BPF_MAP_TYPE_LRU_HASH },
+		{ "percpu lru hash", BPF_MAP_TYPE_LRU_PERCPU_HASH },
+		{ "array", BPF_MAP_TYPE_ARRAY },
+		{ "percpu array", BPF_MAP_TYPE_PERCPU_ARRAY },
+		{ "stack_trace", BPF_MAP_TYPE_STACK_TRACE },
+		{ "perf_event_array", BPF_MAP_TYPE_PERF_EVENT_ARRAY },
+		{ "ringbuf", BPF_MAP_TYPE_RINGBUF },
+		{ "prog_array", BPF_MAP_TYPE_PROG_ARRAY },
+	};
+	static const struct { const char *name; enum bpf_prog_type type; } progs[] = {
+		{ "kprobe", BPF_PROG_TYPE_KPROBE },
+		{ "tracepoint", BPF_PROG_TYPE_TRACEPOINT },
+		{ "raw_tracepoint", BPF_PROG_TYPE_RAW_TRACEPOINT },
+		{ "perf_event", BPF_PROG_TYPE_PERF_EVENT },
+		{ "tracing (fentry/fexit)", BPF_PROG_TYPE_TRACING },
+	};
+	fputs("Kernel features\n", fp);
+	fprintf(fp, "  btf: %s\n", yes(have_path("/sys/kernel/btf/vmlinux")));
+	fprintf(fp, "  module btf: %s\n", yes(module_btf()));
+	fprintf(fp, "  tracefs: %s\n", yes(have_path("/sys/kernel/tracing/events") ||
+					    have_path("/sys/kernel/debug/tracing/events")));
+	fprintf(fp, "  kprobes (kprobe PMU): %s\n", yes(have_path("/sys/bus/event_source/devices/kprobe")));
+	fprintf(fp, "  uprobes (uprobe PMU): %s\n", yes(have_path("/sys/bus/event_source/devices/uprobe")));
+	fprintf(fp, "  bpf_loop: %s\n",
+		probed(libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, NULL)));
+	fprintf(fp, "  get_func_ip: %s\n",
+		probed(libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_func_ip, NULL)));
+	fprintf(fp, "  get_attach_cookie: %s\n",
+		probed(libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, NULL)));
+	fprintf(fp, "  send_signal: %s\n",
+		probed(libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_send_signal, NULL)));
+	fputs("\nMap types\n", fp);
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		fprintf(fp, "  %s: %s\n", maps[i].name, probed(libbpf_probe_bpf_map_type(maps[i].type, NULL)));
+	fputs("\nProgram types\n", fp);
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		fprintf(fp, "  %s: %s\n", progs[i].name, probed(libbpf_probe_bpf_prog_type(progs[i].type, NULL)));
+}
