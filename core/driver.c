@@ -185,6 +185,17 @@ int driver_run(const struct driver_opts *o)
 	registry_set_target_pid(reg, child.pid ? child.pid : o->pid);
 	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes) < 0)
 		goto out;
+	if (o->list_probes) {
+		for (size_t i = 0; i < p.nprobes; i++) {
+			const struct probe_info *pi = &p.probes[i];
+			if (pi->kind != PROBE_PROVIDER)
+				printf("%s\n", pi->kind == PROBE_BEGIN ? "BEGIN" : "END");
+			for (size_t j = 0; j < pi->nattach; j++)
+				printf("%s\n", pi->attach[j].name);
+		}
+		status = 0;
+		goto out;
+	}
 	if (compile_check(ast, &copts, &d, &p) < 0 || !diags_ok(&d))
 		goto out;
 	if (o->debug & DEBUG_TYPES)

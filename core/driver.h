@@ -41,6 +41,7 @@ struct driver_opts {
 	const char *emit_llvm;     /* --emit-llvm FILE: write the optimised LLVM IR */
 	const char *const *incdirs;  /* -I DIR..., NULL-terminated */
 	const char *const *includes; /* --include FILE..., NULL-terminated */
+	bool list_probes;            /* -l with a program: print the probes it would attach, run nothing */
 };
 
 /* Returns the process exit status. */

@@ -4,11 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "driver.h"
 #include "host.h"
 
 #define STROBE_VERSION "0.1.0"
+/* the bpftrace release whose language and output strobe follows, for tools that check it */
+#define BPFTRACE_COMPAT_VERSION "0.21.0"
 
 static void usage(FILE *fp)
 {
@@ -178,9 +182,15 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case 'V':
-			printf("strobe v%s\n", STROBE_VERSION);
+		case 'V': {
+			/* run as bpftrace (a link or an installed name), the version scripts parse is bpftrace's */
+			const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+			if (!strcmp(self, "bpftrace"))
+				printf("bpftrace v%s (strobe %s)\n", BPFTRACE_COMPAT_VERSION, STROBE_VERSION);
+			else
+				printf("strobe v%s\n", STROBE_VERSION);
 			return 0;
+		}
 		case 'v':
 			o.verbose = true;
 			break;
@@ -252,8 +262,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	if (list) {
-		if (prog || optind + 1 < argc) {
+	/* -l with a program (-e, or a script file: no ':' in its name) lists the probes it would attach */
+	struct stat st;
+	o.list_probes = list && (prog || (optind < argc && !strchr(argv[optind], ':') &&
+					  stat(argv[optind], &st) == 0 && S_ISREG(st.st_mode)));
+	if (list && !o.list_probes) {
+		if (optind + 1 < argc) {
 			fputs("ERROR: USAGE: -l takes at most one search pattern\n", stderr);
 			return 1;
 		}

@@ -93,6 +93,12 @@ static void perf_fini(void *st)
 	free(st);
 }
 
+/* interval:UNIT:N and profile:UNIT:N; hz counts per second */
+static const struct {
+	const char *unit;
+	uint64_t ns;
+} units[] = { { "s", 1000000000ull }, { "ms", 1000000 }, { "us", 1000 }, { "hz", 0 } };
+
 static bool is_timer_type(const char *type)
 {
 	return !strcmp(type, "interval") || !strcmp(type, "profile");
@@ -132,10 +138,6 @@ static bool perf_parse(const char *type, const char *target, struct perf_spec *s
 		size_t ulen = (size_t)(colon - target);
 		snprintf(unit, sizeof(unit), "%.*s", (int)(ulen < sizeof(unit) ? ulen : sizeof(unit) - 1),
 			 target);
-		static const struct {
-			const char *unit;
-			uint64_t ns;
-		} units[] = { { "s", 1000000000ull }, { "ms", 1000000 }, { "us", 1000 }, { "hz", 0 } };
 		size_t i;
 		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 			if (!strcmp(unit, units[i].unit))
@@ -208,16 +210,20 @@ static int perf_list(void *st, const char *type, const char *glob, bool verbose,
 		     void *ctx)
 {
 	const struct perf_event_name *table = event_table(type);
-	if (!table)
-		return 0; /* interval and profile have no fixed set of probes */
-	for (const struct perf_event_name *e = table; e->name; e++) {
+	size_t n = 0;
+	if (table)
+		while (table[n].name)
+			n++;
+	else if (is_timer_type(type)) /* interval and profile: one entry per unit */
+		n = sizeof(units) / sizeof(units[0]);
+	for (size_t i = 0; i < n; i++) {
+		const char *what = table ? table[i].name : units[i].unit;
 		char name[128];
-		snprintf(name, sizeof(name), "%s:%s:", type, e->name);
-		if (glob && fnmatch(glob, name + strlen(type) + 1, 0) && fnmatch(glob, e->name, 0))
+		snprintf(name, sizeof(name), "%s:%s:", type, what);
+		if (glob && fnmatch(glob, name + strlen(type) + 1, 0) && fnmatch(glob, what, 0))
 			continue;
 		struct strobe_listing l = { .name = name };
-		int ret = fn(ctx, &l);
-		if (ret)
+		if (fn(ctx, &l))
 			return 0;
 	}
 	return 0;
