@@ -253,6 +253,7 @@ static struct node *parse_call(struct parser *p, const struct token *name)
 	struct loc end;
 	next(p); /* ( */
 	n->u.call.name = tok_str(p, name);
+	n->u.call.fn = builtin_find(name->text, name->len, BF_CALL, NULL);
 	int nargs = parse_list(p, T_RPAREN, ") or \",\"", &n->u.call.args, &end);
 	if (nargs < 0)
 		return NULL;
@@ -421,15 +422,20 @@ static struct node *parse_primary(struct parser *p)
 		}
 		return n;
 	}
-	case T_IDENT:
+	case T_IDENT: {
 		if (peek_kind(p, 1) == T_LPAREN) {
 			next(p);
 			return parse_call(p, &t);
 		}
 		next(p);
-		n = mk(p, is_builtin_name(t.text, t.len) ? N_BUILTIN : N_IDENT, t.loc);
+		unsigned index = 0;
+		enum builtin b = builtin_find(t.text, t.len, BF_IDENT, &index);
+		n = mk(p, b != B_NONE ? N_BUILTIN : N_IDENT, t.loc);
 		n->u.ident.name = tok_str(p, &t);
+		n->u.ident.builtin = b;
+		n->u.ident.index = index;
 		return n;
+	}
 	case T_SIZEOF:
 		next(p);
 		return parse_sizeof(p, &t);
