@@ -1,6 +1,8 @@
-/* Codegen of expressions: scalars are i64 values, strings are pointers to stack bytes. */
+/*
+ * Codegen of expressions and of the builtins (pid, comm, argN...): scalars
+ * are i64 values, strings are pointers to stack bytes.
+ */
 #include <linux/bpf.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -1,7 +1,8 @@
 /*
  * Codegen of the functions sema_funcs.c checks: values (strncmp,
- * strcontains, bswap, strerror, cgroup_path, kptr/uptr, strftime, macaddr:
- * i64; ntop, buf: bytes) and statements (join, cat, system, signal).
+ * strcontains, bswap, strerror, cgroup_path, kptr/uptr, strftime, macaddr,
+ * ksym, uaddr: i64; ntop, buf, pton: bytes) and statements (join, cat,
+ * system, signal).
  * Layouts: types.h (T_INET, T_MACADDR, T_BUFFER...) and program.h (EV_JOIN,
  * EV_CAT, EV_SYSTEM).
  */

@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fmt.h"
-#include "../runtime/registry.h"
 #include "sema_internal.h"
 
 #define MAX_QUIET_PASSES 8
@@ -133,7 +131,6 @@ int prog_map_find(const struct program *p, const char *name)
 			return (int)i;
 	return -1;
 }
-
 
 static const struct type *expr(struct sema *s, struct node *n);
 
@@ -360,7 +357,6 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 }
 
 /* ---- expressions ---- */
-
 
 static const struct type *binop(struct sema *s, struct node *n)
 {

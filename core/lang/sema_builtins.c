@@ -1,7 +1,7 @@
 /*
- * The builtins and the calls that depend on the probe (sema.c calls them):
+ * Checks of the builtins (rows of builtins.c) and what depends on the probe:
  * which builtins an attach point offers, args and its fields, kstack/ustack
- * and their stack-trace maps (program.h, struct prog_stack_map), reg(),
+ * and their stack-trace maps (program.h, struct prog_stack_map), registers,
  * kaddr()'s and uaddr()'s compile-time lookups of a symbol.
  */
 #include <errno.h>
@@ -353,8 +353,9 @@ const struct type *ctx_check(struct sema *s, struct node *n)
 /* kstack and ustack, bare or called: kstack([mode][, limit]) */
 const struct type *stack_check(struct sema *s, struct node *n)
 {
-	const char *f = builtin_of(n)->name, *mode = default_stack_mode(s);
-	bool kernel = builtin_of(n) == &builtins[B_KSTACK];
+	const struct builtin_def *b = builtin_of(n);
+	const char *f = b->name, *mode = default_stack_mode(s);
+	bool kernel = b == &builtins[B_KSTACK];
 	int64_t limit = STACK_MAX_FRAMES;
 	struct node *a = n->kind == N_CALL ? n->u.call.args : NULL;
 	if (a && (a->kind == N_IDENT || a->kind == N_BUILTIN)) {
