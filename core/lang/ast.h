@@ -12,6 +12,7 @@
 
 #include "../arena.h"
 #include "../diag.h"
+#include "builtins.h"
 
 struct type; /* core/types.h; NULL until semantic analysis */
 
@@ -154,6 +155,8 @@ struct n_string {
 
 struct n_ident {
 	const char *name;
+	enum builtin builtin; /* N_BUILTIN: its row in builtins.c */
+	unsigned index;       /* N_BUILTIN argN, sargN: N */
 };
 
 struct n_map {
@@ -169,6 +172,7 @@ struct n_positional {
 
 struct n_call {
 	const char *name;
+	enum builtin fn; /* B_NONE: not a function */
 	struct node *args;
 	unsigned nargs;
 };

@@ -543,58 +543,85 @@ static void emit_simple_event(struct cg *c, enum event_kind kind, uint32_t id, L
 
 void cg_call_stmt(struct cg *c, struct node *n)
 {
-	const char *f = n->u.call.name;
+	const struct builtin_def *b = &builtins[n->u.call.fn];
+	if (b->stmt)
+		b->stmt(c, n);
+	else if (b->value) /* computed for nothing */
+		b->value(c, n);
+	else if (b->bytes)
+		b->bytes(c, n);
+	else
+		cg_fail(c, &n->loc, "internal error: no codegen for %s()", n->u.call.name);
+}
+
+void printf_stmt(struct cg *c, struct node *n)
+{
+	cg_emit_format(c, n, EV_PRINTF);
+}
+
+/* print(@m[, top[, div]]) or print(value) */
+void print_stmt(struct cg *c, struct node *n)
+{
 	struct node *a0 = n->u.call.args;
 	struct program *p = c->p;
-	if (cg_func_stmt(c, n)) /* codegen_funcs.c */
-		return;
-	if (!strcmp(f, "printf")) {
-		cg_emit_format(c, n, EV_PRINTF);
-	} else if (!strcmp(f, "print") && a0->kind == N_MAP && !a0->u.map.nkeys) {
+	if (a0->kind == N_MAP && !a0->u.map.nkeys) {
 		LLVMValueRef words[2] = { cg_const(c, 0), cg_const(c, 1) };
 		unsigned i = 0;
 		for (struct node *a = a0->next; a && i < 2; a = a->next)
 			words[i++] = cg_scalar(c, a);
 		emit_simple_event(c, EV_PRINT_MAP, (uint32_t)(map_of(c, a0) - p->maps), words, 2);
-	} else if (!strcmp(f, "print")) {
-		uint32_t id = node_index(p->compile_state->print_value_nodes, p->nprint_values, n);
-		const struct type *t = p->print_values[id];
-		LLVMValueRef tmp = staged(c, t, a0);
-		LLVMBasicBlockRef done;
-		LLVMValueRef ev = event_begin(c, EV_PRINT_VALUE, id, (t->size + 7) & ~7u, &done);
-		cg_copy(c, cg_ptr_off(c, ev, sizeof(struct event_hdr)), 8, tmp, 8, t->size);
-		event_submit(c, ev, done);
-	} else if (!strcmp(f, "clear") || !strcmp(f, "zero")) {
-		emit_simple_event(c, !strcmp(f, "clear") ? EV_CLEAR : EV_ZERO,
-				  (uint32_t)(map_of(c, a0) - p->maps), NULL, 0);
-	} else if (!strcmp(f, "delete")) {
-		const struct prog_map *m = map_of(c, a0);
-		struct node *k = n->u.call.nargs == 2 ? a0->next : a0->u.map.keys;
-		LLVMValueRef key = build_key(c, m, n->u.call.nargs == 2 && k->kind == N_TUPLE ? k->u.list.head : k);
-		if (m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY) {
-			/* array slots cannot be deleted: zero this CPU's (program.h) */
-			LLVMValueRef val = cg_alloca(c, m->value_size, "zero");
-			cg_zero(c, val, m->value_size);
-			update(c, m, key, val);
-			return;
-		}
-		LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
-		cg_helper(c, H_MAP_DELETE, args, 2);
-	} else if (!strcmp(f, "exit")) {
-		LLVMValueRef code = a0 ? cg_scalar(c, a0) : cg_const(c, 0);
-		emit_simple_event(c, EV_EXIT, 0, &code, 1);
-		emit_return(c);
-	} else if (!strcmp(f, "time")) {
-		const char *fmt = a0 ? a0->u.string.s : "%H:%M:%S\n";
-		uint32_t id = 0;
-		while (id < p->nstrings && strcmp(p->strings[id], fmt))
-			id++;
-		emit_simple_event(c, EV_TIME, id, NULL, 0);
-	} else if (!strcmp(f, "str")) {
-		cg_string(c, n);
-	} else {
-		cg_fail(c, &n->loc, "internal error: no codegen for %s()", f);
+		return;
 	}
+	uint32_t id = node_index(p->compile_state->print_value_nodes, p->nprint_values, n);
+	const struct type *t = p->print_values[id];
+	LLVMValueRef tmp = staged(c, t, a0);
+	LLVMBasicBlockRef done;
+	LLVMValueRef ev = event_begin(c, EV_PRINT_VALUE, id, (t->size + 7) & ~7u, &done);
+	cg_copy(c, cg_ptr_off(c, ev, sizeof(struct event_hdr)), 8, tmp, 8, t->size);
+	event_submit(c, ev, done);
+}
+
+void clear_stmt(struct cg *c, struct node *n)
+{
+	emit_simple_event(c, EV_CLEAR, (uint32_t)(map_of(c, n->u.call.args) - c->p->maps), NULL, 0);
+}
+
+void zero_stmt(struct cg *c, struct node *n)
+{
+	emit_simple_event(c, EV_ZERO, (uint32_t)(map_of(c, n->u.call.args) - c->p->maps), NULL, 0);
+}
+
+void delete_stmt(struct cg *c, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	const struct prog_map *m = map_of(c, a0);
+	struct node *k = n->u.call.nargs == 2 ? a0->next : a0->u.map.keys;
+	LLVMValueRef key = build_key(c, m, n->u.call.nargs == 2 && k->kind == N_TUPLE ? k->u.list.head : k);
+	if (m->bpf_type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+		/* array slots cannot be deleted: zero this CPU's (program.h) */
+		LLVMValueRef val = cg_alloca(c, m->value_size, "zero");
+		cg_zero(c, val, m->value_size);
+		update(c, m, key, val);
+		return;
+	}
+	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
+	cg_helper(c, H_MAP_DELETE, args, 2);
+}
+
+void exit_stmt(struct cg *c, struct node *n)
+{
+	LLVMValueRef code = n->u.call.args ? cg_scalar(c, n->u.call.args) : cg_const(c, 0);
+	emit_simple_event(c, EV_EXIT, 0, &code, 1);
+	emit_return(c);
+}
+
+void time_stmt(struct cg *c, struct node *n)
+{
+	const char *fmt = n->u.call.args ? n->u.call.args->u.string.s : "%H:%M:%S\n";
+	uint32_t id = 0;
+	while (id < c->p->nstrings && strcmp(c->p->strings[id], fmt))
+		id++;
+	emit_simple_event(c, EV_TIME, id, NULL, 0);
 }
 
 /* ---- statements ---- */

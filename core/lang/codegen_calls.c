@@ -1,6 +1,7 @@
 /*
  * Codegen of stack and symbol values: kstack/ustack (bpf_get_stackid into the
- * program's stack-trace maps, program.h struct prog_stack_map), ksym(), usym().
+ * program's stack-trace maps, program.h struct prog_stack_map), usym(), func,
+ * reg(); the counters of failed map updates and lost events.
  */
 #include <linux/bpf.h>
 #include <string.h>
@@ -25,33 +26,15 @@ static LLVMValueRef stack_id(struct cg *c, const struct type *t, const struct lo
 	return cg_helper(c, H_GET_STACKID, args, 3);
 }
 
-static bool is_stack_node(const struct node *n)
+LLVMValueRef kstack_value(struct cg *c, struct node *n)
 {
-	if (n->kind == N_BUILTIN)
-		return !strcmp(n->u.ident.name, "kstack") || !strcmp(n->u.ident.name, "ustack");
-	return n->kind == N_CALL && (!strcmp(n->u.call.name, "kstack") || !strcmp(n->u.call.name, "ustack"));
+	return stack_id(c, n->type, &n->loc);
 }
 
-bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out)
+LLVMValueRef reg_value(struct cg *c, struct node *n)
 {
-	if (cg_func_value(c, n, out)) /* codegen_funcs.c */
-		return true;
-	if (cg_map_func_value(c, n, out)) /* codegen_loops.c */
-		return true;
-	if (is_stack_node(n) && n->type->kind == T_KSTACK) {
-		*out = stack_id(c, n->type, &n->loc);
-		return true;
-	}
-	if (n->kind == N_CALL && !strcmp(n->u.call.name, "reg")) {
-		int off = sema_reg_offset(n->u.call.args->u.string.s);
-		*out = cg_load_int(c, c->ctxp, (uint32_t)(off < 0 ? 0 : off), 8, false, 8);
-		return true;
-	}
-	if (n->kind == N_CALL && !strcmp(n->u.call.name, "ksym")) {
-		*out = cg_scalar(c, n->u.call.args);
-		return true;
-	}
-	return false;
+	int off = sema_reg_offset(n->u.call.args->u.string.s);
+	return cg_load_int(c, c->ctxp, (uint32_t)(off < 0 ? 0 : off), 8, false, 8);
 }
 
 /*
@@ -78,25 +61,30 @@ LLVMValueRef cg_func_ip(struct cg *c)
 	return cg_helper(c, H_GET_FUNC_IP, &c->ctxp, 1);
 }
 
-bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
+/* ustack, usym: an address (or stack id) and the process it belongs to, 16 bytes */
+static LLVMValueRef with_tgid(struct cg *c, LLVMValueRef first, const char *name)
 {
-	if (cg_func_bytes(c, n, out)) /* codegen_funcs.c */
-		return true;
-	bool stack = is_stack_node(n) && n->type->kind == T_USTACK;
-	bool usym = n->kind == N_CALL && !strcmp(n->u.call.name, "usym");
-	/* func in uprobes (STROBE_BUILTIN_FUNC_USER): a usym of the probed address */
-	bool ufunc = n->kind == N_BUILTIN && !strcmp(n->u.ident.name, "func") && n->type->kind == T_USYM;
-	if (!stack && !usym && !ufunc)
-		return false;
-	LLVMValueRef first = stack ? stack_id(c, n->type, &n->loc)
-			     : ufunc ? cg_func_ip(c)
-				     : cg_scalar(c, n->u.call.args);
-	LLVMValueRef buf = cg_alloca(c, 16, stack ? "ustack" : "usym");
+	LLVMValueRef buf = cg_alloca(c, 16, name);
 	cg_store_int(c, buf, 0, first, 8, 8);
 	LLVMValueRef tgid = LLVMBuildLShr(c->b, cg_helper(c, H_CURRENT_PID_TGID, NULL, 0), cg_const(c, 32), "");
 	cg_store_int(c, buf, 8, tgid, 8, 8);
-	*out = buf;
-	return true;
+	return buf;
+}
+
+LLVMValueRef ustack_bytes(struct cg *c, struct node *n)
+{
+	return with_tgid(c, stack_id(c, n->type, &n->loc), "ustack");
+}
+
+LLVMValueRef usym_bytes(struct cg *c, struct node *n)
+{
+	return with_tgid(c, cg_scalar(c, n->u.call.args), "usym");
+}
+
+/* func in uprobes (STROBE_BUILTIN_FUNC_USER): a usym of the probed address */
+LLVMValueRef func_bytes(struct cg *c, struct node *n)
+{
+	return with_tgid(c, cg_func_ip(c), "usym");
 }
 
 /* ---- failure counters (program.h, COUNTER_LOST / COUNTER_MAP) ---- */

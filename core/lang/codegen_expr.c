@@ -1,6 +1,8 @@
-/* Codegen of expressions: scalars are i64 values, strings are pointers to stack bytes. */
+/*
+ * Codegen of expressions and of the builtins (pid, comm, argN...): scalars
+ * are i64 values, strings are pointers to stack bytes.
+ */
 #include <linux/bpf.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -109,8 +111,8 @@ static LLVMValueRef args_field(struct cg *c, struct node *n)
 	return arg_value(c, a, n->type, &n->loc);
 }
 
-/* Bare `args`: the record sema laid out (sema.c, args_record), filled argument by argument. */
-static LLVMValueRef args_record(struct cg *c, struct node *n)
+/* Bare `args`: the record sema laid out (sema_builtins.c, args_record), filled argument by argument. */
+LLVMValueRef args_bytes(struct cg *c, struct node *n)
 {
 	const struct type *rec = n->type;
 	LLVMValueRef buf = cg_alloca(c, rec->size, "args");
@@ -129,8 +131,9 @@ static LLVMValueRef args_record(struct cg *c, struct node *n)
 	return buf;
 }
 
-static LLVMValueRef argn(struct cg *c, struct node *n, unsigned idx)
+LLVMValueRef argn_value(struct cg *c, struct node *n)
 {
+	unsigned idx = n->u.ident.index;
 	const struct strobe_arg *a = find_arg(c->attach, n->u.ident.name);
 	if (a)
 		return arg_value(c, a, n->type, &n->loc);
@@ -149,84 +152,153 @@ static LLVMValueRef helper0(struct cg *c, int id)
 	return cg_helper(c, id, NULL, 0);
 }
 
-static LLVMValueRef builtin_scalar(struct cg *c, struct node *n)
+static LLVMValueRef low32(struct cg *c, LLVMValueRef v, const char *name)
 {
-	const char *b = n->u.ident.name;
-	LLVMValueRef low32 = cg_const(c, 0xffffffffu);
-	if (!strcmp(b, "cpid"))
-		return cg_const(c, c->p->cpid);
-	if (!strcmp(b, "pid"))
-		return LLVMBuildLShr(c->b, helper0(c, H_CURRENT_PID_TGID), cg_const(c, 32), "pid");
-	if (!strcmp(b, "tid"))
-		return LLVMBuildAnd(c->b, helper0(c, H_CURRENT_PID_TGID), low32, "tid");
-	if (!strcmp(b, "uid") || !strcmp(b, "username"))
-		return LLVMBuildAnd(c->b, helper0(c, H_CURRENT_UID_GID), low32, "uid");
-	if (!strcmp(b, "gid"))
-		return LLVMBuildLShr(c->b, helper0(c, H_CURRENT_UID_GID), cg_const(c, 32), "gid");
-	if (!strcmp(b, "nsecs"))
-		return helper0(c, H_KTIME_GET_NS);
-	if (!strcmp(b, "elapsed"))
-		return LLVMBuildSub(c->b, helper0(c, H_KTIME_GET_NS), cg_const(c, c->start_ns), "elapsed");
-	if (!strcmp(b, "cpu"))
-		return LLVMBuildAnd(c->b, helper0(c, H_SMP_PROCESSOR_ID), low32, "cpu");
-	if (!strcmp(b, "rand"))
-		return LLVMBuildAnd(c->b, helper0(c, H_PRANDOM_U32), low32, "rand");
-	if (!strcmp(b, "curtask"))
-		return helper0(c, H_CURRENT_TASK);
-	if (!strcmp(b, "cgroup"))
-		return helper0(c, H_CURRENT_CGROUP_ID);
-	if (!strcmp(b, "jiffies"))
-		return helper0(c, H_JIFFIES64);
-	if (!strcmp(b, "numaid"))
-		return LLVMBuildAnd(c->b, helper0(c, H_GET_NUMA_NODE_ID), low32, "numaid");
-	if (!strcmp(b, "has_cpid"))
-		return cg_const(c, c->p->cpid != 0);
-	if (!strcmp(b, "ctx"))
-		return LLVMBuildPtrToInt(c->b, c->ctxp, c->i64, "ctx");
-	if (!strcmp(b, "usermode")) /* x86-64: the privilege level in cs (pt_regs, also first in bpf_perf_event_data) */
-		return LLVMBuildZExt(c->b,
-				     LLVMBuildICmp(c->b, LLVMIntEQ,
-						   LLVMBuildAnd(c->b, cg_load_int(c, c->ctxp, PT_REGS_CS_SLOT * 8, 8, false, 8),
-								cg_const(c, 3), ""),
-						   cg_const(c, 3), ""),
-				     c->i64, "usermode");
-	if (!strncmp(b, "sarg", 4)) { /* stack arguments above the return address */
-		unsigned idx = (unsigned)strtoul(b + 4, NULL, 10);
-		LLVMValueRef sp = cg_load_int(c, c->ctxp, PT_REGS_SP_SLOT * 8, 8, false, 8);
-		LLVMValueRef addr = LLVMBuildAdd(c->b, sp, cg_const(c, 8 * (uint64_t)(idx + 1)), "");
-		return read_mem_int(c, addr, 8, false, cg_user_addresses(c));
+	return LLVMBuildAnd(c->b, v, cg_const(c, 0xffffffffu), name);
+}
+
+static LLVMValueRef high32(struct cg *c, LLVMValueRef v, const char *name)
+{
+	return LLVMBuildLShr(c->b, v, cg_const(c, 32), name);
+}
+
+LLVMValueRef cpid_value(struct cg *c, struct node *n)
+{
+	return cg_const(c, c->p->cpid);
+}
+
+LLVMValueRef has_cpid_value(struct cg *c, struct node *n)
+{
+	return cg_const(c, c->p->cpid != 0);
+}
+
+LLVMValueRef pid_value(struct cg *c, struct node *n)
+{
+	return high32(c, helper0(c, H_CURRENT_PID_TGID), "pid");
+}
+
+LLVMValueRef tid_value(struct cg *c, struct node *n)
+{
+	return low32(c, helper0(c, H_CURRENT_PID_TGID), "tid");
+}
+
+/* uid, username (named in user space) */
+LLVMValueRef uid_value(struct cg *c, struct node *n)
+{
+	return low32(c, helper0(c, H_CURRENT_UID_GID), "uid");
+}
+
+LLVMValueRef gid_value(struct cg *c, struct node *n)
+{
+	return high32(c, helper0(c, H_CURRENT_UID_GID), "gid");
+}
+
+LLVMValueRef nsecs_value(struct cg *c, struct node *n)
+{
+	return helper0(c, H_KTIME_GET_NS);
+}
+
+LLVMValueRef elapsed_value(struct cg *c, struct node *n)
+{
+	return LLVMBuildSub(c->b, helper0(c, H_KTIME_GET_NS), cg_const(c, c->start_ns), "elapsed");
+}
+
+LLVMValueRef cpu_value(struct cg *c, struct node *n)
+{
+	return low32(c, helper0(c, H_SMP_PROCESSOR_ID), "cpu");
+}
+
+LLVMValueRef rand_value(struct cg *c, struct node *n)
+{
+	return low32(c, helper0(c, H_PRANDOM_U32), "rand");
+}
+
+LLVMValueRef curtask_value(struct cg *c, struct node *n)
+{
+	return helper0(c, H_CURRENT_TASK);
+}
+
+LLVMValueRef cgroup_value(struct cg *c, struct node *n)
+{
+	return helper0(c, H_CURRENT_CGROUP_ID);
+}
+
+LLVMValueRef jiffies_value(struct cg *c, struct node *n)
+{
+	return helper0(c, H_JIFFIES64);
+}
+
+LLVMValueRef numaid_value(struct cg *c, struct node *n)
+{
+	return low32(c, helper0(c, H_GET_NUMA_NODE_ID), "numaid");
+}
+
+LLVMValueRef ctx_value(struct cg *c, struct node *n)
+{
+	return LLVMBuildPtrToInt(c->b, c->ctxp, c->i64, "ctx");
+}
+
+/* x86-64: the privilege level in cs (pt_regs, also first in bpf_perf_event_data) */
+LLVMValueRef usermode_value(struct cg *c, struct node *n)
+{
+	LLVMValueRef cs = cg_load_int(c, c->ctxp, PT_REGS_CS_SLOT * 8, 8, false, 8);
+	LLVMValueRef ring3 = LLVMBuildICmp(c->b, LLVMIntEQ, LLVMBuildAnd(c->b, cs, cg_const(c, 3), ""),
+					   cg_const(c, 3), "");
+	return LLVMBuildZExt(c->b, ring3, c->i64, "usermode");
+}
+
+/* stack arguments above the return address */
+LLVMValueRef sargn_value(struct cg *c, struct node *n)
+{
+	LLVMValueRef sp = cg_load_int(c, c->ctxp, PT_REGS_SP_SLOT * 8, 8, false, 8);
+	LLVMValueRef addr = LLVMBuildAdd(c->b, sp, cg_const(c, 8 * (uint64_t)(n->u.ident.index + 1)), "");
+	return read_mem_int(c, addr, 8, false, cg_user_addresses(c));
+}
+
+LLVMValueRef ncpus_value(struct cg *c, struct node *n)
+{
+	return cg_const(c, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+LLVMValueRef probe_value(struct cg *c, struct node *n)
+{
+	/* program.h: an index into probe_names, the BPF cookie when several points share the function */
+	const struct probe_info *pi = c->func->probe;
+	if (pi->kind != PROBE_PROVIDER)
+		return cg_const(c, pi->name_index);
+	if (c->probe_index) /* program.h, struct prog_dispatch */
+		return c->probe_index;
+	if (c->func->nattach == 1)
+		return cg_const(c, pi->attach[c->func->attach_idx[0]].name_id);
+	LLVMValueRef args[] = { c->ctxp };
+	return cg_helper(c, H_GET_ATTACH_COOKIE, args, 1);
+}
+
+LLVMValueRef func_value(struct cg *c, struct node *n)
+{
+	return cg_func_ip(c);
+}
+
+LLVMValueRef retval_value(struct cg *c, struct node *n)
+{
+	if (c->func->prog_type == BPF_PROG_TYPE_TRACING) {
+		/* fexit: the u64 slot after the last argument (provider.h, strobe_btf_target) */
+		uint32_t slot = 0;
+		for (size_t i = 0; c->attach && i < c->attach->nargs; i++)
+			if (c->attach->args[i].loc == STROBE_LOC_BTF_ARG)
+				slot++;
+		return cg_load_int(c, c->ctxp, slot * 8, 8, false, 8);
 	}
-	if (!strcmp(b, "ncpus"))
-		return cg_const(c, (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
-	if (!strcmp(b, "probe")) {
-		/* program.h: an index into probe_names, the BPF cookie when several points share the function */
-		const struct probe_info *pi = c->func->probe;
-		if (pi->kind != PROBE_PROVIDER)
-			return cg_const(c, pi->name_index);
-		if (c->probe_index) /* program.h, struct prog_dispatch */
-			return c->probe_index;
-		if (c->func->nattach == 1)
-			return cg_const(c, pi->attach[c->func->attach_idx[0]].name_id);
-		LLVMValueRef args[] = { c->ctxp };
-		return cg_helper(c, H_GET_ATTACH_COOKIE, args, 1);
-	}
-	if (!strcmp(b, "func"))
-		return cg_func_ip(c);
-	if (!strcmp(b, "retval")) {
-		if (c->func->prog_type == BPF_PROG_TYPE_TRACING) {
-			/* fexit: the u64 slot after the last argument (provider.h, strobe_btf_target) */
-			uint32_t slot = 0;
-			for (size_t i = 0; c->attach && i < c->attach->nargs; i++)
-				if (c->attach->args[i].loc == STROBE_LOC_BTF_ARG)
-					slot++;
-			return cg_load_int(c, c->ctxp, slot * 8, 8, false, 8);
-		}
-		return cg_load_int(c, c->ctxp, PT_REGS_AX_SLOT * 8, 8, false, 8);
-	}
-	if (!strncmp(b, "arg", 3))
-		return argn(c, n, (unsigned)strtoul(b + 3, NULL, 10));
-	cg_fail(c, &n->loc, "internal error: builtin %s has no codegen", b);
-	return cg_const(c, 0);
+	return cg_load_int(c, c->ctxp, PT_REGS_AX_SLOT * 8, 8, false, 8);
+}
+
+LLVMValueRef comm_bytes(struct cg *c, struct node *n)
+{
+	LLVMValueRef buf = cg_alloca(c, 16, "comm");
+	cg_zero(c, buf, 16);
+	LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, 16, 0) };
+	cg_helper(c, H_CURRENT_COMM, args, 2);
+	return buf;
 }
 
 /* A 1-bit value as the 0/1 i64 that bools are held in. */
@@ -423,11 +495,17 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 		return cg_const(c, n->u.integer.value);
 	case N_BOOL:
 		return cg_const(c, n->u.boolean);
-	case N_BUILTIN: {
-		LLVMValueRef v;
-		if (cg_call_value(c, n, &v))
-			return v;
-		return builtin_scalar(c, n);
+	case N_BUILTIN:
+	case N_CALL: {
+		const struct builtin_def *b = builtin_of(n);
+		if (b->value)
+			return b->value(c, n);
+		if (n->kind == N_CALL) { /* a statement used as a value */
+			cg_call_stmt(c, n);
+			return cg_const(c, 0);
+		}
+		cg_fail(c, &n->loc, "internal error: builtin %s has no codegen", n->u.ident.name);
+		return cg_const(c, 0);
 	}
 	case N_VAR: {
 		struct cg_var *v = cg_var(c, n->u.ident.name, n->type);
@@ -468,13 +546,6 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 		if (sema_is_walk(n))
 			return cg_ptr_scalar(c, n);
 		return args_field(c, n);
-	case N_CALL: {
-		LLVMValueRef v;
-		if (cg_call_value(c, n, &v))
-			return v;
-		cg_call_stmt(c, n);
-		return cg_const(c, 0);
-	}
 	default:
 		cg_fail(c, &n->loc, "internal error: no scalar codegen for %s", node_kind_name(n->kind));
 		return cg_const(c, 0);
@@ -482,7 +553,7 @@ LLVMValueRef cg_scalar(struct cg *c, struct node *n)
 }
 
 /* str(p [, n]): at most n bytes (and the NUL) of the string at p, into a strlen buffer. */
-static LLVMValueRef str_call(struct cg *c, struct node *n)
+LLVMValueRef str_bytes(struct cg *c, struct node *n)
 {
 	struct node *src = n->u.call.args, *len = src->next;
 	uint32_t cap = n->type->size;
@@ -523,19 +594,11 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 		cg_store_value(c, buf, 0, n->type, n);
 		return buf;
 	}
-	case N_BUILTIN: {
-		LLVMValueRef buf;
-		if (cg_call_bytes(c, n, &buf))
-			return buf;
-		if (n->type->kind == T_RECORD) /* bare args */
-			return args_record(c, n);
-		/* comm is the only string builtin */
-		buf = cg_alloca(c, 16, "comm");
-		cg_zero(c, buf, 16);
-		LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, 16, 0) };
-		cg_helper(c, H_CURRENT_COMM, args, 2);
-		return buf;
-	}
+	case N_BUILTIN:
+	case N_CALL:
+		if (builtin_of(n)->bytes)
+			return builtin_of(n)->bytes(c, n);
+		break;
 	case N_VAR:
 		return cg_var(c, n->u.ident.name, n->type)->slot;
 	case N_MAP:
@@ -561,14 +624,6 @@ LLVMValueRef cg_string(struct cg *c, struct node *n)
 		return cg_ptr_bytes(c, n);
 	case N_CAST:
 		return cg_cast_bytes(c, n);
-	case N_CALL: {
-		LLVMValueRef buf;
-		if (cg_call_bytes(c, n, &buf))
-			return buf;
-		if (!strcmp(n->u.call.name, "str"))
-			return str_call(c, n);
-		break;
-	}
 	default:
 		break;
 	}

@@ -1,7 +1,8 @@
 /*
  * Codegen of the functions sema_funcs.c checks: values (strncmp,
- * strcontains, bswap, strerror, cgroup_path, kptr/uptr, strftime, macaddr:
- * i64; ntop, buf: bytes) and statements (join, cat, system, signal).
+ * strcontains, bswap, strerror, cgroup_path, kptr/uptr, strftime, macaddr,
+ * ksym, uaddr: i64; ntop, buf, pton: bytes) and statements (join, cat,
+ * system, signal).
  * Layouts: types.h (T_INET, T_MACADDR, T_BUFFER...) and program.h (EV_JOIN,
  * EV_CAT, EV_SYSTEM).
  */
@@ -11,11 +12,6 @@
 #include "codegen_internal.h"
 
 #define H_SEND_SIGNAL 109
-
-static bool is_call(const struct node *n, const char *name)
-{
-	return n->kind == N_CALL && !strcmp(n->u.call.name, name);
-}
 
 /* Is an integer address read from user memory? (as str() decides) */
 static bool user_read(struct cg *c, const struct type *t)
@@ -41,7 +37,7 @@ static LLVMValueRef str_ptr(struct cg *c, struct node *n)
 }
 
 /* strncmp(a, b, n): 0 when the first n bytes (up to a NUL) match, else 1; branch-free. */
-static LLVMValueRef strncmp_value(struct cg *c, struct node *n)
+LLVMValueRef strncmp_value(struct cg *c, struct node *n)
 {
 	struct node *l = n->u.call.args, *r = l->next;
 	LLVMValueRef lp = str_ptr(c, l), rp = str_ptr(c, r);
@@ -64,7 +60,7 @@ static LLVMValueRef strncmp_value(struct cg *c, struct node *n)
  * strcontains(h, s): 1 if s occurs in h. For each start i (h has no NUL
  * before it), every byte of s before its NUL matches h[i + j]. Branch-free.
  */
-static LLVMValueRef strcontains_value(struct cg *c, struct node *n)
+LLVMValueRef strcontains_value(struct cg *c, struct node *n)
 {
 	struct node *h = n->u.call.args, *nd = h->next;
 	LLVMValueRef hp = str_ptr(c, h), np = str_ptr(c, nd);
@@ -100,7 +96,7 @@ static LLVMValueRef strcontains_value(struct cg *c, struct node *n)
 }
 
 /* strlen(s): the bytes before the first NUL, or the capacity; a loop the verifier bounds by it. */
-static LLVMValueRef strlen_value(struct cg *c, struct node *n)
+LLVMValueRef strlen_value(struct cg *c, struct node *n)
 {
 	struct node *a = n->u.call.args;
 	LLVMValueRef p = cg_string(c, a);
@@ -122,7 +118,7 @@ static LLVMValueRef strlen_value(struct cg *c, struct node *n)
 }
 
 /* bswap(n): the bytes of n's width in reverse order. */
-static LLVMValueRef bswap_value(struct cg *c, struct node *n)
+LLVMValueRef bswap_value(struct cg *c, struct node *n)
 {
 	LLVMValueRef v = cg_scalar(c, n->u.call.args);
 	uint32_t size = n->type->size;
@@ -142,7 +138,7 @@ static void read_into(struct cg *c, LLVMValueRef dst, LLVMValueRef size32, LLVMV
 	cg_helper(c, user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL, args, 3);
 }
 
-static LLVMValueRef macaddr_value(struct cg *c, struct node *n)
+LLVMValueRef macaddr_value(struct cg *c, struct node *n)
 {
 	struct node *a = n->u.call.args;
 	LLVMValueRef tmp = cg_alloca(c, 8, "macaddr");
@@ -154,38 +150,27 @@ static LLVMValueRef macaddr_value(struct cg *c, struct node *n)
 	return cg_load_int(c, tmp, 0, 8, false, 8);
 }
 
-bool cg_func_value(struct cg *c, struct node *n, LLVMValueRef *out)
+/* strerror, cgroup_path, kptr, uptr, ksym: the argument, typed for printing */
+LLVMValueRef first_arg_value(struct cg *c, struct node *n)
 {
-	if (n->kind != N_CALL)
-		return false;
-	const char *f = n->u.call.name;
-	if (!strcmp(f, "strncmp"))
-		*out = strncmp_value(c, n);
-	else if (!strcmp(f, "strcontains"))
-		*out = strcontains_value(c, n);
-	else if (!strcmp(f, "strlen"))
-		*out = strlen_value(c, n);
-	else if (!strcmp(f, "bswap"))
-		*out = bswap_value(c, n);
-	else if (!strcmp(f, "strerror") || !strcmp(f, "cgroup_path") || !strcmp(f, "kptr") ||
-		 !strcmp(f, "uptr"))
-		*out = cg_scalar(c, n->u.call.args);
-	else if (!strcmp(f, "strftime"))
-		*out = cg_scalar(c, n->u.call.args->next);
-	else if (!strcmp(f, "macaddr"))
-		*out = macaddr_value(c, n);
-	else if (!strcmp(f, "uaddr")) /* sema: uaddr(ADDR, RELATIVE); relative to the probed address */
-		*out = n->u.call.args->next->u.integer.value
-			       ? LLVMBuildAdd(c->b, cg_func_ip(c),
-					      cg_scalar(c, n->u.call.args), "")
-			       : cg_scalar(c, n->u.call.args);
-	else
-		return false;
-	return true;
+	return cg_scalar(c, n->u.call.args);
+}
+
+/* strftime(fmt, nsecs) */
+LLVMValueRef strftime_value(struct cg *c, struct node *n)
+{
+	return cg_scalar(c, n->u.call.args->next);
+}
+
+/* sema: uaddr(ADDR, RELATIVE); relative to the probed address */
+LLVMValueRef uaddr_value(struct cg *c, struct node *n)
+{
+	LLVMValueRef addr = cg_scalar(c, n->u.call.args);
+	return n->u.call.args->next->u.integer.value ? LLVMBuildAdd(c->b, cg_func_ip(c), addr, "") : addr;
 }
 
 /* ntop([af,] addr): types.h T_INET, u64 family + 16 address bytes. */
-static LLVMValueRef ntop_bytes(struct cg *c, struct node *n)
+LLVMValueRef ntop_bytes(struct cg *c, struct node *n)
 {
 	struct node *a0 = n->u.call.args, *addr = a0->next ? a0->next : a0;
 	LLVMValueRef buf = cg_alloca(c, 24, "inet");
@@ -208,7 +193,7 @@ static LLVMValueRef ntop_bytes(struct cg *c, struct node *n)
 }
 
 /* buf(p[, n]): types.h T_BUFFER, u32 length + the bytes. */
-static LLVMValueRef buf_bytes(struct cg *c, struct node *n)
+LLVMValueRef buf_bytes(struct cg *c, struct node *n)
 {
 	struct node *src = n->u.call.args, *len = src->next;
 	uint32_t cap = n->type->size - 4;
@@ -232,7 +217,7 @@ static LLVMValueRef buf_bytes(struct cg *c, struct node *n)
 }
 
 /* pton("addr"): the address bytes, a constant (sema_funcs.c). */
-static LLVMValueRef pton_bytes(struct cg *c, struct node *n)
+LLVMValueRef pton_bytes(struct cg *c, struct node *n)
 {
 	uint8_t bytes[16] = { 0 };
 	sema_pton(n->u.call.args->u.string.s, bytes);
@@ -275,25 +260,12 @@ LLVMValueRef cg_buffer_eq(struct cg *c, struct node *l, struct node *r)
 	return cg_pinned(c, LLVMBuildNot(c->b, differ, "buffers_eq"));
 }
 
-bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out)
-{
-	if (is_call(n, "pton"))
-		*out = pton_bytes(c, n);
-	else if (is_call(n, "ntop"))
-		*out = ntop_bytes(c, n);
-	else if (is_call(n, "buf"))
-		*out = buf_bytes(c, n);
-	else
-		return false;
-	return true;
-}
-
 /*
  * join(arr[, sep]): program.h EV_JOIN, id = the separator's index in
  * program.strings; payload JOIN_ARGS slots of JOIN_ARG_SIZE bytes, each the
  * string at arr[i] (empty when unreadable). bpftrace 0.17's limits.
  */
-static void emit_join(struct cg *c, struct node *n)
+void join_stmt(struct cg *c, struct node *n)
 {
 	struct node *a0 = n->u.call.args;
 	const char *sep = a0->next ? a0->next->u.string.s : " ";
@@ -325,7 +297,7 @@ static void emit_join(struct cg *c, struct node *n)
 	LLVMPositionBuilderAtEnd(c->b, done);
 }
 
-static void emit_signal(struct cg *c, struct node *n)
+void signal_stmt(struct cg *c, struct node *n)
 {
 	struct node *a = n->u.call.args;
 	LLVMValueRef sig = a->kind == N_STRING ? cg_const(c, (uint64_t)sema_signal_number(a->u.string.s))
@@ -334,25 +306,12 @@ static void emit_signal(struct cg *c, struct node *n)
 	cg_helper(c, H_SEND_SIGNAL, args, 1);
 }
 
-bool cg_func_stmt(struct cg *c, struct node *n)
+void cat_stmt(struct cg *c, struct node *n)
 {
-	const char *f = n->u.call.name;
-	if (!strcmp(f, "join"))
-		emit_join(c, n);
-	else if (!strcmp(f, "cat"))
-		cg_emit_format(c, n, EV_CAT);
-	else if (!strcmp(f, "system"))
-		cg_emit_format(c, n, EV_SYSTEM);
-	else if (!strcmp(f, "signal"))
-		emit_signal(c, n);
-	else if (!strcmp(f, "ntop") || !strcmp(f, "buf"))
-		cg_string(c, n); /* a value computed for nothing */
-	else if (n->type && n->type->kind != T_NONE && sema_func_string_type(n->type))
-		cg_scalar(c, n);
-	else if (!strcmp(f, "strncmp") || !strcmp(f, "strcontains") || !strcmp(f, "strlen") || !strcmp(f, "bswap") ||
-		 !strcmp(f, "kptr") || !strcmp(f, "uptr") || !strcmp(f, "uaddr"))
-		cg_scalar(c, n);
-	else
-		return false;
-	return true;
+	cg_emit_format(c, n, EV_CAT);
+}
+
+void system_stmt(struct cg *c, struct node *n)
+{
+	cg_emit_format(c, n, EV_SYSTEM);
 }

@@ -114,22 +114,14 @@ LLVMValueRef cg_map_read(struct cg *c, struct node *n);
 LLVMValueRef cg_map_value_addr(struct cg *c, struct node *n);
 /* @m[k]++ / @m[k] += v on plain and count/sum maps; returns the new value (0 for aggregations). */
 LLVMValueRef cg_map_add(struct cg *c, struct node *target, LLVMValueRef delta);
-/* Calls evaluated for their effect (printf, print, exit...); str() is an expression. */
+/* A call as a statement: its row's stmt, or its value or bytes computed for nothing. */
 void cg_call_stmt(struct cg *c, struct node *n);
-
-/* codegen_calls.c: stacks and symbols. False if n is not one of them. */
-bool cg_call_value(struct cg *c, struct node *n, LLVMValueRef *out); /* kstack, ksym(): i64 */
-bool cg_call_bytes(struct cg *c, struct node *n, LLVMValueRef *out); /* ustack, usym(): 16 bytes */
 
 /* Count a failed map update (ret < 0) in counter `slot` (program.h COUNTER_MAP). */
 void cg_check_update(struct cg *c, LLVMValueRef ret, uint32_t slot);
 /* The block a failed ring-buffer reserve goes to: it counts COUNTER_LOST, then jumps to done. */
 LLVMBasicBlockRef cg_lost_block(struct cg *c, LLVMBasicBlockRef done);
 
-/* codegen_funcs.c (sema_funcs.c's functions). False if n is not one of them. */
-bool cg_func_value(struct cg *c, struct node *n, LLVMValueRef *out); /* strncmp, bswap...: i64 */
-bool cg_func_bytes(struct cg *c, struct node *n, LLVMValueRef *out); /* ntop, buf: bytes */
-bool cg_func_stmt(struct cg *c, struct node *n);                     /* join, cat, system, signal */
 /* l == r for integer arrays (type_is_int_array) of the same type, as an i1. */
 LLVMValueRef cg_array_eq(struct cg *c, struct node *l, struct node *r);
 LLVMValueRef cg_buffer_eq(struct cg *c, struct node *l, struct node *r);
@@ -163,7 +155,6 @@ void cg_loop_return(struct cg *c);             /* `return` (leaves the probe) */
 void cg_loop_jump(struct cg *c, bool is_break); /* break/continue of the loop itself */
 /* The sum (count, sum), average (avg) or extreme (min, max) over every CPU of map m at key. */
 LLVMValueRef cg_agg_read(struct cg *c, const struct prog_map *m, LLVMValueRef key);
-bool cg_map_func_value(struct cg *c, struct node *n, LLVMValueRef *out); /* len, has_key */
 void cg_debug_info(struct cg *c);
 
 /* codegen_expr.c */
@@ -178,5 +169,18 @@ LLVMValueRef cg_cond(struct cg *c, struct node *n);
 /* The i1 v, computed at this point (not sunk past later helper calls). */
 LLVMValueRef cg_pinned(struct cg *c, LLVMValueRef v);
 LLVMValueRef cg_binop_values(struct cg *c, enum op op, LLVMValueRef l, LLVMValueRef r, bool is_unsigned);
+
+/* The emitters of builtins.c's rows, by file. */
+builtin_emit_fn cpid_value, has_cpid_value, pid_value, tid_value, uid_value, gid_value, nsecs_value, elapsed_value,
+	cpu_value, rand_value, curtask_value, cgroup_value, jiffies_value, numaid_value, ctx_value, usermode_value,
+	sargn_value, argn_value, ncpus_value, probe_value, func_value, retval_value, comm_bytes, args_bytes,
+	str_bytes;                                                                  /* codegen_expr.c */
+builtin_emit_fn kstack_value, reg_value, ustack_bytes, usym_bytes, func_bytes; /* codegen_calls.c */
+builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, macaddr_value, first_arg_value,
+	strftime_value, uaddr_value, ntop_bytes, buf_bytes, pton_bytes;             /* codegen_funcs.c */
+builtin_emit_fn len_value, has_key_value;                                       /* codegen_loops.c */
+builtin_stmt_fn printf_stmt, print_stmt, clear_stmt, zero_stmt, delete_stmt, exit_stmt,
+	time_stmt;                                                                  /* codegen.c */
+builtin_stmt_fn join_stmt, cat_stmt, system_stmt, signal_stmt;                  /* codegen_funcs.c */
 
 #endif

@@ -338,38 +338,31 @@ void cg_for(struct cg *c, struct node *n)
 
 /* ---- len(), has_key() ---- */
 
-bool cg_map_func_value(struct cg *c, struct node *n, LLVMValueRef *out)
+/* bpf_for_each_map_elem returns how many elements it visited */
+LLVMValueRef len_value(struct cg *c, struct node *n)
 {
-	if (n->kind != N_CALL)
-		return false;
-	const char *f = n->u.call.name;
-	struct node *mn = n->u.call.args;
-	if (!strcmp(f, "len")) {
-		/* bpf_for_each_map_elem returns how many elements it visited */
-		const struct prog_map *m = cg_map_of(c, mn);
-		if (!c->len_callback) {
-			LLVMTypeRef params[] = { c->i8p, c->i8p, c->i8p, c->i8p };
-			LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
-			LLVMValueRef fn = new_callback(c, "len", params, 4);
-			LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, fn, "entry"));
-			LLVMBuildRet(c->b, cg_const(c, 0));
-			LLVMPositionBuilderAtEnd(c->b, here);
-			c->len_callback = fn;
-		}
-		LLVMValueRef args[] = { cg_map_ptr(c, m->fd), c->len_callback, LLVMConstNull(c->i8p), cg_const(c, 0) };
-		*out = cg_helper(c, BPF_FUNC_for_each_map_elem, args, 4);
-		return true;
+	const struct prog_map *m = cg_map_of(c, n->u.call.args);
+	if (!c->len_callback) {
+		LLVMTypeRef params[] = { c->i8p, c->i8p, c->i8p, c->i8p };
+		LLVMBasicBlockRef here = LLVMGetInsertBlock(c->b);
+		LLVMValueRef fn = new_callback(c, "len", params, 4);
+		LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, fn, "entry"));
+		LLVMBuildRet(c->b, cg_const(c, 0));
+		LLVMPositionBuilderAtEnd(c->b, here);
+		c->len_callback = fn;
 	}
-	if (!strcmp(f, "has_key")) {
-		const struct prog_map *m = cg_map_of(c, mn);
-		struct node *k = mn->next;
-		LLVMValueRef key = cg_map_key(c, m, k->kind == N_TUPLE ? k->u.list.head : k);
-		LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
-		LLVMValueRef v = cg_helper(c, BPF_FUNC_map_lookup_elem, args, 2);
-		*out = LLVMBuildZExt(c->b, LLVMBuildICmp(c->b, LLVMIntNE, v, cg_const(c, 0), ""), c->i64, "has_key");
-		return true;
-	}
-	return false;
+	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), c->len_callback, LLVMConstNull(c->i8p), cg_const(c, 0) };
+	return cg_helper(c, BPF_FUNC_for_each_map_elem, args, 4);
+}
+
+LLVMValueRef has_key_value(struct cg *c, struct node *n)
+{
+	struct node *mn = n->u.call.args, *k = mn->next;
+	const struct prog_map *m = cg_map_of(c, mn);
+	LLVMValueRef key = cg_map_key(c, m, k->kind == N_TUPLE ? k->u.list.head : k);
+	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
+	LLVMValueRef v = cg_helper(c, BPF_FUNC_map_lookup_elem, args, 2);
+	return LLVMBuildZExt(c->b, LLVMBuildICmp(c->b, LLVMIntNE, v, cg_const(c, 0), ""), c->i64, "has_key");
 }
 
 /* ---- BTF func info: a DISubprogram for every function of the module ---- */

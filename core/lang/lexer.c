@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "builtins.h"
+
 struct macro {
 	const char *name;
 	size_t nlen;
@@ -547,37 +549,9 @@ static const struct {
 	{ "<", T_LT },		 { ">", T_GT },
 };
 
-static const char *const builtin_names[] = {
-	"pid",	    "tid",  "uid",    "gid",	"username", "nsecs",  "elapsed", "cpu",
-	"ncpus",    "comm", "curtask", "cgroup", "rand",	    "jiffies", "probe",	  "func",
-	"retval",   "args", "ctx",    "kstack", "ustack",   "cpid",   "numaid",	  "usermode",
-	"has_cpid",
-};
-
-/* arg0..arg255 and sarg0..sarg255 */
-static bool is_arg_builtin(const char *s, size_t n)
-{
-	if (n > 0 && s[0] == 's') {
-		s++;
-		n--;
-	}
-	if (n < 4 || n > 6 || memcmp(s, "arg", 3) != 0 || (s[3] == '0' && n > 4))
-		return false;
-	unsigned v = 0;
-	for (size_t i = 3; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return false;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	return v <= 255;
-}
-
 bool is_builtin_name(const char *s, size_t n)
 {
-	for (size_t i = 0; i < sizeof(builtin_names) / sizeof(builtin_names[0]); i++)
-		if (strlen(builtin_names[i]) == n && memcmp(builtin_names[i], s, n) == 0)
-			return true;
-	return is_arg_builtin(s, n);
+	return builtin_find(s, n, BF_IDENT, NULL) != B_NONE;
 }
 
 static int simple_escape(int e)

@@ -258,6 +258,7 @@ static struct node *parse_call(struct parser *p, const struct token *name)
 	struct loc end;
 	next(p); /* ( */
 	n->u.call.name = tok_str(p, name);
+	n->u.call.fn = builtin_find(name->text, name->len, BF_CALL, NULL);
 	int nargs = parse_list(p, T_RPAREN, ") or \",\"", &n->u.call.args, &end);
 	if (nargs < 0)
 		return NULL;
@@ -426,15 +427,20 @@ static struct node *parse_primary(struct parser *p)
 		}
 		return n;
 	}
-	case T_IDENT:
+	case T_IDENT: {
 		if (peek_kind(p, 1) == T_LPAREN) {
 			next(p);
 			return parse_call(p, &t);
 		}
 		next(p);
-		n = mk(p, is_builtin_name(t.text, t.len) ? N_BUILTIN : N_IDENT, t.loc);
+		unsigned index = 0;
+		enum builtin b = builtin_find(t.text, t.len, BF_IDENT, &index);
+		n = mk(p, b != B_NONE ? N_BUILTIN : N_IDENT, t.loc);
 		n->u.ident.name = tok_str(p, &t);
+		n->u.ident.builtin = b;
+		n->u.ident.index = index;
 		return n;
+	}
 	case T_SIZEOF:
 		next(p);
 		return parse_sizeof(p, &t);
@@ -868,7 +874,7 @@ static bool is_core_attach(const struct node *ap)
 /*
  * BEGIN and END run apart from provider probes, so a list that mixes them
  * (BEGIN,END { } or BEGIN,interval:s:1 { }) becomes one probe per BEGIN or
- * END, each with its own copy of the filter and body, then the rest.
+ * END, each with its own copy of the filter and body, after the rest.
  */
 static struct node *split_core_probes(struct parser *p, struct node *n)
 {
@@ -892,8 +898,8 @@ static struct node *split_core_probes(struct parser *p, struct node *n)
 	}
 	if (!n->u.probe.attach)
 		return split;
-	*tail = n;
-	return split;
+	n->next = split;
+	return n;
 }
 
 static struct node *parse_probe(struct parser *p)

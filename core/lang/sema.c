@@ -16,12 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../fmt.h"
-#include "../runtime/registry.h"
 #include "sema_internal.h"
 
 #define MAX_QUIET_PASSES 8
-#define MAX_PRINTF_ARGS 32
 #define MAX_UNROLL 100
 #define RECORD_EQ_MAX 256
 
@@ -99,41 +96,11 @@ static const struct type *merge(struct sema *s, const struct type *old, const st
 	return type_equal(old, val) ? old : NULL;
 }
 
-static struct loc name_loc(const struct node *n, const char *name)
-{
-	struct loc l = n->loc;
-	l.end_line = l.line;
-	l.end_col = l.col + (uint32_t)strlen(name);
-	return l;
-}
-
 static struct node *nth(struct node *n, unsigned i)
 {
 	while (n && i--)
 		n = n->next;
 	return n;
-}
-
-/* bpftrace's argument-count messages. */
-static bool check_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max)
-{
-	unsigned n = call->u.call.nargs;
-	const char *f = call->u.call.name;
-	if (n >= min && n <= max)
-		return true;
-	if (min == max && min == 0)
-		sema_error(s, &call->loc, "%s() requires no arguments (%u provided)", f, n);
-	else if (min == max && min == 1)
-		sema_error(s, &call->loc, "%s() requires one argument (%u provided)", f, n);
-	else if (min == max)
-		sema_error(s, &call->loc, "%s() requires %u arguments (%u provided)", f, min, n);
-	else if (n < min)
-		sema_error(s, &call->loc, "%s() requires at least %u argument%s (%u provided)", f, min,
-		    min == 1 ? "" : "s", n);
-	else
-		sema_error(s, &call->loc, "%s() takes up to %u argument%s (%u provided)", f, max,
-		    max == 1 ? "" : "s", n);
-	return false;
 }
 
 /* ---- variables ---- */
@@ -166,19 +133,6 @@ int prog_map_find(const struct program *p, const char *name)
 		if (!strcmp(p->maps[i].name + 1, name))
 			return (int)i;
 	return -1;
-}
-
-enum agg_kind agg_of_call(const char *name)
-{
-	static const char *const names[] = {
-		[AGG_COUNT] = "count", [AGG_SUM] = "sum",     [AGG_MIN] = "min",
-		[AGG_MAX] = "max",     [AGG_AVG] = "avg",     [AGG_STATS] = "stats",
-		[AGG_HIST] = "hist",   [AGG_LHIST] = "lhist",
-	};
-	for (size_t i = AGG_COUNT; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(names[i], name))
-			return (enum agg_kind)i;
-	return AGG_NONE;
 }
 
 static const struct type *expr(struct sema *s, struct node *n);
@@ -354,15 +308,11 @@ static bool is_int_literal(const struct node *n, int64_t *v)
 static struct prog_map *agg_assign(struct sema *s, struct node *target, struct node *call,
 				   enum agg_kind agg)
 {
-	static const unsigned nargs[] = {
-		[AGG_COUNT] = 0, [AGG_SUM] = 1, [AGG_MIN] = 1, [AGG_MAX] = 1, [AGG_AVG] = 1,
-		[AGG_STATS] = 1, [AGG_HIST] = 1, [AGG_LHIST] = 4,
-	};
 	struct prog_map *m = map_use(s, target);
 	call->type = type_none(s->t);
-	bool ok = check_nargs(s, call, nargs[agg], nargs[agg]);
+	bool ok = sema_nargs(s, call);
 	const struct type *arg = type_int(s->t, 8, false);
-	if (ok && nargs[agg]) {
+	if (ok && call->u.call.nargs) {
 		const struct type *t = expr(s, call->u.call.args);
 		if (!t)
 			return NULL;
@@ -421,8 +371,6 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 }
 
 /* ---- expressions ---- */
-
-static const struct type *call_expr(struct sema *s, struct node *n);
 
 static const struct type *binop(struct sema *s, struct node *n)
 {
@@ -662,7 +610,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_BOOL:
 		return type_bool(s->t);
 	case N_BUILTIN:
-		return sema_builtin(s, n);
+		return builtins[n->u.ident.builtin].check(s, n);
 	case N_POSITIONAL:
 	case N_PARAMCOUNT:
 		return positional(s, n);
@@ -690,7 +638,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		return map_read_type(m);
 	}
 	case N_CALL:
-		return call_expr(s, n);
+		return sema_call(s, n);
 	case N_BINOP:
 		return binop(s, n);
 	case N_UNOP:
@@ -706,7 +654,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_FIELD:
 		if (n->u.field.tuple_index)
 			return tuple_index(s, n);
-		if (n->u.field.base->kind == N_BUILTIN && !strcmp(n->u.field.base->u.ident.name, "args"))
+		if (n->u.field.base->kind == N_BUILTIN && n->u.field.base->u.ident.builtin == B_ARGS)
 			return sema_args_field(s, n);
 		return sema_field(s, n);
 	default: {
@@ -726,114 +674,7 @@ static const struct type *expr(struct sema *s, struct node *n)
 	return t;
 }
 
-/* ---- calls ---- */
-
-static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
-{
-	switch (sp->cls) {
-	case FMT_INT: return type_is_scalar(t);
-	case FMT_STR:
-		return sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
-		       t->kind == T_KSTACK ||
-		       t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
-	case FMT_BUF: return t->kind == T_BUFFER;
-	}
-	return false;
-}
-
-static void record_printf(struct sema *s, struct node *n, const char *fmt,
-			  const struct type *const *types, unsigned nargs)
-{
-	struct program *p = s->p;
-	if (p->nprintfs == s->printfs_cap) {
-		size_t old = s->printfs_cap;
-		s->printfs_cap = old ? old * 2 : 8;
-		p->printfs = arena_grow(&p->arena, p->printfs, p->nprintfs, s->printfs_cap, sizeof(*p->printfs));
-		s->cs->printf_nodes = arena_grow(&p->arena, s->cs->printf_nodes, p->nprintfs,
-						 s->printfs_cap, sizeof(*s->cs->printf_nodes));
-	}
-	struct prog_printf *pf = &p->printfs[p->nprintfs];
-	s->cs->printf_nodes[p->nprintfs++] = n;
-	pf->fmt = fmt;
-	pf->nargs = nargs;
-	pf->loc = n->loc;
-	pf->arg_types = arena_zalloc(&p->arena, (nargs ? nargs : 1) * sizeof(*pf->arg_types));
-	pf->arg_offsets = arena_zalloc(&p->arena, (nargs ? nargs : 1) * sizeof(*pf->arg_offsets));
-	uint32_t off = 0;
-	for (unsigned i = 0; i < nargs; i++) {
-		/* every argument 8-byte aligned so that codegen copies in 8-byte words */
-		off = (off + 7) & ~7u;
-		pf->arg_types[i] = storage_type(s, types[i]);
-		pf->arg_offsets[i] = off;
-		off += pf->arg_types[i]->size;
-	}
-	pf->size = (off + 7) & ~7u;
-}
-
-static void check_printf(struct sema *s, struct node *n)
-{
-	struct node *f = n->u.call.args;
-	const char *fn = n->u.call.name; /* printf, or cat/system (sema_funcs.c) */
-	if (!f) {
-		if (!strcmp(fn, "printf"))
-			sema_error(s, &n->loc, "printf() requires at least 1 argument (0 provided)");
-		else
-			sema_error(s, &n->loc, "%s() requires at least one argument (0 provided)", fn);
-		return;
-	}
-	if (f->kind != N_STRING) {
-		const struct type *t = expr(s, f);
-		sema_error(s, &n->loc, "%s() expects a string literal (%s provided)", fn, kind_word(t));
-		return;
-	}
-	f->type = type_string(s->t, (uint32_t)f->u.string.len + 1);
-	const struct type *types[MAX_PRINTF_ARGS];
-	unsigned nargs = 0;
-	bool ok = true;
-	for (struct node *a = f->next; a; a = a->next) {
-		const struct type *t = expr(s, a);
-		if (nargs < MAX_PRINTF_ARGS)
-			types[nargs] = t;
-		nargs++;
-		ok = ok && t;
-	}
-	struct fmt_spec specs[MAX_PRINTF_ARGS];
-	char msg[256];
-	int nspecs = fmt_parse(f->u.string.s, specs, MAX_PRINTF_ARGS, msg, sizeof(msg));
-	if (nspecs < 0) {
-		sema_error(s, &n->loc, "%s", msg);
-		return;
-	}
-	if (nargs > MAX_PRINTF_ARGS || nspecs > MAX_PRINTF_ARGS) {
-		sema_error(s, &n->loc, "%s: too many arguments (at most %d)", fn, MAX_PRINTF_ARGS);
-		return;
-	}
-	if ((unsigned)nspecs > nargs) {
-		sema_error(s, &n->loc, "%s: Not enough arguments for format string (%u supplied, %d expected)",
-		    fn, nargs, nspecs);
-		return;
-	}
-	if ((unsigned)nspecs < nargs) {
-		sema_error(s, &n->loc, "%s: Too many arguments for format string (%u supplied, %d expected)",
-		    fn, nargs, nspecs);
-		return;
-	}
-	if (!ok)
-		return;
-	for (unsigned i = 0; i < nargs; i++) {
-		if (printf_arg_ok(&specs[i], types[i]))
-			continue;
-		static const char *const cls[] = { [FMT_INT] = "integer", [FMT_STR] = "string",
-						   [FMT_BUF] = "buffer" };
-		/* bpftrace names the conversion, without flags or width */
-		const char *conv = f->u.string.s + specs[i].end - (specs[i].buf_mode ? 2 : 1);
-		sema_error(s, &n->loc, "%s: %%%.*s specifier expects a value of type %s (%s supplied)",
-		    fn, specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], kind_word(types[i]));
-		ok = false;
-	}
-	if (ok && s->final)
-		record_printf(s, n, f->u.string.s, types, nargs);
-}
+/* ---- calls (sema_calls.c) ---- */
 
 /* The first argument of print/clear/zero/delete: a map, defined somewhere. */
 static struct prog_map *map_arg(struct sema *s, struct node *call, struct node *a, bool keys_ok)
@@ -851,199 +692,6 @@ static struct prog_map *map_arg(struct sema *s, struct node *call, struct node *
 	if (m)
 		a->type = m->agg != AGG_NONE ? type_agg(s->t, m->agg, m->value) : m->value;
 	return m;
-}
-
-static void add_print_value(struct sema *s, struct node *n, const struct type *t)
-{
-	struct program *p = s->p;
-	if (p->nprint_values == s->print_values_cap) {
-		s->print_values_cap = s->print_values_cap ? s->print_values_cap * 2 : 8;
-		p->print_values = arena_grow(&p->arena, p->print_values, p->nprint_values,
-					     s->print_values_cap, sizeof(*p->print_values));
-		s->cs->print_value_nodes = arena_grow(&p->arena, s->cs->print_value_nodes,
-						      p->nprint_values, s->print_values_cap,
-						      sizeof(*s->cs->print_value_nodes));
-	}
-	s->cs->print_value_nodes[p->nprint_values] = n;
-	p->print_values[p->nprint_values++] = storage_type(s, t);
-}
-
-static void add_string(struct sema *s, const char *str)
-{
-	struct program *p = s->p;
-	for (size_t i = 0; i < p->nstrings; i++)
-		if (!strcmp(p->strings[i], str))
-			return;
-	if (p->nstrings == s->strings_cap) {
-		s->strings_cap = s->strings_cap ? s->strings_cap * 2 : 8;
-		p->strings = arena_grow(&p->arena, p->strings, p->nstrings, s->strings_cap,
-					sizeof(*p->strings));
-	}
-	p->strings[p->nstrings++] = str;
-}
-
-static bool int_arg(struct sema *s, struct node *call, struct node *a, const char *what)
-{
-	const struct type *t = expr(s, a);
-	if (t && !type_is_scalar(t)) {
-		sema_error(s, &call->loc, "%s() expects an integer %s (%s provided)", call->u.call.name, what,
-		    kind_word(t));
-		return false;
-	}
-	return t != NULL;
-}
-
-static const struct type *call_expr(struct sema *s, struct node *n)
-{
-	const char *f = n->u.call.name;
-	struct node *a0 = n->u.call.args;
-	const struct type *none = type_none(s->t);
-
-	if (agg_of_call(f) != AGG_NONE) {
-		sema_error(s, &n->loc, "%s() should be directly assigned to a map", f);
-		return NULL;
-	}
-	if (!strcmp(f, "printf")) {
-		check_printf(s, n);
-		return none;
-	}
-	if (!strcmp(f, "print")) {
-		if (!check_nargs(s, n, 1, 3))
-			return none;
-		if (a0->kind == N_MAP && !a0->u.map.nkeys) {
-			map_arg(s, n, a0, false);
-			for (struct node *a = a0->next; a; a = a->next)
-				int_arg(s, n, a, a == a0->next ? "top" : "div");
-			return none;
-		}
-		const struct type *t = expr(s, a0);
-		if (n->u.call.nargs > 1)
-			sema_error(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
-		else if (t && t->kind == T_POINTER && /* kptr()/uptr() print as the integer in 0.17 */
-			 !(a0->kind == N_CALL && (!strcmp(a0->u.call.name, "kptr") || !strcmp(a0->u.call.name, "uptr"))))
-			sema_error(s, &n->loc, "%s type passed to print() is not printable", tname(s, t));
-		else if (t && !storable(t))
-			sema_error(s, &n->loc, "print() of a value of type '%s' is not supported yet", tname(s, t));
-		else if (t && s->final)
-			add_print_value(s, n, t);
-		return none;
-	}
-	if (!strcmp(f, "clear") || !strcmp(f, "zero")) {
-		if (check_nargs(s, n, 1, 1))
-			map_arg(s, n, a0, false);
-		return none;
-	}
-	if (!strcmp(f, "delete")) {
-		if (!check_nargs(s, n, 1, 2))
-			return none;
-		if (n->u.call.nargs == 1) {
-			map_arg(s, n, a0, true);
-			return none;
-		}
-		/* delete(@m, k): check k as if written @m[k] */
-		if (a0->kind != N_MAP || a0->u.map.nkeys) {
-			sema_error(s, &n->loc, "delete() expects a map to be provided");
-			return none;
-		}
-		sema_key_args(a0); /* (k1, k2) is @m[k1, k2] (sema_loops.c) */
-		struct prog_map *m = map_arg(s, n, a0, true);
-		a0->u.map.keys = NULL;
-		a0->u.map.nkeys = 0;
-		if (m && !m->key)
-			sema_error(s, &n->loc, "delete() of a key of %s, which has no keys", m->name);
-		return none;
-	}
-	if (!strcmp(f, "exit")) {
-		if (s->for_depth)
-			sema_error(s, &n->loc, "exit() is not allowed inside a for-loop");
-		if (check_nargs(s, n, 0, 1) && a0)
-			int_arg(s, n, a0, "exit code");
-		return none;
-	}
-	if (!strcmp(f, "time")) {
-		if (!check_nargs(s, n, 0, 1))
-			return none;
-		if (a0 && a0->kind != N_STRING) {
-			sema_error(s, &n->loc, "time() expects a string literal (%s provided)", kind_word(expr(s, a0)));
-			return none;
-		}
-		if (a0)
-			a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
-		if (s->final)
-			add_string(s, a0 ? a0->u.string.s : "%H:%M:%S\n");
-		return none;
-	}
-	if (!strcmp(f, "str")) {
-		if (!check_nargs(s, n, 1, 2))
-			return NULL;
-		if (a0->kind == N_POSITIONAL)
-			a0->u.positional.in_str = true;
-		const struct type *t = expr(s, a0);
-		if (a0->next)
-			int_arg(s, n, a0->next, "length");
-		if (t && !type_is_scalar(t) && t->kind != T_STRING) {
-			sema_error(s, &n->loc, "str() expects an integer or a pointer type as first argument (%s provided)",
-			    kind_word(t));
-			return NULL;
-		}
-		return t ? type_string(s->t, s->p->strlen) : NULL;
-	}
-	if (!strcmp(f, "kstack") || !strcmp(f, "ustack"))
-		return sema_stack_call(s, n);
-	if (!strcmp(f, "reg")) {
-		if (!check_nargs(s, n, 1, 1))
-			return NULL;
-		if (a0->kind != N_STRING) {
-			sema_error(s, &n->loc, "reg() expects a string literal (%s provided)", kind_word(expr(s, a0)));
-			return NULL;
-		}
-		a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
-		if (!sema_offers(s, STROBE_BUILTIN_REGS)) {
-			sema_error(s, &n->loc, "reg can not be used with \"%s\" probes",
-			    s->probe->kind == PROBE_PROVIDER && s->probe->nattach ? s->probe->attach[0].type
-			    : s->probe->kind == PROBE_BEGIN ? "BEGIN" : "END");
-			return NULL;
-		}
-		if (sema_reg_offset(a0->u.string.s) < 0) {
-			sema_error(s, &n->loc, "'%s' is not a valid register", a0->u.string.s);
-			return NULL;
-		}
-		return type_int(s->t, 8, false);
-	}
-	if (!strcmp(f, "ksym") || !strcmp(f, "usym")) {
-		if (!check_nargs(s, n, 1, 1) || !int_arg(s, n, a0, "address"))
-			return NULL;
-		return type_simple(s->t, f[0] == 'k' ? T_KSYM : T_USYM);
-	}
-	if (!strcmp(f, "kaddr")) {
-		/* resolved now: the call becomes its address */
-		uint64_t addr = 0;
-		if (!check_nargs(s, n, 1, 1))
-			return NULL;
-		if (a0->kind != N_STRING) {
-			sema_error(s, &n->loc, "kaddr() expects a string literal (%s provided)", kind_word(expr(s, a0)));
-			return NULL;
-		}
-		if (sema_kaddr(a0->u.string.s, &addr) < 0) {
-			sema_error(s, &n->loc, "Failed to resolve kernel symbol: %s", a0->u.string.s);
-			return NULL;
-		}
-		n->kind = N_INT;
-		n->u.integer.value = addr;
-		return type_int(s->t, 8, false);
-	}
-	if (!strcmp(f, "uaddr"))
-		return sema_uaddr_call(s, n);
-	const struct type *ft;
-	if (sema_func_call(s, n, &ft)) /* sema_funcs.c */
-		return ft;
-	if (sema_map_func(s, n, &ft)) /* sema_loops.c */
-		return ft;
-	struct loc l = name_loc(n, f);
-	for (struct node *a = a0; a; a = a->next)
-		expr(s, a);
-	sema_error(s, &l, "Unknown function: %s", f);
-	return NULL;
 }
 
 /* ---- the checker's helpers for sema_funcs.c (sema_internal.h) ---- */
@@ -1070,11 +718,6 @@ const char *sema_kind_word(const struct type *t)
 	return kind_word(t);
 }
 
-bool sema_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max)
-{
-	return check_nargs(s, call, min, max);
-}
-
 bool sema_int_literal(const struct node *n, int64_t *v)
 {
 	return is_int_literal(n, v);
@@ -1087,16 +730,6 @@ const char *sema_probe_type(const struct sema *s)
 	if (s->probe->kind == PROBE_END)
 		return "END";
 	return s->probe->nattach ? s->probe->attach[0].type : "this";
-}
-
-void sema_format_call(struct sema *s, struct node *n)
-{
-	check_printf(s, n);
-}
-
-void sema_add_string(struct sema *s, const char *str)
-{
-	add_string(s, str);
 }
 
 static void stmt(struct sema *s, struct node *n);
@@ -1114,6 +747,11 @@ struct prog_map *sema_map_named(struct sema *s, struct node *call, struct node *
 const struct type *sema_storage_type(struct sema *s, const struct type *t)
 {
 	return storage_type(s, t);
+}
+
+bool sema_storable(const struct type *t)
+{
+	return storable(t);
 }
 
 bool sema_var_assigned(struct sema *s, const char *name)
@@ -1158,7 +796,7 @@ static void assign_var(struct sema *s, struct node *n)
 	struct node *target = n->u.assign.target, *value = n->u.assign.value;
 	const char *name = target->u.ident.name;
 	struct var *v = var_find(s, name);
-	if (value->kind == N_CALL && agg_of_call(value->u.call.name) != AGG_NONE) {
+	if (value->kind == N_CALL && builtins[value->u.call.fn].agg != AGG_NONE) {
 		sema_error(s, &value->loc, "%s() should be directly assigned to a map", value->u.call.name);
 		return;
 	}
@@ -1208,7 +846,7 @@ static void assign_var(struct sema *s, struct node *n)
 static void assign_map(struct sema *s, struct node *n)
 {
 	struct node *target = n->u.assign.target, *value = n->u.assign.value;
-	enum agg_kind agg = value->kind == N_CALL ? agg_of_call(value->u.call.name) : AGG_NONE;
+	enum agg_kind agg = value->kind == N_CALL ? builtins[value->u.call.fn].agg : AGG_NONE;
 	if (agg != AGG_NONE && n->u.assign.op == OP_NONE) {
 		struct prog_map *m = agg_assign(s, target, value, agg);
 		if (m)

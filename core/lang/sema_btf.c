@@ -158,7 +158,7 @@ bool sema_is_walk(const struct node *n)
 		return n->u.unop.op == OP_DEREF;
 	case N_FIELD:
 		return !n->u.field.tuple_index &&
-		       !(n->u.field.base->kind == N_BUILTIN && !strcmp(n->u.field.base->u.ident.name, "args"));
+		       !(n->u.field.base->kind == N_BUILTIN && n->u.field.base->u.ident.builtin == B_ARGS);
 	case N_INDEX:
 		return true;
 	default:

@@ -1,7 +1,7 @@
 /*
- * The builtins and the calls that depend on the probe (sema.c calls them):
+ * Checks of the builtins (rows of builtins.c) and what depends on the probe:
  * which builtins an attach point offers, args and its fields, kstack/ustack
- * and their stack-trace maps (program.h, struct prog_stack_map), reg(),
+ * and their stack-trace maps (program.h, struct prog_stack_map), registers,
  * kaddr()'s and uaddr()'s compile-time lookups of a symbol.
  */
 #include <errno.h>
@@ -231,111 +231,133 @@ static const char *default_stack_mode(const struct sema *s)
 	return s->p->stack_mode ? s->p->stack_mode : "bpftrace";
 }
 
-const struct type *sema_builtin(struct sema *s, struct node *n)
+const struct type *u32_check(struct sema *s, struct node *n)
 {
-	const char *b = n->u.ident.name;
-	if (!strcmp(b, "pid") || !strcmp(b, "tid") || !strcmp(b, "cpu") || !strcmp(b, "rand"))
-		return type_int(s->t, 4, false);
-	if (!strcmp(b, "curtask"))
-		return sema_record_pointer(s, "struct task_struct", false);
-	if (!strcmp(b, "uid") || !strcmp(b, "gid") || !strcmp(b, "nsecs") || !strcmp(b, "elapsed") ||
-	    !strcmp(b, "cgroup") || !strcmp(b, "jiffies") || !strcmp(b, "ncpus"))
-		return type_int(s->t, 8, false);
-	if (!strcmp(b, "cpid")) {
-		if (!s->o->cpid) {
-			sema_error(s, &n->loc, "cpid cannot be used without child command");
-			return NULL;
-		}
-		return type_int(s->t, 8, false); /* bpftrace 0.17: uint64 */
-	}
-	if (!strcmp(b, "comm"))
-		return type_string(s->t, 16);
-	if (!strcmp(b, "username"))
-		return type_simple(s->t, T_USERNAME); /* the uid, named in user space */
-	if (!strcmp(b, "probe"))
-		return type_simple(s->t, T_PROBE);
-	if (!strcmp(b, "func")) {
-		if (!sema_offers(s, STROBE_BUILTIN_FUNC)) {
-			const char *type = s->probe->kind == PROBE_BEGIN ? "BEGIN"
-					   : s->probe->kind == PROBE_END ? "END"
-					   : s->probe->nattach ? s->probe->attach[0].type : "this";
-			sema_error(s, &n->loc, "The func builtin can not be used with '%s' probes", type);
-			return NULL;
-		}
-		/* the traced function's address, printed as its symbol: a user one in uprobes */
-		return type_simple(s->t, sema_offers(s, STROBE_BUILTIN_FUNC_USER) ? T_USYM : T_KSYM);
-	}
-	if (!strcmp(b, "retval")) {
-		if (!sema_offers(s, STROBE_BUILTIN_RETVAL)) {
-			sema_error(s, &n->loc,
-			    "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes");
-			return NULL;
-		}
-		return type_int(s->t, 8, false);
-	}
-	if (!strncmp(b, "arg", 3) && b[3] >= '0' && b[3] <= '9') {
-		if (!sema_offers(s, STROBE_BUILTIN_ARGN)) {
-			sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes", b);
-			return NULL;
-		}
-		s->scope->uses_args = true;
-		return type_int(s->t, 8, false);
-	}
-	if (!strcmp(b, "args")) {
-		if (!sema_offers(s, STROBE_BUILTIN_ARGS)) {
-			sema_error(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
-			return NULL;
-		}
-		return args_record(s, n);
-	}
-	if (!strcmp(b, "numaid"))
-		return type_int(s->t, 4, false);
-	if (!strcmp(b, "has_cpid"))
-		return type_bool(s->t);
-	if (!strncmp(b, "sarg", 4)) {
-		if (!sema_offers(s, STROBE_BUILTIN_ARGN) || !all_prog_type(s, BPF_PROG_TYPE_KPROBE)) {
-			sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes' and 'uprobes' probes", b);
-			return NULL;
-		}
-		return type_int(s->t, 8, false);
-	}
-	if (!strcmp(b, "usermode")) {
-		if (!all_prog_type(s, BPF_PROG_TYPE_KPROBE) && !all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT)) {
-			sema_error(s, &n->loc, "The usermode builtin can only be used with probes that see the registers "
-					"(kprobe, uprobe, usdt, profile, interval, software, hardware)");
-			return NULL;
-		}
-		return type_int(s->t, 1, false);
-	}
-	if (!strcmp(b, "ctx")) {
-		if (s->probe->kind == PROBE_PROVIDER && s->probe->nattach &&
-		    !strcmp(s->probe->attach[0].type, "tracepoint")) {
-			sema_error(s, &n->loc, "Use args instead of ctx in tracepoint");
-			return NULL;
-		}
-		if (all_prog_type(s, BPF_PROG_TYPE_KPROBE))
-			return sema_record_pointer(s, "struct pt_regs", false);
-		if (all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT))
-			return sema_record_pointer(s, "struct bpf_perf_event_data", false);
-		sema_error(s, &n->loc, "The ctx builtin can only be used with kprobe, uprobe, usdt and perf event probes");
+	return type_int(s->t, 4, false);
+}
+
+const struct type *u64_check(struct sema *s, struct node *n)
+{
+	return type_int(s->t, 8, false);
+}
+
+const struct type *curtask_check(struct sema *s, struct node *n)
+{
+	return sema_record_pointer(s, "struct task_struct", false);
+}
+
+const struct type *cpid_check(struct sema *s, struct node *n)
+{
+	if (!s->o->cpid) {
+		sema_error(s, &n->loc, "cpid cannot be used without child command");
 		return NULL;
 	}
-	if (!strcmp(b, "kstack") || !strcmp(b, "ustack")) {
-		s->scope->uses_kstack |= b[0] == 'k';
-		return sema_stack_type(s->p, b[0] == 'k' ? T_KSTACK : T_USTACK, default_stack_mode(s), STACK_MAX_FRAMES);
+	return type_int(s->t, 8, false); /* bpftrace 0.17: uint64 */
+}
+
+const struct type *comm_check(struct sema *s, struct node *n)
+{
+	return type_string(s->t, 16);
+}
+
+const struct type *username_check(struct sema *s, struct node *n)
+{
+	return type_simple(s->t, T_USERNAME); /* the uid, named in user space */
+}
+
+const struct type *probe_check(struct sema *s, struct node *n)
+{
+	return type_simple(s->t, T_PROBE);
+}
+
+const struct type *func_check(struct sema *s, struct node *n)
+{
+	if (!sema_offers(s, STROBE_BUILTIN_FUNC)) {
+		sema_error(s, &n->loc, "The func builtin can not be used with '%s' probes", sema_probe_type(s));
+		return NULL;
 	}
-	sema_error(s, &n->loc, "The %s builtin is not supported yet", b);
+	/* the traced function's address, printed as its symbol: a user one in uprobes */
+	return type_simple(s->t, sema_offers(s, STROBE_BUILTIN_FUNC_USER) ? T_USYM : T_KSYM);
+}
+
+const struct type *retval_check(struct sema *s, struct node *n)
+{
+	if (!sema_offers(s, STROBE_BUILTIN_RETVAL)) {
+		sema_error(s, &n->loc,
+		    "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes");
+		return NULL;
+	}
+	return type_int(s->t, 8, false);
+}
+
+const struct type *argn_check(struct sema *s, struct node *n)
+{
+	if (!sema_offers(s, STROBE_BUILTIN_ARGN)) {
+		sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes', 'uprobes' and 'usdt' probes",
+		    n->u.ident.name);
+		return NULL;
+	}
+	s->scope->uses_args = true;
+	return type_int(s->t, 8, false);
+}
+
+const struct type *args_check(struct sema *s, struct node *n)
+{
+	if (!sema_offers(s, STROBE_BUILTIN_ARGS)) {
+		sema_error(s, &n->loc, "The args builtin can only be used with tracepoint/fentry/uprobe probes");
+		return NULL;
+	}
+	return args_record(s, n);
+}
+
+const struct type *has_cpid_check(struct sema *s, struct node *n)
+{
+	return type_bool(s->t);
+}
+
+const struct type *sargn_check(struct sema *s, struct node *n)
+{
+	if (!sema_offers(s, STROBE_BUILTIN_ARGN) || !all_prog_type(s, BPF_PROG_TYPE_KPROBE)) {
+		sema_error(s, &n->loc, "The %s builtin can only be used with 'kprobes' and 'uprobes' probes",
+		    n->u.ident.name);
+		return NULL;
+	}
+	return type_int(s->t, 8, false);
+}
+
+const struct type *usermode_check(struct sema *s, struct node *n)
+{
+	if (!all_prog_type(s, BPF_PROG_TYPE_KPROBE) && !all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT)) {
+		sema_error(s, &n->loc, "The usermode builtin can only be used with probes that see the registers "
+				"(kprobe, uprobe, usdt, profile, interval, software, hardware)");
+		return NULL;
+	}
+	return type_int(s->t, 1, false);
+}
+
+const struct type *ctx_check(struct sema *s, struct node *n)
+{
+	if (s->probe->kind == PROBE_PROVIDER && s->probe->nattach &&
+	    !strcmp(s->probe->attach[0].type, "tracepoint")) {
+		sema_error(s, &n->loc, "Use args instead of ctx in tracepoint");
+		return NULL;
+	}
+	if (all_prog_type(s, BPF_PROG_TYPE_KPROBE))
+		return sema_record_pointer(s, "struct pt_regs", false);
+	if (all_prog_type(s, BPF_PROG_TYPE_PERF_EVENT))
+		return sema_record_pointer(s, "struct bpf_perf_event_data", false);
+	sema_error(s, &n->loc, "The ctx builtin can only be used with kprobe, uprobe, usdt and perf event probes");
 	return NULL;
 }
 
-/* kstack([mode][, limit]), ustack(...) */
-const struct type *sema_stack_call(struct sema *s, struct node *n)
+/* kstack and ustack, bare or called: kstack([mode][, limit]) */
+const struct type *stack_check(struct sema *s, struct node *n)
 {
-	const char *f = n->u.call.name, *mode = default_stack_mode(s);
+	const struct builtin_def *b = builtin_of(n);
+	const char *f = b->name, *mode = default_stack_mode(s);
+	bool kernel = b == &builtins[B_KSTACK];
 	int64_t limit = STACK_MAX_FRAMES;
-	struct node *a = n->u.call.args;
-	if (!sema_nargs(s, n, 0, 2))
-		return NULL;
+	struct node *a = n->kind == N_CALL ? n->u.call.args : NULL;
 	if (a && (a->kind == N_IDENT || a->kind == N_BUILTIN)) {
 		if (sema_stack_mode(a->u.ident.name, &mode) < 0) {
 			sema_error(s, &a->loc, "%s: unsupported stack mode '%s' (bpftrace, perf or raw)", f, a->u.ident.name);
@@ -359,8 +381,8 @@ const struct type *sema_stack_call(struct sema *s, struct node *n)
 			return NULL;
 		}
 	}
-	s->scope->uses_kstack |= f[0] == 'k';
-	return sema_stack_type(s->p, f[0] == 'k' ? T_KSTACK : T_USTACK, mode, (uint32_t)limit);
+	s->scope->uses_kstack |= kernel;
+	return sema_stack_type(s->p, kernel ? T_KSTACK : T_USTACK, mode, (uint32_t)limit);
 }
 
 
@@ -372,13 +394,11 @@ const struct type *sema_stack_call(struct sema *s, struct node *n)
  * symbol's distance from the probed address, which codegen adds to the
  * address the program runs at.
  */
-const struct type *sema_uaddr_call(struct sema *s, struct node *n)
+const struct type *uaddr_check(struct sema *s, struct node *n)
 {
 	struct node *a0 = n->u.call.args;
-	if (a0 && a0->next && n->type) /* resolved on an earlier visit */
+	if (a0->next && n->type) /* resolved on an earlier visit */
 		return n->type;
-	if (!sema_nargs(s, n, 1, 1))
-		return NULL;
 	if (a0->kind != N_STRING) {
 		sema_error(s, &n->loc, "uaddr() expects a string literal (%s provided)", sema_kind_word(sema_expr(s, a0)));
 		return NULL;

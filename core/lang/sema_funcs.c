@@ -1,9 +1,8 @@
 /*
- * Checks of the remaining builtin functions (issue 4), with bpftrace 0.17's
+ * Checks of the string, address and process functions, with bpftrace 0.17's
  * messages: strncmp, strcontains, strlen, join, strftime, ntop, pton, macaddr,
- * bswap, cgroupid, cgroup_path, cat, system, signal, strerror, kptr, uptr,
- * buf. sema.c calls sema_func_call() for every name it does not know
- * itself; codegen_funcs.c emits what passes.
+ * bswap, cgroupid, cgroup_path, signal, strerror, kptr, uptr, buf (rows of
+ * builtins.c); codegen_funcs.c emits what passes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -111,12 +110,10 @@ static int sema_cgroup_id(const char *path, uint64_t *id)
 	return 0;
 }
 
-static const struct type *buf_call(struct sema *s, struct node *n)
+const struct type *buf_check(struct sema *s, struct node *n)
 {
 	struct node *a0 = n->u.call.args;
 	struct program *p = s->p;
-	if (!sema_nargs(s, n, 1, 2))
-		return NULL;
 	const struct type *t = sema_expr(s, a0);
 	if (!t)
 		return NULL;
@@ -158,252 +155,226 @@ static const struct type *buf_call(struct sema *s, struct node *n)
 	return type_buffer(T(s), cap);
 }
 
-bool sema_func_call(struct sema *s, struct node *n, const struct type **out)
+const struct type *strncmp_check(struct sema *s, struct node *n)
 {
-	const char *f = n->u.call.name;
+	struct node *a0 = n->u.call.args;
+	int64_t len;
+	bool ok = string_only(s, n, a0);
+	ok = string_only(s, n, a0->next) && ok;
+	struct node *ln = a0->next->next;
+	const struct type *lt = sema_expr(s, ln);
+	if (!ok || !lt)
+		return NULL;
+	if (!sema_int_literal(ln, &len)) {
+		sema_error(s, &n->loc, "strncmp() expects a integer literal (%s provided)", sema_kind_word(lt));
+		return NULL;
+	}
+	if (len < 0) {
+		sema_error(s, &n->loc, "Builtin strncmp requires a non-negative size");
+		return NULL;
+	}
+	return type_int(T(s), 8, false);
+}
+
+const struct type *strlen_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (!string_only(s, n, a0))
+		return NULL;
+	if (a0->kind == N_STRING) { /* known now */
+		n->kind = N_INT;
+		n->u.integer.value = a0->u.string.len;
+	}
+	return type_int(T(s), 8, false);
+}
+
+const struct type *strcontains_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	bool ok = string_only(s, n, a0);
+	ok = string_only(s, n, a0->next) && ok;
+	return ok ? type_int(T(s), 8, false) : NULL;
+}
+
+const struct type *bswap_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (!int_only(s, n, a0))
+		return NULL;
+	const struct type *t = a0->type;
+	return type_int(T(s), t->kind == T_INT ? t->size : 8, false);
+}
+
+const struct type *strerror_check(struct sema *s, struct node *n)
+{
+	return int_only(s, n, n->u.call.args) ? type_simple(T(s), T_STRERROR) : NULL;
+}
+
+const struct type *cgroup_path_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (!int_only(s, n, a0))
+		return NULL;
+	struct node *filter = a0->next;
+	if (filter) {
+		/* a glob over the hierarchies' names ("unified", "cpu,cpuacct", "systemd") */
+		const struct type *ft = sema_expr(s, filter);
+		if (!ft)
+			return NULL;
+		if (ft->kind != T_STRING) {
+			sema_error(s, &n->loc, "cgroup_path() only supports string arguments (%s provided)",
+				   sema_kind_word(ft));
+			return NULL;
+		}
+		if (filter->kind != N_STRING) {
+			/* bpftrace 0.17 accepts one and matches nothing with it */
+			sema_error(s, &filter->loc, "cgroup_path() filter must be a string literal");
+			return NULL;
+		}
+	}
+	return type_cgroup_path(T(s), filter ? filter->u.string.s : NULL);
+}
+
+/* kptr(p), uptr(p) */
+const struct type *ptr_check(struct sema *s, struct node *n)
+{
+	struct types *ty = T(s);
+	const struct type *t = sema_expr(s, n->u.call.args);
+	if (!t)
+		return NULL;
+	if (!type_is_scalar(t)) {
+		sema_error(s, &n->loc, "%s() only supports integer or pointer arguments (%s provided)", n->u.call.name,
+			   sema_kind_word(t));
+		return NULL;
+	}
+	const struct type *elem = t->kind == T_POINTER ? t->elem : type_int(ty, 1, true);
+	return type_pointer(ty, elem, n->u.call.fn == B_UPTR);
+}
+
+const struct type *cgroupid_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	uint64_t id = 0;
+	if (!literal_string(s, n, a0))
+		return NULL;
+	int err = sema_cgroup_id(a0->u.string.s, &id);
+	if (err < 0) {
+		sema_error(s, &n->loc, "Failed to get `cgroupid` for path: \"%s\": %s", a0->u.string.s,
+			   strerror(-err));
+		return NULL;
+	}
+	n->kind = N_INT; /* resolved now, like kaddr() */
+	n->u.integer.value = id;
+	return type_int(T(s), 8, false);
+}
+
+const struct type *strftime_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (!literal_string(s, n, a0) || !int_only(s, n, a0->next))
+		return NULL;
+	return type_timestamp(T(s), a0->u.string.s);
+}
+
+const struct type *ntop_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	struct node *addr = a0->next ? a0->next : a0;
+	if (a0->next && !int_only(s, n, a0))
+		return NULL;
+	const struct type *t = sema_expr(s, addr);
+	if (!t)
+		return NULL;
+	if (!type_is_scalar(t) && !(t->kind == T_ARRAY && (t->size == 4 || t->size == 16))) {
+		sema_error(s, &n->loc, "ntop() argument must be 4 or 16 bytes in size");
+		return NULL;
+	}
+	return type_simple(T(s), T_INET);
+}
+
+const struct type *macaddr_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	const struct type *t = sema_expr(s, a0);
+	if (!t)
+		return NULL;
+	if (t->kind == T_STRING || t->kind == T_ARRAY ? t->size < 6 : !type_is_scalar(t)) {
+		sema_error(s, &n->loc, "macaddr() argument must be 6 bytes in size");
+		if (a0->kind == N_STRING)
+			sema_error(s, &n->loc, "macaddr() does not support literal string arguments");
+		return NULL;
+	}
+	if (a0->kind == N_STRING) {
+		sema_error(s, &n->loc, "macaddr() does not support literal string arguments");
+		return NULL;
+	}
+	return type_simple(T(s), T_MACADDR);
+}
+
+const struct type *join_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (a0->next && !literal_string(s, n, a0->next))
+		return NULL;
+	const struct type *t = sema_expr(s, a0);
+	if (!t)
+		return NULL;
+	if (!type_is_scalar(t)) {
+		/* sic: bpftrace 0.17 leaves the function name out */
+		sema_error(s, &n->loc, "() only supports int or pointer arguments (%s provided)", sema_kind_word(t));
+		return NULL;
+	}
+	if (s->final)
+		sema_add_string(s, a0->next ? a0->next->u.string.s : JOIN_DEFAULT_SEP);
+	return type_none(T(s));
+}
+
+const struct type *signal_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (a0->kind == N_STRING) {
+		a0->type = type_string(T(s), (uint32_t)a0->u.string.len + 1);
+		if (sema_signal_number(a0->u.string.s) < 0) {
+			sema_error(s, &n->loc, "%s is not a valid signal", a0->u.string.s);
+			return NULL;
+		}
+		return type_none(T(s));
+	}
+	const struct type *t = sema_expr(s, a0);
+	int64_t v;
+	if (!t)
+		return NULL;
+	if (!type_is_scalar(t)) {
+		sema_error(s, &n->loc, "signal only accepts string literals or integers (%s provided)",
+			   sema_kind_word(t));
+		return NULL;
+	}
+	if (sema_int_literal(a0, &v) && (v < 1 || v > 64)) {
+		sema_error(s, &n->loc, "%" PRId64 " is not a valid signal, allowed range: [1,64]", v);
+		return NULL;
+	}
+	return type_none(T(s));
+}
+
+/* pton("addr"): resolved now, a uint8[4] (IPv4) or uint8[16] (IPv6) constant */
+const struct type *pton_check(struct sema *s, struct node *n)
+{
 	struct node *a0 = n->u.call.args;
 	struct types *ty = T(s);
-	const struct type *none = type_none(ty);
-	*out = NULL;
-
-	if (!strcmp(f, "strncmp")) {
-		int64_t len;
-		if (!sema_nargs(s, n, 3, 3))
-			return true;
-		bool ok = string_only(s, n, a0);
-		ok = string_only(s, n, a0->next) && ok;
-		struct node *ln = a0->next->next;
-		const struct type *lt = sema_expr(s, ln);
-		if (!ok || !lt)
-			return true;
-		if (!sema_int_literal(ln, &len)) {
-			sema_error(s, &n->loc, "strncmp() expects a integer literal (%s provided)", sema_kind_word(lt));
-			return true;
-		}
-		if (len < 0) {
-			sema_error(s, &n->loc, "Builtin strncmp requires a non-negative size");
-			return true;
-		}
-		*out = type_int(ty, 8, false);
-		return true;
+	uint8_t bytes[16];
+	const struct type *t = sema_expr(s, a0);
+	if (!t)
+		return NULL;
+	if (a0->kind != N_STRING) {
+		sema_error(s, NULL, "Expected string literal, got %s", type_name(ty, t));
+		sema_error(s, &n->loc, "pton() expects an string argument of an IPv4/IPv6 address, got ");
+		return NULL;
 	}
-	if (!strcmp(f, "strlen")) {
-		if (sema_nargs(s, n, 1, 1) && string_only(s, n, a0)) {
-			if (a0->kind == N_STRING) { /* known now */
-				n->kind = N_INT;
-				n->u.integer.value = a0->u.string.len;
-			}
-			*out = type_int(ty, 8, false);
-		}
-		return true;
+	int len = sema_pton(a0->u.string.s, bytes);
+	if (len < 0) {
+		sema_error(s, &n->loc, "pton() expects an string argument of an IPv4/IPv6 address, got %s",
+			   a0->u.string.s);
+		return NULL;
 	}
-	if (!strcmp(f, "strcontains")) {
-		if (!sema_nargs(s, n, 2, 2))
-			return true;
-		bool ok = string_only(s, n, a0);
-		ok = string_only(s, n, a0->next) && ok;
-		if (ok)
-			*out = type_int(ty, 8, false);
-		return true;
-	}
-	if (!strcmp(f, "bswap")) {
-		if (!sema_nargs(s, n, 1, 1) || !int_only(s, n, a0))
-			return true;
-		const struct type *t = a0->type;
-		*out = type_int(ty, t->kind == T_INT ? t->size : 8, false);
-		return true;
-	}
-	if (!strcmp(f, "strerror")) {
-		if (sema_nargs(s, n, 1, 1) && int_only(s, n, a0))
-			*out = type_simple(ty, T_STRERROR);
-		return true;
-	}
-	if (!strcmp(f, "cgroup_path")) {
-		if (!sema_nargs(s, n, 1, 2) || !int_only(s, n, a0))
-			return true;
-		struct node *filter = a0->next;
-		if (filter) {
-			/* a glob over the hierarchies' names ("unified", "cpu,cpuacct", "systemd") */
-			const struct type *ft = sema_expr(s, filter);
-			if (!ft)
-				return true;
-			if (ft->kind != T_STRING) {
-				sema_error(s, &n->loc, "cgroup_path() only supports string arguments (%s provided)",
-					   sema_kind_word(ft));
-				return true;
-			}
-			if (filter->kind != N_STRING) {
-				/* bpftrace 0.17 accepts one and matches nothing with it */
-				sema_error(s, &filter->loc, "cgroup_path() filter must be a string literal");
-				return true;
-			}
-		}
-		*out = type_cgroup_path(ty, filter ? filter->u.string.s : NULL);
-		return true;
-	}
-	if (!strcmp(f, "kptr") || !strcmp(f, "uptr")) {
-		if (!sema_nargs(s, n, 1, 1))
-			return true;
-		const struct type *t = sema_expr(s, a0);
-		if (!t)
-			return true;
-		if (!type_is_scalar(t)) {
-			sema_error(s, &n->loc, "%s() only supports integer or pointer arguments (%s provided)", f,
-				   sema_kind_word(t));
-			return true;
-		}
-		const struct type *elem = t->kind == T_POINTER ? t->elem : type_int(ty, 1, true);
-		*out = type_pointer(ty, elem, f[0] == 'u');
-		return true;
-	}
-	if (!strcmp(f, "cgroupid")) {
-		uint64_t id = 0;
-		if (!sema_nargs(s, n, 1, 1) || !literal_string(s, n, a0))
-			return true;
-		int err = sema_cgroup_id(a0->u.string.s, &id);
-		if (err < 0) {
-			sema_error(s, &n->loc, "Failed to get `cgroupid` for path: \"%s\": %s", a0->u.string.s,
-				   strerror(-err));
-			return true;
-		}
-		n->kind = N_INT; /* resolved now, like kaddr() */
-		n->u.integer.value = id;
-		*out = type_int(ty, 8, false);
-		return true;
-	}
-	if (!strcmp(f, "strftime")) {
-		if (!sema_nargs(s, n, 2, 2) || !literal_string(s, n, a0) || !int_only(s, n, a0->next))
-			return true;
-		*out = type_timestamp(ty, a0->u.string.s);
-		return true;
-	}
-	if (!strcmp(f, "ntop")) {
-		if (!sema_nargs(s, n, 1, 2))
-			return true;
-		struct node *addr = a0->next ? a0->next : a0;
-		if (a0->next && !int_only(s, n, a0))
-			return true;
-		const struct type *t = sema_expr(s, addr);
-		if (!t)
-			return true;
-		bool ok = type_is_scalar(t) ||
-			  (t->kind == T_ARRAY && (t->size == 4 || t->size == 16));
-		if (!ok) {
-			sema_error(s, &n->loc, "ntop() argument must be 4 or 16 bytes in size");
-			return true;
-		}
-		*out = type_simple(ty, T_INET);
-		return true;
-	}
-	if (!strcmp(f, "macaddr")) {
-		if (!sema_nargs(s, n, 1, 1))
-			return true;
-		const struct type *t = sema_expr(s, a0);
-		if (!t)
-			return true;
-		if (t->kind == T_STRING || t->kind == T_ARRAY ? t->size < 6 : !type_is_scalar(t)) {
-			sema_error(s, &n->loc, "macaddr() argument must be 6 bytes in size");
-			if (a0->kind == N_STRING)
-				sema_error(s, &n->loc, "macaddr() does not support literal string arguments");
-			return true;
-		}
-		if (a0->kind == N_STRING) {
-			sema_error(s, &n->loc, "macaddr() does not support literal string arguments");
-			return true;
-		}
-		*out = type_simple(ty, T_MACADDR);
-		return true;
-	}
-	if (!strcmp(f, "buf")) {
-		*out = buf_call(s, n);
-		return true;
-	}
-	if (!strcmp(f, "join")) {
-		if (!sema_nargs(s, n, 1, 2))
-			return true;
-		if (a0->next && !literal_string(s, n, a0->next))
-			return true;
-		const struct type *t = sema_expr(s, a0);
-		if (!t)
-			return true;
-		if (!type_is_scalar(t)) {
-			/* sic: bpftrace 0.17 leaves the function name out */
-			sema_error(s, &n->loc, "() only supports int or pointer arguments (%s provided)",
-				   sema_kind_word(t));
-			return true;
-		}
-		if (s->final)
-			sema_add_string(s, a0->next ? a0->next->u.string.s : JOIN_DEFAULT_SEP);
-		*out = none;
-		return true;
-	}
-	if (!strcmp(f, "cat")) {
-		sema_format_call(s, n);
-		*out = none;
-		return true;
-	}
-	if (!strcmp(f, "system") || !strcmp(f, "signal")) {
-		bool probe_ok = true;
-		if (!s->o->unsafe)
-			sema_error(s, &n->loc, "%s() is an unsafe function being used in safe mode", f);
-		if (f[1] == 'y') {
-			sema_format_call(s, n);
-			*out = none;
-			return true;
-		}
-		const char *pt = sema_probe_type(s);
-		if (!strcmp(pt, "BEGIN") || !strcmp(pt, "END")) {
-			sema_error(s, &n->loc, "signal can not be used with \"%s\" probes", pt);
-			probe_ok = false;
-		}
-		if (!sema_nargs(s, n, 1, 1))
-			return true;
-		if (a0->kind == N_STRING) {
-			a0->type = type_string(ty, (uint32_t)a0->u.string.len + 1);
-			if (sema_signal_number(a0->u.string.s) < 0) {
-				sema_error(s, &n->loc, "%s is not a valid signal", a0->u.string.s);
-				return true;
-			}
-		} else {
-			const struct type *t = sema_expr(s, a0);
-			int64_t v;
-			if (!t)
-				return true;
-			if (!type_is_scalar(t)) {
-				sema_error(s, &n->loc, "signal only accepts string literals or integers (%s provided)",
-					   sema_kind_word(t));
-				return true;
-			}
-			if (sema_int_literal(a0, &v) && (v < 1 || v > 64)) {
-				sema_error(s, &n->loc, "%" PRId64 " is not a valid signal, allowed range: [1,64]", v);
-				return true;
-			}
-		}
-		if (probe_ok)
-			*out = none;
-		return true;
-	}
-	if (!strcmp(f, "pton")) {
-		/* pton("addr"): resolved now, a uint8[4] (IPv4) or uint8[16] (IPv6) constant */
-		uint8_t bytes[16];
-		if (!sema_nargs(s, n, 1, 1))
-			return true;
-		const struct type *t = sema_expr(s, a0);
-		if (!t)
-			return true;
-		if (a0->kind != N_STRING) {
-			sema_error(s, NULL, "Expected string literal, got %s", type_name(ty, t));
-			sema_error(s, &n->loc, "pton() expects an string argument of an IPv4/IPv6 address, got ");
-			return true;
-		}
-		int len = sema_pton(a0->u.string.s, bytes);
-		if (len < 0) {
-			sema_error(s, &n->loc, "pton() expects an string argument of an IPv4/IPv6 address, got %s",
-				   a0->u.string.s);
-			return true;
-		}
-		*out = type_array(ty, type_int(ty, 1, false), (uint32_t)len);
-		return true;
-	}
-	return false;
+	return type_array(ty, type_int(ty, 1, false), (uint32_t)len);
 }

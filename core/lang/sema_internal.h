@@ -13,8 +13,8 @@ struct compile_state {
 	bool callbacks; /* for loops or len(): BPF callback subprograms, which need BTF func info */
 };
 
-/* "count", "sum", ...: the aggregation a call builds, AGG_NONE for other calls. */
-enum agg_kind agg_of_call(const char *name);
+/* Printf arguments, tuple items and map keys at most. */
+#define MAX_PRINTF_ARGS 32
 
 /* Index of the map named `name` (without '@') in p->maps, or -1. */
 int prog_map_find(const struct program *p, const char *name);
@@ -90,14 +90,8 @@ struct sema {
 /* sema_builtins.c */
 /* Every attach point of the probe offers the builtin (STROBE_BUILTIN_*). */
 bool sema_offers(struct sema *s, unsigned builtin);
-/* pid, comm, args, kstack, ...: the type of an N_BUILTIN. */
-const struct type *sema_builtin(struct sema *s, struct node *n);
 /* args->name / args.name: the field must exist, with one type, in every attachment. */
 const struct type *sema_args_field(struct sema *s, struct node *n);
-/* kstack([mode][, limit]), ustack(...) */
-const struct type *sema_stack_call(struct sema *s, struct node *n);
-/* uaddr("sym"): the address from the probe's provider, as a pointer sized like the symbol. */
-const struct type *sema_uaddr_call(struct sema *s, struct node *n);
 /* The kstack/ustack type, registering its stack-trace map (program.h). */
 const struct type *sema_stack_type(struct program *p, enum type_kind kind, const char *mode,
 				   uint32_t nframes);
@@ -117,13 +111,7 @@ static inline bool type_is_signed_scalar(const struct type *t)
 	return t->kind == T_INT && t->is_signed;
 }
 
-/*
- * sema_funcs.c: the builtin functions of issue 4 (strncmp, strcontains, join,
- * strftime, ntop, macaddr, bswap, cgroupid, cgroup_path, cat, system, signal,
- * strerror, kptr, uptr, buf). sema.c calls sema_func_call() for a name it
- * does not know; codegen_funcs.c emits them.
- */
-bool sema_func_call(struct sema *s, struct node *n, const struct type **out);
+/* sema_funcs.c */
 /* Types of those functions that print through %s and can be stored. */
 bool sema_func_string_type(const struct type *t);
 /* pton(): the 4 (IPv4) or 16 (IPv6) bytes of an address, or -1. */
@@ -138,12 +126,13 @@ const struct type *sema_expr(struct sema *s, struct node *n);
 const char *sema_kind_word(const struct type *t);
 /* The type as bpftrace spells it in messages ("uint64", "string[16]"). */
 const char *sema_tname(struct sema *s, const struct type *t);
-bool sema_nargs(struct sema *s, const struct node *call, unsigned min, unsigned max);
 bool sema_int_literal(const struct node *n, int64_t *v);
 /* "BEGIN", "END", or the first attachment's probe type ("kprobe"). */
 const char *sema_probe_type(const struct sema *s);
-/* cat/system: printf-like arguments, recorded as a printf (program.h prog_printf) when final. */
-void sema_format_call(struct sema *s, struct node *n);
+/* sema_calls.c: every N_CALL, through its row of builtins.c. */
+const struct type *sema_call(struct sema *s, struct node *n);
+/* The call's argument count against its row's bounds, with bpftrace's messages. */
+bool sema_nargs(struct sema *s, const struct node *call);
 /* Add a constant string to program.strings (once). */
 void sema_add_string(struct sema *s, const char *str);
 
@@ -179,6 +168,8 @@ void sema_stmt(struct sema *s, struct node *n);
 /* The map named by argument `a` of `call` (print/clear/len...): "Undefined map" otherwise. */
 struct prog_map *sema_map_named(struct sema *s, struct node *call, struct node *a, bool keys_ok);
 const struct type *sema_storage_type(struct sema *s, const struct type *t);
+/* Can be held in a variable or map, or printed. */
+bool sema_storable(const struct type *t);
 /* Scratch variables of the probe being checked. */
 bool sema_var_assigned(struct sema *s, const char *name);
 /* Bind `var` (an N_VAR) to type t (NULL: not known yet) from here on. */
@@ -190,11 +181,21 @@ void sema_var_unbind(struct sema *s, const char *name);
  * has_key(), and reading aggregations (count, sum, min, max, avg) as integers.
  */
 void sema_for(struct sema *s, struct node *n);
-bool sema_map_func(struct sema *s, struct node *n, const struct type **out);
 /* The keys of f(@m, k) as @m's key list (k, or the items of a tuple k); the caller resets them. */
 void sema_key_args(struct node *map);
 /* The integer an aggregation map's value reads as, or NULL (with an error) if it cannot be read. */
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
+
+/* The checks of builtins.c's rows, by file. */
+builtin_check_fn u32_check, u64_check, curtask_check, cpid_check, comm_check, username_check, probe_check,
+	func_check, retval_check, argn_check, args_check, has_cpid_check, sargn_check, usermode_check, ctx_check,
+	stack_check, uaddr_check;                                          /* sema_builtins.c */
+builtin_check_fn format_check, print_check, clear_check, delete_check, exit_check, time_check, str_check,
+	reg_check, sym_check, kaddr_check;                                 /* sema_calls.c */
+builtin_check_fn strncmp_check, strlen_check, strcontains_check, bswap_check, strerror_check,
+	cgroup_path_check, ptr_check, cgroupid_check, strftime_check, ntop_check, macaddr_check, buf_check,
+	join_check, signal_check, pton_check;                              /* sema_funcs.c */
+builtin_check_fn len_check, has_key_check;                             /* sema_loops.c */
 
 /* sema_layout.c: after type checking, how the program is laid out in BPF. */
 /* Map key/value sizes and BPF map types from the checked types. */

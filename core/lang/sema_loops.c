@@ -112,44 +112,47 @@ void sema_key_args(struct node *map)
 	}
 }
 
-/* len(@m), has_key(@m, k). */
-bool sema_map_func(struct sema *s, struct node *n, const struct type **out)
+/* The map argument of len(@m), has_key(@m, k): a whole map. */
+static bool map_only(struct sema *s, struct node *n)
 {
-	const char *f = n->u.call.name;
 	struct node *a0 = n->u.call.args;
-	bool len = !strcmp(f, "len");
-	*out = NULL;
-	if (!len && strcmp(f, "has_key"))
-		return false;
-	if (!sema_nargs(s, n, len ? 1 : 2, len ? 1 : 2))
+	if (a0->kind == N_MAP && !a0->u.map.nkeys)
 		return true;
-	if (a0->kind != N_MAP || a0->u.map.nkeys) {
-		sema_expr(s, a0);
-		sema_error(s, &n->loc, "%s() expects a map to be provided", f);
-		return true;
+	sema_expr(s, a0);
+	sema_error(s, &n->loc, "%s() expects a map to be provided", n->u.call.name);
+	return false;
+}
+
+const struct type *len_check(struct sema *s, struct node *n)
+{
+	if (!map_only(s, n))
+		return NULL;
+	struct prog_map *m = sema_map_named(s, n, n->u.call.args, false);
+	if (!m)
+		return NULL;
+	if (!m->key) {
+		sema_error(s, &n->loc, "len() expects a map with explicit keys (non-scalar map)");
+		return NULL;
 	}
-	if (len) {
-		struct prog_map *m = sema_map_named(s, n, a0, false);
-		if (!m)
-			return true;
-		if (!m->key) {
-			sema_error(s, &n->loc, "len() expects a map with explicit keys (non-scalar map)");
-			return true;
-		}
-		if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
-			sema_error(s, &n->loc, "len() of the %s map %s is not supported: it counts buckets, not keys",
-				   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
-			return true;
-		}
-		if (s->final)
-			s->cs->callbacks = true;
-		*out = type_int(T(s), 8, true);
-		return true;
+	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
+		sema_error(s, &n->loc, "len() of the %s map %s is not supported: it counts buckets, not keys",
+			   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
+		return NULL;
 	}
+	if (s->final)
+		s->cs->callbacks = true;
+	return type_int(T(s), 8, true);
+}
+
+const struct type *has_key_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (!map_only(s, n))
+		return NULL;
 	int i = prog_map_find(s->p, a0->u.map.name);
 	if (i >= 0 && !s->p->maps[i].key && s->p->maps[i].value) {
 		sema_error(s, &n->loc, "has_key() expects a map with explicit keys (non-scalar map)");
-		return true;
+		return NULL;
 	}
 	/* has_key(@m, k): k is checked as if written @m[k]; (k1, k2) as @m[k1, k2] */
 	sema_key_args(a0);
@@ -157,16 +160,15 @@ bool sema_map_func(struct sema *s, struct node *n, const struct type **out)
 	a0->u.map.keys = NULL;
 	a0->u.map.nkeys = 0;
 	if (!m)
-		return true;
+		return NULL;
 	if (!m->key) {
 		sema_error(s, &n->loc, "has_key() expects a map with explicit keys (non-scalar map)");
-		return true;
+		return NULL;
 	}
 	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
 		sema_error(s, &n->loc, "has_key() on the %s map %s is not supported: its entries are buckets",
 			   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
-		return true;
+		return NULL;
 	}
-	*out = type_bool(T(s));
-	return true;
+	return type_bool(T(s));
 }

@@ -177,7 +177,12 @@ static void test_attach_list(void **state)
 	assert_string_equal(a->u.attach.target, "/bin/bash:readline");
 	assert_int_equal(a->loc.col, 1);
 	assert_int_equal(a->loc.end_col, 26);
-	a = a->next;
+	assert_null(a->next);
+	/* BEGIN runs apart: a probe of its own with a copy of the body */
+	assert_non_null(probe->next);
+	a = probe->next->u.probe.attach;
+	assert_null(a->next);
+	assert_ptr_not_equal(probe->next->u.probe.body, probe->u.probe.body);
 	assert_string_equal(a->u.attach.text, "BEGIN");
 	assert_string_equal(a->u.attach.type, "BEGIN");
 	assert_string_equal(a->u.attach.target, "");

@@ -408,7 +408,8 @@ static void test_list_perf(void **state)
 		    "hardware:ref-cycles:\n");
 	expect_list(f, "s:cpu*", false, "software:cpu-clock:\nsoftware:cpu-migrations:\n");
 	expect_list(f, "software:page-faults:", true, "software:page-faults:\n");
-	expect_list(f, "interval:*", false, "");
+	expect_list(f, "interval:*", false, "interval:s:\ninterval:ms:\ninterval:us:\ninterval:hz:\n");
+	expect_list(f, "profile:m*", false, "profile:ms:\n");
 	static const char *const sw[] = { "cpu-clock", "cpu", "task-clock", "page-faults", "faults",
 					  "context-switches", "cs", "cpu-migrations", "minor-faults",
 					  "major-faults", "alignment-faults", "emulation-faults",

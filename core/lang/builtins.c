@@ -1,0 +1,127 @@
+/*
+ * The table of builtins and functions: each one's name, argument counts,
+ * restrictions, sema check and codegen emitters; the lookup by name.
+ */
+#include "builtins.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "codegen_internal.h"
+
+#define IDENT(t) .flags = BF_IDENT, .check = t
+#define CALL(lo, hi, f) .flags = BF_CALL | (f), .min_args = lo, .max_args = hi
+#define AGG(k, n) CALL(n, n, 0), .agg = k
+
+const struct builtin_def builtins[B__COUNT] = {
+	[B_NONE] = { "" },
+	[B_PID] = { "pid", IDENT(u32_check), .value = pid_value },
+	[B_TID] = { "tid", IDENT(u32_check), .value = tid_value },
+	[B_UID] = { "uid", IDENT(u64_check), .value = uid_value },
+	[B_GID] = { "gid", IDENT(u64_check), .value = gid_value },
+	[B_USERNAME] = { "username", IDENT(username_check), .value = uid_value },
+	[B_NSECS] = { "nsecs", IDENT(u64_check), .value = nsecs_value },
+	[B_ELAPSED] = { "elapsed", IDENT(u64_check), .value = elapsed_value },
+	[B_CPU] = { "cpu", IDENT(u32_check), .value = cpu_value },
+	[B_NCPUS] = { "ncpus", IDENT(u64_check), .value = ncpus_value },
+	[B_COMM] = { "comm", IDENT(comm_check), .bytes = comm_bytes },
+	[B_CURTASK] = { "curtask", IDENT(curtask_check), .value = curtask_value },
+	[B_CGROUP] = { "cgroup", IDENT(u64_check), .value = cgroup_value },
+	[B_RAND] = { "rand", IDENT(u32_check), .value = rand_value },
+	[B_JIFFIES] = { "jiffies", IDENT(u64_check), .value = jiffies_value },
+	[B_PROBE] = { "probe", IDENT(probe_check), .value = probe_value },
+	[B_FUNC] = { "func", IDENT(func_check), .value = func_value, .bytes = func_bytes },
+	[B_RETVAL] = { "retval", IDENT(retval_check), .value = retval_value },
+	[B_ARGS] = { "args", IDENT(args_check), .bytes = args_bytes },
+	[B_CTX] = { "ctx", IDENT(ctx_check), .value = ctx_value },
+	[B_CPID] = { "cpid", IDENT(cpid_check), .value = cpid_value },
+	[B_NUMAID] = { "numaid", IDENT(u32_check), .value = numaid_value },
+	[B_USERMODE] = { "usermode", IDENT(usermode_check), .value = usermode_value },
+	[B_HAS_CPID] = { "has_cpid", IDENT(has_cpid_check), .value = has_cpid_value },
+	[B_ARGN] = { "arg", .flags = BF_IDENT | BF_INDEXED, .check = argn_check, .value = argn_value },
+	[B_SARGN] = { "sarg", .flags = BF_IDENT | BF_INDEXED, .check = sargn_check, .value = sargn_value },
+	[B_KSTACK] = { "kstack", .flags = BF_IDENT | BF_CALL, .max_args = 2, .check = stack_check,
+		       .value = kstack_value },
+	[B_USTACK] = { "ustack", .flags = BF_IDENT | BF_CALL, .max_args = 2, .check = stack_check,
+		       .bytes = ustack_bytes },
+	[B_COUNT] = { "count", AGG(AGG_COUNT, 0) },
+	[B_SUM] = { "sum", AGG(AGG_SUM, 1) },
+	[B_MIN] = { "min", AGG(AGG_MIN, 1) },
+	[B_MAX] = { "max", AGG(AGG_MAX, 1) },
+	[B_AVG] = { "avg", AGG(AGG_AVG, 1) },
+	[B_STATS] = { "stats", AGG(AGG_STATS, 1) },
+	[B_HIST] = { "hist", AGG(AGG_HIST, 1) },
+	[B_LHIST] = { "lhist", AGG(AGG_LHIST, 4) },
+	[B_PRINTF] = { "printf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = printf_stmt },
+	[B_PRINT] = { "print", CALL(1, 3, BF_VOID), .check = print_check, .stmt = print_stmt },
+	[B_CLEAR] = { "clear", CALL(1, 1, BF_VOID), .check = clear_check, .stmt = clear_stmt },
+	[B_ZERO] = { "zero", CALL(1, 1, BF_VOID), .check = clear_check, .stmt = zero_stmt },
+	[B_DELETE] = { "delete", CALL(1, 2, BF_VOID), .check = delete_check, .stmt = delete_stmt },
+	[B_EXIT] = { "exit", CALL(0, 1, BF_VOID | BF_NO_FOR), .check = exit_check, .stmt = exit_stmt },
+	[B_TIME] = { "time", CALL(0, 1, BF_VOID), .check = time_check, .stmt = time_stmt },
+	[B_STR] = { "str", CALL(1, 2, 0), .check = str_check, .bytes = str_bytes },
+	[B_REG] = { "reg", CALL(1, 1, 0), .check = reg_check, .value = reg_value },
+	[B_KSYM] = { "ksym", CALL(1, 1, 0), .check = sym_check, .value = first_arg_value },
+	[B_USYM] = { "usym", CALL(1, 1, 0), .check = sym_check, .bytes = usym_bytes },
+	[B_KADDR] = { "kaddr", CALL(1, 1, 0), .check = kaddr_check }, /* sema makes it an integer */
+	[B_UADDR] = { "uaddr", CALL(1, 1, 0), .check = uaddr_check, .value = uaddr_value },
+	[B_STRNCMP] = { "strncmp", CALL(3, 3, 0), .check = strncmp_check, .value = strncmp_value },
+	[B_STRLEN] = { "strlen", CALL(1, 1, 0), .check = strlen_check, .value = strlen_value },
+	[B_STRCONTAINS] = { "strcontains", CALL(2, 2, 0), .check = strcontains_check, .value = strcontains_value },
+	[B_BSWAP] = { "bswap", CALL(1, 1, 0), .check = bswap_check, .value = bswap_value },
+	[B_STRERROR] = { "strerror", CALL(1, 1, 0), .check = strerror_check, .value = first_arg_value },
+	[B_CGROUP_PATH] = { "cgroup_path", CALL(1, 2, 0), .check = cgroup_path_check, .value = first_arg_value },
+	[B_KPTR] = { "kptr", CALL(1, 1, 0), .check = ptr_check, .value = first_arg_value },
+	[B_UPTR] = { "uptr", CALL(1, 1, 0), .check = ptr_check, .value = first_arg_value },
+	[B_CGROUPID] = { "cgroupid", CALL(1, 1, 0), .check = cgroupid_check }, /* sema makes it an integer */
+	[B_STRFTIME] = { "strftime", CALL(2, 2, 0), .check = strftime_check, .value = strftime_value },
+	[B_NTOP] = { "ntop", CALL(1, 2, 0), .check = ntop_check, .bytes = ntop_bytes },
+	[B_MACADDR] = { "macaddr", CALL(1, 1, 0), .check = macaddr_check, .value = macaddr_value },
+	[B_BUF] = { "buf", CALL(1, 2, 0), .check = buf_check, .bytes = buf_bytes },
+	[B_JOIN] = { "join", CALL(1, 2, 0), .check = join_check, .stmt = join_stmt },
+	[B_CAT] = { "cat", CALL(1, NARGS_ANY, BF_VOID), .few_args = "requires at least one argument",
+		    .check = format_check, .stmt = cat_stmt },
+	[B_SYSTEM] = { "system", CALL(1, NARGS_ANY, BF_VOID | BF_UNSAFE), .few_args = "requires at least one argument",
+		       .check = format_check, .stmt = system_stmt },
+	[B_SIGNAL] = { "signal", CALL(1, 1, BF_UNSAFE | BF_NO_BEGIN_END), .check = signal_check,
+		       .stmt = signal_stmt },
+	[B_PTON] = { "pton", CALL(1, 1, 0), .check = pton_check, .bytes = pton_bytes },
+	[B_LEN] = { "len", CALL(1, 1, 0), .check = len_check, .value = len_value },
+	[B_HAS_KEY] = { "has_key", CALL(2, 2, 0), .check = has_key_check, .value = has_key_value },
+};
+
+/* After an indexed row's name: 0-255, without leading zeros. */
+static bool index_of(const char *s, size_t len, unsigned *index)
+{
+	unsigned v = 0;
+	if (len < 1 || len > 3 || (s[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > 255)
+		return false;
+	if (index)
+		*index = v;
+	return true;
+}
+
+enum builtin builtin_find(const char *s, size_t len, unsigned flag, unsigned *index)
+{
+	for (size_t i = B_NONE + 1; i < B__COUNT; i++) {
+		const struct builtin_def *b = &builtins[i];
+		size_t n = strlen(b->name);
+		if (!(b->flags & flag) || len < n || memcmp(b->name, s, n))
+			continue;
+		if (b->flags & BF_INDEXED ? index_of(s + n, len - n, index) : len == n)
+			return (enum builtin)i;
+	}
+	return B_NONE;
+}
+
+const struct builtin_def *builtin_of(const struct node *n)
+{
+	return &builtins[n->kind == N_CALL ? n->u.call.fn : n->u.ident.builtin];
+}

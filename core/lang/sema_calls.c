@@ -1,0 +1,357 @@
+/*
+ * The checks of the calls that are the language's own (printf, print, clear,
+ * zero, delete, exit, time, str, reg, ksym, usym, kaddr), and what every
+ * call goes through first: its row of builtins.c, its argument count.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "../fmt.h"
+#include "../runtime/registry.h"
+#include "sema_internal.h"
+
+static struct loc name_loc(const struct node *n, const char *name)
+{
+	struct loc l = n->loc;
+	l.end_line = l.line;
+	l.end_col = l.col + (uint32_t)strlen(name);
+	return l;
+}
+
+/* bpftrace's argument-count messages, for the bounds of the call's row. */
+bool sema_nargs(struct sema *s, const struct node *call)
+{
+	const struct builtin_def *b = &builtins[call->u.call.fn];
+	unsigned n = call->u.call.nargs, min = b->min_args, max = b->max_args;
+	const char *f = call->u.call.name;
+	if (n >= min && n <= max)
+		return true;
+	if (n < min && b->few_args)
+		sema_error(s, &call->loc, "%s() %s (%u provided)", f, b->few_args, n);
+	else if (min == max && min == 0)
+		sema_error(s, &call->loc, "%s() requires no arguments (%u provided)", f, n);
+	else if (min == max && min == 1)
+		sema_error(s, &call->loc, "%s() requires one argument (%u provided)", f, n);
+	else if (min == max)
+		sema_error(s, &call->loc, "%s() requires %u arguments (%u provided)", f, min, n);
+	else if (n < min)
+		sema_error(s, &call->loc, "%s() requires at least %u argument%s (%u provided)", f, min,
+		    min == 1 ? "" : "s", n);
+	else
+		sema_error(s, &call->loc, "%s() takes up to %u argument%s (%u provided)", f, max,
+		    max == 1 ? "" : "s", n);
+	return false;
+}
+
+static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
+{
+	switch (sp->cls) {
+	case FMT_INT: return type_is_scalar(t);
+	case FMT_STR:
+		return sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
+		       t->kind == T_KSTACK ||
+		       t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
+	case FMT_BUF: return t->kind == T_BUFFER;
+	}
+	return false;
+}
+
+static void record_printf(struct sema *s, struct node *n, const char *fmt,
+			  const struct type *const *types, unsigned nargs)
+{
+	struct program *p = s->p;
+	if (p->nprintfs == s->printfs_cap) {
+		size_t old = s->printfs_cap;
+		s->printfs_cap = old ? old * 2 : 8;
+		p->printfs = arena_grow(&p->arena, p->printfs, p->nprintfs, s->printfs_cap, sizeof(*p->printfs));
+		s->cs->printf_nodes = arena_grow(&p->arena, s->cs->printf_nodes, p->nprintfs,
+						 s->printfs_cap, sizeof(*s->cs->printf_nodes));
+	}
+	struct prog_printf *pf = &p->printfs[p->nprintfs];
+	s->cs->printf_nodes[p->nprintfs++] = n;
+	pf->fmt = fmt;
+	pf->nargs = nargs;
+	pf->loc = n->loc;
+	pf->arg_types = arena_zalloc(&p->arena, (nargs ? nargs : 1) * sizeof(*pf->arg_types));
+	pf->arg_offsets = arena_zalloc(&p->arena, (nargs ? nargs : 1) * sizeof(*pf->arg_offsets));
+	uint32_t off = 0;
+	for (unsigned i = 0; i < nargs; i++) {
+		/* every argument 8-byte aligned so that codegen copies in 8-byte words */
+		off = (off + 7) & ~7u;
+		pf->arg_types[i] = sema_storage_type(s, types[i]);
+		pf->arg_offsets[i] = off;
+		off += pf->arg_types[i]->size;
+	}
+	pf->size = (off + 7) & ~7u;
+}
+
+static void check_printf(struct sema *s, struct node *n)
+{
+	struct node *f = n->u.call.args;
+	const char *fn = n->u.call.name;
+	if (f->kind != N_STRING) {
+		const struct type *t = sema_expr(s, f);
+		sema_error(s, &n->loc, "%s() expects a string literal (%s provided)", fn, sema_kind_word(t));
+		return;
+	}
+	f->type = type_string(s->t, (uint32_t)f->u.string.len + 1);
+	const struct type *types[MAX_PRINTF_ARGS];
+	unsigned nargs = 0;
+	bool ok = true;
+	for (struct node *a = f->next; a; a = a->next) {
+		const struct type *t = sema_expr(s, a);
+		if (nargs < MAX_PRINTF_ARGS)
+			types[nargs] = t;
+		nargs++;
+		ok = ok && t;
+	}
+	struct fmt_spec specs[MAX_PRINTF_ARGS];
+	char msg[256];
+	int nspecs = fmt_parse(f->u.string.s, specs, MAX_PRINTF_ARGS, msg, sizeof(msg));
+	if (nspecs < 0) {
+		sema_error(s, &n->loc, "%s", msg);
+		return;
+	}
+	if (nargs > MAX_PRINTF_ARGS || nspecs > MAX_PRINTF_ARGS) {
+		sema_error(s, &n->loc, "%s: too many arguments (at most %d)", fn, MAX_PRINTF_ARGS);
+		return;
+	}
+	if ((unsigned)nspecs > nargs) {
+		sema_error(s, &n->loc, "%s: Not enough arguments for format string (%u supplied, %d expected)",
+		    fn, nargs, nspecs);
+		return;
+	}
+	if ((unsigned)nspecs < nargs) {
+		sema_error(s, &n->loc, "%s: Too many arguments for format string (%u supplied, %d expected)",
+		    fn, nargs, nspecs);
+		return;
+	}
+	if (!ok)
+		return;
+	for (unsigned i = 0; i < nargs; i++) {
+		if (printf_arg_ok(&specs[i], types[i]))
+			continue;
+		static const char *const cls[] = { [FMT_INT] = "integer", [FMT_STR] = "string",
+						   [FMT_BUF] = "buffer" };
+		/* bpftrace names the conversion, without flags or width */
+		const char *conv = f->u.string.s + specs[i].end - (specs[i].buf_mode ? 2 : 1);
+		sema_error(s, &n->loc, "%s: %%%.*s specifier expects a value of type %s (%s supplied)",
+		    fn, specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], sema_kind_word(types[i]));
+		ok = false;
+	}
+	if (ok && s->final)
+		record_printf(s, n, f->u.string.s, types, nargs);
+}
+
+/* The first argument of print/clear/zero/delete: a map, defined somewhere. */
+
+static void add_print_value(struct sema *s, struct node *n, const struct type *t)
+{
+	struct program *p = s->p;
+	if (p->nprint_values == s->print_values_cap) {
+		s->print_values_cap = s->print_values_cap ? s->print_values_cap * 2 : 8;
+		p->print_values = arena_grow(&p->arena, p->print_values, p->nprint_values,
+					     s->print_values_cap, sizeof(*p->print_values));
+		s->cs->print_value_nodes = arena_grow(&p->arena, s->cs->print_value_nodes,
+						      p->nprint_values, s->print_values_cap,
+						      sizeof(*s->cs->print_value_nodes));
+	}
+	s->cs->print_value_nodes[p->nprint_values] = n;
+	p->print_values[p->nprint_values++] = sema_storage_type(s, t);
+}
+
+void sema_add_string(struct sema *s, const char *str)
+{
+	struct program *p = s->p;
+	for (size_t i = 0; i < p->nstrings; i++)
+		if (!strcmp(p->strings[i], str))
+			return;
+	if (p->nstrings == s->strings_cap) {
+		s->strings_cap = s->strings_cap ? s->strings_cap * 2 : 8;
+		p->strings = arena_grow(&p->arena, p->strings, p->nstrings, s->strings_cap,
+					sizeof(*p->strings));
+	}
+	p->strings[p->nstrings++] = str;
+}
+
+static bool int_arg(struct sema *s, struct node *call, struct node *a, const char *what)
+{
+	const struct type *t = sema_expr(s, a);
+	if (t && !type_is_scalar(t)) {
+		sema_error(s, &call->loc, "%s() expects an integer %s (%s provided)", call->u.call.name, what,
+		    sema_kind_word(t));
+		return false;
+	}
+	return t != NULL;
+}
+
+const struct type *sema_call(struct sema *s, struct node *n)
+{
+	const struct builtin_def *b = &builtins[n->u.call.fn];
+	const char *f = n->u.call.name;
+	bool ok = true;
+	if (n->u.call.fn == B_NONE) {
+		struct loc l = name_loc(n, f);
+		for (struct node *a = n->u.call.args; a; a = a->next)
+			sema_expr(s, a);
+		sema_error(s, &l, "Unknown function: %s", f);
+		return NULL;
+	}
+	if (b->agg != AGG_NONE) {
+		sema_error(s, &n->loc, "%s() should be directly assigned to a map", f);
+		return NULL;
+	}
+	if ((b->flags & BF_UNSAFE) && !s->o->unsafe)
+		sema_error(s, &n->loc, "%s() is an unsafe function being used in safe mode", f);
+	if ((b->flags & BF_NO_FOR) && s->for_depth)
+		sema_error(s, &n->loc, "%s() is not allowed inside a for-loop", f);
+	if ((b->flags & BF_NO_BEGIN_END) && (s->probe->kind == PROBE_BEGIN || s->probe->kind == PROBE_END)) {
+		sema_error(s, &n->loc, "%s can not be used with \"%s\" probes", f, sema_probe_type(s));
+		ok = false;
+	}
+	if (!sema_nargs(s, n))
+		return b->flags & BF_VOID ? type_none(s->t) : NULL;
+	const struct type *t = b->check(s, n);
+	return ok ? t : NULL;
+}
+
+/* printf, cat, system: a format and its arguments, recorded as a printf (program.h prog_printf) */
+const struct type *format_check(struct sema *s, struct node *n)
+{
+	check_printf(s, n);
+	return type_none(s->t);
+}
+
+const struct type *print_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (a0->kind == N_MAP && !a0->u.map.nkeys) {
+		sema_map_named(s, n, a0, false);
+		for (struct node *a = a0->next; a; a = a->next)
+			int_arg(s, n, a, a == a0->next ? "top" : "div");
+		return type_none(s->t);
+	}
+	const struct type *t = sema_expr(s, a0);
+	if (n->u.call.nargs > 1)
+		sema_error(s, &n->loc, "Non-map print() only takes 1 argument, %u found", n->u.call.nargs);
+	else if (t && t->kind == T_POINTER && /* kptr()/uptr() print as the integer in 0.17 */
+		 !(a0->kind == N_CALL && (a0->u.call.fn == B_KPTR || a0->u.call.fn == B_UPTR)))
+		sema_error(s, &n->loc, "%s type passed to print() is not printable", sema_tname(s, t));
+	else if (t && !sema_storable(t))
+		sema_error(s, &n->loc, "print() of a value of type '%s' is not supported yet", sema_tname(s, t));
+	else if (t && s->final)
+		add_print_value(s, n, t);
+	return type_none(s->t);
+}
+
+/* clear(@m), zero(@m) */
+const struct type *clear_check(struct sema *s, struct node *n)
+{
+	sema_map_named(s, n, n->u.call.args, false);
+	return type_none(s->t);
+}
+
+const struct type *delete_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (n->u.call.nargs == 1) {
+		sema_map_named(s, n, a0, true);
+		return type_none(s->t);
+	}
+	/* delete(@m, k): check k as if written @m[k] */
+	if (a0->kind != N_MAP || a0->u.map.nkeys) {
+		sema_error(s, &n->loc, "delete() expects a map to be provided");
+		return type_none(s->t);
+	}
+	sema_key_args(a0); /* (k1, k2) is @m[k1, k2] (sema_loops.c) */
+	struct prog_map *m = sema_map_named(s, n, a0, true);
+	a0->u.map.keys = NULL;
+	a0->u.map.nkeys = 0;
+	if (m && !m->key)
+		sema_error(s, &n->loc, "delete() of a key of %s, which has no keys", m->name);
+	return type_none(s->t);
+}
+
+const struct type *exit_check(struct sema *s, struct node *n)
+{
+	if (n->u.call.args)
+		int_arg(s, n, n->u.call.args, "exit code");
+	return type_none(s->t);
+}
+
+const struct type *time_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (a0 && a0->kind != N_STRING) {
+		sema_error(s, &n->loc, "time() expects a string literal (%s provided)", sema_kind_word(sema_expr(s, a0)));
+		return type_none(s->t);
+	}
+	if (a0)
+		a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
+	if (s->final)
+		sema_add_string(s, a0 ? a0->u.string.s : "%H:%M:%S\n");
+	return type_none(s->t);
+}
+
+const struct type *str_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (a0->kind == N_POSITIONAL)
+		a0->u.positional.in_str = true;
+	const struct type *t = sema_expr(s, a0);
+	if (a0->next)
+		int_arg(s, n, a0->next, "length");
+	if (t && !type_is_scalar(t) && t->kind != T_STRING) {
+		sema_error(s, &n->loc, "str() expects an integer or a pointer type as first argument (%s provided)",
+		    sema_kind_word(t));
+		return NULL;
+	}
+	return t ? type_string(s->t, s->p->strlen) : NULL;
+}
+
+const struct type *reg_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	if (a0->kind != N_STRING) {
+		sema_error(s, &n->loc, "reg() expects a string literal (%s provided)", sema_kind_word(sema_expr(s, a0)));
+		return NULL;
+	}
+	a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
+	if (!sema_offers(s, STROBE_BUILTIN_REGS)) {
+		sema_error(s, &n->loc, "reg can not be used with \"%s\" probes",
+		    s->probe->kind == PROBE_PROVIDER && s->probe->nattach ? s->probe->attach[0].type
+		    : s->probe->kind == PROBE_BEGIN ? "BEGIN" : "END");
+		return NULL;
+	}
+	if (sema_reg_offset(a0->u.string.s) < 0) {
+		sema_error(s, &n->loc, "'%s' is not a valid register", a0->u.string.s);
+		return NULL;
+	}
+	return type_int(s->t, 8, false);
+}
+
+/* ksym(addr), usym(addr) */
+const struct type *sym_check(struct sema *s, struct node *n)
+{
+	if (!int_arg(s, n, n->u.call.args, "address"))
+		return NULL;
+	return type_simple(s->t, n->u.call.fn == B_KSYM ? T_KSYM : T_USYM);
+}
+
+/* kaddr("sym"): resolved now, the call becomes its address */
+const struct type *kaddr_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	uint64_t addr = 0;
+	if (a0->kind != N_STRING) {
+		sema_error(s, &n->loc, "kaddr() expects a string literal (%s provided)", sema_kind_word(sema_expr(s, a0)));
+		return NULL;
+	}
+	if (sema_kaddr(a0->u.string.s, &addr) < 0) {
+		sema_error(s, &n->loc, "Failed to resolve kernel symbol: %s", a0->u.string.s);
+		return NULL;
+	}
+	n->kind = N_INT;
+	n->u.integer.value = addr;
+	return type_int(s->t, 8, false);
+}
