@@ -15,7 +15,10 @@
  *    AVG, STATS: per-CPU { s64 total; u64 count; }.
  *    HIST, LHIST: per-CPU u64 count; key = user key bytes followed by a
  *    u64 bucket index. log2 (k = 0): 0 is < 0, 1 is 0, n >= 2 is
- *    [2^(n-2), 2^(n-1)). linear: 0 is < min, i >= 1 is
+ *    [2^(n-2), 2^(n-1)); with hist(v, k) (k in hist_args[0]), 2^k buckets per
+ *    power of two: index j + 1 is the value j for j < 2^k, else
+ *    [(2^k + x) << l, (2^k + x + 1) << l) with l = (j >> k) - 1, x = j & (2^k - 1).
+ *    linear: 0 is < min, i >= 1 is
  *    [min + (i-1)*step, min + i*step), the last index is >= max.
  *  - Ring-buffer events start with struct event_hdr; the payload follows.
  *  - Scalar count() maps (no keys) are BPF_MAP_TYPE_PERCPU_ARRAY with one

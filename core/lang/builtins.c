@@ -20,7 +20,7 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_UID] = { "uid", IDENT(u64_check), .value = uid_value },
 	[B_GID] = { "gid", IDENT(u64_check), .value = gid_value },
 	[B_USERNAME] = { "username", IDENT(username_check), .value = uid_value },
-	[B_NSECS] = { "nsecs", IDENT(u64_check), .value = nsecs_value },
+	[B_NSECS] = { "nsecs", .flags = BF_IDENT | BF_CALL, .max_args = 1, .check = nsecs_check, .value = nsecs_value },
 	[B_ELAPSED] = { "elapsed", IDENT(u64_check), .value = elapsed_value },
 	[B_CPU] = { "cpu", IDENT(u32_check), .value = cpu_value },
 	[B_NCPUS] = { "ncpus", IDENT(u64_check), .value = ncpus_value },
@@ -50,7 +50,7 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_MAX] = { "max", AGG(AGG_MAX, 1) },
 	[B_AVG] = { "avg", AGG(AGG_AVG, 1) },
 	[B_STATS] = { "stats", AGG(AGG_STATS, 1) },
-	[B_HIST] = { "hist", AGG(AGG_HIST, 1) },
+	[B_HIST] = { "hist", CALL(1, 2, 0), .agg = AGG_HIST }, /* hist(n[, k]): 2^k buckets per power of 2 */
 	[B_LHIST] = { "lhist", AGG(AGG_LHIST, 4) },
 	[B_PRINTF] = { "printf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = printf_stmt },
 	[B_PRINT] = { "print", CALL(1, 3, BF_VOID), .check = print_check, .stmt = print_stmt },
@@ -87,6 +87,7 @@ const struct builtin_def builtins[B__COUNT] = {
 		       .stmt = signal_stmt },
 	[B_PTON] = { "pton", CALL(1, 1, 0), .check = pton_check, .bytes = pton_bytes },
 	[B_LEN] = { "len", CALL(1, 1, 0), .check = len_check, .value = len_value },
+	[B_DEBUGF] = { "debugf", CALL(1, 4, BF_VOID), .check = debugf_check, .stmt = debugf_stmt },
 	[B_HAS_KEY] = { "has_key", CALL(2, 2, 0), .check = has_key_check, .value = has_key_value },
 };
 

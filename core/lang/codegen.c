@@ -392,7 +392,12 @@ static void agg_update(struct cg *c, const struct prog_map *m, LLVMValueRef key,
 }
 
 /* log2 bucket per program.h: 0 for n < 0, 1 for 0, else 2 + floor(log2(n)). */
-static LLVMValueRef hist_bucket(struct cg *c, LLVMValueRef v)
+/*
+ * log2 bucket with 2^k buckets per power of two (program.h): 0 below zero,
+ * v + 1 for v < 2^k, else ((l + 1) << k) + x + 1 where l = floor(log2 v) - k
+ * and x is the k bits after v's leading one (k = 0: 1 for 0, log2 v + 2).
+ */
+static LLVMValueRef hist_bucket(struct cg *c, LLVMValueRef v, unsigned k)
 {
 	LLVMValueRef log = cg_const(c, 0), x = v;
 	for (unsigned shift = 32; shift; shift /= 2) {
@@ -400,10 +405,14 @@ static LLVMValueRef hist_bucket(struct cg *c, LLVMValueRef v)
 		x = LLVMBuildSelect(c->b, big, LLVMBuildLShr(c->b, x, cg_const(c, shift), ""), x, "");
 		log = LLVMBuildSelect(c->b, big, LLVMBuildAdd(c->b, log, cg_const(c, shift), ""), log, "");
 	}
+	uint64_t mask = (1ull << k) - 1;
+	LLVMValueRef l = LLVMBuildSub(c->b, log, cg_const(c, k), "");
+	LLVMValueRef bits = LLVMBuildAnd(c->b, LLVMBuildLShr(c->b, v, l, ""), cg_const(c, mask), "");
+	LLVMValueRef b = LLVMBuildAdd(c->b, LLVMBuildShl(c->b, LLVMBuildAdd(c->b, l, cg_const(c, 1), ""), cg_const(c, k), ""),
+				      LLVMBuildAdd(c->b, bits, cg_const(c, 1), ""), "");
+	LLVMValueRef small = LLVMBuildICmp(c->b, LLVMIntULE, v, cg_const(c, mask), "");
+	b = LLVMBuildSelect(c->b, small, LLVMBuildAdd(c->b, v, cg_const(c, 1), ""), b, "");
 	LLVMValueRef neg = LLVMBuildICmp(c->b, LLVMIntSLT, v, cg_const(c, 0), "");
-	LLVMValueRef zero = LLVMBuildICmp(c->b, LLVMIntEQ, v, cg_const(c, 0), "");
-	LLVMValueRef b = LLVMBuildAdd(c->b, log, cg_const(c, 2), "");
-	b = LLVMBuildSelect(c->b, zero, cg_const(c, 1), b, "");
 	return LLVMBuildSelect(c->b, neg, cg_const(c, 0), b, "bucket");
 }
 
@@ -426,7 +435,8 @@ static void agg_assign(struct cg *c, const struct prog_map *m, struct node *targ
 	LLVMValueRef v = m->agg == AGG_COUNT ? cg_const(c, 1) : cg_scalar(c, call->u.call.args);
 	LLVMValueRef key = build_key(c, m, target->u.map.keys);
 	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
-		LLVMValueRef bucket = m->agg == AGG_HIST ? hist_bucket(c, v) : lhist_bucket(c, m, v);
+		LLVMValueRef bucket = m->agg == AGG_HIST ? hist_bucket(c, v, (unsigned)m->hist_args[0])
+							    : lhist_bucket(c, m, v);
 		uint32_t off = m->key ? m->key->size : 0;
 		cg_store_int(c, key, off, bucket, 8, cg_align_of(off));
 		v = cg_const(c, 1);

@@ -4,6 +4,7 @@
  */
 #include <linux/bpf.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "codegen_internal.h"
@@ -193,9 +194,26 @@ LLVMValueRef gid_value(struct cg *c, struct node *n)
 	return high32(c, helper0(c, H_CURRENT_UID_GID), "gid");
 }
 
+/*
+ * nsecs(CLOCK). sw_tai: the boot clock plus TAI's offset from it, measured
+ * here between two boot-clock reads (for kernels without the TAI helper).
+ */
 LLVMValueRef nsecs_value(struct cg *c, struct node *n)
 {
-	return helper0(c, H_KTIME_GET_NS);
+	static const int helpers[] = { [NSECS_MONOTONIC] = H_KTIME_GET_NS, [NSECS_BOOT] = H_KTIME_GET_BOOT_NS,
+				       [NSECS_TAI] = H_KTIME_GET_TAI_NS, [NSECS_SW_TAI] = H_KTIME_GET_BOOT_NS };
+	int clock = n->kind == N_CALL && n->u.call.args ? sema_nsecs_clock(n->u.call.args->u.ident.name)
+							 : NSECS_MONOTONIC;
+	LLVMValueRef v = helper0(c, helpers[clock]);
+	if (clock != NSECS_SW_TAI)
+		return v;
+	struct timespec b1, tai, b2;
+	clock_gettime(CLOCK_BOOTTIME, &b1);
+	clock_gettime(CLOCK_TAI, &tai);
+	clock_gettime(CLOCK_BOOTTIME, &b2);
+	int64_t boot = ((int64_t)b1.tv_sec * 1000000000 + b1.tv_nsec + (int64_t)b2.tv_sec * 1000000000 + b2.tv_nsec) / 2;
+	int64_t offset = (int64_t)tai.tv_sec * 1000000000 + tai.tv_nsec - boot;
+	return LLVMBuildAdd(c->b, v, cg_const(c, (uint64_t)offset), "sw_tai");
 }
 
 LLVMValueRef elapsed_value(struct cg *c, struct node *n)

@@ -12,6 +12,7 @@
 #include "codegen_internal.h"
 
 #define H_SEND_SIGNAL 109
+#define H_TRACE_PRINTK 6
 
 /* Is an integer address read from user memory? (as str() decides) */
 static bool user_read(struct cg *c, const struct type *t)
@@ -304,6 +305,17 @@ void signal_stmt(struct cg *c, struct node *n)
 					       : cg_scalar(c, a);
 	LLVMValueRef args[] = { LLVMBuildTrunc(c->b, sig, c->i32, "") };
 	cg_helper(c, H_SEND_SIGNAL, args, 1);
+}
+
+/* debugf: bpf_trace_printk(fmt, size, a, b, c); the text goes to the kernel's trace pipe */
+void debugf_stmt(struct cg *c, struct node *n)
+{
+	struct node *f = n->u.call.args;
+	LLVMValueRef args[5] = { cg_string(c, f), LLVMConstInt(c->i32, f->u.string.len + 1, 0) };
+	unsigned nargs = 2;
+	for (struct node *a = f->next; a && nargs < 5; a = a->next)
+		args[nargs++] = cg_scalar(c, a);
+	cg_helper(c, H_TRACE_PRINTK, args, nargs);
 }
 
 void cat_stmt(struct cg *c, struct node *n)

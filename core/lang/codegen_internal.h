@@ -13,6 +13,8 @@ enum {
 	H_MAP_UPDATE = 2,
 	H_MAP_DELETE = 3,
 	H_KTIME_GET_NS = 5,
+	H_KTIME_GET_BOOT_NS = 125,
+	H_KTIME_GET_TAI_NS = 208,
 	H_PRANDOM_U32 = 7,
 	H_SMP_PROCESSOR_ID = 8,
 	H_CURRENT_PID_TGID = 14,
@@ -181,6 +183,6 @@ builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, mac
 builtin_emit_fn len_value, has_key_value;                                       /* codegen_loops.c */
 builtin_stmt_fn printf_stmt, print_stmt, clear_stmt, zero_stmt, delete_stmt, exit_stmt,
 	time_stmt;                                                                  /* codegen.c */
-builtin_stmt_fn join_stmt, cat_stmt, system_stmt, signal_stmt;                  /* codegen_funcs.c */
+builtin_stmt_fn join_stmt, cat_stmt, system_stmt, signal_stmt, debugf_stmt;                  /* codegen_funcs.c */
 
 #endif

@@ -324,6 +324,14 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 		arg = storage_type(s, t);
 	}
 	int64_t hargs[3] = { 0 };
+	if (ok && agg == AGG_HIST && call->u.call.nargs == 2) {
+		struct node *a = call->u.call.args->next;
+		expr(s, a);
+		if (!is_int_literal(a, &hargs[0]) || hargs[0] > 5) {
+			sema_error(s, &a->loc, "hist() k must be an integer literal from 0 to 5");
+			ok = false;
+		}
+	}
 	if (ok && agg == AGG_LHIST) {
 		static const char *const what[] = { "min", "max", "step" };
 		for (unsigned i = 0; i < 3; i++) {
@@ -362,6 +370,8 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 	}
 	if (agg == AGG_LHIST && memcmp(m->hist_args, hargs, sizeof(hargs)))
 		sema_error(s, &call->loc, "Different lhist bounds in a single map unsupported");
+	if (agg == AGG_HIST && m->hist_args[0] != hargs[0])
+		sema_error(s, &call->loc, "Different hist bucket sizes (k) in a single map unsupported");
 	/* sum/min/max of signed values anywhere make the map signed */
 	if (arg->is_signed && !m->value->is_signed) {
 		m->value = arg;

@@ -236,6 +236,29 @@ const struct type *u32_check(struct sema *s, struct node *n)
 	return type_int(s->t, 4, false);
 }
 
+int sema_nsecs_clock(const char *name)
+{
+	static const char *const clocks[] = { [NSECS_MONOTONIC] = "monotonic", [NSECS_BOOT] = "boot",
+					      [NSECS_TAI] = "tai", [NSECS_SW_TAI] = "sw_tai" };
+	for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++)
+		if (!strcmp(name, clocks[i]))
+			return (int)i;
+	return -1;
+}
+
+/* nsecs, or nsecs(CLOCK) with the clock named by an identifier */
+const struct type *nsecs_check(struct sema *s, struct node *n)
+{
+	struct node *a = n->kind == N_CALL ? n->u.call.args : NULL;
+	if (a && (a->kind != N_IDENT || sema_nsecs_clock(a->u.ident.name) < 0)) {
+		sema_error(s, &a->loc, "Invalid timestamp mode for nsecs(): expected monotonic, boot, tai or sw_tai");
+		return NULL;
+	}
+	if (a)
+		a->type = type_none(s->t);
+	return type_int(s->t, 8, false);
+}
+
 const struct type *u64_check(struct sema *s, struct node *n)
 {
 	return type_int(s->t, 8, false);

@@ -85,22 +85,26 @@ static void record_printf(struct sema *s, struct node *n, const char *fmt,
 	pf->size = (off + 7) & ~7u;
 }
 
-static void check_printf(struct sema *s, struct node *n)
+/*
+ * A format and its arguments (printf, cat, system, debugf): the literal, the
+ * specifiers against the arguments' types. At most max_args arguments;
+ * types[] gets theirs. Returns their number, or -1 after an error.
+ */
+static int check_format(struct sema *s, struct node *n, unsigned max_args, const struct type **types)
 {
 	struct node *f = n->u.call.args;
 	const char *fn = n->u.call.name;
 	if (f->kind != N_STRING) {
 		const struct type *t = sema_expr(s, f);
 		sema_error(s, &n->loc, "%s() expects a string literal (%s provided)", fn, sema_kind_word(t));
-		return;
+		return -1;
 	}
 	f->type = type_string(s->t, (uint32_t)f->u.string.len + 1);
-	const struct type *types[MAX_PRINTF_ARGS];
 	unsigned nargs = 0;
 	bool ok = true;
 	for (struct node *a = f->next; a; a = a->next) {
 		const struct type *t = sema_expr(s, a);
-		if (nargs < MAX_PRINTF_ARGS)
+		if (nargs < max_args)
 			types[nargs] = t;
 		nargs++;
 		ok = ok && t;
@@ -110,24 +114,24 @@ static void check_printf(struct sema *s, struct node *n)
 	int nspecs = fmt_parse(f->u.string.s, specs, MAX_PRINTF_ARGS, msg, sizeof(msg));
 	if (nspecs < 0) {
 		sema_error(s, &n->loc, "%s", msg);
-		return;
+		return -1;
 	}
-	if (nargs > MAX_PRINTF_ARGS || nspecs > MAX_PRINTF_ARGS) {
-		sema_error(s, &n->loc, "%s: too many arguments (at most %d)", fn, MAX_PRINTF_ARGS);
-		return;
+	if (nargs > max_args || (unsigned)nspecs > max_args) {
+		sema_error(s, &n->loc, "%s: too many arguments (at most %u)", fn, max_args);
+		return -1;
 	}
 	if ((unsigned)nspecs > nargs) {
 		sema_error(s, &n->loc, "%s: Not enough arguments for format string (%u supplied, %d expected)",
 		    fn, nargs, nspecs);
-		return;
+		return -1;
 	}
 	if ((unsigned)nspecs < nargs) {
 		sema_error(s, &n->loc, "%s: Too many arguments for format string (%u supplied, %d expected)",
 		    fn, nargs, nspecs);
-		return;
+		return -1;
 	}
 	if (!ok)
-		return;
+		return -1;
 	for (unsigned i = 0; i < nargs; i++) {
 		if (printf_arg_ok(&specs[i], types[i]))
 			continue;
@@ -139,8 +143,29 @@ static void check_printf(struct sema *s, struct node *n)
 		    fn, specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], sema_kind_word(types[i]));
 		ok = false;
 	}
-	if (ok && s->final)
-		record_printf(s, n, f->u.string.s, types, nargs);
+	return ok ? (int)nargs : -1;
+}
+
+static void check_printf(struct sema *s, struct node *n)
+{
+	const struct type *types[MAX_PRINTF_ARGS];
+	int nargs = check_format(s, n, MAX_PRINTF_ARGS, types);
+	if (nargs >= 0 && s->final)
+		record_printf(s, n, n->u.call.args->u.string.s, types, (unsigned)nargs);
+}
+
+/* debugf(fmt, ...): bpf_trace_printk takes at most 3 arguments, integers here */
+const struct type *debugf_check(struct sema *s, struct node *n)
+{
+	const struct type *types[3];
+	int nargs = check_format(s, n, 3, types);
+	for (int i = 0; i < nargs; i++)
+		if (!type_is_scalar(types[i])) {
+			sema_error(s, &n->loc, "debugf() only supports integer arguments (%s provided)",
+				   sema_kind_word(types[i]));
+			break;
+		}
+	return type_none(s->t);
 }
 
 /* The first argument of print/clear/zero/delete: a map, defined somewhere. */

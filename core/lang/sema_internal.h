@@ -97,6 +97,9 @@ const struct type *sema_stack_type(struct program *p, enum type_kind kind, const
 				   uint32_t nframes);
 /* "bpftrace", "perf", "raw": the interned mode name, or -1. */
 int sema_stack_mode(const char *name, const char **mode);
+/* nsecs(CLOCK): the clock's index in NSECS_CLOCKS order, or -1 */
+enum nsecs_clock { NSECS_MONOTONIC, NSECS_BOOT, NSECS_TAI, NSECS_SW_TAI };
+int sema_nsecs_clock(const char *name);
 /* reg("name"): the byte offset in x86-64 struct pt_regs, or -1. */
 int sema_reg_offset(const char *name);
 /* A kernel symbol's address from /proc/kallsyms; -1 if there is none. */
@@ -187,10 +190,10 @@ void sema_key_args(struct node *map);
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
 
 /* The checks of builtins.c's rows, by file. */
-builtin_check_fn u32_check, u64_check, curtask_check, cpid_check, comm_check, username_check, probe_check,
+builtin_check_fn nsecs_check, u32_check, u64_check, curtask_check, cpid_check, comm_check, username_check, probe_check,
 	func_check, retval_check, argn_check, args_check, has_cpid_check, sargn_check, usermode_check, ctx_check,
 	stack_check, uaddr_check;                                          /* sema_builtins.c */
-builtin_check_fn format_check, print_check, clear_check, delete_check, exit_check, time_check, str_check,
+builtin_check_fn format_check, debugf_check, print_check, clear_check, delete_check, exit_check, time_check, str_check,
 	reg_check, sym_check, kaddr_check;                                 /* sema_calls.c */
 builtin_check_fn strncmp_check, strlen_check, strcontains_check, bswap_check, strerror_check,
 	cgroup_path_check, ptr_check, cgroupid_check, strftime_check, ntop_check, macaddr_check, buf_check,

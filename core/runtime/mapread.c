@@ -376,16 +376,22 @@ static void bucket_bounds(const struct prog_map *m, uint64_t idx, uint64_t last_
 		}
 		return;
 	}
+	uint64_t k = (uint64_t)m->hist_args[0], n = UINT64_C(1) << k, j = idx - 1;
 	if (idx == 0) {
 		*b = (struct strobe_bucket){ .lo = INT64_MIN, .hi = 0, .underflow = true };
-	} else if (idx == 1) {
-		*b = (struct strobe_bucket){ .lo = 0, .hi = 1 };
-	} else if (idx - 2 >= 63) {
-		*b = (struct strobe_bucket){ .lo = INT64_MAX, .hi = INT64_MAX, .overflow = true };
-	} else {
-		b->lo = INT64_C(1) << (idx - 2);
-		b->hi = idx - 1 >= 63 ? INT64_MAX : INT64_C(1) << (idx - 1);
+		return;
 	}
+	if (j < n) {
+		*b = (struct strobe_bucket){ .lo = (int64_t)j, .hi = (int64_t)j + 1 };
+		return;
+	}
+	uint64_t l = (j >> k) - 1, x = j & (n - 1);
+	if (l + k >= 63) {
+		*b = (struct strobe_bucket){ .lo = INT64_MAX, .hi = INT64_MAX, .overflow = true };
+		return;
+	}
+	b->lo = (int64_t)((n + x) << l);
+	b->hi = l + k + 1 >= 63 && x + 1 == n ? INT64_MAX : (int64_t)((n + x + 1) << l);
 }
 
 /* The overflow bucket's index of a linear histogram (last = ">= max"). */
@@ -476,6 +482,7 @@ static size_t build_hists(struct arena *a, const struct prog_map *m, const struc
 		w->value.kind = STROBE_V_HIST;
 		w->value.hist = (struct strobe_hist){
 			.kind = m->agg == AGG_LHIST ? STROBE_HIST_LINEAR : STROBE_HIST_LOG2,
+			.bits = m->agg == AGG_HIST ? (uint32_t)m->hist_args[0] : 0,
 			.step = m->agg == AGG_LHIST ? m->hist_args[2] : 0,
 			.buckets = buckets,
 			.n = nb,

@@ -99,6 +99,9 @@ struct strobe_bucket {
 
 struct strobe_hist {
 	enum strobe_hist_kind kind;
+	/* log2: k of hist(n, k), 2^k buckets per power of two (0 from cores before it;
+	 * it sits in what was padding, so the struct keeps its size) */
+	uint32_t bits;
 	int64_t step; /* linear: step, for label rules */
 	const struct strobe_bucket *buckets; /* first to last non-empty bucket */
 	size_t n;

@@ -122,25 +122,28 @@ static void text_stats(FILE *fp, const struct strobe_stats *s)
 			s->average, s->total);
 }
 
-/* Log2 labels: 512, 1K, 2M, ... (bpftrace's hist_index_label). */
-static void log2_label(char *buf, size_t len, uint64_t v)
+/*
+ * Log2 labels, as bpftrace's hist_index_label: v = m << p with m in
+ * [2^k, 2^(k+1)), printed as m << (p % 10) with the suffix of p / 10, T at
+ * most as in 0.17 (512, 1K, 2M; with k = 2, 1280 rather than 1K).
+ */
+static void log2_label(char *buf, size_t len, uint64_t v, unsigned k)
 {
-	static const struct {
-		unsigned shift;
-		char suffix;
-	} units[] = { { 40, 'T' }, { 30, 'G' }, { 20, 'M' }, { 10, 'K' } };
-	if (v == 0 && len) {
+	static const char suffix[] = { 0, 'K', 'M', 'G', 'T' };
+	if (v == 0) {
 		/* The top bucket's end, 2^64, wrapped. */
 		snprintf(buf, len, "%" PRIu64 "T", (uint64_t)1 << 24);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (v >> units[i].shift) {
-			snprintf(buf, len, "%" PRIu64 "%c", v >> units[i].shift, units[i].suffix);
-			return;
-		}
-	}
-	snprintf(buf, len, "%" PRIu64, v);
+	unsigned top = 63;
+	while (!(v >> top))
+		top--;
+	unsigned p = top > k ? top - k : 0, decade = p / 10 < 4 ? p / 10 : 4;
+	uint64_t shown = (v >> p) << (p - 10 * decade);
+	if (decade)
+		snprintf(buf, len, "%" PRIu64 "%c", shown, suffix[decade]);
+	else
+		snprintf(buf, len, "%" PRIu64, shown);
 }
 
 /* Linear labels: K/M only for exact multiples (bpftrace 0.17's lhist_index_label). */
@@ -163,16 +166,13 @@ static void bucket_label(char *buf, size_t len, const struct strobe_hist *h,
 			snprintf(buf, len, "(..., 0)");
 			return;
 		}
-		if (!b->overflow && b->lo == 0 && b->hi == 1) {
-			snprintf(buf, len, "[0]");
+		/* the values below 2^k have a bucket each; with k = 0 so has 1 (bpftrace 0.17) */
+		if (!b->overflow && b->hi - b->lo == 1 && (b->lo < (INT64_C(1) << h->bits) || b->lo == 1)) {
+			snprintf(buf, len, "[%" PRId64 "]", b->lo);
 			return;
 		}
-		if (!b->overflow && b->lo == 1 && b->hi == 2) {
-			snprintf(buf, len, "[1]");
-			return;
-		}
-		log2_label(lo, sizeof(lo), (uint64_t)b->lo);
-		log2_label(hi, sizeof(hi), (uint64_t)b->hi);
+		log2_label(lo, sizeof(lo), (uint64_t)b->lo, h->bits);
+		log2_label(hi, sizeof(hi), (uint64_t)b->hi, h->bits);
 	} else {
 		linear_label(lo, sizeof(lo), b->lo);
 		linear_label(hi, sizeof(hi), b->hi);
