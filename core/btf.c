@@ -2,7 +2,11 @@
 #include "btf.h"
 
 #include <bpf/btf.h>
+#include <bpf/libbpf_common.h>
 #include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <linux/btf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,4 +345,65 @@ int btf_enum_value(const char *name, int64_t *value, uint32_t *size)
 		}
 	}
 	return -ENOENT;
+}
+
+static void dump_printf(void *ctx, const char *fmt, va_list args)
+{
+	vfprintf(ctx, fmt, args);
+}
+
+/*
+ * One -lv definition as bpftrace prints it: libbpf's C dump of the type (which
+ * leads with the types it depends on), cut to the type's own definition.
+ */
+static void print_def(const struct btf *b, uint32_t id, const char *full, FILE *fp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	if (!mem)
+		return;
+	struct btf_dump *dm = btf_dump__new(b, dump_printf, mem, NULL);
+	if (dm) {
+		btf_dump__dump_type(dm, id);
+		btf_dump__free(dm);
+	}
+	fclose(mem);
+	size_t flen = strlen(full);
+	for (char *line = buf; line && *line;) {
+		if (!strncmp(line, full, flen) && !strncmp(line + flen, " {\n", 3)) {
+			char *end = strstr(line, "\n};\n");
+			if (end)
+				fprintf(fp, "%.*s\n", (int)(end + 4 - line), line);
+			break;
+		}
+		line = strchr(line, '\n');
+		line = line ? line + 1 : NULL;
+	}
+	free(buf);
+}
+
+int btf_list_types(const char *pattern, bool verbose, FILE *fp)
+{
+	const struct btf *b = core_btf();
+	if (!b)
+		return -ENOENT;
+	uint32_t n = btf__type_cnt(b);
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = btf__type_by_id(b, id);
+		const char *kw = btf_is_struct(t) ? "struct " : btf_is_union(t) ? "union "
+				 : btf_is_any_enum(t)			      ? "enum "
+									      : NULL;
+		if (!kw || !t->name_off || !btf_vlen(t))
+			continue; /* anonymous types and forward declarations have nothing to list */
+		char full[256];
+		snprintf(full, sizeof(full), "%s%s", kw, name_of(b, t));
+		if (fnmatch(pattern, full, 0))
+			continue;
+		if (verbose)
+			print_def(b, id, full, fp);
+		else
+			fprintf(fp, "%s\n", full);
+	}
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "btf.h"
 #include "child.h"
 #include "config.h"
 #include "host.h"
@@ -294,6 +295,14 @@ int driver_info(const char *version)
 
 int driver_list(const char *pattern, bool verbose)
 {
+	/* kernel types, as bpftrace lists them: -lv 'struct task_struct' prints its definition */
+	if (pattern && (!strncmp(pattern, "struct ", 7) || !strncmp(pattern, "union ", 6) ||
+			!strncmp(pattern, "enum ", 5))) {
+		int rc = btf_list_types(pattern, verbose, stdout);
+		if (rc < 0)
+			core_log(STROBE_LOG_ERROR, "listing '%s' needs the kernel's BTF: %s", pattern, strerror(-rc));
+		return rc;
+	}
 	struct registry *reg = NULL;
 	if (registry_open(&reg, &core_host) < 0)
 		return -1;
