@@ -17,7 +17,7 @@
 #include "lang/compile.h"
 #include "program.h"
 #include "runtime/output_chain.h"
-#include "runtime/registry.h"
+#include "registry.h"
 #include "runtime/runtime.h"
 
 static enum probe_kind core_probe_kind(const char *type)
