@@ -1,14 +1,19 @@
 /*
- * Loading a module: the library dlopen'd, its entry table
+ * Loading a module: the library file checked, dlopen'd, its entry table
  * validated (entry symbol, ABI version, table size, required callbacks) and
  * copied with defaults in the optional slots, so callers never test for NULL.
  */
 #include "registry_internal.h"
 
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int def_init(const struct strobe_host *host, void **st)
 {
@@ -95,6 +100,53 @@ static char *module_take_output(struct module *m, const struct strobe_output_ops
 	return NULL;
 }
 
+/*
+ * dlopen() maps a library's segments and dies of SIGBUS on the first page
+ * past the end of a truncated file: check the ELF header and that every
+ * loadable segment lies inside the file before. NULL, or what is wrong. A
+ * file that cannot be opened, or is not 64-bit ELF, is left to dlopen(),
+ * which says why.
+ */
+static char *module_check_elf(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *err = NULL;
+	struct stat st;
+	Elf64_Ehdr eh;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
+		goto out;
+	uint64_t size = (uint64_t)st.st_size;
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG)) {
+		err = xasprintf("not an ELF file (%" PRIu64 " bytes)", size);
+		goto out;
+	}
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+		goto out;
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size) {
+		err = xasprintf("truncated ELF file (%" PRIu64 " bytes): bad program header table", size);
+		goto out;
+	}
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph)) {
+			err = xasprintf("cannot read its program headers: %s", strerror(errno));
+			goto out;
+		}
+		if (ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset)) {
+			err = xasprintf("truncated ELF file (%" PRIu64 " bytes, a segment ends at byte %" PRIu64 ")",
+					size, ph.p_offset + ph.p_filesz);
+			goto out;
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
 static char *module_do_load(struct registry *reg, struct module *m)
 {
 	unsigned abi = m->kind == SEC_PROVIDER ? STROBE_PROVIDER_ABI : STROBE_OUTPUT_ABI;
@@ -102,6 +154,12 @@ static char *module_do_load(struct registry *reg, struct module *m)
 	if (m->ini_abi && m->ini_abi != abi)
 		return xasprintf("%s (%s) was built for ABI %u, strobe has %u", m->what, m->path,
 				 m->ini_abi, abi);
+	char *bad = module_check_elf(m->path);
+	if (bad) {
+		char *msg = xasprintf("cannot load %s from %s (%s): %s", m->what, m->path, m->origin, bad);
+		free(bad);
+		return msg;
+	}
 	dlerror();
 	m->handle = dlopen(m->path, RTLD_NOW | RTLD_LOCAL);
 	if (!m->handle) {
