@@ -22,7 +22,7 @@
 struct runtime {
 	struct bpf_object **objs; /* parallel to program.objects */
 	size_t nobjs;
-	/* Appended: copies of functions loaded with another expected attach type
+	/* Copies of functions loaded with another expected attach type
 	 * (runtime_load_copy), closed by runtime_release. */
 	int *copy_fds;
 	size_t ncopies;
@@ -161,9 +161,9 @@ struct run_state {
 	 */
 	bool in_loop;
 	volatile sig_atomic_t *stop_signal;
-	/* Appended: lost events already reported (counters.c). */
+	/* Lost events already reported (counters.c). */
 	uint64_t lost_reported;
-	/* Appended: decoded values of the event being shown, reset per event. */
+	/* Decoded values of the event being shown, reset per event. */
 	struct arena scratch;
 };
 
