@@ -1,3 +1,7 @@
+/*
+ * The flow of one run: parse, resolve probes through the registry, check,
+ * codegen, load and run; and -l through the registry.
+ */
 #include "driver.h"
 
 #include <errno.h>

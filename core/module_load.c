@@ -1,7 +1,6 @@
 /*
- * Loading a module: the library file checked, dlopen'd, its entry table
- * validated (entry symbol, ABI version, table size, required callbacks) and
- * copied with defaults in the optional slots, so callers never test for NULL.
+ * Loading a module: the library checked, dlopen'd, its entry table validated
+ * (symbol, ABI, size, callbacks) and copied with defaults in optional slots.
  */
 #include "registry_internal.h"
 

@@ -1,4 +1,7 @@
-/* Output sinks: finding one by name, loading its module and opening it on a stream. */
+/*
+ * Output sinks: finding one by name, loading its module and opening it
+ * on a stream.
+ */
 #include "registry_internal.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /*
- * plugins.d INI files: each [provider] or [output] section checked and
- * added to the registry, with the module it names. Nothing is loaded here.
+ * plugins.d INI files: each [provider] or [output] section checked and added
+ * to the registry with the module it names. Nothing is loaded here.
  */
 #include "registry_internal.h"
 

@@ -1,6 +1,6 @@
 /*
- * The module registry: the plugins.d search path, finding a provider or
- * output by name or alias, and the calls into a loaded provider.
+ * The module registry: the plugins.d search path, finding a provider or output
+ * by name or alias, and the calls into a loaded provider.
  */
 #include "registry_internal.h"
 

@@ -1,6 +1,6 @@
 /*
- * Value decoding: the bytes of one value of a script type (a map key or
- * value, an event argument) turned into a strobe_value for sinks and printf.
+ * Value decoding: the bytes of one value of a script type (a map key or value,
+ * an event argument) turned into a strobe_value for sinks and printf.
  */
 #include <arpa/inet.h>
 #include <dirent.h>

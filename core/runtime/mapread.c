@@ -1,7 +1,6 @@
 /*
- * Reading maps: raw bytes from the kernel, decoded (decode.c), aggregated
- * across CPUs, sorted in bpftrace 0.17's order. Everything but the
- * map_read_raw/map_clear/map_zero trio works on byte buffers.
+ * Reading maps: raw bytes from the kernel, decoded (decode.c), aggregated across
+ * CPUs, sorted in bpftrace 0.17's order, for the sink.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -1,4 +1,7 @@
-/* Rendering printf() text from a ring-buffer payload, with the specs core/fmt.c parsed. */
+/*
+ * Rendering printf() text from a ring-buffer payload, with the specs core/fmt.c
+ * parsed, and the text of decoded values as %s prints them.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
