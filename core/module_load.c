@@ -126,17 +126,20 @@ static char *module_check_elf(const char *path)
 		goto out;
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) ||
 	    eh.e_phoff + (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > size) {
-		err = xasprintf("truncated ELF file (%" PRIu64 " bytes): bad program header table", size);
+		err = xasprintf("truncated ELF file (%" PRIu64 " bytes): bad program header table",
+				size);
 		goto out;
 	}
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != (ssize_t)sizeof(ph)) {
+		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+		    (ssize_t)sizeof(ph)) {
 			err = xasprintf("cannot read its program headers: %s", strerror(errno));
 			goto out;
 		}
 		if (ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset)) {
-			err = xasprintf("truncated ELF file (%" PRIu64 " bytes, a segment ends at byte %" PRIu64 ")",
+			err = xasprintf("truncated ELF file (%" PRIu64
+					" bytes, a segment ends at byte %" PRIu64 ")",
 					size, ph.p_offset + ph.p_filesz);
 			goto out;
 		}
@@ -155,7 +158,8 @@ static char *module_do_load(struct registry *reg, struct module *m)
 				 m->ini_abi, abi);
 	char *bad = module_check_elf(m->path);
 	if (bad) {
-		char *msg = xasprintf("cannot load %s from %s (%s): %s", m->what, m->path, m->origin, bad);
+		char *msg =
+			xasprintf("cannot load %s from %s (%s): %s", m->what, m->path, m->origin, bad);
 		free(bad);
 		return msg;
 	}
