@@ -1,6 +1,6 @@
 /*
  * plugins.d INI files: each [provider] or [output] section checked and added
- * to the registry with the module it names. Nothing is loaded here.
+ * to the registry with the module it names; sections found by name or alias.
  */
 #include "registry_internal.h"
 
@@ -9,6 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+struct provider *registry_find_section(struct provider *list, enum section_kind kind, const char *name)
+{
+	/* An exact match first: U is usdt and u is uprobe, as in bpftrace. */
+	for (int exact = 1; exact >= 0; exact--) {
+		int (*cmp)(const char *, const char *) = exact ? strcmp : strcasecmp;
+		for (struct provider *p = list; p; p = p->next) {
+			if (p->kind != kind)
+				continue;
+			if (!cmp(p->name, name))
+				return p;
+			for (size_t i = 0; i < p->naliases; i++)
+				if (!cmp(p->aliases[i], name))
+					return p;
+		}
+	}
+	return NULL;
+}
 
 /* A section being read: committed when the next one starts or at EOF. */
 struct pending {

@@ -1,16 +1,14 @@
 /*
- * The module registry: the plugins.d search path, finding a provider or output
- * by name or alias, and the calls into a loaded provider.
+ * The module registry: the plugins.d search path, a provider looked up (and
+ * loaded) by its probe type, and the calls into a loaded provider.
  */
 #include "registry_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,58 +16,6 @@
 #define STROBE_PREFIX "/usr/local"
 #endif
 #define INSTALLED_PLUGINS_D STROBE_PREFIX "/lib/strobe/plugins.d"
-
-char *xstrdup(const char *s)
-{
-	char *p = strdup(s);
-	if (!p) {
-		fputs("strobe: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-	if (!p) {
-		fputs("strobe: out of memory\n", stderr);
-		abort();
-	}
-	return p;
-}
-
-char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		fputs("strobe: out of memory\n", stderr);
-		abort();
-	}
-	return s;
-}
-
-struct provider *registry_find_section(struct provider *list, enum section_kind kind, const char *name)
-{
-	/* An exact match first: U is usdt and u is uprobe, as in bpftrace. */
-	for (int exact = 1; exact >= 0; exact--) {
-		int (*cmp)(const char *, const char *) = exact ? strcmp : strcasecmp;
-		for (struct provider *p = list; p; p = p->next) {
-			if (p->kind != kind)
-				continue;
-			if (!cmp(p->name, name))
-				return p;
-			for (size_t i = 0; i < p->naliases; i++)
-				if (!cmp(p->aliases[i], name))
-					return p;
-		}
-	}
-	return NULL;
-}
 
 static int ini_filter(const struct dirent *d)
 {

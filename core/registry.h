@@ -2,7 +2,8 @@
  * The module registry: plugins.d INI files name providers and outputs;
  * modules are dlopen'd lazily, the first time a probe type or output is used.
  * Implemented by registry.c (search path, lookup, calls into providers),
- * plugin_ini.c, module_load.c, resolver.c, probe_list.c and output_load.c.
+ * plugin_ini.c, module_load.c, resolver.c, probe_list.c and output_load.c
+ * (registry_internal.h).
  */
 #ifndef STROBE_REGISTRY_H
 #define STROBE_REGISTRY_H

@@ -7,9 +7,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <strobe/common.h>
-
 #include "registry.h"
+#include "xalloc.h"
 
 enum section_kind { SEC_PROVIDER, SEC_OUTPUT };
 
@@ -52,17 +51,11 @@ struct registry {
 	int target_pid; /* strobe_resolver.pid */
 };
 
-/* Allocation that aborts when memory runs out (registry.c). */
-char *xstrdup(const char *s);
-void *xcalloc(size_t n, size_t size);
-char *xasprintf(const char *fmt, ...) STROBE_PRINTF(1, 2);
-
-/* The section of this kind named name or aliased so: an exact match first, then one ignoring case. */
-struct provider *registry_find_section(struct provider *list, enum section_kind kind, const char *name);
-
 /* Read one INI file of dir into reg (plugin_ini.c): bad files are reported and skipped. */
 void plugin_ini_read(struct registry *reg, const char *dir, const char *path);
 void section_free(struct provider *s);
+/* The section of this kind named name or aliased so: an exact match first, then one ignoring case. */
+struct provider *registry_find_section(struct provider *list, enum section_kind kind, const char *name);
 
 /* Load m once (module_load.c): NULL, or why it failed, remembered so every later use reports it. */
 const char *module_load(struct registry *reg, struct module *m);
