@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
 #include "registry.h"
 #include "xalloc.h"
 

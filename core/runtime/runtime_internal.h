@@ -1,6 +1,6 @@
 /*
- * core/runtime internals shared by loader.c, mapread.c, printf.c, events.c
- * and run.c. The pure parts (decoding, aggregation, sorting, printf
+ * core/runtime internals shared by its files (each section names the file
+ * that defines it). The pure parts (decoding, aggregation, sorting, printf
  * rendering) take byte buffers so unit tests need no kernel.
  */
 #ifndef STROBE_RUNTIME_INTERNAL_H
