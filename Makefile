@@ -50,10 +50,14 @@ CORE_OBJS  := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ   := $(BUILD)/obj/core/main.o
 CORE_LIB   := $(BUILD)/libstrobe-core.a
 
-# Every directory under providers/ and outputs/ is one module: build/lib/strobe/<dir>.so
-PROVIDERS  := $(notdir $(wildcard providers/*))
+# Every directory under providers/ and outputs/ is one module: build/lib/strobe/<dir>.so,
+# except providers/lib/: helpers (hidden symbols) archived once and linked into every
+# provider, which takes from the archive only the files it calls.
+MODULE_DIRS := $(filter-out providers/lib,$(wildcard providers/* outputs/*))
+PROVIDERS  := $(notdir $(filter providers/%,$(MODULE_DIRS)))
 OUTPUTS    := $(notdir $(wildcard outputs/*))
 MODULES    := $(PROVIDERS:%=$(BUILD)/lib/strobe/%.so) $(OUTPUTS:%=$(BUILD)/lib/strobe/%.so)
+PROVIDER_LIB := $(BUILD)/libstrobe-providers.a
 INIS       := $(patsubst plugins.d/%,$(BUILD)/plugins.d/%,$(wildcard plugins.d/*.ini))
 # Per-module link flags: MODLIBS_<dir> (default: libbpf)
 MODLIBS_lua := -llua5.4
@@ -113,12 +117,16 @@ $(BUILD)/obj/mod/%.o: %.c
 	@mkdir -p $(@D)
 	$(call quiet,CC)$(CC) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
+$(PROVIDER_LIB): $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard providers/lib/*.c))
+	@rm -f $@
+	$(call quiet,AR)ar rcs $@ $^
+
 define module_rule
-$(BUILD)/lib/strobe/$(notdir $(1)).so: $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard $(1)/*.c))
+$(BUILD)/lib/strobe/$(notdir $(1)).so: $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard $(1)/*.c)) $(if $(filter providers/%,$(1)),$(PROVIDER_LIB))
 	@mkdir -p $$(@D)
 	$$(call quiet,LINK)$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ $$(if $$(filter undefined,$$(origin MODLIBS_$(notdir $(1)))),-lbpf,$$(MODLIBS_$(notdir $(1))))
 endef
-$(foreach m,$(wildcard providers/* outputs/*),$(eval $(call module_rule,$(m))))
+$(foreach m,$(MODULE_DIRS),$(eval $(call module_rule,$(m))))
 
 # The syscall numbers of the tracepoint provider (providers/tracepoint/sysnr.h):
 # the #define lines of <asm/unistd_64.h>, as C string literals.
@@ -138,7 +146,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB)
 	@mkdir -p $(@D)
 	$(call quiet,TEST)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Icore -MMD -MP $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS) -lcmocka
 
-# test_elfsym includes providers/uprobe/uelf.c (MiniDebugInfo needs liblzma).
+# test_elfsym includes providers/lib/uelf.c (MiniDebugInfo needs liblzma).
 $(BUILD)/tests/test_elfsym: CORE_LIBS += -llzma
 
 $(BUILD)/tests/modules/%.so: tests/modules/%.c

@@ -1,3 +1,7 @@
+/*
+ * Arena allocation: the blocks every AST node and string of a run live in,
+ * grown on demand, freed at once; out of memory aborts.
+ */
 #include "arena.h"
 
 #include <stdarg.h>

@@ -1,4 +1,7 @@
-/* vmlinux BTF, imported into struct types on demand (btf.h). */
+/*
+ * Kernel types from vmlinux BTF, imported into struct types on demand: a record
+ * is defined when first used, its fields looked up one by one (btf.h).
+ */
 #include "btf.h"
 
 #include <bpf/btf.h>

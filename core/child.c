@@ -1,4 +1,7 @@
-/* -c 'CMD': the traced child (child.h). */
+/*
+ * -c 'CMD': the traced child, forked before compiling, held on a pipe until
+ * every probe is attached, then exec'd; the run ends when it exits (child.h).
+ */
 #include "child.h"
 
 #include <errno.h>

@@ -1,3 +1,7 @@
+/*
+ * bpftrace's config variables: defaults, the script's config block, then
+ * the environment (BPFTRACE_<KEY>), which overrides the block (config.h).
+ */
 #include "config.h"
 
 #include <ctype.h>

@@ -1,3 +1,7 @@
+/*
+ * Located diagnostics: collected per run and rendered as bpftrace does
+ * (file:line:col, the source line, ~~~ under the span).
+ */
 #include "diag.h"
 
 #include <stdarg.h>

@@ -1,3 +1,7 @@
+/*
+ * The flow of one run: parse, resolve probes through the registry, check,
+ * codegen, load and run; and -l through the registry.
+ */
 #include "driver.h"
 
 #include <errno.h>
@@ -18,7 +22,7 @@
 #include "lang/compile.h"
 #include "program.h"
 #include "runtime/output_chain.h"
-#include "runtime/registry.h"
+#include "registry.h"
 #include "runtime/runtime.h"
 
 static enum probe_kind core_probe_kind(const char *type)

@@ -1,3 +1,7 @@
+/*
+ * printf format strings: parsed into specs once by semantic analysis,
+ * for the runtime to render (fmt.h).
+ */
 #include "fmt.h"
 
 #include <stdio.h>

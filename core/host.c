@@ -1,3 +1,7 @@
+/*
+ * The core's side of struct strobe_host (logging, tracefs, online CPUs),
+ * the callbacks modules use.
+ */
 #include "host.h"
 
 #include <errno.h>

@@ -1,4 +1,7 @@
-/* strobe: command-line interface. */
+/*
+ * strobe's command line: options parsed into driver_opts, then the driver
+ * runs the script or lists probes.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>

@@ -10,7 +10,7 @@
 #include <strobe/provider.h>
 
 struct node;
-struct provider; /* core/runtime/registry.h */
+struct provider; /* core/registry.h */
 
 struct probe_attach {
 	const char *name;   /* full canonical name: "tracepoint:syscalls:sys_enter_openat" */
@@ -21,18 +21,18 @@ struct probe_attach {
 	const struct strobe_arg *args; /* strings owned by the run's arena */
 	size_t nargs;
 	struct provider *provider;
-	/* Appended: set by the provider's set_dispatch() (dispatch.shared != NULL);
+	/* Set by the provider's set_dispatch() (dispatch.shared != NULL);
 	 * cleared by compile_check when the attachment is attached on its own. */
 	struct strobe_dispatch dispatch;
-	/* Appended: the `probe` builtin's value, an index into program.probe_names.
+	/* The `probe` builtin's value, an index into program.probe_names.
 	 * Attachments with the same name share it (e.g. the locations of one USDT
 	 * probe), so @[probe] has one key per name. Set by compile_check; the
 	 * runtime attaches with it as the BPF cookie. */
 	size_t name_id;
-	/* Appended: set by the provider's set_btf_target() (btf_target.func != NULL):
+	/* Set by the provider's set_btf_target() (btf_target.func != NULL):
 	 * a fentry/fexit attachment, loaded for that kernel function on its own. */
 	struct strobe_btf_target btf_target;
-	/* Appended: set by the provider's set_multi(): the expected attach type
+	/* Set by the provider's set_multi(): the expected attach type
 	 * (BPF_TRACE_KPROBE_MULTI) under which the attachment may be attached in
 	 * a group through attach_multi(); 0: one by one only. */
 	int multi_attach_type;
@@ -49,7 +49,6 @@ struct probe_info {
 	enum probe_kind kind;
 	struct probe_attach *attach; /* empty for BEGIN/END */
 	size_t nattach;
-	/* Appended below. */
 	/* BEGIN/END: the index of "BEGIN"/"END" in program.probe_names; provider
 	 * probes: attach[0].name_id (each attachment has its own, see name_id).
 	 * Set by compile_check. */

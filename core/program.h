@@ -46,7 +46,7 @@ enum event_kind {
 	EV_ZERO,        /* id: map index */
 	EV_PRINT_VALUE, /* id: print_values index; payload: the value's bytes */
 	EV_TIME,        /* id: strings index of the strftime format */
-	/* Appended (issue 4, core/runtime/async.c). */
+	/* join(), cat(), system(): core/runtime/async.c */
 	EV_JOIN,        /* id: strings index of the separator; payload: JOIN_ARGS strings of JOIN_ARG_SIZE bytes */
 	EV_CAT,         /* id: printf index (the file name's format); payload: its arguments */
 	EV_SYSTEM,      /* id: printf index (the command's format); payload: its arguments */
@@ -96,7 +96,6 @@ struct prog_func {
 	const size_t *attach_idx;  /* attachments of probe that run this function */
 	size_t nattach;
 	int fd;                    /* set by runtime_load */
-	/* Appended below. */
 	/* Non-NULL: the attachments are delivered by this dispatch group (all of
 	 * them: compile_check groups dispatched and other attachments apart), so
 	 * the runtime does not attach them one by one. */
@@ -188,7 +187,6 @@ struct program {
 	struct runtime *rt;
 	/* core/lang-private: what compile_check found, for compile_codegen */
 	struct compile_state *compile_state;
-	/* Appended below. */
 	/*
 	 * Scratch memory for values too large for the 512-byte BPF stack
 	 * (strings, printf and map records): one BPF array element of
@@ -230,7 +228,7 @@ struct program {
 };
 
 /*
- * Stack traces (kstack, ustack; appended). One BPF_MAP_TYPE_STACK_TRACE per
+ * Stack traces (kstack, ustack). One BPF_MAP_TYPE_STACK_TRACE per
  * distinct frame limit (program.stack_maps): key u32 stack id, value
  * nframes u64 instruction pointers, zero-padded. A T_KSTACK value is the
  * s64 that bpf_get_stackid(ctx, map, 0) returned (negative: no stack); a
@@ -244,7 +242,7 @@ struct prog_stack_map {
 };
 
 /*
- * Failure counters (appended): program.counters_fd is a per-CPU array of
+ * Failure counters: program.counters_fd is a per-CPU array of
  * COUNTER_SLOTS(p) u64. Slot COUNTER_LOST counts ring-buffer records that
  * could not be reserved (lost events); slot COUNTER_MAP(i) counts failed
  * updates of p->maps[i] (a full map: -E2BIG, -ENOMEM). Codegen increments

@@ -1,3 +1,7 @@
+/*
+ * The type system's store: types interned per run, so equal types are one
+ * pointer, and their names as errors and -d print them.
+ */
 #include "types.h"
 
 #include <stdio.h>

@@ -27,9 +27,8 @@ enum type_kind {
 	T_USYM,    /* u64 address + u64 pid */
 	T_TIMESTAMP,
 	T_AGG,     /* an aggregation (count() etc.): only valid as a map value; agg says which */
-	/* Appended below. */
 	T_PROBE,   /* the probe builtin: u64 index into program.probe_names, printed as the name */
-	/* Appended (issue 4, core/lang/sema_funcs.c). T_TIMESTAMP is strftime(): u64 ns since boot, name = the format. */
+	/* Values of functions that print as text (core/runtime/decode.c); T_TIMESTAMP is strftime(): u64 ns since boot, name = the format. */
 	T_INET,        /* ntop(): u64 address family (AF_INET/AF_INET6) + 16 address bytes */
 	T_MACADDR,     /* macaddr(): 6 bytes (size 8, zero-padded), printed "AA:BB:CC:DD:EE:FF" */
 	T_STRERROR,    /* strerror(): u64 errno, printed as its message */
@@ -63,7 +62,7 @@ struct type {
 	uint32_t nfields;
 	enum agg_kind agg;         /* T_AGG */
 	const struct type *agg_arg; /* T_AGG: type of the aggregated value (sum/min/max/...) */
-	/* Appended (BTF, core/btf.c). */
+	/* BTF (core/btf.c). */
 	uint32_t btf_id; /* T_RECORD imported from vmlinux BTF: its type id (fields read on demand) */
 	bool defined;    /* T_RECORD: size, align and (script structs) fields are known */
 	uint32_t anon_id; /* T_RECORD: an anonymous BTF struct/union, keyed by its BTF id */
@@ -92,15 +91,15 @@ const struct type *type_simple(struct types *t, enum type_kind kind); /* stacks,
 
 /*
  * kstack/ustack: T_KSTACK or T_USTACK with count = the frame limit and name
- * = the stack mode ("bpftrace", "perf", "raw"). Appended.
+ * = the stack mode ("bpftrace", "perf", "raw").
  */
 const struct type *type_stack(struct types *t, enum type_kind kind, const char *mode, uint32_t nframes);
 
-/* strftime(): T_TIMESTAMP with name = fmt (interned by content). Appended. */
+/* strftime(): T_TIMESTAMP with name = fmt (interned by content). */
 const struct type *type_timestamp(struct types *t, const char *fmt);
-/* cgroup_path(id, filter): T_CGROUP_PATH with name = the filter glob (NULL: every hierarchy). Appended. */
+/* cgroup_path(id, filter): T_CGROUP_PATH with name = the filter glob (NULL: every hierarchy). */
 const struct type *type_cgroup_path(struct types *t, const char *filter);
-/* buf(): T_BUFFER of u32 length + cap bytes. Appended. */
+/* buf(): T_BUFFER of u32 length + cap bytes. */
 const struct type *type_buffer(struct types *t, uint32_t cap);
 
 /*

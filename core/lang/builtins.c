@@ -50,7 +50,8 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_MAX] = { "max", AGG(AGG_MAX, 1) },
 	[B_AVG] = { "avg", AGG(AGG_AVG, 1) },
 	[B_STATS] = { "stats", AGG(AGG_STATS, 1) },
-	[B_HIST] = { "hist", CALL(1, 2, 0), .agg = AGG_HIST }, /* hist(n[, k]): 2^k buckets per power of 2 */
+	[B_HIST] = { "hist", CALL(1, 2, 0), .few_args = "requires one argument", /* 0.17 said so; hist(n, k) came later */
+		     .agg = AGG_HIST },
 	[B_LHIST] = { "lhist", AGG(AGG_LHIST, 4) },
 	[B_PRINTF] = { "printf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = printf_stmt },
 	[B_PRINT] = { "print", CALL(1, 3, BF_VOID), .check = print_check, .stmt = print_stmt },

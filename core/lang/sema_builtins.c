@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../runtime/registry.h"
+#include "../registry.h"
 #include "sema_internal.h"
 
 const struct type *sema_stack_type(struct program *p, enum type_kind kind, const char *mode,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../fmt.h"
-#include "../runtime/registry.h"
+#include "../registry.h"
 #include "sema_internal.h"
 
 static struct loc name_loc(const struct node *n, const char *name)

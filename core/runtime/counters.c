@@ -1,7 +1,6 @@
 /*
- * Failure counters (program.h, COUNTER_LOST / COUNTER_MAP): lost ring-buffer
- * events and failed map updates, counted per CPU in the kernel and reported
- * here; and the ring buffer's size from BPFTRACE_PERF_RB_PAGES.
+ * Failure counters (program.h COUNTER_*): lost ring-buffer events and failed
+ * map updates, reported here; the ring buffer's size (BPFTRACE_PERF_RB_PAGES).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -1,4 +1,7 @@
-/* Ring-buffer events: decode each record and hand typed values to the sink. */
+/*
+ * Ring-buffer events: each record decoded by kind (printf, print, clear, exit...)
+ * and handed as typed values to the sink.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,7 @@
-/* Kernel symbols from /proc/kallsyms, loaded the first time an address is symbolised. */
+/*
+ * Kernel symbols from /proc/kallsyms, loaded the first time an address is
+ * symbolised.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,7 @@
-/* Creating maps and loading the compiled BPF object (libbpf's loader lives only here). */
+/*
+ * Creating maps and loading the compiled BPF object: the only user of
+ * libbpf's object loader.
+ */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>

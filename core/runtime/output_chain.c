@@ -1,7 +1,6 @@
 /*
- * The output chain (see output_chain.h): several sinks behind one struct
- * output, so the runtime keeps calling out->ops->X(out->sink, ...) and
- * knows nothing about filters.
+ * The output chain (output_chain.h): several sinks behind one struct output, so
+ * the runtime calls out->ops->X(out->sink, ...) and knows nothing of filters.
  */
 #include "output_chain.h"
 

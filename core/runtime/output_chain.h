@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "registry.h"
+#include "../registry.h"
 
 /*
  * Open every sink of spec on fp and fill *out (its ops are the chain's).

@@ -1,4 +1,7 @@
-/* One run: banner, BEGIN, attach, event loop, detach, END, maps at exit. */
+/*
+ * One run: banner, BEGIN, attach, event loop, detach, END, maps at exit;
+ * the signals that end it.
+ */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>

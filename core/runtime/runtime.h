@@ -5,7 +5,7 @@
 #include <stdbool.h>
 
 #include "../program.h"
-#include "registry.h"
+#include "../registry.h"
 
 struct child;
 

@@ -1,6 +1,6 @@
 /*
- * core/runtime internals shared by loader.c, mapread.c, printf.c, events.c
- * and run.c. The pure parts (decoding, aggregation, sorting, printf
+ * core/runtime internals shared by its files (each section names the file
+ * that defines it). The pure parts (decoding, aggregation, sorting, printf
  * rendering) take byte buffers so unit tests need no kernel.
  */
 #ifndef STROBE_RUNTIME_INTERNAL_H
@@ -15,13 +15,14 @@
 #include "../arena.h"
 #include "../fmt.h"
 #include "../program.h"
+#include "buf.h"
 #include "runtime.h"
 
 /* Runtime-private state hung off struct program (p->rt). */
 struct runtime {
 	struct bpf_object **objs; /* parallel to program.objects */
 	size_t nobjs;
-	/* Appended: copies of functions loaded with another expected attach type
+	/* Copies of functions loaded with another expected attach type
 	 * (runtime_load_copy), closed by runtime_release. */
 	int *copy_fds;
 	size_t ncopies;
@@ -42,26 +43,16 @@ int runtime_stop(struct program *p);
 /* The name users know a function by: "BEGIN", or its first attach point. */
 const char *func_probe_name(const struct prog_func *f);
 
-/* A growable text buffer, always NUL-terminated once anything was added. */
-struct strbuf {
-	char *s;
-	size_t len, cap;
-};
+/* ---- value decoding (decode.c) ---- */
 
-void sb_reserve(struct strbuf *b, size_t extra);
-void sb_add(struct strbuf *b, const char *s, size_t n);
-void sb_addf(struct strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_free(struct strbuf *b);
-
-/* ---- decoding (mapread.c) ---- */
-
-/* Little-endian integer of `size` bytes (1/2/4/8), sign-extended if is_signed. */
-int64_t read_int(const uint8_t *bytes, uint32_t size, bool is_signed);
 /* Decode the bytes of one value of type ty; lists and strings go in a. */
 void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		  struct strobe_value *v);
 /* T_PROBE values decode to names[index] (program.h probe_names); the table must outlive decoding. */
 void value_set_probe_names(const char *const *names, size_t n);
+
+/* ---- map reading and aggregation (mapread.c) ---- */
+
 /* bpftrace 0.17's key order: integers as unsigned, strings by strncmp, tuples field by field. */
 int key_compare(const struct type *ty, const uint8_t *a, const uint8_t *b);
 
@@ -145,10 +136,8 @@ int printf_render(const struct prog_printf *pf, const struct fmt_spec *specs, si
 		  const uint8_t *payload, size_t len, struct strbuf *out, struct arena *a,
 		  struct strobe_value *args);
 
-/* ---- issue 4's functions (async.c) ---- */
+/* ---- join(), cat() and system() events (async.c) ---- */
 
-/* Decode T_TIMESTAMP, T_INET, T_MACADDR, T_STRERROR, T_CGROUP_PATH (types.h) as text. */
-void value_decode_func(struct arena *a, const struct type *ty, const uint8_t *bytes, struct strobe_value *v);
 struct run_state;
 /* EV_JOIN, EV_CAT, EV_SYSTEM (program.h); false for other kinds. */
 bool handle_func_event(struct run_state *st, uint32_t kind, uint32_t id, const uint8_t *payload, size_t len);
@@ -172,9 +161,9 @@ struct run_state {
 	 */
 	bool in_loop;
 	volatile sig_atomic_t *stop_signal;
-	/* Appended: lost events already reported (counters.c). */
+	/* Lost events already reported (counters.c). */
 	uint64_t lost_reported;
-	/* Appended: decoded values of the event being shown, reset per event. */
+	/* Decoded values of the event being shown, reset per event. */
 	struct arena scratch;
 };
 

@@ -1,6 +1,6 @@
 /*
- * Stack traces (program.h, struct prog_stack_map): the stack-trace maps, and
- * decoding kstack/ustack values into frames the sinks print.
+ * Stack traces (program.h struct prog_stack_map): the stack-trace maps, and
+ * kstack/ustack values decoded into frames the sinks print.
  */
 #include <bpf/bpf.h>
 #include <errno.h>

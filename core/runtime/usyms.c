@@ -1,9 +1,6 @@
 /*
- * User-space symbols: an address of process PID is found in /proc/PID/maps,
- * turned into a virtual address of the mapped ELF file (PIE executables and
- * shared libraries alike, through the PT_LOAD segments) and looked up in the
- * file's .symtab, else .dynsym. Symbol tables are cached per file, mappings
- * per process (read once, on first use, while it runs).
+ * User-space symbols: an address of a process mapped to its ELF file (PT_LOAD)
+ * and looked up in .symtab, else .dynsym; cached per file and per process.
  */
 #include <fcntl.h>
 #include <gelf.h>

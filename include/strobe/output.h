@@ -204,7 +204,7 @@ struct strobe_output_ops {
 	void (*time)(void *sink, const char *text, size_t len);
 
 	/*
-	 * Appended in ABI 1 (issue 7). Every slot below is optional: a NULL slot,
+	 * Appended in ABI 1. Every slot below is optional: a NULL slot,
 	 * or a table whose `size` ends before it, is simply not called.
 	 */
 

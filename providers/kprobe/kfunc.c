@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "kp.h"
-#include "../tracepoint/btf_ctype.h"
+#include "../lib/btf_ctype.h"
 
 #define BTF_DIR "/sys/kernel/btf"
 #define KF_MAX_ARGS 12 /* MAX_BPF_FUNC_ARGS */

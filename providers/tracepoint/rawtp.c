@@ -14,7 +14,7 @@
  * a wildcard is used, or an event is not in vmlinux.
  */
 #include "rawtp.h"
-#include "btf_ctype.h"
+#include "../lib/btf_ctype.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>

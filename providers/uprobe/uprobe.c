@@ -35,7 +35,7 @@
 
 #include <strobe/provider.h>
 
-#include "uelf.h"
+#include "../lib/uelf.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -44,7 +44,7 @@
 
 struct up_link {
 	struct strobe_link base;
-	int perf_fd, link_fd;
+	struct strobe_perf_fd ev;
 };
 
 static bool is_wild(const char *s)
@@ -473,7 +473,7 @@ static int up_attach(void *st, const struct strobe_attach_req *req, struct strob
 	if (!l)
 		return -ENOMEM;
 	int err = uelf_attach(path, off, 0, !strcmp(req->type, "uretprobe"), req->pid, req->prog_fd,
-			      req->cookie, &l->perf_fd, &l->link_fd, errbuf, errlen);
+			      req->cookie, &l->ev, errbuf, errlen);
 	if (err) {
 		free(l);
 		return err;
@@ -486,7 +486,7 @@ static int up_attach(void *st, const struct strobe_attach_req *req, struct strob
 static void up_detach(void *st, struct strobe_link *link)
 {
 	struct up_link *l = container_of(link, struct up_link, base);
-	uelf_detach(l->perf_fd, l->link_fd);
+	strobe_perf_detach(&l->ev);
 	free(l);
 }
 

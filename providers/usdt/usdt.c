@@ -25,7 +25,7 @@
 
 #include <strobe/provider.h>
 
-#include "../uprobe/uelf.h"
+#include "../lib/uelf.h"
 #include "usdt_args.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -35,7 +35,7 @@
 
 struct usdt_link {
 	struct strobe_link base;
-	int perf_fd, link_fd;
+	struct strobe_perf_fd ev;
 };
 
 struct usdt_note {
@@ -446,8 +446,8 @@ static int usdt_attach(void *st, const struct strobe_attach_req *req, struct str
 	struct usdt_link *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
-	int err = uelf_attach(path, off, sema, false, req->pid, req->prog_fd, req->cookie, &l->perf_fd,
-			      &l->link_fd, errbuf, errlen);
+	int err = uelf_attach(path, off, sema, false, req->pid, req->prog_fd, req->cookie, &l->ev, errbuf,
+			      errlen);
 	if (err) {
 		free(l);
 		return err;
@@ -460,7 +460,7 @@ static int usdt_attach(void *st, const struct strobe_attach_req *req, struct str
 static void usdt_detach(void *st, struct strobe_link *link)
 {
 	struct usdt_link *l = container_of(link, struct usdt_link, base);
-	uelf_detach(l->perf_fd, l->link_fd);
+	strobe_perf_detach(&l->ev);
 	free(l);
 }
 

@@ -1,6 +1,6 @@
 /*
  * An output sink built against the first ABI 1 table (up to time(), before
- * the issue-7 slots): accepted, the appended slots are never called. It is
+ * the optional slots): accepted, the later slots are never called. It is
  * also a minimal filter-free sink: it prints what it gets, tagged.
  */
 #include <stddef.h>

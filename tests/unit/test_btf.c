@@ -1,5 +1,5 @@
 /*
- * BTF types and the walks through them (issue 3): a small synthetic BTF
+ * BTF types and the walks through them: a small synthetic BTF
  * (built with libbpf's btf__add_* API, handed to core_btf_override) stands
  * for vmlinux, so the rules and messages are checked without the kernel's
  * types; one test checks laziness against the real vmlinux BTF.

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "../../providers/uprobe/uelf.c"
+#include "../../providers/lib/uelf.c"
 
 __attribute__((noinline, used)) int strobe_elfsym_probe_me(int x);
 __attribute__((noinline, used)) int strobe_elfsym_probe_me(int x)

@@ -272,7 +272,7 @@ static void test_hists(void **state)
 		{ .lo = 1, .hi = 2, .count = 0 },
 		{ .lo = 2, .hi = 4, .count = 1 },
 	};
-	struct strobe_map_entry h[] = { { .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LOG2, 0, log2, 4 } } } };
+	struct strobe_map_entry h[] = { { .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LOG2, .step = 0, .buckets = log2, .n = 4 } } } };
 	put_map(&c, "@h", STROBE_MAP_HIST, h, 1);
 	struct strobe_bucket lin[] = {
 		{ .lo = INT64_MIN, .hi = 0, .underflow = true, .count = 2 },
@@ -280,9 +280,9 @@ static void test_hists(void **state)
 		{ .lo = 100, .hi = INT64_MAX, .overflow = true, .count = 3 },
 	};
 	struct strobe_map_entry l[] = { { .key = V_STR("a"),
-					  .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LINEAR, 10, lin, 3 } } } };
+					  .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LINEAR, .step = 10, .buckets = lin, .n = 3 } } } };
 	put_map(&c, "@l", STROBE_MAP_LHIST, l, 1);
-	struct strobe_map_entry e[] = { { .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LOG2, 0, NULL, 0 } } } };
+	struct strobe_map_entry e[] = { { .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LOG2, .step = 0, .buckets = NULL, .n = 0 } } } };
 	put_map(&c, "@e", STROBE_MAP_HIST, e, 1);
 	cap_expect(&c, "{\"type\": \"hist\", \"data\": {\"@h\": [{\"max\": -1, \"count\": 1},{\"min\": 0, \"max\": 0, \"count\": 1},"
 		       "{\"min\": 1, \"max\": 1, \"count\": 0},{\"min\": 2, \"max\": 3, \"count\": 1}]}}\n"

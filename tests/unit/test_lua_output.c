@@ -185,7 +185,7 @@ static void test_map_shapes(void **state)
 		{ .lo = 2, .hi = 4, .count = 2 },
 		{ .lo = 100, .hi = INT64_MAX, .overflow = true, .count = 3 },
 	};
-	struct strobe_map_entry h[] = { { .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LOG2, 0, b, 3 } } } };
+	struct strobe_map_entry h[] = { { .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LOG2, .step = 0, .buckets = b, .n = 3 } } } };
 	struct strobe_map_view mh = { .name = "@h", .kind = STROBE_MAP_HIST, .entries = h, .n = 1 };
 	ops->map(r.sink, &mh);
 	struct strobe_map_entry s[] = { { .key = V_STR("k"), .value = { .kind = STROBE_V_STATS, .stats = { 2, 12, 6, false } } } };

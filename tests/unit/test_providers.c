@@ -24,7 +24,7 @@
 #include <cmocka.h>
 
 #include "host.h"
-#include "runtime/registry.h"
+#include "registry.h"
 
 struct fixture {
 	struct registry *reg;

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "runtime/registry.h"
+#include "registry.h"
 
 static char logbuf[16384];
 

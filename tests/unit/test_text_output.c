@@ -133,7 +133,7 @@ static void test_hist(void **state)
 		{ .lo = 1024, .hi = 2048, .count = 1 },
 	};
 	struct strobe_map_entry h[] = {
-		{ .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LOG2, 0, b, 7 } } },
+		{ .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LOG2, .step = 0, .buckets = b, .n = 7 } } },
 	};
 	print_map(&c, "@h", STROBE_MAP_HIST, h, 1);
 	struct strobe_bucket big[] = { { .lo = 4 << 20, .hi = 8 << 20, .count = 1 } };
@@ -143,8 +143,8 @@ static void test_hist(void **state)
 		{ .lo = 4, .hi = 8, .count = 3 },
 	};
 	struct strobe_map_entry hk[] = {
-		{ .key = V_STR("b"), .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LOG2, 0, big, 1 } } },
-		{ .key = V_STR("c"), .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LOG2, 0, three, 3 } } },
+		{ .key = V_STR("b"), .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LOG2, .step = 0, .buckets = big, .n = 1 } } },
+		{ .key = V_STR("c"), .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LOG2, .step = 0, .buckets = three, .n = 3 } } },
 	};
 	print_map(&c, "@hk", STROBE_MAP_HIST, hk, 2);
 	print_map(&c, "@e", STROBE_MAP_HIST, NULL, 0);
@@ -171,12 +171,19 @@ static void test_hist(void **state)
 static void test_hist_large_labels(void **state)
 {
 	char buf[32];
-	log2_label(buf, sizeof(buf), 1ull << 30);
+	log2_label(buf, sizeof(buf), 1ull << 30, 0);
 	assert_string_equal(buf, "1G");
-	log2_label(buf, sizeof(buf), 1ull << 42);
+	log2_label(buf, sizeof(buf), 1ull << 42, 0);
 	assert_string_equal(buf, "4T");
-	log2_label(buf, sizeof(buf), 1ull << 62);
+	log2_label(buf, sizeof(buf), 1ull << 62, 0);
 	assert_string_equal(buf, "4194304T");
+	/* hist(n, k): the suffix follows the shift of 2^k-sized steps, as in bpftrace */
+	log2_label(buf, sizeof(buf), 1280, 2);
+	assert_string_equal(buf, "1280");
+	log2_label(buf, sizeof(buf), 5ull << 20, 2);
+	assert_string_equal(buf, "5M");
+	log2_label(buf, sizeof(buf), 3ull << 10, 1);
+	assert_string_equal(buf, "3K");
 	linear_label(buf, sizeof(buf), 3072);
 	assert_string_equal(buf, "3K");
 	linear_label(buf, sizeof(buf), 2 * 1048576);
@@ -199,7 +206,7 @@ static void test_lhist(void **state)
 		{ .lo = 100, .overflow = true, .count = 1 },
 	};
 	struct strobe_map_entry l[] = {
-		{ .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LINEAR, 10, b, 5 } } },
+		{ .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LINEAR, .step = 10, .buckets = b, .n = 5 } } },
 	};
 	print_map(&c, "@l", STROBE_MAP_LHIST, l, 1);
 	struct strobe_bucket k[] = { { .lo = 2048, .hi = 3072, .count = 1 } };
@@ -210,9 +217,9 @@ static void test_lhist(void **state)
 		{ .lo = 5, .hi = 6, .count = 1 },
 	};
 	struct strobe_map_entry lk[] = {
-		{ .key = V_INT(1), .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LINEAR, 1024, k, 1 } } },
-		{ .key = V_INT(2), .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LINEAR, 100000, big, 1 } } },
-		{ .key = V_INT(3), .value = { .kind = STROBE_V_HIST, .hist = { STROBE_HIST_LINEAR, 1, s, 3 } } },
+		{ .key = V_INT(1), .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LINEAR, .step = 1024, .buckets = k, .n = 1 } } },
+		{ .key = V_INT(2), .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LINEAR, .step = 100000, .buckets = big, .n = 1 } } },
+		{ .key = V_INT(3), .value = { .kind = STROBE_V_HIST, .hist = { .kind = STROBE_HIST_LINEAR, .step = 1, .buckets = s, .n = 3 } } },
 	};
 	print_map(&c, "@lk", STROBE_MAP_LHIST, lk, 3);
 	cap_expect(&c, "@l: \n"

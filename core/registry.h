@@ -1,6 +1,9 @@
 /*
  * The module registry: plugins.d INI files name providers and outputs;
  * modules are dlopen'd lazily, the first time a probe type or output is used.
+ * Implemented by registry.c (search path, lookup, calls into providers),
+ * plugin_ini.c, module_load.c, resolver.c, probe_list.c and output_load.c
+ * (registry_internal.h).
  */
 #ifndef STROBE_REGISTRY_H
 #define STROBE_REGISTRY_H
@@ -10,9 +13,9 @@
 #include <strobe/output.h>
 #include <strobe/provider.h>
 
-#include "../arena.h"
-#include "../diag.h"
-#include "../probe.h"
+#include "arena.h"
+#include "diag.h"
+#include "probe.h"
 
 struct registry;
 struct provider;

@@ -3,9 +3,6 @@
  * binary or library like the dynamic loader does, reading function symbols,
  * translating virtual addresses to file offsets, splitting attach-point
  * text, and attaching a program through the perf uprobe PMU.
- *
- * The usdt module compiles this file too (providers/usdt/usdt_elf.c); every
- * symbol is hidden, so the two copies never meet.
  */
 #ifndef STROBE_UELF_H
 #define STROBE_UELF_H
@@ -16,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <strobe/perf_link.h>
 
 /* Split "a:b:c" at unquoted colons into at most max parts (quotes removed). */
 int uelf_split(const char *s, char **parts, int max);
@@ -85,10 +83,9 @@ int uelf_probe_symbol(const char *target, const char *name, int64_t *addr, uint3
 /* The file offset of a virtual address, through the PT_LOAD program headers. */
 int uelf_vaddr_to_offset(Elf *elf, uint64_t vaddr, uint64_t *off);
 
-/* perf uprobe PMU attach: pfd and link fd (-1 with the ioctl fallback). */
+/* perf uprobe PMU attach into *out; strobe_perf_detach() (perf_link.h) undoes it. */
 int uelf_attach(const char *path, uint64_t offset, uint64_t ref_ctr_offset, bool retprobe,
-		int pid, int prog_fd, uint64_t cookie, int *pfd, int *lfd, char *err,
+		int pid, int prog_fd, uint64_t cookie, struct strobe_perf_fd *out, char *err,
 		size_t errlen);
-void uelf_detach(int pfd, int lfd);
 
 #endif

@@ -1,4 +1,4 @@
-/* C spellings of BTF types, shared by the tracepoint and kprobe modules (btf_ctype.c). */
+/* C spellings of BTF types, for the tracepoint and kprobe modules (providers/lib, linked into each). */
 #ifndef STROBE_PROVIDERS_BTF_CTYPE_H
 #define STROBE_PROVIDERS_BTF_CTYPE_H
 

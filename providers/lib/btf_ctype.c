@@ -1,8 +1,7 @@
 /*
  * C spellings of BTF types for -lv listings and argument descriptions
- * ("struct task_struct *", "const char *"). Shared by the tracepoint
- * (rawtracepoint) and kprobe (kfunc) modules: providers/kprobe/btf_ctype.c
- * compiles this file into that module too (all symbols hidden).
+ * ("struct task_struct *", "const char *"), used by the tracepoint
+ * (rawtracepoint) and kprobe (kfunc) modules.
  */
 #include "btf_ctype.h"
 

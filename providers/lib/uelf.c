@@ -1,7 +1,6 @@
 /* User-space ELF helpers shared by the uprobe and usdt providers (see uelf.h). */
 #include "uelf.h"
 
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -12,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* ---- attach-point text ---------------------------------------------- */
@@ -563,7 +560,7 @@ static int read_sysfs_int(const char *path, const char *prefix, long *out)
 }
 
 int uelf_attach(const char *path, uint64_t offset, uint64_t ref_ctr_offset, bool retprobe,
-		int pid, int prog_fd, uint64_t cookie, int *pfdp, int *lfdp, char *err,
+		int pid, int prog_fd, uint64_t cookie, struct strobe_perf_fd *out, char *err,
 		size_t errlen)
 {
 	static const char dev[] = "/sys/bus/event_source/devices/uprobe";
@@ -594,10 +591,9 @@ int uelf_attach(const char *path, uint64_t offset, uint64_t ref_ctr_offset, bool
 		.wakeup_events = 1,
 	};
 	/* pid -1 needs a cpu; the probe still fires on every CPU. */
-	int pfd = (int)syscall(SYS_perf_event_open, &attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0, -1,
-			       PERF_FLAG_FD_CLOEXEC);
+	int pfd = strobe_perf_event_open(&attr, pid > 0 ? pid : -1, pid > 0 ? -1 : 0);
 	if (pfd < 0) {
-		e = -errno;
+		e = pfd;
 		if (e == -ESRCH)
 			snprintf(err, errlen, "process %d does not exist", pid);
 		else if (e == -EINVAL && ref_ctr_offset)
@@ -611,32 +607,17 @@ int uelf_attach(const char *path, uint64_t offset, uint64_t ref_ctr_offset, bool
 				 (unsigned long long)offset, strerror(-e));
 		return e;
 	}
-	LIBBPF_OPTS(bpf_link_create_opts, opts, .perf_event.bpf_cookie = cookie);
-	int lfd = bpf_link_create(prog_fd, pfd, BPF_PERF_EVENT, &opts);
-	if (lfd < 0) {
-		/* Kernels before 5.15 have no perf links (and no cookies). */
-		if (ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog_fd) < 0 ||
-		    ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
-			e = -errno;
-			snprintf(err, errlen, "cannot attach the program to uprobe %s:0x%llx: %s", path,
-				 (unsigned long long)offset, strerror(-e));
-			close(pfd);
-			return e;
-		}
-	}
-	*pfdp = pfd;
-	*lfdp = lfd;
-	return 0;
-}
-
-void uelf_detach(int pfd, int lfd)
-{
-	if (lfd >= 0)
-		close(lfd);
-	else if (pfd >= 0)
-		ioctl(pfd, PERF_EVENT_IOC_DISABLE, 0);
-	if (pfd >= 0)
+	int lfd = -1;
+	e = strobe_perf_link(pfd, prog_fd, cookie, &lfd);
+	if (e) {
+		snprintf(err, errlen, "cannot attach the program to uprobe %s:0x%llx: %s", path,
+			 (unsigned long long)offset, strerror(-e));
 		close(pfd);
+		return e;
+	}
+	out->perf_fd = pfd;
+	out->link_fd = lfd;
+	return 0;
 }
 
 /* ---- the target process ------------------------------------------------ */
