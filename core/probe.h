@@ -36,6 +36,9 @@ struct probe_attach {
 	 * (BPF_TRACE_KPROBE_MULTI) under which the attachment may be attached in
 	 * a group through attach_multi(); 0: one by one only. */
 	int multi_attach_type;
+	/* Set by the provider's set_newest_first(): the kernel runs this event's
+	 * programs newest first, so the runtime attaches such probes in reverse. */
+	bool newest_first;
 };
 
 enum probe_kind {

@@ -129,6 +129,15 @@ static int resolver_set_multi(struct strobe_resolver *r, struct strobe_attachmen
 	return 0;
 }
 
+static int resolver_set_newest_first(struct strobe_resolver *r, struct strobe_attachment *h)
+{
+	struct resolve_ctx *c = (struct resolve_ctx *)r;
+	if (!h)
+		return -EINVAL;
+	c->items[h->index].newest_first = true;
+	return 0;
+}
+
 static void resolver_error(struct strobe_resolver *r, const char *fmt, ...)
 {
 	struct resolve_ctx *c = (struct resolve_ctx *)r;
@@ -176,7 +185,8 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		       .set_dispatch = resolver_set_dispatch,
 		       .pid = p->reg->target_pid,
 		       .set_btf_target = resolver_set_btf_target,
-		       .set_multi = resolver_set_multi },
+		       .set_multi = resolver_set_multi,
+		       .set_newest_first = resolver_set_newest_first },
 		.p = p,
 		.type = arena_strdup(a, type ? type : p->name),
 		.a = a,

@@ -358,22 +358,34 @@ static int attach_all(struct program *p, const struct run_opts *o, struct links 
 	int drc = attach_dispatches(p, o, l, &tried, &failed);
 	if (drc < 0)
 		return drc;
-	for (size_t i = 0; i < p->nfuncs; i++) {
-		const struct prog_func *f = &p->funcs[i];
-		if (!f->probe || f->probe->kind != PROBE_PROVIDER || f->dispatch)
-			continue;
-		bool *done = calloc(f->nattach ? f->nattach : 1, sizeof(*done));
-		if (!done)
-			return -ENOMEM;
-		int rc = attach_multi_groups(p, i, o, l, done);
-		for (size_t j = 0; j < f->nattach && !rc; j++) {
-			tried++;
-			if (!done[j])
-				rc = attach_one(&f->probe->attach[f->attach_idx[j]], f->fd, o, l, &failed);
+	/*
+	 * Two passes: first the attachments whose event runs its programs newest
+	 * first (struct probe_attach, newest_first), last function first, then
+	 * the others in order; either way probes on one event fire as written.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < p->nfuncs; k++) {
+			size_t i = pass == 0 ? p->nfuncs - 1 - k : k;
+			const struct prog_func *f = &p->funcs[i];
+			if (!f->probe || f->probe->kind != PROBE_PROVIDER || f->dispatch)
+				continue;
+			bool *done = calloc(f->nattach ? f->nattach : 1, sizeof(*done));
+			if (!done)
+				return -ENOMEM;
+			for (size_t j = 0; j < f->nattach; j++)
+				done[j] = f->probe->attach[f->attach_idx[j]].newest_first != (pass == 0);
+			int rc = attach_multi_groups(p, i, o, l, done);
+			for (size_t j = 0; j < f->nattach && !rc; j++) {
+				if (f->probe->attach[f->attach_idx[j]].newest_first != (pass == 0))
+					continue;
+				tried++;
+				if (!done[j])
+					rc = attach_one(&f->probe->attach[f->attach_idx[j]], f->fd, o, l, &failed);
+			}
+			free(done);
+			if (rc < 0)
+				return rc;
 		}
-		free(done);
-		if (rc < 0)
-			return rc;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (getenv("STROBE_DEBUG_ATTACH"))

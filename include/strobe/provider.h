@@ -261,7 +261,23 @@ struct strobe_resolver {
 	 * working for them. 0, or -EINVAL.
 	 */
 	int (*set_multi)(struct strobe_resolver *r, struct strobe_attachment *a, int attach_type);
+	/*
+	 * Appended (check r->size >= offsetofend(struct strobe_resolver,
+	 * set_newest_first) before calling it): the kernel runs the programs
+	 * attached to attachment a's event newest first (uprobe consumers,
+	 * kprobe handlers, the software perf events of one task). The core then
+	 * attaches the probes of such events last-written first, so that they
+	 * fire in the order the script gives them, as bpftrace's do. 0, or -EINVAL.
+	 */
+	int (*set_newest_first)(struct strobe_resolver *r, struct strobe_attachment *a);
 };
+
+/* set_newest_first() where the core has it (an older core attaches in script order). */
+static inline void strobe_newest_first(struct strobe_resolver *r, struct strobe_attachment *a)
+{
+	if (a && r->size >= offsetofend(struct strobe_resolver, set_newest_first) && r->set_newest_first)
+		r->set_newest_first(r, a);
+}
 
 /*
  * One line of -l output; with -v, args describes the arguments, printed as

@@ -497,6 +497,7 @@ static int kp_add(struct strobe_resolver *r, const char *type, const char *mod, 
 	free(target);
 	if (!a)
 		return -ENOMEM;
+	strobe_newest_first(r, a); /* kprobe handlers of one address run newest first */
 	if (multi && r->size >= offsetofend(struct strobe_resolver, set_multi) && r->set_multi)
 		r->set_multi(r, a, BPF_TRACE_KPROBE_MULTI);
 	return 0;

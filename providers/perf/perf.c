@@ -239,8 +239,12 @@ static int perf_resolve(void *st, const char *type, const char *target, struct s
 	}
 	char name[512];
 	snprintf(name, sizeof(name), "%s:%s", type, target);
-	if (!r->add(r, name, target, BPF_PROG_TYPE_PERF_EVENT, 0))
+	struct strobe_attachment *a = r->add(r, name, target, BPF_PROG_TYPE_PERF_EVENT, 0);
+	if (!a)
 		return -ENOMEM;
+	/* the counted events of one context are handled newest first; timers fire in the order started */
+	if (!is_timer_type(type))
+		strobe_newest_first(r, a);
 	return 0;
 }
 

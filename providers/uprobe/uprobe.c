@@ -282,6 +282,7 @@ static int up_add(struct strobe_resolver *r, const char *type, const struct uelf
 	struct strobe_attachment *a = r->add(r, name, target, BPF_PROG_TYPE_KPROBE, up_builtins(type));
 	free(name);
 	free(target);
+	strobe_newest_first(r, a); /* uprobe consumers of one address run newest first */
 	return a ? 0 : -ENOMEM;
 }
 

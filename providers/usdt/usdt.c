@@ -340,6 +340,7 @@ static int usdt_add(Elf *elf, struct strobe_resolver *r, const char *type, const
 	free(target);
 	if (!a)
 		return -ENOMEM;
+	strobe_newest_first(r, a); /* USDT probes are uprobes */
 	for (int k = 0; k < na; k++) {
 		int err = fix_arg(elf, note, &args[k], msg, sizeof(msg));
 		if (err) {
