@@ -177,6 +177,7 @@ int driver_run(const struct driver_opts *o)
 	}
 
 	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional,
+				      .named = o->named, .nnamed = o->nnamed,
 				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe };
 	copts.strlen = cfg.max_strlen;
 	copts.max_map_keys = cfg.max_map_keys;

@@ -27,6 +27,8 @@ struct driver_opts {
 	const struct source *src;
 	char **positional; /* script arguments: $1.. */
 	int npositional;
+	char **named;      /* script options --name[=value], "--" removed: getopt() */
+	int nnamed;
 	unsigned debug;    /* enum debug_stage bits */
 	const char *output_format; /* "text" */
 	const char *output_file;   /* -o, or NULL for stdout */

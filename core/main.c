@@ -296,12 +296,26 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	o.src = &src;
-	o.positional = argv + optind;
-	o.npositional = argc - optind;
+	/* after the program: --name[=value] are the script's options (getopt), the rest $1.. */
+	char **named = calloc((size_t)argc + 1, sizeof(*named)), **positional = calloc((size_t)argc + 1, sizeof(*positional));
+	if (!named || !positional) {
+		fputs("ERROR: out of memory\n", stderr);
+		return 1;
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!strncmp(argv[i], "--", 2) && argv[i][2])
+			named[o.nnamed++] = argv[i] + 2;
+		else
+			positional[o.npositional++] = argv[i];
+	}
+	o.named = named;
+	o.positional = positional;
 
 	int status = driver_run(&o);
 	free(text);
 	free(incdirs);
 	free(includes);
+	free(named);
+	free(positional);
 	return status;
 }

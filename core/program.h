@@ -50,6 +50,9 @@ enum event_kind {
 	EV_JOIN,        /* id: strings index of the separator; payload: JOIN_ARGS strings of JOIN_ARG_SIZE bytes */
 	EV_CAT,         /* id: printf index (the file name's format); payload: its arguments */
 	EV_SYSTEM,      /* id: printf index (the command's format); payload: its arguments */
+	/* errorf(), warnf(), a failed assert(): the formatted text as a diagnostic at the call */
+	EV_ERRORF,      /* id: printf index; payload: as EV_PRINTF */
+	EV_WARNF,       /* id: printf index; payload: as EV_PRINTF */
 };
 
 /* join(): bpftrace 0.17 reads at most 16 arguments of up to 1024 bytes (with the NUL). */

@@ -15,8 +15,9 @@
 
 const struct builtin_def builtins[B__COUNT] = {
 	[B_NONE] = { "" },
-	[B_PID] = { "pid", IDENT(u32_check), .value = pid_value },
-	[B_TID] = { "tid", IDENT(u32_check), .value = tid_value },
+	[B_PID] = { "pid", .flags = BF_IDENT | BF_CALL, .max_args = 1, .check = pidns_check, .value = pid_value },
+	[B_TID] = { "tid", .flags = BF_IDENT | BF_CALL, .max_args = 1, .check = pidns_check, .value = tid_value },
+	[B_PPID] = { "ppid", IDENT(ppid_check) }, /* sema makes it curtask->real_parent->tgid */
 	[B_UID] = { "uid", IDENT(u64_check), .value = uid_value },
 	[B_GID] = { "gid", IDENT(u64_check), .value = gid_value },
 	[B_USERNAME] = { "username", IDENT(username_check), .value = uid_value },
@@ -88,6 +89,10 @@ const struct builtin_def builtins[B__COUNT] = {
 		       .stmt = signal_stmt },
 	[B_PTON] = { "pton", CALL(1, 1, 0), .check = pton_check, .bytes = pton_bytes },
 	[B_LEN] = { "len", CALL(1, 1, 0), .check = len_check, .value = len_value },
+	[B_ERRORF] = { "errorf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = errorf_stmt },
+	[B_WARNF] = { "warnf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = warnf_stmt },
+	[B_ASSERT] = { "assert", CALL(2, 2, BF_VOID), .check = assert_check, .stmt = assert_stmt },
+	[B_GETOPT] = { "getopt", CALL(1, 3, 0), .check = getopt_check }, /* sema makes it a literal */
 	[B_DEBUGF] = { "debugf", CALL(1, 4, BF_VOID), .check = debugf_check, .stmt = debugf_stmt },
 	[B_HAS_KEY] = { "has_key", CALL(2, 2, 0), .check = has_key_check, .value = has_key_value },
 };

@@ -618,6 +618,30 @@ void delete_stmt(struct cg *c, struct node *n)
 	cg_helper(c, H_MAP_DELETE, args, 2);
 }
 
+void errorf_stmt(struct cg *c, struct node *n)
+{
+	cg_emit_format(c, n, EV_ERRORF);
+}
+
+void warnf_stmt(struct cg *c, struct node *n)
+{
+	cg_emit_format(c, n, EV_WARNF);
+}
+
+/* assert(cond, msg): when cond is false, msg as an error at the call and exit(1) */
+void assert_stmt(struct cg *c, struct node *n)
+{
+	LLVMBasicBlockRef fail = cg_block(c, "assert_failed"), ok = cg_block(c, "assert_ok");
+	LLVMBuildCondBr(c->b, cg_cond(c, n->u.call.args), ok, fail);
+	LLVMPositionBuilderAtEnd(c->b, fail);
+	cg_emit_format(c, n, EV_ERRORF);
+	LLVMValueRef code = cg_const(c, 1);
+	emit_simple_event(c, EV_EXIT, 0, &code, 1);
+	emit_return(c);
+	LLVMBuildBr(c->b, ok);
+	LLVMPositionBuilderAtEnd(c->b, ok);
+}
+
 void exit_stmt(struct cg *c, struct node *n)
 {
 	LLVMValueRef code = n->u.call.args ? cg_scalar(c, n->u.call.args) : cg_const(c, 0);

@@ -4,6 +4,7 @@
  */
 #include <linux/bpf.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,14 +174,35 @@ LLVMValueRef has_cpid_value(struct cg *c, struct node *n)
 	return cg_const(c, c->p->cpid != 0);
 }
 
+/*
+ * pid/tid, pid(init): the initial namespace's ids; pid(curr_ns): as strobe's
+ * own PID namespace sees them, through bpf_get_ns_current_pid_tgid() with the
+ * namespace's device and inode (0 for a task outside it).
+ */
+static LLVMValueRef pid_tgid(struct cg *c, struct node *n)
+{
+	struct stat st;
+	if (n->kind != N_CALL || !n->u.call.args || strcmp(n->u.call.args->u.ident.name, "curr_ns") ||
+	    stat("/proc/self/ns/pid", &st) < 0)
+		return helper0(c, H_CURRENT_PID_TGID);
+	LLVMValueRef info = cg_alloca(c, 8, "pidns_info");
+	cg_zero(c, info, 8);
+	LLVMValueRef args[] = { cg_const(c, (uint64_t)st.st_dev), cg_const(c, (uint64_t)st.st_ino), info,
+				LLVMConstInt(c->i32, 8, 0) };
+	cg_helper(c, H_GET_NS_CURRENT_PID_TGID, args, 4);
+	/* struct bpf_pidns_info { u32 pid; u32 tgid; }: tgid high, pid low, as the plain helper */
+	return LLVMBuildOr(c->b, LLVMBuildShl(c->b, cg_load_int(c, info, 4, 4, false, 4), cg_const(c, 32), ""),
+			   cg_load_int(c, info, 0, 4, false, 4), "ns_pid_tgid");
+}
+
 LLVMValueRef pid_value(struct cg *c, struct node *n)
 {
-	return high32(c, helper0(c, H_CURRENT_PID_TGID), "pid");
+	return high32(c, pid_tgid(c, n), "pid");
 }
 
 LLVMValueRef tid_value(struct cg *c, struct node *n)
 {
-	return low32(c, helper0(c, H_CURRENT_PID_TGID), "tid");
+	return low32(c, pid_tgid(c, n), "tid");
 }
 
 /* uid, username (named in user space) */

@@ -14,6 +14,7 @@ enum {
 	H_MAP_DELETE = 3,
 	H_KTIME_GET_NS = 5,
 	H_KTIME_GET_BOOT_NS = 125,
+	H_GET_NS_CURRENT_PID_TGID = 120,
 	H_KTIME_GET_TAI_NS = 208,
 	H_PRANDOM_U32 = 7,
 	H_SMP_PROCESSOR_ID = 8,
@@ -181,7 +182,7 @@ builtin_emit_fn kstack_value, reg_value, ustack_bytes, usym_bytes, func_bytes; /
 builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, macaddr_value, first_arg_value,
 	strftime_value, uaddr_value, ntop_bytes, buf_bytes, pton_bytes;             /* codegen_funcs.c */
 builtin_emit_fn len_value, has_key_value;                                       /* codegen_loops.c */
-builtin_stmt_fn printf_stmt, print_stmt, clear_stmt, zero_stmt, delete_stmt, exit_stmt,
+builtin_stmt_fn printf_stmt, errorf_stmt, warnf_stmt, assert_stmt, print_stmt, clear_stmt, zero_stmt, delete_stmt, exit_stmt,
 	time_stmt;                                                                  /* codegen.c */
 builtin_stmt_fn join_stmt, cat_stmt, system_stmt, signal_stmt, debugf_stmt;                  /* codegen_funcs.c */
 

@@ -13,6 +13,8 @@ struct compile_opts {
 	uint32_t max_map_keys; /* default 4096 */
 	int npositional;       /* $1..$N */
 	char **positional;
+	int nnamed;            /* --name[=value] after the program: getopt("name", ...) */
+	char **named;          /* each "name" or "name=value", the leading "--" removed */
 	uint32_t cpid;         /* -c: the child's pid; 0 without -c (cpid is then an error) */
 	bool unsafe;           /* --unsafe: system() and signal() are allowed */
 };

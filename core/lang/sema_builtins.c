@@ -246,6 +246,36 @@ int sema_nsecs_clock(const char *name)
 	return -1;
 }
 
+/* pid, tid, pid(init), pid(curr_ns): the namespace named by an identifier */
+const struct type *pidns_check(struct sema *s, struct node *n)
+{
+	struct node *a = n->kind == N_CALL ? n->u.call.args : NULL;
+	if (a && (a->kind != N_IDENT || (strcmp(a->u.ident.name, "init") && strcmp(a->u.ident.name, "curr_ns")))) {
+		sema_error(s, &a->loc, "Invalid PID namespace mode: expected init or curr_ns");
+		return NULL;
+	}
+	if (a)
+		a->type = type_none(s->t);
+	return type_int(s->t, 4, false);
+}
+
+/* ppid: the node becomes (uint32)curtask->real_parent->tgid, bpftrace's definition */
+const struct type *ppid_check(struct sema *s, struct node *n)
+{
+	struct arena *a = &s->p->arena;
+	struct node *task = arena_zalloc(a, sizeof(*task)), *parent = arena_zalloc(a, sizeof(*parent)),
+		    *tgid = arena_zalloc(a, sizeof(*tgid));
+	*task = (struct node){ .kind = N_BUILTIN, .loc = n->loc };
+	task->u.ident = (struct n_ident){ .name = "curtask", .builtin = B_CURTASK };
+	*parent = (struct node){ .kind = N_FIELD, .loc = n->loc };
+	parent->u.field = (struct n_field){ .base = task, .name = "real_parent", .arrow = true };
+	*tgid = (struct node){ .kind = N_FIELD, .loc = n->loc };
+	tgid->u.field = (struct n_field){ .base = parent, .name = "tgid", .arrow = true };
+	n->kind = N_CAST;
+	n->u.cast = (struct n_cast){ .to = { .name = "uint32", .array_len = -1 }, .operand = tgid };
+	return sema_expr(s, n);
+}
+
 /* nsecs, or nsecs(CLOCK) with the clock named by an identifier */
 const struct type *nsecs_check(struct sema *s, struct node *n)
 {

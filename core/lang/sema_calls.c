@@ -297,6 +297,88 @@ const struct type *delete_check(struct sema *s, struct node *n)
 	return type_none(s->t);
 }
 
+/* The value of --name[=value] after the program, or NULL when not given ("" for a bare --name). */
+static const char *named_arg(const struct sema *s, const char *name)
+{
+	size_t n = strlen(name);
+	for (int i = 0; i < s->o->nnamed; i++) {
+		const char *a = s->o->named[i];
+		if (!strncmp(a, name, n) && (a[n] == '=' || !a[n]))
+			return a[n] ? a + n + 1 : "";
+	}
+	return NULL;
+}
+
+/*
+ * getopt("name"[, default[, "help"]]): the script's option --name[=value],
+ * resolved now. The default's type is the option's: a bool (no default:
+ * false; --name, =true or =1 set it), an integer or a string.
+ */
+const struct type *getopt_check(struct sema *s, struct node *n)
+{
+	struct node *name = n->u.call.args, *def = name->next;
+	if (name->kind != N_STRING || (def && def->next && def->next->kind != N_STRING)) {
+		sema_error(s, &n->loc, "getopt() expects a string literal name and help text");
+		return NULL;
+	}
+	int64_t iv = 0;
+	bool is_int = def && sema_int_literal(def, &iv), is_str = def && def->kind == N_STRING;
+	if (def && !is_int && !is_str && def->kind != N_BOOL) {
+		sema_error(s, &def->loc, "getopt() default must be a literal bool, integer or string");
+		return NULL;
+	}
+	const char *v = named_arg(s, name->u.string.s);
+	if (is_str) {
+		const char *text = v ? v : def->u.string.s;
+		n->kind = N_STRING;
+		n->u.string.s = arena_strdup(&s->p->arena, text);
+		n->u.string.len = strlen(text);
+		return type_string(s->t, (uint32_t)n->u.string.len + 1);
+	}
+	if (is_int) {
+		char *end = NULL;
+		long long x = v ? strtoll(v, &end, 0) : iv;
+		if (v && (!*v || *end)) {
+			sema_error(s, &n->loc, "getopt(): --%s expects an integer, not '%s'", name->u.string.s, v);
+			return NULL;
+		}
+		n->kind = N_INT;
+		n->u.integer.value = (uint64_t)x;
+		return type_int(s->t, 8, true);
+	}
+	bool b = def ? def->u.boolean : false;
+	if (v)
+		b = !*v || !strcmp(v, "true") || !strcmp(v, "1");
+	if (v && *v && !b && strcmp(v, "false") && strcmp(v, "0")) {
+		sema_error(s, &n->loc, "getopt(): --%s expects true, false, 1 or 0, not '%s'", name->u.string.s, v);
+		return NULL;
+	}
+	n->kind = N_BOOL;
+	n->u.boolean = b;
+	return type_bool(s->t);
+}
+
+/* assert(cond, "msg"): the message is recorded as a format of its own text */
+const struct type *assert_check(struct sema *s, struct node *n)
+{
+	struct node *cond = n->u.call.args, *msg = cond->next;
+	int_arg(s, n, cond, "condition");
+	if (msg->kind != N_STRING) {
+		sema_error(s, &n->loc, "assert() expects a string literal message (%s provided)",
+			   sema_kind_word(sema_expr(s, msg)));
+		return type_none(s->t);
+	}
+	msg->type = type_string(s->t, (uint32_t)msg->u.string.len + 1);
+	if (s->final) {
+		size_t len = msg->u.string.len;
+		char *fmt = arena_zalloc(&s->p->arena, 2 * len + 1), *o = fmt;
+		for (size_t i = 0; i < len; i++) /* a '%' in the message is text */
+			o = msg->u.string.s[i] == '%' ? (*o++ = '%', *o++ = '%', o) : (*o++ = msg->u.string.s[i], o);
+		record_printf(s, n, fmt, NULL, 0);
+	}
+	return type_none(s->t);
+}
+
 const struct type *exit_check(struct sema *s, struct node *n)
 {
 	if (n->u.call.args)

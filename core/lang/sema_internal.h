@@ -190,10 +190,10 @@ void sema_key_args(struct node *map);
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
 
 /* The checks of builtins.c's rows, by file. */
-builtin_check_fn nsecs_check, u32_check, u64_check, curtask_check, cpid_check, comm_check, username_check, probe_check,
+builtin_check_fn nsecs_check, pidns_check, ppid_check, u32_check, u64_check, curtask_check, cpid_check, comm_check, username_check, probe_check,
 	func_check, retval_check, argn_check, args_check, has_cpid_check, sargn_check, usermode_check, ctx_check,
 	stack_check, uaddr_check;                                          /* sema_builtins.c */
-builtin_check_fn format_check, debugf_check, print_check, clear_check, delete_check, exit_check, time_check, str_check,
+builtin_check_fn format_check, debugf_check, assert_check, getopt_check, print_check, clear_check, delete_check, exit_check, time_check, str_check,
 	reg_check, sym_check, kaddr_check;                                 /* sema_calls.c */
 builtin_check_fn strncmp_check, strlen_check, strcontains_check, bswap_check, strerror_check,
 	cgroup_path_check, ptr_check, cgroupid_check, strftime_check, ntop_check, macaddr_check, buf_check,

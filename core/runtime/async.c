@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../diag.h"
 #include "runtime_internal.h"
 
 #define CAT_BYTES_DEFAULT 10240
@@ -95,6 +96,18 @@ static void emit_system(struct run_state *st, uint32_t id, const uint8_t *payloa
 	arena_release(&a);
 }
 
+/* errorf/warnf/assert: the text, located at the call as the compiler's diagnostics are */
+static void emit_diag(struct run_state *st, enum diag_severity sev, uint32_t id, const uint8_t *payload,
+		      size_t len)
+{
+	struct arena a = ARENA_INIT;
+	if (render_format(st, id, payload, len, &a)) {
+		fflush(NULL); /* after what was printed before it */
+		diag_render(st->p->src, sev, &st->p->printfs[id].loc, st->text.s, NULL, stderr);
+	}
+	arena_release(&a);
+}
+
 bool handle_func_event(struct run_state *st, uint32_t kind, uint32_t id, const uint8_t *payload, size_t len)
 {
 	switch (kind) {
@@ -106,6 +119,10 @@ bool handle_func_event(struct run_state *st, uint32_t kind, uint32_t id, const u
 		return true;
 	case EV_SYSTEM:
 		emit_system(st, id, payload, len);
+		return true;
+	case EV_ERRORF:
+	case EV_WARNF:
+		emit_diag(st, kind == EV_ERRORF ? DIAG_ERROR : DIAG_WARNING, id, payload, len);
 		return true;
 	default:
 		return false;

@@ -505,7 +505,11 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 
 	st.stop_signal = &stop_signal;
 	st.in_loop = true;
-	while (!st.exit_seen && !stop_signal && !(o->child && child_exited(o->child))) {
+	/* with only BEGIN and END nothing more can happen: END follows BEGIN (bpftrace 0.24) */
+	bool events = o->child;
+	for (size_t i = 0; i < p->nprobes; i++)
+		events |= p->probes[i].kind == PROBE_PROVIDER;
+	while (events && !st.exit_seen && !stop_signal && !(o->child && child_exited(o->child))) {
 		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
 		if (err > 0 && o->flush_batches)
 			fflush(o->flush_batches);
