@@ -237,7 +237,7 @@ int config_load(struct config *c, const struct node *block, struct diags *d)
 	*c = (struct config){
 		.max_strlen = 64,
 		.max_map_keys = 4096,
-		.max_probes = 512,
+		.max_probes = 1024, /* bpftrace 0.23; 0.17 had 512 */
 		.max_cat_bytes = 10240,
 		.missing_probes = MISSING_PROBES_ERROR,
 		.print_maps_on_exit = true,

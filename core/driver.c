@@ -178,7 +178,8 @@ int driver_run(const struct driver_opts *o)
 
 	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional,
 				      .named = o->named, .nnamed = o->nnamed,
-				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe };
+				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe,
+				      .filter_pid = o->pid > 0 ? (uint32_t)o->pid : 0 };
 	copts.strlen = cfg.max_strlen;
 	copts.max_map_keys = cfg.max_map_keys;
 	p.perf_rb_pages = cfg.perf_rb_pages;

@@ -178,6 +178,7 @@ struct program {
 	uint32_t strlen;       /* BPFTRACE_STRLEN, default 64 */
 	uint32_t max_map_keys; /* default 4096 */
 	uint32_t cpid;         /* -c: the child's pid (the cpid builtin); 0 without -c */
+	uint32_t filter_pid;   /* -p: provider probes see only this process (bpftrace 0.24); 0: all */
 	uint32_t perf_rb_pages; /* ring buffer pages per CPU (perf_rb_pages); 0: the default size */
 	uint32_t max_cat_bytes; /* what cat() prints at most (max_cat_bytes) */
 	const char *stack_mode; /* kstack/ustack without a mode: "bpftrace", "perf" or "raw" */

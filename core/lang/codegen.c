@@ -951,6 +951,15 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 		return;
 	}
 	struct node *probe = f->probe->ast;
+	/* -p PID: the process's events only (bpftrace 0.24); an interval timer belongs to no process */
+	if (f->probe->kind == PROBE_PROVIDER && c->p->filter_pid && !(c->attach && !strcmp(c->attach->type, "interval"))) {
+		LLVMValueRef tgid = LLVMBuildLShr(c->b, cg_helper(c, H_CURRENT_PID_TGID, NULL, 0), cg_const(c, 32), "");
+		LLVMBasicBlockRef mine = cg_block(c, "pid_match"), other = cg_block(c, "pid_other");
+		LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, tgid, cg_const(c, c->p->filter_pid), ""), mine, other);
+		LLVMPositionBuilderAtEnd(c->b, other);
+		LLVMBuildRet(c->b, cg_const(c, 0));
+		LLVMPositionBuilderAtEnd(c->b, mine);
+	}
 	if (probe->u.probe.filter) {
 		LLVMBasicBlockRef pass = cg_block(c, "filter_pass"), skip = cg_block(c, "filter_skip");
 		LLVMBuildCondBr(c->b, cg_cond(c, probe->u.probe.filter), pass, skip);

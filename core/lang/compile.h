@@ -16,6 +16,7 @@ struct compile_opts {
 	int nnamed;            /* --name[=value] after the program: getopt("name", ...) */
 	char **named;          /* each "name" or "name=value", the leading "--" removed */
 	uint32_t cpid;         /* -c: the child's pid; 0 without -c (cpid is then an error) */
+	uint32_t filter_pid;   /* -p PID: every provider probe is limited to that process */
 	bool unsafe;           /* --unsafe: system() and signal() are allowed */
 };
 

@@ -9,7 +9,7 @@
  *	rawtracepoint:[module:]event (alias rt), described from kernel BTF and
  *	attached with BPF_RAW_TRACEPOINT_OPEN (rawtp.c).
  *
- * A wildcard may expand to at most BPFTRACE_MAX_PROBES (default 512) probes.
+ * A wildcard may expand to at most BPFTRACE_MAX_PROBES (default 1024) probes.
  *
  * syscalls:sys_enter_X / sys_exit_X are offered for dispatch through
  * raw_syscalls:sys_enter / sys_exit (provider.h, struct strobe_dispatch;
@@ -38,7 +38,7 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 /* BPFTRACE_MAX_PROBES: a wildcard matching more is almost surely a mistake. */
-#define TP_MAX_PROBES_DEFAULT 512
+#define TP_MAX_PROBES_DEFAULT 1024 /* the core's default, core/config.c */
 
 struct tp_state {
 	const struct strobe_host *host;
@@ -67,7 +67,7 @@ static struct rawtp_state *tp_raw(struct tp_state *st)
 	return st->raw;
 }
 
-/* The probe limit: $BPFTRACE_MAX_PROBES if it is a positive integer, else 512. */
+/* The probe limit: $BPFTRACE_MAX_PROBES if it is a positive integer, else 1024. */
 static unsigned tp_max_probes(void)
 {
 	const char *env = getenv("BPFTRACE_MAX_PROBES");

@@ -62,7 +62,7 @@ static void test_defaults(void **state)
 	assert_int_equal(l->rc, 0);
 	assert_int_equal(l->cfg.max_strlen, 64);
 	assert_int_equal(l->cfg.max_map_keys, 4096);
-	assert_int_equal(l->cfg.max_probes, 512);
+	assert_int_equal(l->cfg.max_probes, 1024);
 	assert_int_equal(l->cfg.perf_rb_pages, 0);
 	assert_true(l->cfg.print_maps_on_exit);
 	assert_string_equal(l->cfg.stack_mode, "bpftrace");

@@ -230,9 +230,9 @@ static void test_probe_limit(void **state)
 	char want[512];
 	assert_int_equal(sscanf(msg, "Can't attach to %u probes because it exceeds the current limit of %u",
 				&count, &limit), 2);
-	assert_true(count > 512);
-	assert_int_equal(limit, 512);
-	snprintf(want, sizeof(want), limit_msg, count, 512u);
+	assert_true(count > 1024);
+	assert_int_equal(limit, 1024);
+	snprintf(want, sizeof(want), limit_msg, count, 1024u);
 	assert_string_equal(msg, want);
 	assert_int_equal(f->n, 0);
 
