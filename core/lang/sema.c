@@ -455,7 +455,7 @@ static const struct type *unop(struct sema *s, struct node *n)
 static const struct type *ternary(struct sema *s, struct node *n)
 {
 	const struct type *c = expr(s, n->u.ternary.cond);
-	const struct type *a = expr(s, n->u.ternary.then), *b = expr(s, n->u.ternary.else_);
+	const struct type *a = n->u.ternary.then ? expr(s, n->u.ternary.then) : c, *b = expr(s, n->u.ternary.else_);
 	if (!c || !a || !b)
 		return NULL;
 	if (!type_is_scalar(c)) {
