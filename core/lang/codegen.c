@@ -253,7 +253,7 @@ static LLVMValueRef build_key(struct cg *c, const struct prog_map *m, struct nod
 	cg_zero(c, key, m->key_size);
 	if (!m->key)
 		return key; /* scalar maps use key 0 */
-	if (m->key->kind != T_TUPLE) {
+	if (m->key->kind != T_TUPLE || (!keys->next && keys->type->kind == T_TUPLE)) { /* @m[k], @m[(k1, k2)] */
 		cg_store_value(c, key, 0, m->key, keys);
 		return key;
 	}

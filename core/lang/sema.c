@@ -170,12 +170,8 @@ static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const st
 			ok = false;
 			continue;
 		}
-		if (t->kind == T_TUPLE) {
-			sema_error(s, &k->loc,
-			    "tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.");
-			ok = false;
-			continue;
-		}
+		if (t->kind == T_TUPLE && nkeys == 1) /* @m[(1, "x")], @m[$t]: @m[1, "x"] (sema_keys.c) */
+			t = sema_tuple_key(s, t);
 		if (!storable(t)) {
 			sema_error(s, &k->loc, "%s cannot be used as a map key", tname(s, t));
 			ok = false;
