@@ -123,8 +123,23 @@ static bool map_only(struct sema *s, struct node *n)
 	return false;
 }
 
+/* len(kstack), len(ustack(perf, 5)): frames, counted as the probe runs */
+static bool is_stack_call(const struct node *a)
+{
+	return (a->kind == N_BUILTIN && (a->u.ident.builtin == B_KSTACK || a->u.ident.builtin == B_USTACK)) ||
+	       (a->kind == N_CALL && (a->u.call.fn == B_KSTACK || a->u.call.fn == B_USTACK));
+}
+
 const struct type *len_check(struct sema *s, struct node *n)
 {
+	struct node *a0 = n->u.call.args;
+	if (is_stack_call(a0))
+		return sema_expr(s, a0) ? type_int(T(s), 8, true) : NULL;
+	if (a0->kind != N_MAP && sema_expr(s, a0) && (a0->type->kind == T_KSTACK || a0->type->kind == T_USTACK)) {
+		sema_error(s, &n->loc, "len() of a stack held in a variable or map is not supported: write len(%s)",
+			   a0->type->kind == T_KSTACK ? "kstack" : "ustack");
+		return NULL;
+	}
 	if (!map_only(s, n))
 		return NULL;
 	struct prog_map *m = sema_map_named(s, n, n->u.call.args, false);
