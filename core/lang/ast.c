@@ -335,7 +335,8 @@ static void dump(FILE *fp, const struct node *n, int depth)
 	case N_INCDEC: dump(fp, n->u.incdec.operand, d); break;
 	case N_TERNARY:
 		dump(fp, n->u.ternary.cond, d);
-		dump(fp, n->u.ternary.then, d);
+		if (n->u.ternary.then)
+			dump(fp, n->u.ternary.then, d);
 		dump(fp, n->u.ternary.else_, d);
 		break;
 	case N_FIELD: dump(fp, n->u.field.base, d); break;

@@ -194,7 +194,7 @@ struct n_incdec {
 };
 
 struct n_ternary {
-	struct node *cond, *then, *else_;
+	struct node *cond, *then, *else_; /* then NULL: cond ?: else_, cond's value when true */
 };
 
 struct n_field {

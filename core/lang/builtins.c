@@ -58,7 +58,7 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_PRINT] = { "print", CALL(1, 3, BF_VOID), .check = print_check, .stmt = print_stmt },
 	[B_CLEAR] = { "clear", CALL(1, 1, BF_VOID), .check = clear_check, .stmt = clear_stmt },
 	[B_ZERO] = { "zero", CALL(1, 1, BF_VOID), .check = clear_check, .stmt = zero_stmt },
-	[B_DELETE] = { "delete", CALL(1, 2, BF_VOID), .check = delete_check, .stmt = delete_stmt },
+	[B_DELETE] = { "delete", CALL(1, 2, 0), .check = delete_check, .value = delete_value },
 	[B_EXIT] = { "exit", CALL(0, 1, BF_VOID | BF_NO_FOR), .check = exit_check, .stmt = exit_stmt },
 	[B_TIME] = { "time", CALL(0, 1, BF_VOID), .check = time_check, .stmt = time_stmt },
 	[B_STR] = { "str", CALL(1, 2, 0), .check = str_check, .bytes = str_bytes },

@@ -253,7 +253,7 @@ static LLVMValueRef build_key(struct cg *c, const struct prog_map *m, struct nod
 	cg_zero(c, key, m->key_size);
 	if (!m->key)
 		return key; /* scalar maps use key 0 */
-	if (m->key->kind != T_TUPLE) {
+	if (m->key->kind != T_TUPLE || (keys && !keys->next && keys->type->kind == T_TUPLE)) { /* @m[k], @m[(k1, k2)] */
 		cg_store_value(c, key, 0, m->key, keys);
 		return key;
 	}
@@ -601,7 +601,8 @@ void zero_stmt(struct cg *c, struct node *n)
 	emit_simple_event(c, EV_ZERO, (uint32_t)(map_of(c, n->u.call.args) - c->p->maps), NULL, 0);
 }
 
-void delete_stmt(struct cg *c, struct node *n)
+/* delete(@m, k), delete(@m[k]), delete(@m): 1 if the key was there, as bpftrace's delete() returns */
+LLVMValueRef delete_value(struct cg *c, struct node *n)
 {
 	struct node *a0 = n->u.call.args;
 	const struct prog_map *m = map_of(c, a0);
@@ -612,10 +613,11 @@ void delete_stmt(struct cg *c, struct node *n)
 		LLVMValueRef val = cg_alloca(c, m->value_size, "zero");
 		cg_zero(c, val, m->value_size);
 		update(c, m, key, val);
-		return;
+		return cg_const(c, 1);
 	}
 	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
-	cg_helper(c, H_MAP_DELETE, args, 2);
+	LLVMValueRef err = cg_helper(c, H_MAP_DELETE, args, 2);
+	return LLVMBuildZExt(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, err, cg_const(c, 0), ""), c->i64, "deleted");
 }
 
 void errorf_stmt(struct cg *c, struct node *n)

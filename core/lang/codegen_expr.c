@@ -497,12 +497,17 @@ static LLVMValueRef ternary(struct cg *c, struct node *n, bool string)
 	if (string)
 		cg_zero(c, slot, size);
 	LLVMBasicBlockRef then = cg_block(c, "then"), else_ = cg_block(c, "else"), done = cg_block(c, "ternary_done");
-	LLVMBuildCondBr(c->b, cg_cond(c, n->u.ternary.cond), then, else_);
+	/* a ?: b reads a once */
+	LLVMValueRef first = n->u.ternary.then ? NULL : cg_scalar(c, n->u.ternary.cond);
+	LLVMBuildCondBr(c->b, first ? LLVMBuildICmp(c->b, LLVMIntNE, first, cg_const(c, 0), "") : cg_cond(c, n->u.ternary.cond),
+			then, else_);
 	struct node *arms[] = { n->u.ternary.then, n->u.ternary.else_ };
 	LLVMBasicBlockRef blocks[] = { then, else_ };
 	for (int i = 0; i < 2; i++) {
 		LLVMPositionBuilderAtEnd(c->b, blocks[i]);
-		if (string)
+		if (!arms[i])
+			cg_store_int(c, slot, 0, first, 8, 8);
+		else if (string)
 			cg_store_value(c, slot, 0, n->type, arms[i]);
 		else
 			cg_store_int(c, slot, 0, cg_scalar(c, arms[i]), 8, 8);

@@ -182,7 +182,8 @@ builtin_emit_fn kstack_value, reg_value, ustack_bytes, usym_bytes, func_bytes; /
 builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, macaddr_value, first_arg_value,
 	strftime_value, uaddr_value, ntop_bytes, buf_bytes, pton_bytes;             /* codegen_funcs.c */
 builtin_emit_fn len_value, has_key_value;                                       /* codegen_loops.c */
-builtin_stmt_fn printf_stmt, errorf_stmt, warnf_stmt, assert_stmt, print_stmt, clear_stmt, zero_stmt, delete_stmt, exit_stmt,
+builtin_emit_fn delete_value;                                                   /* codegen.c */
+builtin_stmt_fn printf_stmt, errorf_stmt, warnf_stmt, assert_stmt, print_stmt, clear_stmt, zero_stmt, exit_stmt,
 	time_stmt;                                                                  /* codegen.c */
 builtin_stmt_fn join_stmt, cat_stmt, system_stmt, signal_stmt, debugf_stmt;                  /* codegen_funcs.c */
 

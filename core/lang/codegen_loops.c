@@ -338,9 +338,24 @@ void cg_for(struct cg *c, struct node *n)
 
 /* ---- len(), has_key() ---- */
 
+#define H_GET_STACK 67
+
+/* len(kstack): the bytes bpf_get_stack() writes, in frames (0 if it fails) */
+static LLVMValueRef stack_len(struct cg *c, const struct type *t)
+{
+	LLVMValueRef buf = cg_alloca(c, t->count * 8, "frames");
+	LLVMValueRef args[] = { c->ctxp, buf, cg_const(c, t->count * 8),
+				cg_const(c, t->kind == T_USTACK ? BPF_F_USER_STACK : 0) };
+	LLVMValueRef bytes = cg_helper(c, H_GET_STACK, args, 4);
+	LLVMValueRef ok = LLVMBuildICmp(c->b, LLVMIntSGT, bytes, cg_const(c, 0), "");
+	return LLVMBuildSelect(c->b, ok, LLVMBuildLShr(c->b, bytes, cg_const(c, 3), ""), cg_const(c, 0), "frames");
+}
+
 /* bpf_for_each_map_elem returns how many elements it visited */
 LLVMValueRef len_value(struct cg *c, struct node *n)
 {
+	if (n->u.call.args->kind != N_MAP)
+		return stack_len(c, n->u.call.args->type);
 	const struct prog_map *m = cg_map_of(c, n->u.call.args);
 	if (!c->len_callback) {
 		LLVMTypeRef params[] = { c->i8p, c->i8p, c->i8p, c->i8p };

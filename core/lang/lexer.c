@@ -157,7 +157,24 @@ static int hex_digit(int c)
 
 enum int_error { INT_OK, INT_TRAILING, INT_RANGE };
 
-/* Decimal, 0x hex, 0NN octal, 1_000, 1e6; C suffixes u/l/ul/ll/ull ignored. */
+/* A duration suffix (1s, 100ms): *v in nanoseconds; false if s is no suffix or *v overflows. */
+static bool duration_suffix(const char *s, size_t n, uint64_t *v, bool *overflow)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
+		      { "m", 60000000000ull }, { "h", 3600000000000ull }, { "d", 86400000000000ull } };
+	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+		if (strlen(units[k].unit) == n && memcmp(units[k].unit, s, n) == 0) {
+			*overflow = *v > UINT64_MAX / units[k].ns;
+			*v *= units[k].ns;
+			return true;
+		}
+	return false;
+}
+
+/* Decimal, 0x hex, 0NN octal, 1_000, 1e6, durations (1s); C suffixes u/l/ul/ll/ull ignored. */
 static enum int_error parse_int(const char *s, size_t n, uint64_t *out)
 {
 	char buf[128];
@@ -177,7 +194,7 @@ static enum int_error parse_int(const char *s, size_t n, uint64_t *out)
 		for (i = 2; i < len && hex_digit(buf[i]) >= 0; i++)
 			if (!mul_add(&v, 16, (unsigned)hex_digit(buf[i])))
 				return INT_RANGE;
-	} else if (len > 1 && buf[0] == '0') {
+	} else if (len > 1 && buf[0] == '0' && isdigit((unsigned char)buf[1])) {
 		for (i = 1; i < len && buf[i] >= '0' && buf[i] <= '7'; i++)
 			if (!mul_add(&v, 8, (unsigned)(buf[i] - '0')))
 				return INT_RANGE;
@@ -185,6 +202,11 @@ static enum int_error parse_int(const char *s, size_t n, uint64_t *out)
 		for (; i < len && isdigit((unsigned char)buf[i]); i++)
 			if (!mul_add(&v, 10, (unsigned)(buf[i] - '0')))
 				return INT_RANGE;
+		bool overflow;
+		if (i > 0 && duration_suffix(buf + i, len - i, &v, &overflow)) {
+			*out = v;
+			return overflow ? INT_RANGE : INT_OK;
+		}
 		if (i + 1 < len && (buf[i] == 'e' || buf[i] == 'E') && isdigit((unsigned char)buf[i + 1])) {
 			uint64_t exp = 0;
 			for (i++; i < len && isdigit((unsigned char)buf[i]); i++)

@@ -586,7 +586,8 @@ static struct node *parse_expr(struct parser *p)
 	if (n && accept(p, T_QUESTION)) {
 		struct node *t = mk(p, N_TERNARY, n->loc);
 		t->u.ternary.cond = n;
-		if (!(t->u.ternary.then = parse_expr(p)) || !expect(p, T_COLON, ":", NULL) ||
+		bool elvis = accept(p, T_COLON); /* a ?: b, then is NULL */
+		if ((!elvis && (!(t->u.ternary.then = parse_expr(p)) || !expect(p, T_COLON, ":", NULL))) ||
 		    !(t->u.ternary.else_ = parse_expr(p))) {
 			n = NULL;
 		} else {

@@ -170,12 +170,8 @@ static bool key_type(struct sema *s, struct node *keys, unsigned nkeys, const st
 			ok = false;
 			continue;
 		}
-		if (t->kind == T_TUPLE) {
-			sema_error(s, &k->loc,
-			    "tuple cannot be used as a map key. Try a multi-key associative array instead (eg `@map[$1, $2] = ...)`.");
-			ok = false;
-			continue;
-		}
+		if (t->kind == T_TUPLE && nkeys == 1) /* @m[(1, "x")], @m[$t]: @m[1, "x"] (sema_keys.c) */
+			t = sema_tuple_key(s, t);
 		if (!storable(t)) {
 			sema_error(s, &k->loc, "%s cannot be used as a map key", tname(s, t));
 			ok = false;
@@ -455,7 +451,7 @@ static const struct type *unop(struct sema *s, struct node *n)
 static const struct type *ternary(struct sema *s, struct node *n)
 {
 	const struct type *c = expr(s, n->u.ternary.cond);
-	const struct type *a = expr(s, n->u.ternary.then), *b = expr(s, n->u.ternary.else_);
+	const struct type *a = n->u.ternary.then ? expr(s, n->u.ternary.then) : c, *b = expr(s, n->u.ternary.else_);
 	if (!c || !a || !b)
 		return NULL;
 	if (!type_is_scalar(c)) {

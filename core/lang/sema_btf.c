@@ -85,7 +85,7 @@ bool sema_node_user(const struct node *n)
 		return n->u.unop.operand->type && n->u.unop.operand->type->kind == T_POINTER &&
 		       n->u.unop.operand->type->user;
 	case N_FIELD:
-		if (n->u.field.arrow || (n->u.field.base->type && n->u.field.base->type->kind == T_POINTER))
+		if (n->u.field.base->type && n->u.field.base->type->kind == T_POINTER)
 			return n->u.field.base->type && n->u.field.base->type->user;
 		return sema_node_user(n->u.field.base);
 	case N_INDEX:
@@ -113,24 +113,14 @@ const struct type *sema_field(struct sema *s, struct node *n)
 	const struct type *rec;
 	if (!bt)
 		return NULL;
+	/* '.' on a pointer to a record reads through it; '->' is an alias of '.', as in today's bpftrace */
 	if (bt->kind == T_POINTER) {
-		if (!n->u.field.arrow) {
-			sema_error(s, &n->loc,
-				   "Can not access field '%s' on type '%s'. Try dereferencing it first, or using '->'", f,
-				   tname(s, bt));
-			return NULL;
-		}
 		rec = bt->elem;
 		if (rec->kind != T_RECORD) {
 			sema_error(s, &n->loc, "Can not access field '%s' on expression of type '%s'", f, tname(s, bt));
 			return NULL;
 		}
 	} else if (bt->kind == T_RECORD) {
-		if (n->u.field.arrow) {
-			sema_error(s, &n->loc, "Can not dereference struct/union of type '%s'. It is not a pointer.",
-				   tname(s, bt));
-			return NULL;
-		}
 		rec = bt;
 	} else {
 		sema_error(s, &n->loc, "Can not access field '%s' on expression of type '%s'", f, tname(s, bt));

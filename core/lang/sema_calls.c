@@ -280,13 +280,20 @@ const struct type *delete_check(struct sema *s, struct node *n)
 {
 	struct node *a0 = n->u.call.args;
 	if (n->u.call.nargs == 1) {
-		sema_map_named(s, n, a0, true);
-		return type_none(s->t);
+		struct prog_map *m = sema_map_named(s, n, a0, true);
+		if (!m)
+			return NULL;
+		if (a0->kind == N_MAP && !a0->u.map.nkeys && m->key && s->final) {
+			sema_error(s, &n->loc, "delete() of %s, a map with keys, needs a key: delete(%s, key)", m->name,
+				   m->name);
+			return NULL;
+		}
+		return type_bool(s->t);
 	}
 	/* delete(@m, k): check k as if written @m[k] */
 	if (a0->kind != N_MAP || a0->u.map.nkeys) {
 		sema_error(s, &n->loc, "delete() expects a map to be provided");
-		return type_none(s->t);
+		return NULL;
 	}
 	sema_key_args(a0); /* (k1, k2) is @m[k1, k2] (sema_loops.c) */
 	struct prog_map *m = sema_map_named(s, n, a0, true);
@@ -294,7 +301,7 @@ const struct type *delete_check(struct sema *s, struct node *n)
 	a0->u.map.nkeys = 0;
 	if (m && !m->key)
 		sema_error(s, &n->loc, "delete() of a key of %s, which has no keys", m->name);
-	return type_none(s->t);
+	return m && m->key ? type_bool(s->t) : NULL;
 }
 
 /* The value of --name[=value] after the program, or NULL when not given ("" for a bare --name). */

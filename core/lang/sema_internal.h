@@ -186,6 +186,9 @@ void sema_var_unbind(struct sema *s, const char *name);
 void sema_for(struct sema *s, struct node *n);
 /* The keys of f(@m, k) as @m's key list (k, or the items of a tuple k); the caller resets them. */
 void sema_key_args(struct node *map);
+
+/* sema_keys.c: the key type of @m[t] for a tuple t, the same as @m[t.0, t.1, ...]'s. */
+const struct type *sema_tuple_key(struct sema *s, const struct type *t);
 /* The integer an aggregation map's value reads as, or NULL (with an error) if it cannot be read. */
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
 

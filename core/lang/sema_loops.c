@@ -118,13 +118,27 @@ static bool map_only(struct sema *s, struct node *n)
 	struct node *a0 = n->u.call.args;
 	if (a0->kind == N_MAP && !a0->u.map.nkeys)
 		return true;
-	sema_expr(s, a0);
-	sema_error(s, &n->loc, "%s() expects a map to be provided", n->u.call.name);
+	const struct type *t = sema_expr(s, a0);
+	if (t && (t->kind == T_KSTACK || t->kind == T_USTACK) && n->u.call.fn == B_LEN)
+		sema_error(s, &n->loc, "len() of a stack held in a variable or map is not supported: write len(%s)",
+			   t->kind == T_KSTACK ? "kstack" : "ustack");
+	else
+		sema_error(s, &n->loc, "%s() expects a map to be provided", n->u.call.name);
 	return false;
+}
+
+/* len(kstack), len(ustack(perf, 5)): frames, counted as the probe runs */
+static bool is_stack_call(const struct node *a)
+{
+	return (a->kind == N_BUILTIN && (a->u.ident.builtin == B_KSTACK || a->u.ident.builtin == B_USTACK)) ||
+	       (a->kind == N_CALL && (a->u.call.fn == B_KSTACK || a->u.call.fn == B_USTACK));
 }
 
 const struct type *len_check(struct sema *s, struct node *n)
 {
+	struct node *a0 = n->u.call.args;
+	if (is_stack_call(a0))
+		return sema_expr(s, a0) ? type_int(T(s), 8, true) : NULL;
 	if (!map_only(s, n))
 		return NULL;
 	struct prog_map *m = sema_map_named(s, n, n->u.call.args, false);

@@ -3,6 +3,7 @@
  *
  *	interval:UNIT:N   a timer on one CPU (UNIT: s, ms, us, hz)
  *	profile:UNIT:N    sampling on every online CPU
+ *	interval:1s, profile:100ms, interval:1000   one-part forms: a duration (ns/us/ms/s/m/h/d, ns if none)
  *	software:EVENT[:COUNT], hardware:EVENT[:COUNT]   perf events on every online CPU
  *
  * Each is a perf event with a BPF_PROG_TYPE_PERF_EVENT program linked to it.
@@ -123,6 +124,35 @@ static bool parse_positive(const char *s, uint64_t *out)
 	return true;
 }
 
+/* "1s", "100ms", "5000" (ns): a positive period in nanoseconds; false if s is not one. */
+static bool parse_duration(const char *s, uint64_t *ns, char *msg, size_t len, const char *type)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} durations[] = { { "", 1 }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000ull },
+			  { "m", 60000000000ull }, { "h", 3600000000000ull }, { "d", 86400000000000ull } };
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *s == '-' || *s == '+') {
+		snprintf(msg, len, "%s probe type requires 2 arguments", type);
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		if (strcmp(end, durations[i].unit))
+			continue;
+		if (errno || v == 0 || v > UINT64_MAX / durations[i].ns) {
+			snprintf(msg, len, "%s period %s should be a positive integer of at most 64 bits", type, s);
+			return false;
+		}
+		*ns = v * durations[i].ns;
+		return true;
+	}
+	snprintf(msg, len, "%s is not an accepted unit of time", end);
+	return false;
+}
+
 /* Parse target into *spec; false with a message in msg if it is not valid. */
 static bool perf_parse(const char *type, const char *target, struct perf_spec *spec, char *msg,
 		       size_t len)
@@ -130,7 +160,13 @@ static bool perf_parse(const char *type, const char *target, struct perf_spec *s
 	memset(spec, 0, sizeof(*spec));
 	const char *colon = strchr(target, ':');
 	if (is_timer_type(type)) {
-		if (!colon || strchr(colon + 1, ':')) {
+		spec->type = PERF_TYPE_SOFTWARE;
+		spec->config = PERF_COUNT_SW_CPU_CLOCK;
+		spec->all_cpus = !strcmp(type, "profile");
+		spec->per_pid = spec->all_cpus;
+		if (!colon)
+			return parse_duration(target, &spec->period, msg, len, type);
+		if (strchr(colon + 1, ':')) {
 			snprintf(msg, len, "%s probe type requires 2 arguments", type);
 			return false;
 		}
@@ -153,10 +189,6 @@ static bool perf_parse(const char *type, const char *target, struct perf_spec *s
 				 hz ? "frequency" : "period");
 			return false;
 		}
-		spec->type = PERF_TYPE_SOFTWARE;
-		spec->config = PERF_COUNT_SW_CPU_CLOCK;
-		spec->all_cpus = !strcmp(type, "profile");
-		spec->per_pid = spec->all_cpus;
 		if (hz && spec->all_cpus) {
 			spec->freq = true;
 			spec->period = n;
