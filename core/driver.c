@@ -179,7 +179,8 @@ int driver_run(const struct driver_opts *o)
 	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional,
 				      .named = o->named, .nnamed = o->nnamed,
 				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe,
-				      .filter_pid = o->pid > 0 ? (uint32_t)o->pid : 0 };
+				      .filter_pid = o->pid > 0 ? (uint32_t)o->pid : 0,
+				      .helper_errors = o->helper_errors };
 	copts.strlen = cfg.max_strlen;
 	copts.max_map_keys = cfg.max_map_keys;
 	p.perf_rb_pages = cfg.perf_rb_pages;

@@ -44,6 +44,7 @@ struct driver_opts {
 	const char *const *incdirs;  /* -I DIR..., NULL-terminated */
 	const char *const *includes; /* --include FILE..., NULL-terminated */
 	bool list_probes;            /* -l with a program: print the probes it would attach, run nothing */
+	unsigned helper_errors;      /* -k 1, -kk 2: report failing helpers */
 };
 
 /* Returns the process exit status. */

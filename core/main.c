@@ -46,6 +46,7 @@ static void usage(FILE *fp)
 	      "    -I DIR         add DIR to the directories searched for #include\n"
 	      "    --include FILE read the macros of header FILE before the program\n"
 	      "    --no-warnings  print no warnings\n"
+	      "    -k             report failing map helpers at run time; -kk failing reads too\n"
 	      "    --info         what this kernel and build support\n"
 	      "    -V, --version  strobe version\n"
 	      "\n"
@@ -174,7 +175,7 @@ int main(int argc, char **argv)
 	int c;
 
 	/* '+': stop at the first non-option, the script's own arguments follow. */
-	while ((c = getopt_long(argc, argv, "+e:lhVvqd:p:c:f:o:B:I:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:lhVvqd:p:c:f:o:B:I:k", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			prog = optarg;
@@ -242,6 +243,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_UNSAFE:
 			o.unsafe = true;
+			break;
+		case 'k':
+			o.helper_errors++;
 			break;
 		case 'I':
 			incdirs[nincdirs++] = optarg;

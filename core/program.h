@@ -53,6 +53,13 @@ enum event_kind {
 	/* errorf(), warnf(), a failed assert(): the formatted text as a diagnostic at the call */
 	EV_ERRORF,      /* id: printf index; payload: as EV_PRINTF */
 	EV_WARNF,       /* id: printf index; payload: as EV_PRINTF */
+	/* -k: a helper failed; id: the helper's number; payload: struct helper_error_event */
+	EV_HELPER_ERROR,
+};
+
+struct helper_error_event {
+	int64_t retcode;                /* < 0: -errno; 0: a lookup that found nothing */
+	uint32_t line, col, end_col, pad; /* where in the script */
 };
 
 /* join(): bpftrace 0.17 reads at most 16 arguments of up to 1024 bytes (with the NUL). */
@@ -179,6 +186,7 @@ struct program {
 	uint32_t max_map_keys; /* default 4096 */
 	uint32_t cpid;         /* -c: the child's pid (the cpid builtin); 0 without -c */
 	uint32_t filter_pid;   /* -p: provider probes see only this process (bpftrace 0.24); 0: all */
+	unsigned helper_errors; /* -k: 1, -kk: 2; failing helpers up to that level are reported */
 	uint32_t perf_rb_pages; /* ring buffer pages per CPU (perf_rb_pages); 0: the default size */
 	uint32_t max_cat_bytes; /* what cat() prints at most (max_cat_bytes) */
 	const char *stack_mode; /* kstack/ustack without a mode: "bpftrace", "perf" or "raw" */

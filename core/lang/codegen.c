@@ -320,6 +320,7 @@ LLVMValueRef cg_map_read(struct cg *c, struct node *n)
 	LLVMValueRef out = cg_alloca(c, size, "read");
 	cg_zero(c, out, size);
 	LLVMValueRef ptr = lookup(c, m, build_key(c, m, n->u.map.keys));
+	cg_check_helper(c, H_MAP_LOOKUP, LLVMBuildPtrToInt(c->b, ptr, c->i64, ""), 1);
 	LLVMBasicBlockRef found = cg_block(c, "found"), done = cg_block(c, "read_done");
 	branch_found(c, ptr, found, done);
 	cg_copy(c, out, 8, ptr, 8, size);
@@ -490,6 +491,32 @@ static void event_submit(struct cg *c, LLVMValueRef ev, LLVMBasicBlockRef done)
 	LLVMPositionBuilderAtEnd(c->b, done);
 }
 
+void cg_check_helper(struct cg *c, int id, LLVMValueRef ret, unsigned level)
+{
+	if (c->p->helper_errors < level || !c->at)
+		return;
+	bool lookup = id == H_MAP_LOOKUP;
+	LLVMValueRef bad = lookup ? LLVMBuildICmp(c->b, LLVMIntEQ, ret, cg_const(c, 0), "")
+				  : LLVMBuildICmp(c->b, LLVMIntSLT, LLVMBuildTrunc(c->b, ret, c->i32, ""),
+						  LLVMConstInt(c->i32, 0, 0), "");
+	LLVMBasicBlockRef fail = cg_block(c, "helper_failed"), ok = cg_block(c, "helper_ok");
+	LLVMBuildCondBr(c->b, bad, fail, ok);
+	LLVMPositionBuilderAtEnd(c->b, fail);
+	LLVMBasicBlockRef done;
+	LLVMValueRef ev = event_begin(c, EV_HELPER_ERROR, (uint32_t)id, sizeof(struct helper_error_event), &done);
+	uint32_t off = (uint32_t)sizeof(struct event_hdr);
+	const struct loc *l = &c->at->loc;
+	/* the low 32 bits, sign-extended: map helpers of Linux < 6.4 return int (cg_check_update) */
+	LLVMValueRef code = lookup ? cg_const(c, 0) : LLVMBuildSExt(c->b, LLVMBuildTrunc(c->b, ret, c->i32, ""), c->i64, "");
+	cg_store_int(c, ev, off, code, 8, 8);
+	cg_store_int(c, ev, off + 8, cg_const(c, l->line), 4, 4);
+	cg_store_int(c, ev, off + 12, cg_const(c, l->col), 4, 4);
+	cg_store_int(c, ev, off + 16, cg_const(c, l->end_line == l->line ? l->end_col : 0), 4, 4);
+	event_submit(c, ev, done);
+	LLVMBuildBr(c->b, ok);
+	LLVMPositionBuilderAtEnd(c->b, ok);
+}
+
 static uint32_t node_index(const struct node *const *nodes, size_t n, const struct node *x)
 {
 	for (size_t i = 0; i < n; i++)
@@ -554,6 +581,8 @@ static void emit_simple_event(struct cg *c, enum event_kind kind, uint32_t id, L
 void cg_call_stmt(struct cg *c, struct node *n)
 {
 	const struct builtin_def *b = &builtins[n->u.call.fn];
+	const struct node *outer = c->at;
+	c->at = n;
 	if (b->stmt)
 		b->stmt(c, n);
 	else if (b->value) /* computed for nothing */
@@ -562,6 +591,7 @@ void cg_call_stmt(struct cg *c, struct node *n)
 		b->bytes(c, n);
 	else
 		cg_fail(c, &n->loc, "internal error: no codegen for %s()", n->u.call.name);
+	c->at = outer;
 }
 
 void printf_stmt(struct cg *c, struct node *n)
@@ -617,6 +647,7 @@ LLVMValueRef delete_value(struct cg *c, struct node *n)
 	}
 	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), key };
 	LLVMValueRef err = cg_helper(c, H_MAP_DELETE, args, 2);
+	cg_check_helper(c, H_MAP_DELETE, err, 1);
 	return LLVMBuildZExt(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, err, cg_const(c, 0), ""), c->i64, "deleted");
 }
 

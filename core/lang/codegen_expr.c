@@ -32,7 +32,8 @@ static LLVMValueRef read_mem_int(struct cg *c, LLVMValueRef addr, uint32_t size,
 	cg_zero(c, tmp, 8);
 	LLVMValueRef args[] = { tmp, LLVMConstInt(c->i32, size > 8 ? 8 : size, 0),
 				LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };
-	cg_helper(c, user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL, args, 3);
+	int h = user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL;
+	cg_check_helper(c, h, cg_helper(c, h, args, 3), 2);
 	return cg_load_int(c, tmp, 0, size > 8 ? 8 : size, is_signed, 8);
 }
 
@@ -533,7 +534,7 @@ static LLVMValueRef incdec(struct cg *c, struct node *n)
 	return n->u.incdec.prefix ? now : LLVMBuildSub(c->b, now, delta, "");
 }
 
-LLVMValueRef cg_scalar(struct cg *c, struct node *n)
+static LLVMValueRef scalar(struct cg *c, struct node *n)
 {
 	switch (n->kind) {
 	case N_INT:
@@ -626,11 +627,11 @@ LLVMValueRef str_bytes(struct cg *c, struct node *n)
 						  : H_PROBE_READ_STR;
 	LLVMValueRef args[] = { buf, LLVMBuildTrunc(c->b, size, c->i32, ""),
 				LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };
-	cg_helper(c, helper, args, 3);
+	cg_check_helper(c, helper, cg_helper(c, helper, args, 3), 2);
 	return buf;
 }
 
-LLVMValueRef cg_string(struct cg *c, struct node *n)
+static LLVMValueRef bytes(struct cg *c, struct node *n)
 {
 	switch (n->kind) {
 	case N_STRING: {
@@ -738,4 +739,23 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 	}
 	LLVMValueRef src = cg_string(c, n);
 	cg_copy(c, cg_ptr_off(c, dst, off), cg_align_of(off), src, sema_is_walk(n) ? 1 : 8, size);
+}
+
+/* The node being compiled is where a failing helper is reported (-k, cg_check_helper). */
+LLVMValueRef cg_scalar(struct cg *c, struct node *n)
+{
+	const struct node *outer = c->at;
+	c->at = n;
+	LLVMValueRef v = scalar(c, n);
+	c->at = outer;
+	return v;
+}
+
+LLVMValueRef cg_string(struct cg *c, struct node *n)
+{
+	const struct node *outer = c->at;
+	c->at = n;
+	LLVMValueRef v = bytes(c, n);
+	c->at = outer;
+	return v;
 }

@@ -136,7 +136,8 @@ LLVMValueRef bswap_value(struct cg *c, struct node *n)
 static void read_into(struct cg *c, LLVMValueRef dst, LLVMValueRef size32, LLVMValueRef addr, bool user)
 {
 	LLVMValueRef args[] = { dst, size32, LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };
-	cg_helper(c, user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL, args, 3);
+	int h = user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL;
+	cg_check_helper(c, h, cg_helper(c, h, args, 3), 2);
 }
 
 LLVMValueRef macaddr_value(struct cg *c, struct node *n)

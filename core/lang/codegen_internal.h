@@ -59,6 +59,7 @@ struct cg {
 	LLVMValueRef fn, ctxp;
 	const struct prog_func *func;
 	const struct probe_attach *attach; /* first attachment of func, NULL for BEGIN/END */
+	const struct node *at; /* the expression being compiled: where -k reports a failing helper */
 	LLVMValueRef probe_index; /* dispatched functions: `probe`, from the dispatch map */
 	struct cg_var *vars;
 	size_t nvars, vars_cap;
@@ -101,6 +102,12 @@ void cg_store_int(struct cg *c, LLVMValueRef base, uint32_t off, LLVMValueRef v,
 LLVMValueRef cg_load_int(struct cg *c, LLVMValueRef base, uint32_t off, uint32_t size, bool is_signed,
 			 unsigned align);
 LLVMValueRef cg_helper(struct cg *c, int id, LLVMValueRef *args, unsigned n);
+/*
+ * -k/-kk: report a helper that failed (ret < 0; for a lookup, a NULL
+ * result) at the expression being compiled (c->at), once per place, as
+ * bpftrace does. -k covers map helpers (level 1), -kk reads too (level 2).
+ */
+void cg_check_helper(struct cg *c, int id, LLVMValueRef ret, unsigned level);
 /* func: the probed function's address (codegen_calls.c: pt_regs->ip in entry uprobes). */
 LLVMValueRef cg_func_ip(struct cg *c);
 LLVMValueRef cg_map_ptr(struct cg *c, int fd);

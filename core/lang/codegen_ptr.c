@@ -90,7 +90,8 @@ static void read_place(struct cg *c, struct place p, LLVMValueRef dst, uint32_t 
 		return;
 	}
 	LLVMValueRef args[] = { dst, LLVMConstInt(c->i32, size, 0), LLVMBuildIntToPtr(c->b, p.v, c->i8p, "") };
-	cg_helper(c, p.user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL, args, 3);
+	int h = p.user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL;
+	cg_check_helper(c, h, cg_helper(c, h, args, 3), 2);
 }
 
 LLVMValueRef cg_ptr_scalar(struct cg *c, struct node *n)

@@ -17,6 +17,7 @@ struct compile_opts {
 	char **named;          /* each "name" or "name=value", the leading "--" removed */
 	uint32_t cpid;         /* -c: the child's pid; 0 without -c (cpid is then an error) */
 	uint32_t filter_pid;   /* -p PID: every provider probe is limited to that process */
+	unsigned helper_errors; /* -k 1, -kk 2 */
 	bool unsafe;           /* --unsafe: system() and signal() are allowed */
 };
 

@@ -3,11 +3,13 @@
  * EV_CAT, EV_SYSTEM), handed to the sink's join/cat/syscall slots.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../diag.h"
+#include "output_chain.h"
 #include "runtime_internal.h"
 
 #define CAT_BYTES_DEFAULT 10240
@@ -108,6 +110,55 @@ static void emit_diag(struct run_state *st, enum diag_severity sev, uint32_t id,
 	arena_release(&a);
 }
 
+/* bpftrace's names of the helpers -k reports (codegen: cg_check_helper) */
+static const char *helper_name(uint32_t id)
+{
+	switch (id) {
+	case 1: return "map_lookup_elem";
+	case 3: return "map_delete_elem";
+	case 45: return "probe_read_str";
+	case 112: return "probe_read_user";
+	case 113: return "probe_read_kernel";
+	case 114: return "probe_read_user_str";
+	case 115: return "probe_read_kernel_str";
+	default: return "helper";
+	}
+}
+
+/* -k: a failing helper, once per place: to a sink that records it (JSON), else as a located warning */
+static void emit_helper_error(struct run_state *st, uint32_t id, const uint8_t *payload, size_t len)
+{
+	struct helper_error_event e;
+	if (len < sizeof(e))
+		return;
+	memcpy(&e, payload, sizeof(e));
+	uint64_t site = (uint64_t)e.line << 32 | e.col;
+	for (size_t i = 0; i < st->nhelper_sites; i++)
+		if (st->helper_sites[i] == site)
+			return;
+	uint64_t *more = realloc(st->helper_sites, (st->nhelper_sites + 1) * sizeof(*more));
+	if (!more)
+		return;
+	st->helper_sites = more;
+	st->helper_sites[st->nhelper_sites++] = site;
+	const char *msg = e.retcode < 0 ? strerror((int)-e.retcode) : "";
+	if (output_chain_takes_helper_errors(st->out)) {
+		struct strobe_helper_error he = { .helper = helper_name(id), .retcode = e.retcode, .msg = msg,
+						  .filename = st->p->src ? st->p->src->name : NULL,
+						  .line = e.line, .col = e.col };
+		st->out->ops->helper_error(st->out->sink, &he);
+		return;
+	}
+	char text[256];
+	if (e.retcode < 0)
+		snprintf(text, sizeof(text), "Failed to %s: %s (%" PRId64 ")", helper_name(id), msg, e.retcode);
+	else
+		snprintf(text, sizeof(text), "Failed to %s: 0", helper_name(id));
+	struct loc l = { .line = e.line, .col = e.col, .end_line = e.line, .end_col = e.end_col };
+	fflush(NULL);
+	diag_render(st->p->src, DIAG_WARNING, &l, text, NULL, stderr);
+}
+
 bool handle_func_event(struct run_state *st, uint32_t kind, uint32_t id, const uint8_t *payload, size_t len)
 {
 	switch (kind) {
@@ -119,6 +170,9 @@ bool handle_func_event(struct run_state *st, uint32_t kind, uint32_t id, const u
 		return true;
 	case EV_SYSTEM:
 		emit_system(st, id, payload, len);
+		return true;
+	case EV_HELPER_ERROR:
+		emit_helper_error(st, id, payload, len);
 		return true;
 	case EV_ERRORF:
 	case EV_WARNF:

@@ -50,6 +50,9 @@ void run_state_release(struct run_state *st)
 	free(st->args);
 	sb_free(&st->text);
 	arena_release(&st->scratch);
+	free(st->helper_sites);
+	st->helper_sites = NULL;
+	st->nhelper_sites = 0;
 	st->specs = NULL;
 	st->nspecs = NULL;
 	st->args = NULL;

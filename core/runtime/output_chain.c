@@ -135,6 +135,15 @@ static void chain_syscall(void *sink, const char *text, size_t len)
 	CHAIN_EACH((struct chain *)sink, syscall, text, len);
 }
 
+bool output_chain_takes_helper_errors(const struct output *out)
+{
+	const struct chain *ch = out->sink;
+	for (size_t i = 0; ch && i < ch->n; i++)
+		if (ch->v[i].out.ops->helper_error)
+			return true;
+	return false;
+}
+
 static void chain_helper_error(void *sink, const struct strobe_helper_error *e)
 {
 	CHAIN_EACH((struct chain *)sink, helper_error, e);

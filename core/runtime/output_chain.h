@@ -27,6 +27,8 @@
  */
 int output_chain_open(struct registry *reg, const char *spec, FILE *fp, bool quiet,
 		      struct output *out, char *err, size_t errlen);
+/* Does a sink of the chain record failing helpers itself (JSON)? Else the runtime prints them. */
+bool output_chain_takes_helper_errors(const struct output *out);
 /* Close every sink; returns -1 if a sink failed the run (exit non-zero), else 0. */
 int output_chain_close(struct output *out);
 

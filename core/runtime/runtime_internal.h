@@ -165,6 +165,9 @@ struct run_state {
 	uint64_t lost_reported;
 	/* Decoded values of the event being shown, reset per event. */
 	struct arena scratch;
+	/* -k: the places whose failing helper was reported (once each), as line << 32 | col */
+	uint64_t *helper_sites;
+	size_t nhelper_sites;
 };
 
 int run_state_init(struct run_state *st, struct program *p, struct output *out);
