@@ -158,8 +158,7 @@ struct n_let {
 struct n_block_expr {
 	struct node *block; /* N_BLOCK: the statements */
 	struct node *value; /* the final expression, NULL if the block ends with ';' */
-	const struct node *macro_call; /* a macro's expansion: the call it replaced */
-	const char *macro;             /* and the macro's name */
+	const char *macro;  /* a macro's expansion: the macro's name */
 };
 
 struct n_macro {

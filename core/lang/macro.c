@@ -287,7 +287,6 @@ static struct node *expand(struct expander *x, const struct node *m, struct node
 	struct node *body = ast_clone(x->a, m->u.macro.body);
 	collect_locals(x, &s, body->u.block_expr.block);
 	substitute(x, &s, &body);
-	body->u.block_expr.macro_call = call;
 	body->u.block_expr.macro = m->u.macro.name;
 	body->loc = call->loc;
 	/* macros called by the body */
