@@ -80,6 +80,8 @@ struct prog_map {
 	uint32_t key_size, value_size; /* BPF sizes (hist keys include the bucket) */
 	int bpf_type;             /* enum bpf_map_type */
 	uint32_t max_entries;
+	int decl_type;            /* let @m = lruhash(N): its bpf_type and N; 0: not declared */
+	uint32_t decl_entries;
 	int fd;                   /* set by runtime_create_maps */
 	struct loc loc;           /* first use, for runtime warnings */
 	/* Pointers are stored as int64 (printed as 0.17 does), but reads keep the

@@ -81,6 +81,14 @@ struct node *ast_clone(struct arena *a, const struct node *n)
 		break;
 	case N_CAST: c->u.cast.operand = ast_clone(a, n->u.cast.operand); break;
 	case N_SIZEOF: c->u.size_of.expr = ast_clone(a, n->u.size_of.expr); break;
+	case N_LET:
+		c->u.let.var = ast_clone(a, n->u.let.var);
+		c->u.let.assign = ast_clone(a, n->u.let.assign);
+		break;
+	case N_BLOCK_EXPR:
+		c->u.block_expr.block = ast_clone(a, n->u.block_expr.block);
+		c->u.block_expr.value = ast_clone(a, n->u.block_expr.value);
+		break;
 	default: break;
 	}
 	return c;
@@ -157,6 +165,9 @@ const char *node_kind_name(enum node_kind k)
 	case N_CAST: return "cast";
 	case N_SIZEOF: return "sizeof";
 	case N_OFFSETOF: return "offsetof";
+	case N_MACRO: return "macro";
+	case N_LET: return "let";
+	case N_BLOCK_EXPR: return "block_expr";
 	}
 	return "?";
 }
@@ -264,6 +275,17 @@ static void dump(FILE *fp, const struct node *n, int depth)
 		dump_type(fp, &n->u.offset_of.ty);
 		fprintf(fp, ") %s", n->u.offset_of.field);
 		break;
+	case N_MACRO: fprintf(fp, " %s", n->u.macro.name); break;
+	case N_LET:
+		if (n->u.let.typed) {
+			fputs(" : ", fp);
+			dump_type(fp, &n->u.let.ty);
+		}
+		break;
+	case N_BLOCK_EXPR:
+		if (n->u.block_expr.macro)
+			fprintf(fp, " %s()", n->u.block_expr.macro);
+		break;
 	default:
 		break;
 	}
@@ -277,7 +299,23 @@ static void dump(FILE *fp, const struct node *n, int depth)
 		dump_list(fp, n->u.program.cdefs, d);
 		if (n->u.program.config)
 			dump(fp, n->u.program.config, d);
+		dump_list(fp, n->u.program.decls, d);
+		dump_list(fp, n->u.program.macros, d);
 		dump_list(fp, n->u.program.probes, d);
+		break;
+	case N_MACRO:
+		dump_list(fp, n->u.macro.params, d);
+		dump(fp, n->u.macro.body, d);
+		break;
+	case N_LET:
+		dump(fp, n->u.let.var, d);
+		if (n->u.let.assign)
+			dump(fp, n->u.let.assign, d);
+		break;
+	case N_BLOCK_EXPR:
+		dump(fp, n->u.block_expr.block, d);
+		if (n->u.block_expr.value)
+			dump(fp, n->u.block_expr.value, d);
 		break;
 	case N_PROBE:
 		dump_list(fp, n->u.probe.attach, d);

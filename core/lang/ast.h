@@ -24,6 +24,7 @@ enum node_kind {
 	N_CONFIG,      /* u.list: N_CONFIG_ITEM nodes */
 	N_CONFIG_ITEM, /* u.config_item: key = value */
 	N_CDEF,        /* u.cdef: a struct/union/enum definition */
+	N_MACRO,       /* u.macro: macro name(params) { body } */
 	/* statements */
 	N_BLOCK,     /* u.list: statements */
 	N_EXPR_STMT, /* u.unary.operand */
@@ -36,6 +37,7 @@ enum node_kind {
 	N_BREAK,
 	N_CONTINUE,
 	N_RETURN, /* u.unary.operand (may be NULL) */
+	N_LET,    /* u.let: let $x[: type][ = v] in a block, let @m = hash(N) at the top level */
 	/* expressions */
 	N_INT,        /* u.integer */
 	N_STRING,     /* u.string: escapes already decoded */
@@ -57,6 +59,7 @@ enum node_kind {
 	N_CAST,       /* u.cast: (type)operand */
 	N_SIZEOF,     /* u.size_of: sizeof(type) or sizeof(expr) */
 	N_OFFSETOF,   /* u.offset_of: offsetof(type, field[.field...]) */
+	N_BLOCK_EXPR, /* u.block_expr: { statements; value } (also a macro's expansion) */
 };
 
 enum op {
@@ -82,6 +85,8 @@ struct n_program {
 	struct node *cdefs;  /* N_CDEF list */
 	struct node *config; /* N_CONFIG or NULL */
 	struct node *probes; /* N_PROBE list */
+	struct node *decls;  /* N_LET list: map declarations */
+	struct node *macros; /* N_MACRO list, expanded into the probes by macro_expand() */
 };
 
 struct n_probe {
@@ -141,6 +146,26 @@ struct n_for_range {
 	struct node *var; /* N_VAR */
 	struct node *lo, *hi;
 	struct node *body;
+};
+
+struct n_let {
+	struct node *var;    /* N_VAR, or N_MAP at the top level */
+	struct typespec ty;  /* when typed */
+	bool typed;          /* let $x: type */
+	struct node *assign; /* N_ASSIGN of the initial value, or NULL; top level: the map kind's N_CALL */
+};
+
+struct n_block_expr {
+	struct node *block; /* N_BLOCK: the statements */
+	struct node *value; /* the final expression, NULL if the block ends with ';' */
+	const char *macro;  /* a macro's expansion: the macro's name */
+};
+
+struct n_macro {
+	const char *name;
+	struct node *params; /* N_VAR ($x), N_MAP (@m) or N_IDENT (x, an expression) */
+	unsigned nparams;
+	struct node *body; /* N_BLOCK_EXPR */
 };
 
 struct n_integer {
@@ -260,6 +285,9 @@ struct node {
 		struct n_cast cast;
 		struct n_size_of size_of;
 		struct n_offset_of offset_of;
+		struct n_let let;
+		struct n_block_expr block_expr;
+		struct n_macro macro;
 		/* N_EXPR_STMT and N_RETURN, as documented above; same layout as unop (op is OP_NONE). */
 		struct n_unop unary;
 	} u;
@@ -280,6 +308,9 @@ struct parse_opts {
  */
 int parse_program(struct arena *a, const struct source *src, const struct parse_opts *opts,
 		  struct diags *d, struct node **out);
+
+/* macro.c: replace calls of the program's macros by their expansions (N_BLOCK_EXPR). */
+int macro_expand(struct arena *a, struct node *prog, struct diags *d);
 
 /* A deep copy of n and its children (not of n->next), untyped. */
 struct node *ast_clone(struct arena *a, const struct node *n);

@@ -850,7 +850,7 @@ static void stmt(struct cg *c, struct node *n)
 		cg_for(c, n);
 		break;
 	default:
-		cg_fail(c, &n->loc, "internal error: no codegen for %s", node_kind_name(n->kind));
+		cg_let(c, n);
 		break;
 	}
 }

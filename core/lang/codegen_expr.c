@@ -592,6 +592,9 @@ static LLVMValueRef scalar(struct cg *c, struct node *n)
 		if (sema_is_walk(n))
 			return cg_ptr_scalar(c, n);
 		return args_field(c, n);
+	case N_BLOCK_EXPR:
+		cg_stmt(c, n->u.block_expr.block);
+		return n->u.block_expr.value ? cg_scalar(c, n->u.block_expr.value) : cg_const(c, 0);
 	default:
 		cg_fail(c, &n->loc, "internal error: no scalar codegen for %s", node_kind_name(n->kind));
 		return cg_const(c, 0);
@@ -670,6 +673,9 @@ static LLVMValueRef bytes(struct cg *c, struct node *n)
 		return cg_ptr_bytes(c, n);
 	case N_CAST:
 		return cg_cast_bytes(c, n);
+	case N_BLOCK_EXPR:
+		cg_stmt(c, n->u.block_expr.block);
+		return cg_string(c, n->u.block_expr.value);
 	default:
 		break;
 	}

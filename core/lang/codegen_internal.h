@@ -148,6 +148,8 @@ void cg_ptr_read_into(struct cg *c, struct node *n, LLVMValueRef dst, uint32_t s
 LLVMValueRef cg_cast_bytes(struct cg *c, struct node *n);
 /* codegen.c, for codegen_loops.c */
 void cg_stmt(struct cg *c, struct node *n);
+/* codegen_decl.c: let $x[ = v] (any other statement kind is an internal error). */
+void cg_let(struct cg *c, struct node *n);
 const struct prog_map *cg_map_of(struct cg *c, const struct node *map);
 /* A zeroed key buffer of map m holding `keys` (a list of expressions). */
 LLVMValueRef cg_map_key(struct cg *c, const struct prog_map *m, struct node *keys);

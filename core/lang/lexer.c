@@ -550,6 +550,7 @@ static const struct {
 	{ "continue", T_CONTINUE }, { "return", T_RETURN },   { "sizeof", T_SIZEOF },
 	{ "offsetof", T_OFFSETOF }, { "true", T_TRUE },	      { "false", T_FALSE },
 	{ "struct", T_STRUCT },	    { "union", T_UNION },     { "enum", T_ENUM },
+	{ "let", T_LET },	    { "macro", T_MACRO },
 };
 
 /* Punctuation, longest spelling first within each leading character. */
@@ -881,6 +882,11 @@ bool lexer_at_config(struct lexer *lx)
 		cur_adv(&c);
 	skip_blank_copy(&c);
 	return cur_peek(&c, 0) == '=' && cur_peek(&c, 1) != '=';
+}
+
+bool lexer_at_word(struct lexer *lx, const char *w)
+{
+	return word_at(raw(lx), w);
 }
 
 void lexer_cdef(struct lexer *lx, struct token *t)

@@ -31,7 +31,7 @@ enum tok_kind {
 	T_CDEF,       /* struct/union/enum definition, text/len as written */
 	/* keywords */
 	T_IF, T_ELSE, T_UNROLL, T_WHILE, T_FOR, T_BREAK, T_CONTINUE, T_RETURN,
-	T_SIZEOF, T_OFFSETOF, T_TRUE, T_FALSE, T_STRUCT, T_UNION, T_ENUM,
+	T_SIZEOF, T_OFFSETOF, T_TRUE, T_FALSE, T_LET, T_MACRO, T_STRUCT, T_UNION, T_ENUM,
 	/* punctuation */
 	T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_LBRACKET, T_RBRACKET,
 	T_COMMA, T_SEMI, T_COLON, T_DOT, T_DOTDOT, T_ARROW, T_QUESTION,
@@ -116,6 +116,8 @@ bool lexer_accept_char(struct lexer *lx, char c);
 bool lexer_at_cdef(struct lexer *lx);
 /* Does "config =" start here? */
 bool lexer_at_config(struct lexer *lx);
+/* Does the word w (a keyword: let, macro) start here? */
+bool lexer_at_word(struct lexer *lx, const char *w);
 /* Read the definition lexer_at_cdef found, braces included, as a T_CDEF. */
 void lexer_cdef(struct lexer *lx, struct token *t);
 /* Location for "end of file" errors: the last token read. */

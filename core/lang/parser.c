@@ -11,134 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ast.h"
-#include "lexer.h"
-
-#define LOOKAHEAD 16
-/* Deeper nesting than this is surely garbage; stop before the C stack runs out. */
-#define MAX_DEPTH 200
-
-struct parser {
-	struct lexer lx;
-	struct arena *a;
-	struct diags *d;
-	struct token buf[LOOKAHEAD]; /* tokens read ahead, buf[0] is next */
-	unsigned nbuf;
-	bool recovering;   /* a syntax error was reported; quiet until resynchronised */
-	bool eof_reported; /* nothing more can be said after "unexpected end of file" */
-	unsigned depth;
-	unsigned nprobes;
-	char *const *positional;
-	int npositional;
-};
-
-static const struct token *peek(struct parser *p, unsigned k)
-{
-	while (p->nbuf <= k)
-		lexer_next(&p->lx, &p->buf[p->nbuf++]);
-	return &p->buf[k];
-}
-
-static enum tok_kind peek_kind(struct parser *p, unsigned k)
-{
-	return peek(p, k)->kind;
-}
-
-static struct token next(struct parser *p)
-{
-	struct token t = *peek(p, 0);
-	if (t.kind != T_EOF) {
-		p->nbuf--;
-		memmove(&p->buf[0], &p->buf[1], p->nbuf * sizeof(p->buf[0]));
-	}
-	return t;
-}
-
-static void syntax_error(struct parser *p, const struct token *t, const char *expecting)
-{
-	if (p->recovering || p->eof_reported)
-		return;
-	p->recovering = true;
-	p->eof_reported = t->kind == T_EOF;
-	if (expecting)
-		diag_error(p->d, &t->loc, "syntax error, unexpected %s, expecting %s", tok_name(t),
-			   expecting);
-	else
-		diag_error(p->d, &t->loc, "syntax error, unexpected %s", tok_name(t));
-}
-
-static bool accept(struct parser *p, enum tok_kind k)
-{
-	if (peek_kind(p, 0) != k)
-		return false;
-	next(p);
-	return true;
-}
-
-/* Consume a k token or report it missing; *end gets its location. */
-static bool expect(struct parser *p, enum tok_kind k, const char *what, struct loc *end)
-{
-	const struct token *t = peek(p, 0);
-	if (t->kind != k) {
-		syntax_error(p, t, what);
-		return false;
-	}
-	if (end)
-		*end = t->loc;
-	next(p);
-	return true;
-}
-
-/* Skip to just after the next ';' or to the '}' closing the current block. */
-static void resync(struct parser *p)
-{
-	unsigned depth = 0;
-	for (;;) {
-		enum tok_kind k = peek_kind(p, 0);
-		if (k == T_EOF || (k == T_RBRACE && depth == 0))
-			break;
-		next(p);
-		if (k == T_SEMI && depth == 0)
-			break;
-		if (k == T_LBRACE)
-			depth++;
-		else if (k == T_RBRACE)
-			depth--;
-	}
-	p->recovering = false;
-}
-
-static bool enter(struct parser *p)
-{
-	if (p->depth >= MAX_DEPTH) {
-		if (!p->recovering)
-			diag_error(p->d, &peek(p, 0)->loc, "program nested too deeply");
-		p->recovering = true;
-		return false;
-	}
-	p->depth++;
-	return true;
-}
-
-static struct node *mk(struct parser *p, enum node_kind k, struct loc loc)
-{
-	struct node *n = arena_zalloc(p->a, sizeof(*n));
-	n->kind = k;
-	n->loc = loc;
-	return n;
-}
-
-static const char *tok_str(struct parser *p, const struct token *t)
-{
-	return arena_strndup(p->a, t->text, t->len);
-}
-
-/* Append n to the list whose last `next` pointer is *tail. */
-static void append(struct node ***tail, struct node *n)
-{
-	**tail = n;
-	*tail = &n->next;
-}
+#include "parser_internal.h"
 
 /* ---- types in casts, sizeof and offsetof ---- */
 
@@ -154,12 +27,6 @@ static bool is_base_type(const struct token *t)
 			return true;
 	return false;
 }
-
-struct type_shape {
-	unsigned ntok;    /* tokens in the type, up to the ')' */
-	bool tagged;      /* struct/union/enum X */
-	bool decorated;   /* has '*' or '[N]' */
-};
 
 /* Does a type written as in a cast start at lookahead k and end before a ')'? */
 static bool looks_like_type(struct parser *p, unsigned k, struct type_shape *s)
@@ -194,7 +61,7 @@ static bool looks_like_type(struct parser *p, unsigned k, struct type_shape *s)
 }
 
 /* Read the type looks_like_type found; *end is its last token's location. */
-static struct typespec parse_type(struct parser *p, const struct type_shape *s, struct loc *end)
+struct typespec parse_type(struct parser *p, const struct type_shape *s, struct loc *end)
 {
 	struct typespec ty = { .array_len = -1 };
 	struct token t = next(p);
@@ -219,7 +86,6 @@ static struct typespec parse_type(struct parser *p, const struct type_shape *s, 
 
 /* ---- expressions ---- */
 
-static struct node *parse_expr(struct parser *p);
 static struct node *parse_unary(struct parser *p);
 
 /* Comma-separated expressions up to `close`; returns the count, or -1 on error. */
@@ -450,6 +316,8 @@ static struct node *parse_primary(struct parser *p)
 	case T_LPAREN:
 		next(p);
 		return parse_paren(p, &t);
+	case T_LBRACE:
+		return parse_block_expr(p);
 	default:
 		syntax_error(p, &t, NULL);
 		return NULL;
@@ -578,7 +446,7 @@ static struct node *parse_binary(struct parser *p, unsigned level)
 	return left;
 }
 
-static struct node *parse_expr(struct parser *p)
+struct node *parse_expr(struct parser *p)
 {
 	if (!enter(p))
 		return NULL;
@@ -601,7 +469,6 @@ static struct node *parse_expr(struct parser *p)
 
 /* ---- statements ---- */
 
-static struct node *parse_block(struct parser *p);
 
 /* A block where one is required (after if, while, ...). */
 static struct node *require_block(struct parser *p)
@@ -727,7 +594,7 @@ static struct node *parse_simple(struct parser *p)
 }
 
 /* One statement; *block_like is set for those that need no ';' after them. */
-static struct node *parse_stmt(struct parser *p, bool *block_like)
+struct node *parse_stmt(struct parser *p, bool *block_like)
 {
 	struct token t = *peek(p, 0);
 	struct node *n;
@@ -763,6 +630,8 @@ static struct node *parse_stmt(struct parser *p, bool *block_like)
 	case T_CONTINUE:
 		next(p);
 		return mk(p, t.kind == T_BREAK ? N_BREAK : N_CONTINUE, t.loc);
+	case T_LET:
+		return parse_let(p);
 	case T_RETURN:
 		next(p);
 		n = mk(p, N_RETURN, t.loc);
@@ -778,7 +647,7 @@ static struct node *parse_stmt(struct parser *p, bool *block_like)
 }
 
 /* '{' statements '}': ';' separates statements, may be left out before '}' and after blocks. */
-static struct node *parse_block(struct parser *p)
+struct node *parse_block(struct parser *p)
 {
 	struct token open = next(p);
 	struct node *b = mk(p, N_BLOCK, open.loc);
@@ -806,6 +675,7 @@ static struct node *parse_block(struct parser *p)
 		}
 		append(&tail, s);
 		enum tok_kind k = peek_kind(p, 0);
+		p->semi_after_last = k == T_SEMI;
 		if (k == T_SEMI) {
 			next(p);
 		} else if (k != T_RBRACE && !block_like) {
@@ -1044,7 +914,7 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 				diag_error(d, &where, "config block must appear only once");
 			else
 				prog->u.program.config = cfg;
-		} else {
+		} else if (!parse_decl(p, prog)) {
 			for (struct node *probe = parse_probe(p), *next; probe; probe = next) {
 				next = probe->next; /* several after a split */
 				probe->next = NULL;
@@ -1059,6 +929,8 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 		diag_error(d, NULL, "Program is empty");
 	else if (!prog->u.program.probes && d->nerrors == nerrors)
 		diag_error(d, NULL, "No probes in program");
+	if (d->nerrors == nerrors)
+		macro_expand(a, prog, d);
 	if (d->nerrors != nerrors)
 		return -EINVAL;
 	*out = prog;

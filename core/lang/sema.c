@@ -105,7 +105,7 @@ static struct node *nth(struct node *n, unsigned i)
 
 /* ---- variables ---- */
 
-static struct var *var_find(struct sema *s, const char *name)
+struct var *var_find(struct sema *s, const char *name)
 {
 	for (size_t i = 0; i < s->scope->n; i++)
 		if (!strcmp(s->scope->vars[i].name, name))
@@ -113,7 +113,7 @@ static struct var *var_find(struct sema *s, const char *name)
 	return NULL;
 }
 
-static struct var *var_add(struct sema *s, const char *name)
+struct var *var_add(struct sema *s, const char *name)
 {
 	struct scope *sc = s->scope;
 	if (sc->n == sc->cap) {
@@ -665,7 +665,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 		return sema_field(s, n);
 	default: {
 		const struct type *bt;
-		if (sema_btf_expr(s, n, &bt))
+		if (sema_btf_expr(s, n, &bt) || sema_block_expr(s, n, &bt))
 			return bt;
 	}
 		sema_error(s, &n->loc, "%s expressions are not supported yet", node_kind_name(n->kind));
@@ -788,8 +788,6 @@ void sema_var_unbind(struct sema *s, const char *name)
 
 /* ---- statements ---- */
 
-static void stmts(struct sema *s, struct node *list);
-
 static void cond(struct sema *s, struct node *c, const char *where)
 {
 	const struct type *t = expr(s, c);
@@ -897,7 +895,7 @@ static void stmt(struct sema *s, struct node *n)
 {
 	switch (n->kind) {
 	case N_BLOCK:
-		stmts(s, n->u.list.head);
+		sema_block(s, n, NULL);
 		break;
 	case N_EXPR_STMT:
 		expr(s, n->u.unary.operand);
@@ -949,15 +947,9 @@ static void stmt(struct sema *s, struct node *n)
 		s->loop_depth--;
 		break;
 	default:
-		sema_error(s, &n->loc, "%s is not supported yet", node_kind_name(n->kind));
+		sema_let(s, n);
 		break;
 	}
-}
-
-static void stmts(struct sema *s, struct node *list)
-{
-	for (struct node *n = list; n; n = n->next)
-		stmt(s, n);
 }
 
 /* ---- functions: one per probe and distinct (program type, argument layout) ---- */
@@ -1001,6 +993,7 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 	s.final = true;
 	for (size_t i = 0; i < p->nprobes; i++)
 		check_probe(&s, i, &scopes[i]);
+	sema_map_decls(&s, ast ? ast->u.program.decls : NULL);
 	if (d->nerrors != errors_before)
 		return -EINVAL;
 	sema_complete_values(p);

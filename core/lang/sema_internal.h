@@ -60,6 +60,7 @@ struct var {
 	const char *name;
 	const struct type *type;
 	bool assigned; /* in the current pass, at this point of the probe */
+	bool declared; /* by let with a type: the type is fixed */
 };
 
 /* A probe's scratch variables; they outlive a pass so that types widen. */
@@ -178,6 +179,22 @@ bool sema_var_assigned(struct sema *s, const char *name);
 /* Bind `var` (an N_VAR) to type t (NULL: not known yet) from here on. */
 void sema_var_bind(struct sema *s, struct node *var, const struct type *t);
 void sema_var_unbind(struct sema *s, const char *name);
+/* The probe's variable named `name`, or NULL; var_add adds it, unassigned and untyped. */
+struct var *var_find(struct sema *s, const char *name);
+struct var *var_add(struct sema *s, const char *name);
+
+/*
+ * sema_scope.c: block scoping (a variable first assigned in a block is not
+ * visible after it), let declarations, block expressions, map declarations.
+ */
+/* The statements of block; then value (may be NULL), typed in the block's scope; value's type. */
+const struct type *sema_block(struct sema *s, struct node *block, struct node *value);
+/* let $x[: type][ = v]; any other statement kind is reported as not supported. */
+void sema_let(struct sema *s, struct node *n);
+/* { statements; value }: false if n is not a block expression. */
+bool sema_block_expr(struct sema *s, struct node *n, const struct type **out);
+/* let @m = hash(N) ...: check the declarations against the maps' uses, set their BPF types and sizes. */
+void sema_map_decls(struct sema *s, struct node *decls);
 
 /*
  * sema_loops.c: for loops over maps and ranges, the map functions len(),

@@ -221,8 +221,8 @@ void sema_finish_maps(struct program *p)
 	for (size_t i = 0; i < p->nmaps; i++) {
 		struct prog_map *m = &p->maps[i];
 		uint32_t user_key = m->key ? m->key->size : 0;
-		m->max_entries = p->max_map_keys;
-		m->bpf_type = m->agg == AGG_NONE ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+		m->max_entries = m->decl_type ? m->decl_entries : p->max_map_keys;
+		m->bpf_type = m->decl_type ? m->decl_type : m->agg == AGG_NONE ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
 		switch (m->agg) {
 		case AGG_NONE: m->value_size = m->value->size; break;
 		case AGG_COUNT:
@@ -238,7 +238,7 @@ void sema_finish_maps(struct program *p)
 			m->key_size = user_key + 8;
 		else
 			m->key_size = m->key ? user_key : 8;
-		if (m->agg == AGG_COUNT && !m->key) {
+		if (m->agg == AGG_COUNT && !m->key && !m->decl_type) {
 			/* program.h: a one-slot per-CPU array, as in bpftrace 0.17 */
 			m->bpf_type = BPF_MAP_TYPE_PERCPU_ARRAY;
 			m->key_size = 4;

@@ -323,6 +323,47 @@ static void test_incdec(void **state)
 		    "assign =\n var $e\n incdec post++\n  var $f\n");
 }
 
+/* bpftrace 0.21+: let, map declarations, macros (expanded by the parser), block expressions */
+static void test_declarations(void **state)
+{
+	check_program("let @m = lruhash(8); macro inc($a) { $a + 1 } "
+		      "BEGIN { let $x: uint16 = 1; let $y; $z = { $x }; print(inc($x)); }",
+		      "program\n"
+		      " let\n"
+		      "  map @m\n"
+		      "  call lruhash\n"
+		      "   int 8\n"
+		      " macro inc\n"
+		      "  var $a\n"
+		      "  block_expr\n"
+		      "   block\n"
+		      "   binop +\n"
+		      "    var $a\n"
+		      "    int 1\n"
+		      " probe\n"
+		      "  attach BEGIN\n"
+		      "  block\n"
+		      "   let : uint16\n"
+		      "    var $x\n"
+		      "    assign =\n"
+		      "     var $x\n"
+		      "     int 1\n"
+		      "   let\n"
+		      "    var $y\n"
+		      "   assign =\n"
+		      "    var $z\n"
+		      "    block_expr\n"
+		      "     block\n"
+		      "     var $x\n"
+		      "   expr_stmt\n"
+		      "    call print\n"
+		      "     block_expr inc()\n"
+		      "      block\n"
+		      "      binop +\n"
+		      "       var $x\n"
+		      "       int 1\n");
+}
+
 static void test_if(void **state)
 {
 	check_stmts("if ($x > 1) { @a = 1; } else if !$y { @b = 2 } else { @c = 3 }",
@@ -901,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_preprocessor),
 		cmocka_unit_test(test_assignments),
 		cmocka_unit_test(test_incdec),
+		cmocka_unit_test(test_declarations),
 		cmocka_unit_test(test_if),
 		cmocka_unit_test(test_loops),
 		cmocka_unit_test(test_misc_statements),
