@@ -240,7 +240,7 @@ install: all
 	  sed 's#^library *= *\.\./lib/strobe/#library = ../#' $$f > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$(basename $$f); \
 	done
 
-# ---- install extras, uninstall, man page, test-image (issue 20) ------------
+# ---- install extras, uninstall, man page (issue 20) -------------------------
 # `make install` also puts the man page, the bash completion and tools/ under
 # PREFIX (the install recipe above does the binary, modules and plugins.d);
 # `make uninstall` removes exactly what install puts there.
@@ -251,7 +251,7 @@ TOOLSDIR      ?= $(PREFIX)/share/strobe/tools
 MAN_PAGE      := $(BUILD)/strobe.8
 TOOLS         := $(wildcard tools/*.bt)
 
-.PHONY: man install-extras uninstall test-image
+.PHONY: man install-extras uninstall
 man: $(MAN_PAGE)
 $(MAN_PAGE): docs/strobe.8.scd
 	@mkdir -p $(@D)
