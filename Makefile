@@ -240,5 +240,45 @@ install: all
 	  sed 's#^library *= *\.\./lib/strobe/#library = ../#' $$f > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$(basename $$f); \
 	done
 
+# ---- install extras, uninstall, man page (issue 20) -------------------------
+# `make install` also puts the man page, the bash completion and tools/ under
+# PREFIX (the install recipe above does the binary, modules and plugins.d);
+# `make uninstall` removes exactly what install puts there.
+DEB_PACKAGES += scdoc
+MANDIR        ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+TOOLSDIR      ?= $(PREFIX)/share/strobe/tools
+MAN_PAGE      := $(BUILD)/strobe.8
+TOOLS         := $(wildcard tools/*.bt)
+
+.PHONY: man install-extras uninstall
+man: $(MAN_PAGE)
+$(MAN_PAGE): docs/strobe.8.scd
+	@mkdir -p $(@D)
+	$(call quiet,SCDOC)scdoc <$< >$@.tmp && mv $@.tmp $@
+
+# the man page for the tests when scdoc is there (`make test` installs it)
+tests-build: $(if $(shell command -v scdoc),$(MAN_PAGE))
+
+install: install-extras
+install-extras: $(MAN_PAGE)
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(TOOLSDIR)
+	install -m 0644 $(MAN_PAGE) $(DESTDIR)$(MANDIR)/man8/strobe.8
+	install -m 0644 completion/strobe.bash $(DESTDIR)$(COMPLETIONDIR)/strobe
+	install -m 0755 $(TOOLS) $(DESTDIR)$(TOOLSDIR)/
+	install -m 0644 tools/README.md $(DESTDIR)$(TOOLSDIR)/README.md
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/strobe
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/strobe/,$(notdir $(MODULES)) $(RUNTIME_PROVIDERS:%=%.so))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/,$(notdir $(INIS)) $(RUNTIME_PROVIDERS:%=%.ini))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/include/strobe/,$(notdir $(wildcard include/strobe/*.h)))
+	rm -f $(DESTDIR)$(or $(PKGCONFIGDIR),$(PREFIX)/lib/pkgconfig)/strobe.pc
+	rm -f $(DESTDIR)$(MANDIR)/man8/strobe.8 $(DESTDIR)$(COMPLETIONDIR)/strobe
+	rm -f $(addprefix $(DESTDIR)$(TOOLSDIR)/,$(notdir $(TOOLS)) README.md)
+	-rmdir $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d $(DESTDIR)$(PREFIX)/lib/strobe \
+	  $(DESTDIR)$(PREFIX)/include/strobe $(DESTDIR)$(TOOLSDIR) $(DESTDIR)$(PREFIX)/share/strobe 2>/dev/null || true
+# ---- end of issue 20's block -----------------------------------------------
+
 clean:
 	rm -rf build build-san
