@@ -151,6 +151,11 @@ void cg_stmt(struct cg *c, struct node *n);
 /* codegen_decl.c: let $x[ = v] (any other statement kind is an internal error). */
 void cg_let(struct cg *c, struct node *n);
 const struct prog_map *cg_map_of(struct cg *c, const struct node *map);
+void cg_map_update(struct cg *c, const struct prog_map *m, LLVMValueRef key, LLVMValueRef value);
+/* Branch on whether a lookup found the key; the builder ends in the `found` block. */
+void cg_branch_found(struct cg *c, LLVMValueRef ptr, LLVMBasicBlockRef found, LLVMBasicBlockRef missing);
+/* A value of type t staged in a zeroed stack slot of its size (8 for integers). */
+LLVMValueRef cg_staged(struct cg *c, const struct type *t, struct node *n);
 /* A zeroed key buffer of map m holding `keys` (a list of expressions). */
 LLVMValueRef cg_map_key(struct cg *c, const struct prog_map *m, struct node *keys);
 void cg_return(struct cg *c);
@@ -191,9 +196,9 @@ builtin_emit_fn kstack_value, reg_value, ustack_bytes, usym_bytes, func_bytes; /
 builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, macaddr_value, first_arg_value,
 	strftime_value, uaddr_value, ntop_bytes, buf_bytes, pton_bytes;             /* codegen_funcs.c */
 builtin_emit_fn len_value, has_key_value;                                       /* codegen_loops.c */
-builtin_emit_fn delete_value;                                                   /* codegen.c */
+builtin_emit_fn delete_value;                                                   /* codegen_events.c */
 builtin_stmt_fn printf_stmt, errorf_stmt, warnf_stmt, assert_stmt, print_stmt, clear_stmt, zero_stmt, exit_stmt,
-	time_stmt;                                                                  /* codegen.c */
+	time_stmt;                                                                  /* codegen_events.c */
 builtin_stmt_fn join_stmt, cat_stmt, system_stmt, signal_stmt, debugf_stmt;                  /* codegen_funcs.c */
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Codegen of reads through pointers (issue 3): `p->f`, `rec.f`, `*p`, `&x`,
+ * Codegen of reads through pointers: `p->f`, `rec.f`, `*p`, `&x`,
  * `x[i]` and pointer arithmetic. A walk is turned into one address (a
  * "place") and read once, with bpf_probe_read_kernel or, for user
  * pointers (uprobe/usdt arguments cast to pointers), bpf_probe_read_user;

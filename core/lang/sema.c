@@ -561,51 +561,6 @@ static const struct type *incdec(struct sema *s, struct node *n)
 	return NULL;
 }
 
-/* (a, b, ...): a tuple of the items' storage types. */
-static const struct type *tuple_expr(struct sema *s, struct node *n)
-{
-	const struct type *items[MAX_PRINTF_ARGS];
-	uint32_t k = 0;
-	bool ok = true;
-	for (struct node *e = n->u.list.head; e; e = e->next) {
-		const struct type *t = expr(s, e);
-		if (!t) {
-			ok = false;
-			continue;
-		}
-		if (!storable(t) || t->kind == T_NONE) {
-			sema_error(s, &e->loc, "Value of type '%s' cannot be part of a tuple", tname(s, t));
-			ok = false;
-			continue;
-		}
-		if (k == MAX_PRINTF_ARGS) {
-			sema_error(s, &n->loc, "too many tuple items (at most %d)", MAX_PRINTF_ARGS);
-			return NULL;
-		}
-		/* a C struct, as bpftrace lays tuples out: integers keep their width */
-		items[k++] = t->kind == T_INT ? t : storage_type(s, t);
-	}
-	return ok ? type_tuple(s->t, items, k) : NULL;
-}
-
-/* $t.0 */
-static const struct type *tuple_index(struct sema *s, struct node *n)
-{
-	const struct type *t = expr(s, n->u.field.base);
-	unsigned i = n->u.field.index;
-	if (!t)
-		return NULL;
-	if (t->kind != T_TUPLE) {
-		sema_error(s, &n->loc, "Can not access index '%u' on expression of type '%s'", i, tname(s, t));
-		return NULL;
-	}
-	if (i >= t->nfields) {
-		sema_error(s, &n->loc, "Invalid tuple index: %u. Found %u elements in tuple.", i, t->nfields);
-		return NULL;
-	}
-	return t->fields[i].type;
-}
-
 static const struct type *expr_kind(struct sema *s, struct node *n)
 {
 	switch (n->kind) {
@@ -656,10 +611,10 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_CAST:
 		return cast(s, n);
 	case N_TUPLE:
-		return tuple_expr(s, n);
+		return sema_tuple_expr(s, n);
 	case N_FIELD:
 		if (n->u.field.tuple_index)
-			return tuple_index(s, n);
+			return sema_tuple_index(s, n);
 		if (n->u.field.base->kind == N_BUILTIN && n->u.field.base->u.ident.builtin == B_ARGS)
 			return sema_args_field(s, n);
 		return sema_field(s, n);

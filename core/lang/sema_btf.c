@@ -1,5 +1,5 @@
 /*
- * Semantic analysis of kernel and script types (issue 3): field walks
+ * Semantic analysis of kernel and script types: field walks
  * through pointers and records, `*` and `&`, casts to pointer types,
  * sizeof, offsetof, indexing, pointer arithmetic and enum identifiers.
  * Records come from script definitions (cdef.c) or from vmlinux BTF

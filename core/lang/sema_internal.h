@@ -141,7 +141,7 @@ bool sema_nargs(struct sema *s, const struct node *call);
 void sema_add_string(struct sema *s, const char *str);
 
 /*
- * sema_btf.c: records, pointers and the walks through them (issue 3).
+ * sema_btf.c: records, pointers and the walks through them.
  * sema.c calls these for what is not an integer, string or tuple.
  */
 /* `struct task_struct *` (to an incomplete record: BTF is read only when it is dereferenced). */
@@ -205,6 +205,8 @@ void sema_for(struct sema *s, struct node *n);
 void sema_key_args(struct node *map);
 
 /* sema_keys.c: the key type of @m[t] for a tuple t, the same as @m[t.0, t.1, ...]'s. */
+const struct type *sema_tuple_expr(struct sema *s, struct node *n);
+const struct type *sema_tuple_index(struct sema *s, struct node *n); /* $t.0 */
 const struct type *sema_tuple_key(struct sema *s, const struct type *t);
 /* The integer an aggregation map's value reads as, or NULL (with an error) if it cannot be read. */
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
