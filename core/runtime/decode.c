@@ -161,7 +161,8 @@ static void format_cgroup_path(struct arena *a, uint64_t id, const char *filter,
 		}
 		/* the controllers (or name=X) among the super options */
 		size_t k = 0;
-		for (char *tok = strtok(opts, ","); tok; tok = strtok(NULL, ",")) {
+		char *save = NULL;
+		for (char *tok = strtok_r(opts, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (!strcmp(tok, "rw") || !strcmp(tok, "ro") || !strncmp(tok, "release_agent", 13) ||
 			    !strcmp(tok, "clone_children") || !strcmp(tok, "noprefix") || !strcmp(tok, "xattr"))
 				continue;

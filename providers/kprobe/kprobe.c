@@ -511,7 +511,7 @@ int kp_split_target(const char *type, const char *target, char *buf, size_t len,
 		r->error(r, "%s:%s: name too long", type, target);
 		return -ENAMETOOLONG;
 	}
-	strcpy(buf, target);
+	memcpy(buf, target, strlen(target) + 1);
 	char *colon = strchr(buf, ':');
 	*mod = NULL;
 	*func = buf;

@@ -104,12 +104,9 @@ static int up_target_parse(const char *type, const char *target, int pid, struct
 			snprintf(msg, len, "out of memory");
 			return -ENOMEM;
 		}
-		joined[0] = '\0';
-		for (int i = 2; i < t->n; i++) {
-			if (i > 2)
-				strcat(joined, ":");
-			strcat(joined, t->parts[i]);
-		}
+		size_t at = 0;
+		for (int i = 2; i < t->n; i++)
+			at += (size_t)snprintf(joined + at, l - at, "%s%s", i > 2 ? ":" : "", t->parts[i]);
 		uelf_split_free(t->parts + 2, t->n - 2);
 		t->parts[2] = joined;
 		t->n = 3;
