@@ -240,7 +240,7 @@ static int add_func(struct strobe_resolver *r, const char *type, const struct kf
 }
 
 /* Matches of func in one BTF object (its own types only). */
-static int resolve_in(struct kp_state *kp, struct strobe_resolver *r, const char *type,
+static int resolve_in(struct kp_traceable *kp, struct strobe_resolver *r, const char *type,
 		      const struct kf_btf *kb, bool qualified, const char *func, unsigned *count,
 		      struct kf_args *args)
 {
@@ -281,7 +281,7 @@ static int resolve_in(struct kp_state *kp, struct strobe_resolver *r, const char
 	return 0;
 }
 
-int kf_resolve(struct kf_state *kf, struct kp_state *kp, const char *type, const char *target,
+int kf_resolve(struct kf_state *kf, struct kp_traceable *kp, const char *type, const char *target,
 	       struct strobe_resolver *r)
 {
 	char buf[512];
@@ -341,7 +341,7 @@ int kf_resolve(struct kf_state *kf, struct kp_state *kp, const char *type, const
 
 /* ---- list --------------------------------------------------------------- */
 
-int kf_list(struct kf_state *kf, struct kp_state *kp, const char *type, const char *glob, bool verbose,
+int kf_list(struct kf_state *kf, struct kp_traceable *kp, const char *type, const char *glob, bool verbose,
 	    strobe_list_fn fn, void *ctx)
 {
 	if (load_vmlinux(kf))

@@ -17,7 +17,9 @@
  * the PMU (CONFIG_KPROBES off) fails at attach, naming a tracepoint to use
  * instead when one is known.
  *
- * kfunc/kretfunc (fentry/fexit) live in kfunc.c.
+ * kfunc/kretfunc (fentry/fexit) live in kfunc.c; what both know of the
+ * kernel's functions (traceable, the tracepoint to use instead, MODULE:FUNC)
+ * in kfuncs.c.
  */
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -50,9 +52,7 @@ struct kp_state {
 	int load_err;
 	struct kp_sym *syms; /* sorted by name, then module; unique */
 	size_t nsyms;
-	char **traceable; /* available_filter_functions, sorted; NULL: unreadable */
-	size_t ntraceable;
-	bool traceable_tried;
+	struct kp_traceable traceable; /* available_filter_functions (kfuncs.c) */
 	struct kf_state *kf;
 	bool multi_checked, multi; /* kp_multi_ok */
 };
@@ -68,62 +68,6 @@ static bool is_wild(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static FILE *open_filter_functions(void)
-{
-	FILE *f = fopen("/sys/kernel/tracing/available_filter_functions", "re");
-	return f ? f : fopen("/sys/kernel/debug/tracing/available_filter_functions", "re");
-}
-
-bool kp_traceable(struct kp_state *st, const char *name, bool *known)
-{
-	if (!st->traceable_tried) {
-		st->traceable_tried = true;
-		FILE *f = open_filter_functions();
-		char line[1024];
-		size_t cap = 0, n = 0;
-		char **v = NULL;
-		bool ok = f != NULL;
-		while (ok && fgets(line, sizeof(line), f)) { /* EPERM shows at the first read */
-			line[strcspn(line, " \t\n")] = '\0';
-			if (!line[0])
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 4096;
-				char **g = realloc(v, cap * sizeof(*g));
-				if (!g) {
-					ok = false;
-					break;
-				}
-				v = g;
-			}
-			if (!(v[n] = strdup(line))) {
-				ok = false;
-				break;
-			}
-			n++;
-		}
-		if (f)
-			fclose(f);
-		if (ok && n) {
-			qsort(v, n, sizeof(*v), name_cmp);
-			st->traceable = v;
-			st->ntraceable = n;
-		} else {
-			for (size_t i = 0; i < n; i++)
-				free(v[i]);
-			free(v);
-		}
-	}
-	*known = st->traceable != NULL;
-	if (!st->traceable)
-		return true;
-	return bsearch(&name, st->traceable, st->ntraceable, sizeof(char *), name_cmp) != NULL;
-}
 
 static bool is_ret(const char *type)
 {
@@ -238,121 +182,13 @@ static bool module_matches(const char *pattern, const struct kp_sym *s)
 	return !fnmatch(pattern, m, 0);
 }
 
-/* ---- tracepoint equivalents ------------------------------------------ */
-
-static const struct {
-	const char *func, *syscall; /* syscalls:sys_{enter,exit}_<syscall>, or NULL: none */
-} kp_equiv[] = {
-	{ "do_sys_openat2", "openat" },
-	{ "do_sys_open", "openat" },
-	{ "do_filp_open", "openat" },
-	{ "vfs_open", "openat" },
-	{ "vfs_read", "read" },
-	{ "ksys_read", "read" },
-	{ "vfs_write", "write" },
-	{ "ksys_write", "write" },
-	{ "vfs_readv", "readv" },
-	{ "vfs_writev", "writev" },
-	{ "do_nanosleep", "clock_nanosleep" },
-	{ "hrtimer_nanosleep", "clock_nanosleep" },
-	{ "do_unlinkat", "unlinkat" },
-	{ "do_mkdirat", "mkdirat" },
-	{ "do_renameat2", "renameat2" },
-	{ "do_execveat_common", "execve" },
-	{ "do_exit", "exit_group" },
-	{ "kernel_clone", "clone" },
-	{ "do_mmap", "mmap" },
-	{ "__sys_connect", "connect" },
-	{ "__sys_accept4", "accept4" },
-	{ "__sys_bind", "bind" },
-	{ "__sys_sendto", "sendto" },
-	{ "__sys_recvfrom", "recvfrom" },
-	{ "ksys_ioctl", "ioctl" },
-	{ "do_epoll_wait", "epoll_wait" },
-	{ "tcp_connect", NULL },
-	{ "tcp_sendmsg", NULL },
-	{ "tcp_recvmsg", NULL },
-};
-
-/* Other events that stand in for common kernel functions. */
-static const struct {
-	const char *func, *event;
-} kp_equiv_tp[] = {
-	{ "tcp_connect", "tracepoint:sock:inet_sock_set_state" },
-	{ "tcp_set_state", "tracepoint:sock:inet_sock_set_state" },
-	{ "tcp_retransmit_skb", "tracepoint:tcp:tcp_retransmit_skb" },
-	{ "tcp_v4_connect", "tracepoint:sock:inet_sock_set_state" },
-	{ "tcp_v6_connect", "tracepoint:sock:inet_sock_set_state" },
-	{ "kfree_skb", "tracepoint:skb:kfree_skb" },
-	{ "blk_account_io_start", "tracepoint:block:block_io_start" },
-	{ "blk_account_io_done", "tracepoint:block:block_io_done" },
-	{ "blk_mq_start_request", "tracepoint:block:block_rq_issue" },
-	{ "__blk_account_io_start", "tracepoint:block:block_io_start" },
-	{ "schedule", "tracepoint:sched:sched_switch" },
-	{ "finish_task_switch", "tracepoint:sched:sched_switch" },
-	{ "try_to_wake_up", "tracepoint:sched:sched_waking" },
-	{ "wake_up_new_task", "tracepoint:sched:sched_wakeup_new" },
-	{ "do_exit", "tracepoint:sched:sched_process_exit" },
-	{ "handle_mm_fault", "tracepoint:exceptions:page_fault_user" },
-	{ "__kmalloc", "tracepoint:kmem:kmalloc" },
-	{ "kmalloc", "tracepoint:kmem:kmalloc" },
-	{ "kfree", "tracepoint:kmem:kfree" },
-	{ "kmem_cache_alloc", "tracepoint:kmem:kmem_cache_alloc" },
-	{ "oom_kill_process", "tracepoint:oom:mark_victim" },
-	{ "irq_enter", "tracepoint:irq:irq_handler_entry" },
-};
-
-/* The suggestion for func ("try ..."), into buf. */
-void kp_suggest(const char *func, bool ret, char *buf, size_t len)
-{
-	char base[256];
-	snprintf(base, sizeof(base), "%s", func);
-	char *plus = strchr(base, '+');
-	if (plus)
-		*plus = '\0';
-	const char *colon = strrchr(base, ':');
-	const char *f = colon ? colon + 1 : base;
-	const char *dir = ret ? "exit" : "enter";
-	static const char *const prefixes[] = { "__x64_sys_", "__ia32_sys_", "__arm64_sys_",
-						"__se_sys_", "__do_sys_", "ksys_", "sys_" };
-	const char *sc = NULL;
-	bool known = false;
-	for (size_t i = 0; i < sizeof(kp_equiv) / sizeof(kp_equiv[0]); i++)
-		if (!strcmp(kp_equiv[i].func, f)) {
-			sc = kp_equiv[i].syscall;
-			known = true;
-			break;
-		}
-	const char *tp = NULL;
-	for (size_t i = 0; i < sizeof(kp_equiv_tp) / sizeof(kp_equiv_tp[0]); i++)
-		if (!strcmp(kp_equiv_tp[i].func, f)) {
-			tp = kp_equiv_tp[i].event;
-			break;
-		}
-	if (!known)
-		for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-			size_t pl = strlen(prefixes[i]);
-			if (!strncmp(f, prefixes[i], pl) && f[pl]) {
-				sc = f + pl;
-				break;
-			}
-		}
-	if (sc && tp)
-		snprintf(buf, len, "try tracepoint:syscalls:sys_%s_%s or %s", dir, sc, tp);
-	else if (sc)
-		snprintf(buf, len, "try tracepoint:syscalls:sys_%s_%s", dir, sc);
-	else if (tp)
-		snprintf(buf, len, "try %s", tp);
-	else
-		snprintf(buf, len, "no tracepoint is known to match %s; see -l 'tracepoint:*'", f);
-}
 
 /* ---- list ------------------------------------------------------------ */
 
 static int list_filter_functions(const char *type, const char *glob, strobe_list_fn fn, void *ctx,
 				 bool *ok)
 {
-	FILE *f = open_filter_functions();
+	FILE *f = kp_open_filter_functions();
 	*ok = false;
 	if (!f)
 		return 0;
@@ -383,7 +219,7 @@ static int list_filter_functions(const char *type, const char *glob, strobe_list
 		n++;
 	} while (fgets(line, sizeof(line), f));
 	fclose(f);
-	qsort(names, n, sizeof(*names), name_cmp);
+	qsort(names, n, sizeof(*names), kp_name_cmp);
 	int stop = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!stop && !(i && !strcmp(names[i], names[i - 1]))) {
@@ -412,7 +248,7 @@ static int kp_list(void *vst, const char *type, const char *glob, bool verbose, 
 	 * narrower glob (-lv 'kretfunc:vfs_read' shows retval).
 	 */
 	if (!strcmp(type, "kfunc") || (!strcmp(type, "kretfunc") && strcmp(g, "*")))
-		return kf_list(st->kf, st, type, g, verbose, fn, ctx);
+		return kf_list(st->kf, &st->traceable, type, g, verbose, fn, ctx);
 	if (strcmp(type, "kprobe"))
 		return 0;
 	/* kprobe:MODULE:GLOB: filter by module, list plain names */
@@ -503,43 +339,12 @@ static int kp_add(struct strobe_resolver *r, const char *type, const char *mod, 
 	return 0;
 }
 
-/* Split TARGET into an optional MODULE and FUNC (with +OFFSET); into buf. */
-int kp_split_target(const char *type, const char *target, char *buf, size_t len, const char **mod,
-		    char **func, struct strobe_resolver *r)
-{
-	if (strlen(target) >= len) {
-		r->error(r, "%s:%s: name too long", type, target);
-		return -ENAMETOOLONG;
-	}
-	memcpy(buf, target, strlen(target) + 1);
-	char *colon = strchr(buf, ':');
-	*mod = NULL;
-	*func = buf;
-	if (colon) {
-		*colon = '\0';
-		*mod = buf;
-		*func = colon + 1;
-		if (strchr(*func, ':')) {
-			r->error(r, "%s probe type takes at most 2 arguments (%s:[MODULE:]FUNCTION)",
-				 type, type);
-			return -EINVAL;
-		}
-		if (!**mod)
-			*mod = NULL;
-	}
-	if (!**func) {
-		r->error(r, "%s probe type requires a function name (%s:[MODULE:]FUNCTION)", type,
-			 type);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 static int kp_resolve(void *vst, const char *type, const char *target, struct strobe_resolver *r)
 {
 	struct kp_state *st = vst;
 	if (is_btf_type(type))
-		return kf_resolve(st->kf, st, type, target, r);
+		return kf_resolve(st->kf, &st->traceable, type, target, r);
 	char buf[512];
 	const char *mod;
 	char *func;
@@ -582,7 +387,7 @@ static int kp_resolve(void *vst, const char *type, const char *target, struct st
 		if (i && !strcmp(s->name, st->syms[i - 1].name) && module_matches(mod, &st->syms[i - 1]))
 			continue;
 		bool known;
-		bool traceable = kp_traceable(st, s->name, &known);
+		bool traceable = kp_traceable(&st->traceable, s->name, &known);
 		if (wild && !traceable)
 			continue; /* bpftrace expands wildcards over the traceable functions */
 		if (!traceable)
@@ -814,9 +619,7 @@ static void kp_fini(void *vst)
 		free(st->syms[i].module);
 	}
 	free(st->syms);
-	for (size_t i = 0; i < st->ntraceable; i++)
-		free(st->traceable[i]);
-	free(st->traceable);
+	kp_traceable_free(&st->traceable);
 	kf_free(st->kf);
 	free(st);
 }
