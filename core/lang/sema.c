@@ -54,7 +54,7 @@ static const char *kind_word(const struct type *t)
 static const struct type *storage_type(struct sema *s, const struct type *t)
 {
 	switch (t->kind) {
-	case T_INT: return type_int(s->t, 8, t->is_signed);
+	case T_INT: return type_int_resized(s->t, t, 8);
 	case T_BOOL: return type_int(s->t, 8, false);
 	case T_POINTER: return type_int(s->t, 8, true); /* bpftrace 0.17 prints a stored pointer signed */
 	default: return t;
@@ -609,8 +609,8 @@ static const struct type *tuple_index(struct sema *s, struct node *n)
 static const struct type *expr_kind(struct sema *s, struct node *n)
 {
 	switch (n->kind) {
-	case N_INT:
-		return type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
+	case N_INT: /* an enumerator (sema_btf.c ident) keeps its enum when checked again */
+		return n->type && n->type->nenumerators ? n->type : type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
 	case N_STRING:
 		return type_string(s->t, (uint32_t)n->u.string.len + 1);
 	case N_BOOL:

@@ -164,7 +164,9 @@ bool sema_is_walk(const struct node *n);
 bool sema_node_user(const struct node *n);
 /* cdef.c: the script's struct/union/enum definitions; enumerators by name. */
 void sema_cdefs(struct sema *s, struct node *cdefs);
-int sema_cdef_enum(struct sema *s, const char *name, int64_t *value);
+int sema_cdef_enum(struct sema *s, const char *name, int64_t *value, const struct type **type);
+/* The script's named enum `tag` ("enum e"), or NULL. */
+const struct type *sema_cdef_enum_type(struct sema *s, const char *tag);
 struct cdef_state *sema_cdef_state(struct sema *s);
 /* More of the checker's helpers, for sema_loops.c (sema.c). */
 void sema_stmt(struct sema *s, struct node *n);
