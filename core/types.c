@@ -257,6 +257,7 @@ static const char *agg_name(enum agg_kind agg)
 	case AGG_STATS: return "stats";
 	case AGG_HIST: return "hist";
 	case AGG_LHIST: return "lhist";
+	case AGG_TSERIES: return "tseries";
 	case AGG_NONE: break;
 	}
 	return "none";

@@ -54,6 +54,7 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_HIST] = { "hist", CALL(1, 2, 0), .few_args = "requires one argument", /* 0.17 said so; hist(n, k) came later */
 		     .agg = AGG_HIST },
 	[B_LHIST] = { "lhist", AGG(AGG_LHIST, 4) },
+	[B_TSERIES] = { "tseries", CALL(3, 4, 0), .agg = AGG_TSERIES },
 	[B_PRINTF] = { "printf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = printf_stmt },
 	[B_PRINT] = { "print", CALL(1, 3, BF_VOID), .check = print_check, .stmt = print_stmt },
 	[B_CLEAR] = { "clear", CALL(1, 1, BF_VOID), .check = clear_check, .stmt = clear_stmt },

@@ -165,6 +165,8 @@ bool sema_node_user(const struct node *n);
 /* cdef.c: the script's struct/union/enum definitions; enumerators by name. */
 void sema_cdefs(struct sema *s, struct node *cdefs);
 int sema_cdef_enum(struct sema *s, const char *name, int64_t *value, const struct type **type);
+/* sema_stdlib.c: tseries(n, interval_ns, intervals[, agg]): hargs = interval_ns, intervals, enum tseries_agg. */
+bool sema_tseries_args(struct sema *s, struct node *call, int64_t hargs[3]);
 /* The script's named enum `tag` ("enum e"), or NULL. */
 const struct type *sema_cdef_enum_type(struct sema *s, const char *tag);
 struct cdef_state *sema_cdef_state(struct sema *s);
