@@ -197,6 +197,7 @@ const struct type *sema_tuple_key(struct sema *s, const struct type *t);
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
 
 /* The checks of builtins.c's rows, by file. */
+builtin_check_fn probetype_check, pcomm_check, is_type_check; /* sema_stdlib.c */
 builtin_check_fn nsecs_check, pidns_check, ppid_check, u32_check, u64_check, curtask_check, cpid_check, comm_check, username_check, probe_check,
 	func_check, retval_check, argn_check, args_check, has_cpid_check, sargn_check, usermode_check, ctx_check,
 	stack_check, uaddr_check;                                          /* sema_builtins.c */

@@ -52,3 +52,56 @@ bool sema_tseries_args(struct sema *s, struct node *call, int64_t hargs[3])
 	sema_error(s, &agg->loc, "tseries() aggregation must be one of \"avg\", \"max\", \"min\", \"sum\"");
 	return false;
 }
+
+/* n becomes the literal `v` (compile-time functions). */
+static const struct type *make_bool(struct sema *s, struct node *n, bool v)
+{
+	n->kind = N_BOOL;
+	n->u.boolean = v;
+	return sema_expr(s, n);
+}
+
+/* probetype: the probe's type as bpftrace names it; BEGIN and END are "special". */
+const struct type *probetype_check(struct sema *s, struct node *n)
+{
+	const char *t = s->probe->kind == PROBE_BEGIN || s->probe->kind == PROBE_END ? "special" : sema_probe_type(s);
+	n->kind = N_STRING;
+	n->u.string = (struct n_string){ .s = t, .len = strlen(t) };
+	return sema_expr(s, n);
+}
+
+/* pcomm, pcomm(task): task->group_leader->comm, the current task's by default. */
+const struct type *pcomm_check(struct sema *s, struct node *n)
+{
+	struct arena *a = &s->p->arena;
+	struct node *task = n->kind == N_CALL ? n->u.call.args : NULL, *leader = arena_zalloc(a, sizeof(*leader));
+	if (!task) {
+		task = arena_zalloc(a, sizeof(*task));
+		*task = (struct node){ .kind = N_BUILTIN, .loc = n->loc };
+		task->u.ident = (struct n_ident){ .name = "curtask", .builtin = B_CURTASK };
+	}
+	*leader = (struct node){ .kind = N_FIELD, .loc = n->loc };
+	leader->u.field = (struct n_field){ .base = task, .name = "group_leader", .arrow = true };
+	n->kind = N_FIELD;
+	n->u.field = (struct n_field){ .base = leader, .name = "comm", .arrow = true };
+	return sema_expr(s, n);
+}
+
+/* is_array(e), is_integer(e), ...: whether e (checked, never run) is one. */
+const struct type *is_type_check(struct sema *s, struct node *n)
+{
+	struct node *e = n->u.call.args;
+	enum builtin fn = n->u.call.fn;
+	bool literal = e->kind == N_INT || e->kind == N_STRING || e->kind == N_BOOL;
+	const struct type *t = sema_expr(s, e);
+	if (!t)
+		return NULL;
+	switch (fn) {
+	case B_IS_ARRAY: return make_bool(s, n, t->kind == T_ARRAY);
+	case B_IS_INTEGER: return make_bool(s, n, t->kind == T_INT);
+	case B_IS_LITERAL: return make_bool(s, n, literal);
+	case B_IS_PTR: return make_bool(s, n, t->kind == T_POINTER);
+	case B_IS_STR: return make_bool(s, n, t->kind == T_STRING);
+	default: return make_bool(s, n, t->kind == T_INT && !t->is_signed);
+	}
+}
