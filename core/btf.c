@@ -58,6 +58,8 @@ static const char *name_of(const struct btf *b, const struct btf_type *t)
 }
 
 static const struct type *import(struct types *t, const struct btf *b, uint32_t id, int depth);
+static const struct type *enum_of(struct types *t, const struct btf *b, const struct btf_type *bt, uint32_t size,
+				  bool is_signed);
 
 /* C alignment of type id (BTF does not record it), without importing anything. */
 static uint32_t align_of(const struct btf *b, uint32_t id, int depth)
@@ -142,8 +144,12 @@ static const struct type *import(struct types *t, const struct btf *b, uint32_t 
 			return type_int(t, 1, true);
 		return type_int(t, bt->size, enc & BTF_INT_SIGNED);
 	}
-	if (btf_is_any_enum(bt))
-		return bt->size >= 1 && bt->size <= 8 ? type_int(t, bt->size, false) : NULL;
+	if (btf_is_any_enum(bt)) {
+		if (bt->size < 1 || bt->size > 8)
+			return NULL;
+		const struct type *e = enum_of(t, b, bt, bt->size, false);
+		return e ? e : type_int(t, bt->size, false);
+	}
 	if (btf_is_ptr(bt))
 		return type_pointer(t, import_pointee(t, b, bt->type, depth), false);
 	if (btf_is_array(bt)) {
@@ -315,39 +321,75 @@ const struct type *btf_type_by_name(struct types *t, const char *name)
 	return id > 0 ? import(t, b, (uint32_t)id, 0) : NULL;
 }
 
-int btf_enum_value(const char *name, int64_t *value, uint32_t *size)
+/* Enumerator i of enum bt: its name (never NULL) and value. */
+static const char *enumerator_at(const struct btf *b, const struct btf_type *bt, uint16_t i, int64_t *value)
 {
-	struct btf *b = core_btf();
-	if (!b)
-		return -ENOENT;
+	const char *en;
+	if (btf_is_enum64(bt)) {
+		const struct btf_enum64 *e = btf_enum64(bt) + i;
+		en = btf__name_by_offset(b, e->name_off);
+		*value = (int64_t)btf_enum64_value(e);
+	} else {
+		const struct btf_enum *e = btf_enum(bt) + i;
+		en = btf__name_by_offset(b, e->name_off);
+		*value = btf_kflag(bt) ? (int64_t)e->val : (int64_t)(uint32_t)e->val;
+	}
+	return en ? en : "";
+}
+
+/* Named enum bt as type_enum() of size bytes; an anonymous enum's values are plain integers (NULL). */
+static const struct type *enum_of(struct types *t, const struct btf *b, const struct btf_type *bt, uint32_t size,
+				  bool is_signed)
+{
+	if (!bt->name_off)
+		return NULL;
+	uint16_t n = btf_vlen(bt);
+	struct type_enumerator *e = calloc(n ? n : 1, sizeof(*e));
+	if (!e)
+		return NULL;
+	for (uint16_t i = 0; i < n; i++)
+		e[i].name = enumerator_at(b, bt, i, &e[i].value);
+	char tag[256];
+	snprintf(tag, sizeof(tag), "enum %s", name_of(b, bt));
+	const struct type *ty = type_enum(t, tag, size, is_signed, e, n);
+	free(e);
+	return ty;
+}
+
+/* The BTF enum holding enumerator `name` (its id, 0 if none), with the enumerator's value. */
+static uint32_t enumerator_owner(const struct btf *b, const char *name, int64_t *value)
+{
 	uint32_t n = btf__type_cnt(b);
 	for (uint32_t id = 1; id < n; id++) {
 		const struct btf_type *bt = btf__type_by_id(b, id);
-		if (btf_is_enum(bt)) {
-			const struct btf_enum *e = btf_enum(bt);
-			for (uint16_t i = 0; i < btf_vlen(bt); i++) {
-				const char *en = btf__name_by_offset(b, e[i].name_off);
-				if (en && !strcmp(en, name)) {
-					*value = btf_kflag(bt) ? (int64_t)e[i].val : (int64_t)(uint32_t)e[i].val;
-					if (size)
-						*size = bt->size;
-					return 0;
-				}
-			}
-		} else if (btf_is_enum64(bt)) {
-			const struct btf_enum64 *e = btf_enum64(bt);
-			for (uint16_t i = 0; i < btf_vlen(bt); i++) {
-				const char *en = btf__name_by_offset(b, e[i].name_off);
-				if (en && !strcmp(en, name)) {
-					*value = (int64_t)btf_enum64_value(&e[i]);
-					if (size)
-						*size = bt->size;
-					return 0;
-				}
-			}
+		if (!btf_is_any_enum(bt))
+			continue;
+		for (uint16_t i = 0; i < btf_vlen(bt); i++) {
+			if (strcmp(enumerator_at(b, bt, i, value), name))
+				continue;
+			return id;
 		}
 	}
-	return -ENOENT;
+	return 0;
+}
+
+int btf_enum_value(const char *name, int64_t *value, uint32_t *size)
+{
+	struct btf *b = core_btf();
+	uint32_t id = b ? enumerator_owner(b, name, value) : 0;
+	if (!id)
+		return -ENOENT;
+	if (size)
+		*size = btf__type_by_id(b, id)->size;
+	return 0;
+}
+
+const struct type *btf_enum_type(struct types *t, const char *name)
+{
+	struct btf *b = core_btf();
+	int64_t v;
+	uint32_t id = b ? enumerator_owner(b, name, &v) : 0;
+	return id ? enum_of(t, b, btf__type_by_id(b, id), 8, true) : NULL;
 }
 
 static void dump_printf(void *ctx, const char *fmt, va_list args)

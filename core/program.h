@@ -20,6 +20,9 @@
  *    [(2^k + x) << l, (2^k + x + 1) << l) with l = (j >> k) - 1, x = j & (2^k - 1).
  *    linear: 0 is < min, i >= 1 is
  *    [min + (i-1)*step, min + i*step), the last index is >= max.
+ *  - TSERIES: a (not per-CPU) hash; key = user key bytes followed by a u64
+ *    slot, epoch % intervals, where epoch = wall-clock ns / interval_ns;
+ *    value { s64 value; u64 epoch; u64 count; } of the slot's latest epoch.
  *  - Ring-buffer events start with struct event_hdr; the payload follows.
  *  - Scalar count() maps (no keys) are BPF_MAP_TYPE_PERCPU_ARRAY with one
  *    slot, key u32 0, as in bpftrace 0.17: they always hold a value (0 until
@@ -66,6 +69,9 @@ struct helper_error_event {
 #define JOIN_ARGS 16
 #define JOIN_ARG_SIZE 1024
 
+/* tseries()'s fourth argument: how values in one interval combine (none: the last one). */
+enum tseries_agg { TSERIES_LAST, TSERIES_AVG, TSERIES_MAX, TSERIES_MIN, TSERIES_SUM };
+
 struct event_hdr {
 	uint32_t kind;
 	uint32_t id;
@@ -76,7 +82,7 @@ struct prog_map {
 	enum agg_kind agg; /* AGG_NONE for plain values */
 	const struct type *key;   /* NULL: scalar map */
 	const struct type *value; /* plain maps: the value type; aggregations: the argument type */
-	int64_t hist_args[3];     /* hist: k; lhist: min, max, step */
+	int64_t hist_args[3];     /* hist: k; lhist: min, max, step; tseries: interval_ns, intervals, enum tseries_agg */
 	uint32_t key_size, value_size; /* BPF sizes (hist keys include the bucket) */
 	int bpf_type;             /* enum bpf_map_type */
 	uint32_t max_entries;

@@ -125,6 +125,29 @@ const struct type *type_int(struct types *t, uint32_t size, bool is_signed)
 	return intern(t, &p);
 }
 
+const struct type *type_enum(struct types *t, const char *name, uint32_t size, bool is_signed,
+			     const struct type_enumerator *e, uint32_t n)
+{
+	struct type p = { .kind = T_INT, .size = size, .align = size, .is_signed = is_signed, .name = name };
+	for (uint32_t i = 0; i < t->n; i++)
+		if (type_equal(t->all[i], &p))
+			return t->all[i];
+	struct type_enumerator *copy = arena_zalloc(&t->arena, (n ? n : 1) * sizeof(*copy));
+	for (uint32_t i = 0; i < n; i++)
+		copy[i] = (struct type_enumerator){ arena_strdup(&t->arena, e[i].name), e[i].value };
+	p.name = arena_strdup(&t->arena, name);
+	p.enumerators = copy;
+	p.nenumerators = n;
+	return add_unique(t, &p);
+}
+
+const struct type *type_int_resized(struct types *t, const struct type *ty, uint32_t size)
+{
+	if (!ty->name)
+		return type_int(t, size, ty->is_signed);
+	return type_enum(t, ty->name, size, ty->is_signed, ty->enumerators, ty->nenumerators);
+}
+
 const struct type *type_bool(struct types *t)
 {
 	struct type p = { .kind = T_BOOL, .size = 1, .align = 1 };
@@ -234,6 +257,7 @@ static const char *agg_name(enum agg_kind agg)
 	case AGG_STATS: return "stats";
 	case AGG_HIST: return "hist";
 	case AGG_LHIST: return "lhist";
+	case AGG_TSERIES: return "tseries";
 	case AGG_NONE: break;
 	}
 	return "none";
@@ -245,7 +269,10 @@ const char *type_name(struct types *t, const struct type *ty)
 		return "none";
 	switch (ty->kind) {
 	case T_NONE: return "none";
-	case T_INT: return arena_printf(&t->arena, "%sint%u", ty->is_signed ? "" : "u", ty->size * 8);
+	case T_INT:
+		if (ty->name)
+			return ty->name;
+		return arena_printf(&t->arena, "%sint%u", ty->is_signed ? "" : "u", ty->size * 8);
 	case T_BOOL: return "bool";
 	case T_STRING: return arena_printf(&t->arena, "string[%u]", ty->size);
 	case T_BUFFER: return arena_printf(&t->arena, "buffer[%u]", ty->size > 4 ? ty->size - 4 : 0);

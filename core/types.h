@@ -37,10 +37,16 @@ enum type_kind {
 };
 
 enum agg_kind {
-	AGG_NONE, AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_STATS, AGG_HIST, AGG_LHIST,
+	AGG_NONE, AGG_COUNT, AGG_SUM, AGG_MIN, AGG_MAX, AGG_AVG, AGG_STATS, AGG_HIST, AGG_LHIST, AGG_TSERIES,
 };
 
 struct type;
+
+/* One value of an enum (T_INT with enumerators). */
+struct type_enumerator {
+	const char *name;
+	int64_t value;
+};
 
 struct type_field {
 	const char *name; /* NULL for tuple items */
@@ -55,7 +61,7 @@ struct type {
 	uint32_t align;
 	bool is_signed;
 	bool user;                 /* T_POINTER: user address space */
-	const char *name;          /* T_RECORD: "struct task_struct"; T_INT: NULL */
+	const char *name;          /* T_RECORD: "struct task_struct"; T_INT: NULL, or "enum e" (type_enum) */
 	const struct type *elem;   /* T_POINTER, T_ARRAY */
 	uint32_t count;            /* T_ARRAY */
 	const struct type_field *fields; /* T_TUPLE, T_RECORD */
@@ -66,6 +72,9 @@ struct type {
 	uint32_t btf_id; /* T_RECORD imported from vmlinux BTF: its type id (fields read on demand) */
 	bool defined;    /* T_RECORD: size, align and (script structs) fields are known */
 	uint32_t anon_id; /* T_RECORD: an anonymous BTF struct/union, keyed by its BTF id */
+	/* T_INT of an enum: its values, printed by name (core/runtime/decode.c). */
+	const struct type_enumerator *enumerators;
+	uint32_t nenumerators;
 };
 
 struct types {
@@ -80,6 +89,15 @@ void types_release(struct types *t);
 
 /* Constructors return interned types: equal types are the same pointer. */
 const struct type *type_int(struct types *t, uint32_t size, bool is_signed);
+/*
+ * An enum's integer: T_INT named "enum e" (interned by name, size and sign;
+ * the first call's enumerators, copied, stay with it). A value equal to one
+ * of them decodes as its name (bpftrace 0.24). type_int_resized() keeps it.
+ */
+const struct type *type_enum(struct types *t, const char *name, uint32_t size, bool is_signed,
+			     const struct type_enumerator *e, uint32_t n);
+/* ty (a T_INT, enum or not) with another size. */
+const struct type *type_int_resized(struct types *t, const struct type *ty, uint32_t size);
 const struct type *type_bool(struct types *t);
 const struct type *type_none(struct types *t);
 const struct type *type_string(struct types *t, uint32_t size);

@@ -18,6 +18,8 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_PID] = { "pid", .flags = BF_IDENT | BF_CALL, .max_args = 1, .check = pidns_check, .value = pid_value },
 	[B_TID] = { "tid", .flags = BF_IDENT | BF_CALL, .max_args = 1, .check = pidns_check, .value = tid_value },
 	[B_PPID] = { "ppid", IDENT(ppid_check) }, /* sema makes it curtask->real_parent->tgid */
+	[B_PROBETYPE] = { "probetype", .flags = BF_IDENT | BF_CALL, .check = probetype_check }, /* a literal */
+	[B_PCOMM] = { "pcomm", .flags = BF_IDENT | BF_CALL, .max_args = 1, .check = pcomm_check }, /* task->group_leader->comm */
 	[B_UID] = { "uid", IDENT(u64_check), .value = uid_value },
 	[B_GID] = { "gid", IDENT(u64_check), .value = gid_value },
 	[B_USERNAME] = { "username", IDENT(username_check), .value = uid_value },
@@ -54,6 +56,7 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_HIST] = { "hist", CALL(1, 2, 0), .few_args = "requires one argument", /* 0.17 said so; hist(n, k) came later */
 		     .agg = AGG_HIST },
 	[B_LHIST] = { "lhist", AGG(AGG_LHIST, 4) },
+	[B_TSERIES] = { "tseries", CALL(3, 4, 0), .agg = AGG_TSERIES },
 	[B_PRINTF] = { "printf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = printf_stmt },
 	[B_PRINT] = { "print", CALL(1, 3, BF_VOID), .check = print_check, .stmt = print_stmt },
 	[B_CLEAR] = { "clear", CALL(1, 1, BF_VOID), .check = clear_check, .stmt = clear_stmt },
@@ -95,6 +98,15 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_GETOPT] = { "getopt", CALL(1, 3, 0), .check = getopt_check }, /* sema makes it a literal */
 	[B_DEBUGF] = { "debugf", CALL(1, 4, BF_VOID), .check = debugf_check, .stmt = debugf_stmt },
 	[B_HAS_KEY] = { "has_key", CALL(2, 2, 0), .check = has_key_check, .value = has_key_value },
+	[B_SIGNAL_THREAD] = { "signal_thread", CALL(1, 1, BF_UNSAFE | BF_NO_BEGIN_END), .check = signal_check,
+			      .stmt = signal_stmt },
+	/* sema makes these literals */
+	[B_IS_ARRAY] = { "is_array", CALL(1, 1, 0), .check = is_type_check },
+	[B_IS_INTEGER] = { "is_integer", CALL(1, 1, 0), .check = is_type_check },
+	[B_IS_LITERAL] = { "is_literal", CALL(1, 1, 0), .check = is_type_check },
+	[B_IS_PTR] = { "is_ptr", CALL(1, 1, 0), .check = is_type_check },
+	[B_IS_STR] = { "is_str", CALL(1, 1, 0), .check = is_type_check },
+	[B_IS_UNSIGNED_INTEGER] = { "is_unsigned_integer", CALL(1, 1, 0), .check = is_type_check },
 };
 
 /* After an indexed row's name: 0-255, without leading zeros. */

@@ -24,6 +24,7 @@
 struct cdef_enum {
 	const char *name;
 	int64_t value;
+	const struct type *type; /* its named enum's (type_enum), or NULL */
 };
 
 struct cdef_state {
@@ -125,35 +126,52 @@ static bool number(struct cx *x, int64_t *v)
 	return true;
 }
 
-static int64_t *enum_slot(struct sema *s, const char *name)
+static struct cdef_enum *enum_find(struct sema *s, const char *name)
 {
 	struct cdef_state *cd = sema_cdef_state(s);
 	for (size_t i = 0; i < cd->nenums; i++)
 		if (!strcmp(cd->enums[i].name, name))
-			return &cd->enums[i].value;
+			return &cd->enums[i];
 	return NULL;
 }
 
 static void add_enum(struct cx *x, const char *name, int64_t v)
 {
 	struct cdef_state *cd = sema_cdef_state(x->s);
-	if (enum_slot(x->s, name))
+	if (enum_find(x->s, name))
 		return;
 	if (cd->nenums == cd->cap) {
 		size_t cap = cd->cap ? cd->cap * 2 : 16;
 		cd->enums = arena_grow(x->a, cd->enums, cd->nenums, cap, sizeof(*cd->enums));
 		cd->cap = cap;
 	}
-	cd->enums[cd->nenums++] = (struct cdef_enum){ name, v };
+	cd->enums[cd->nenums++] = (struct cdef_enum){ name, v, NULL };
+}
+
+/* A named enum's enumerators, added from index `from` on, get its type. */
+static void enum_type(struct cx *x, const char *name, size_t from)
+{
+	struct cdef_state *cd = sema_cdef_state(x->s);
+	size_t n = cd->nenums - from;
+	if (!name || !n)
+		return;
+	struct type_enumerator *e = arena_zalloc(x->a, n * sizeof(*e));
+	for (size_t i = 0; i < n; i++)
+		e[i] = (struct type_enumerator){ cd->enums[from + i].name, cd->enums[from + i].value };
+	const struct type *ty = type_enum(x->t, arena_printf(x->a, "enum %s", name), 8, true, e, (uint32_t)n);
+	for (size_t i = from; i < cd->nenums; i++)
+		cd->enums[i].type = ty;
 }
 
 /* enum [name] { A, B = 5, C } (the keyword already read); its type is the enum's integer */
 static const struct type *enum_body(struct cx *x)
 {
 	const char *name = word(x);
-	(void)name;
-	if (!punct(x, '{'))
-		return type_int(x->t, 4, false); /* a use: enum e field */
+	if (!punct(x, '{')) { /* a use: enum e field */
+		const struct type *e = name ? sema_cdef_enum_type(x->s, arena_printf(x->a, "enum %s", name)) : NULL;
+		return e ? type_int_resized(x->t, e, 4) : type_int(x->t, 4, false);
+	}
+	size_t first = sema_cdef_state(x->s)->nenums;
 	int64_t next = 0;
 	while (!x->failed && !punct(x, '}')) {
 		const char *e = word(x);
@@ -164,10 +182,10 @@ static const struct type *enum_body(struct cx *x)
 		int64_t v = next;
 		if (punct(x, '=')) {
 			const char *ref;
-			int64_t *known;
+			struct cdef_enum *known;
 			if (!number(x, &v)) {
-				if ((ref = word(x)) && (known = enum_slot(x->s, ref)))
-					v = *known;
+				if ((ref = word(x)) && (known = enum_find(x->s, ref)))
+					v = known->value;
 				else
 					cx_error(x, "enum value of '%s' must be an integer", e);
 			}
@@ -180,6 +198,7 @@ static const struct type *enum_body(struct cx *x)
 			break;
 		cx_error(x, "syntax error in enum definition near '%s'", e);
 	}
+	enum_type(x, name, first);
 	return type_int(x->t, 4, false);
 }
 
@@ -443,11 +462,22 @@ void sema_cdefs(struct sema *s, struct node *cdefs)
 	}
 }
 
-int sema_cdef_enum(struct sema *s, const char *name, int64_t *value)
+int sema_cdef_enum(struct sema *s, const char *name, int64_t *value, const struct type **type)
 {
-	int64_t *v = enum_slot(s, name);
-	if (!v)
+	struct cdef_enum *e = enum_find(s, name);
+	if (!e)
 		return -ENOENT;
-	*value = *v;
+	*value = e->value;
+	if (type)
+		*type = e->type;
 	return 0;
+}
+
+const struct type *sema_cdef_enum_type(struct sema *s, const char *tag)
+{
+	struct cdef_state *cd = sema_cdef_state(s);
+	for (size_t i = 0; i < cd->nenums; i++)
+		if (cd->enums[i].type && !strcmp(cd->enums[i].type->name, tag))
+			return cd->enums[i].type;
+	return NULL;
 }

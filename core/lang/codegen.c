@@ -382,6 +382,7 @@ static void agg_update(struct cg *c, const struct prog_map *m, LLVMValueRef key,
 		break;
 	}
 	case AGG_NONE:
+	case AGG_TSERIES: /* cg_tseries_update */
 		break;
 	}
 	LLVMBuildBr(c->b, done);
@@ -447,7 +448,7 @@ static void agg_assign(struct cg *c, const struct prog_map *m, struct node *targ
 		cg_store_int(c, key, off, bucket, 8, cg_align_of(off));
 		v = cg_const(c, 1);
 	}
-	agg_update(c, m, key, v);
+	(m->agg == AGG_TSERIES ? cg_tseries_update : agg_update)(c, m, key, v);
 }
 
 LLVMValueRef cg_map_add(struct cg *c, struct node *target, LLVMValueRef delta)

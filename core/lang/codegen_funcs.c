@@ -12,6 +12,7 @@
 #include "codegen_internal.h"
 
 #define H_SEND_SIGNAL 109
+#define H_SEND_SIGNAL_THREAD 117
 #define H_TRACE_PRINTK 6
 
 /* Is an integer address read from user memory? (as str() decides) */
@@ -305,7 +306,7 @@ void signal_stmt(struct cg *c, struct node *n)
 	LLVMValueRef sig = a->kind == N_STRING ? cg_const(c, (uint64_t)sema_signal_number(a->u.string.s))
 					       : cg_scalar(c, a);
 	LLVMValueRef args[] = { LLVMBuildTrunc(c->b, sig, c->i32, "") };
-	cg_helper(c, H_SEND_SIGNAL, args, 1);
+	cg_helper(c, n->u.call.fn == B_SIGNAL_THREAD ? H_SEND_SIGNAL_THREAD : H_SEND_SIGNAL, args, 1);
 }
 
 /* debugf: bpf_trace_printk(fmt, size, a, b, c); the text goes to the kernel's trace pipe */

@@ -172,6 +172,8 @@ void cg_loop_return(struct cg *c);             /* `return` (leaves the probe) */
 void cg_loop_jump(struct cg *c, bool is_break); /* break/continue of the loop itself */
 /* The sum (count, sum), average (avg) or extreme (min, max) over every CPU of map m at key. */
 LLVMValueRef cg_agg_read(struct cg *c, const struct prog_map *m, LLVMValueRef key);
+/* codegen_stdlib.c: @m[k] = tseries(v, ...) with the key built and v computed. */
+void cg_tseries_update(struct cg *c, const struct prog_map *m, LLVMValueRef key, LLVMValueRef v);
 void cg_debug_info(struct cg *c);
 
 /* codegen_expr.c */

@@ -54,7 +54,7 @@ static const char *kind_word(const struct type *t)
 static const struct type *storage_type(struct sema *s, const struct type *t)
 {
 	switch (t->kind) {
-	case T_INT: return type_int(s->t, 8, t->is_signed);
+	case T_INT: return type_int_resized(s->t, t, 8);
 	case T_BOOL: return type_int(s->t, 8, false);
 	case T_POINTER: return type_int(s->t, 8, true); /* bpftrace 0.17 prints a stored pointer signed */
 	default: return t;
@@ -286,20 +286,6 @@ static void map_store(struct sema *s, struct prog_map *m, const struct type *t, 
 	}
 }
 
-static bool is_int_literal(const struct node *n, int64_t *v)
-{
-	if (n->kind == N_INT) {
-		*v = (int64_t)n->u.integer.value;
-		return n->u.integer.value <= INT64_MAX;
-	}
-	if (n->kind == N_UNOP && n->u.unop.op == OP_NEG && n->u.unop.operand->kind == N_INT &&
-	    n->u.unop.operand->u.integer.value <= INT64_MAX) {
-		*v = -(int64_t)n->u.unop.operand->u.integer.value;
-		return true;
-	}
-	return false;
-}
-
 /* `@m[...] = agg(...)`: check the call and type the map as that aggregation. */
 static struct prog_map *agg_assign(struct sema *s, struct node *target, struct node *call,
 				   enum agg_kind agg)
@@ -323,17 +309,19 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 	if (ok && agg == AGG_HIST && call->u.call.nargs == 2) {
 		struct node *a = call->u.call.args->next;
 		expr(s, a);
-		if (!is_int_literal(a, &hargs[0]) || hargs[0] > 5) {
+		if (!sema_int_literal(a, &hargs[0]) || hargs[0] > 5) {
 			sema_error(s, &a->loc, "hist() k must be an integer literal from 0 to 5");
 			ok = false;
 		}
 	}
+	if (ok && agg == AGG_TSERIES)
+		ok = sema_tseries_args(s, call, hargs);
 	if (ok && agg == AGG_LHIST) {
 		static const char *const what[] = { "min", "max", "step" };
 		for (unsigned i = 0; i < 3; i++) {
 			struct node *a = nth(call->u.call.args, i + 1);
 			expr(s, a);
-			if (!is_int_literal(a, &hargs[i])) {
+			if (!sema_int_literal(a, &hargs[i])) {
 				sema_error(s, &a->loc, "lhist() %s must be an integer literal", what[i]);
 				ok = false;
 			}
@@ -564,8 +552,8 @@ static const struct type *incdec(struct sema *s, struct node *n)
 static const struct type *expr_kind(struct sema *s, struct node *n)
 {
 	switch (n->kind) {
-	case N_INT:
-		return type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
+	case N_INT: /* an enumerator (sema_btf.c ident) keeps its enum when checked again */
+		return n->type && n->type->nenumerators ? n->type : type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
 	case N_STRING:
 		return type_string(s->t, (uint32_t)n->u.string.len + 1);
 	case N_BOOL:
@@ -677,11 +665,6 @@ const struct type *sema_expr(struct sema *s, struct node *n)
 const char *sema_kind_word(const struct type *t)
 {
 	return kind_word(t);
-}
-
-bool sema_int_literal(const struct node *n, int64_t *v)
-{
-	return is_int_literal(n, v);
 }
 
 const char *sema_probe_type(const struct sema *s)
@@ -872,7 +855,7 @@ static void stmt(struct sema *s, struct node *n)
 	case N_UNROLL: {
 		int64_t count;
 		expr(s, n->u.loop.cond);
-		if (!is_int_literal(n->u.loop.cond, &count) || count < 1 || count > MAX_UNROLL)
+		if (!sema_int_literal(n->u.loop.cond, &count) || count < 1 || count > MAX_UNROLL)
 			sema_error(s, &n->u.loop.cond->loc, "unroll() count must be an integer literal from 1 to %d",
 			    MAX_UNROLL);
 		stmt(s, n->u.loop.body);

@@ -231,6 +231,8 @@ static const struct type *spec_type(struct sema *s, const struct typespec *ts, c
 	}
 	if (!base && !strcmp(ts->name, "string"))
 		base = type_string(ty, s->p->strlen);
+	if (!base && !strncmp(ts->name, "enum ", 5))
+		base = sema_cdef_enum_type(s, ts->name);
 	if (!base)
 		base = btf_type_by_name(ty, ts->name); /* typedefs: pid_t, u64 */
 	if (!base) {
@@ -306,7 +308,7 @@ static const struct type *size_of(struct sema *s, struct node *n)
 		uint32_t size = 0;
 		/* sizeof(ENUM_VALUE): the size of its enum (a script's enums are C ints) */
 		if (!t && unknown && !ts->ptr_depth && ts->array_len < 0 &&
-		    (sema_cdef_enum(s, ts->name, &v) == 0 ? (size = 4) : btf_enum_value(ts->name, &v, &size) == 0)) {
+		    (sema_cdef_enum(s, ts->name, &v, NULL) == 0 ? (size = 4) : btf_enum_value(ts->name, &v, &size) == 0)) {
 			n->kind = N_INT;
 			n->u.integer.value = size;
 			return type_int(ty, 8, false);
@@ -420,18 +422,22 @@ static int header_macro(struct sema *s, const char *name, int64_t *v)
 	return -ENOENT;
 }
 
-/* An enumerator of a script enum or of BTF: the identifier becomes its value. */
+/* An enumerator of a script enum or of BTF: the identifier becomes its value, typed by its named enum. */
 static const struct type *ident(struct sema *s, struct node *n)
 {
 	int64_t v;
-	if (sema_cdef_enum(s, n->u.ident.name, &v) < 0 && btf_enum_value(n->u.ident.name, &v, NULL) < 0 &&
-	    header_macro(s, n->u.ident.name, &v) < 0) {
-		sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.ident.name);
-		return NULL;
+	const struct type *ty = NULL;
+	if (sema_cdef_enum(s, n->u.ident.name, &v, &ty) < 0) {
+		if (btf_enum_value(n->u.ident.name, &v, NULL) == 0)
+			ty = btf_enum_type(types_of(s), n->u.ident.name);
+		else if (header_macro(s, n->u.ident.name, &v) < 0) {
+			sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.ident.name);
+			return NULL;
+		}
 	}
 	n->kind = N_INT;
 	n->u.integer.value = (uint64_t)v;
-	return type_int(types_of(s), 8, true);
+	return ty ? ty : type_int(types_of(s), 8, true);
 }
 
 bool sema_btf_expr(struct sema *s, struct node *n, const struct type **out)

@@ -49,7 +49,7 @@ static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
 	case FMT_INT: return type_is_scalar(t);
 	case FMT_STR:
 		return sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
-		       t->kind == T_KSTACK ||
+		       (t->kind == T_INT && t->nenumerators) || t->kind == T_KSTACK ||
 		       t->kind == T_USTACK || t->kind == T_KSYM || t->kind == T_USYM;
 	case FMT_BUF: return t->kind == T_BUFFER;
 	}

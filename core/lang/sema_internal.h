@@ -165,7 +165,11 @@ bool sema_is_walk(const struct node *n);
 bool sema_node_user(const struct node *n);
 /* cdef.c: the script's struct/union/enum definitions; enumerators by name. */
 void sema_cdefs(struct sema *s, struct node *cdefs);
-int sema_cdef_enum(struct sema *s, const char *name, int64_t *value);
+int sema_cdef_enum(struct sema *s, const char *name, int64_t *value, const struct type **type);
+/* sema_stdlib.c: tseries(n, interval_ns, intervals[, agg]): hargs = interval_ns, intervals, enum tseries_agg. */
+bool sema_tseries_args(struct sema *s, struct node *call, int64_t hargs[3]);
+/* The script's named enum `tag` ("enum e"), or NULL. */
+const struct type *sema_cdef_enum_type(struct sema *s, const char *tag);
 struct cdef_state *sema_cdef_state(struct sema *s);
 /* More of the checker's helpers, for sema_loops.c (sema.c). */
 void sema_stmt(struct sema *s, struct node *n);
@@ -212,6 +216,7 @@ const struct type *sema_tuple_key(struct sema *s, const struct type *t);
 const struct type *sema_agg_read_type(struct sema *s, const struct prog_map *m, const struct loc *loc);
 
 /* The checks of builtins.c's rows, by file. */
+builtin_check_fn probetype_check, pcomm_check, is_type_check; /* sema_stdlib.c */
 builtin_check_fn nsecs_check, pidns_check, ppid_check, u32_check, u64_check, curtask_check, cpid_check, comm_check, username_check, probe_check,
 	func_check, retval_check, argn_check, args_check, has_cpid_check, sargn_check, usermode_check, ctx_check,
 	stack_check, uaddr_check;                                          /* sema_builtins.c */

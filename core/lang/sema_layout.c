@@ -222,7 +222,9 @@ void sema_finish_maps(struct program *p)
 		struct prog_map *m = &p->maps[i];
 		uint32_t user_key = m->key ? m->key->size : 0;
 		m->max_entries = m->decl_type ? m->decl_entries : p->max_map_keys;
-		m->bpf_type = m->decl_type ? m->decl_type : m->agg == AGG_NONE ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_PERCPU_HASH;
+		m->bpf_type = m->decl_type				    ? m->decl_type
+			      : m->agg == AGG_NONE || m->agg == AGG_TSERIES ? BPF_MAP_TYPE_HASH
+									    : BPF_MAP_TYPE_PERCPU_HASH;
 		switch (m->agg) {
 		case AGG_NONE: m->value_size = m->value->size; break;
 		case AGG_COUNT:
@@ -233,8 +235,9 @@ void sema_finish_maps(struct program *p)
 		case AGG_MAX:
 		case AGG_AVG:
 		case AGG_STATS: m->value_size = 16; break;
+		case AGG_TSERIES: m->value_size = 24; break;
 		}
-		if (m->agg == AGG_HIST || m->agg == AGG_LHIST)
+		if (m->agg == AGG_HIST || m->agg == AGG_LHIST || m->agg == AGG_TSERIES)
 			m->key_size = user_key + 8;
 		else
 			m->key_size = m->key ? user_key : 8;

@@ -148,9 +148,9 @@ const struct type *len_check(struct sema *s, struct node *n)
 		sema_error(s, &n->loc, "len() expects a map with explicit keys (non-scalar map)");
 		return NULL;
 	}
-	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
+	if (m->agg == AGG_HIST || m->agg == AGG_LHIST || m->agg == AGG_TSERIES) {
 		sema_error(s, &n->loc, "len() of the %s map %s is not supported: it counts buckets, not keys",
-			   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
+			   type_name(T(s), type_agg(T(s), m->agg, NULL)), m->name);
 		return NULL;
 	}
 	if (s->final)
@@ -179,9 +179,9 @@ const struct type *has_key_check(struct sema *s, struct node *n)
 		sema_error(s, &n->loc, "has_key() expects a map with explicit keys (non-scalar map)");
 		return NULL;
 	}
-	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
+	if (m->agg == AGG_HIST || m->agg == AGG_LHIST || m->agg == AGG_TSERIES) {
 		sema_error(s, &n->loc, "has_key() on the %s map %s is not supported: its entries are buckets",
-			   m->agg == AGG_HIST ? "hist" : "lhist", m->name);
+			   type_name(T(s), type_agg(T(s), m->agg, NULL)), m->name);
 		return NULL;
 	}
 	return type_bool(T(s));

@@ -308,6 +308,23 @@ static void decode_fields(struct arena *a, const struct type *ty, const uint8_t 
 	v->list.names = names;
 }
 
+/*
+ * An enum's value equal to one of its enumerators prints as the name
+ * (bpftrace 0.24): a symbol whose address is the value, so %d still prints
+ * the number. Others stay integers.
+ */
+static void decode_enum(const struct type *ty, struct strobe_value *v)
+{
+	for (uint32_t i = 0; i < ty->nenumerators; i++) {
+		if (ty->enumerators[i].value != v->i)
+			continue;
+		v->kind = STROBE_V_SYM;
+		v->sym.addr = v->u;
+		v->sym.name = ty->enumerators[i].name;
+		return;
+	}
+}
+
 /* The `probe` builtin's names (program.h), set by value_set_probe_names. */
 static const char *const *probe_names;
 static size_t nprobe_names;
@@ -327,6 +344,7 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 			v->kind = STROBE_V_UINT;
 			v->u = (uint64_t)read_int(bytes, ty->size, false);
 		}
+		decode_enum(ty, v);
 		break;
 	case T_BOOL:
 		v->kind = STROBE_V_BOOL;

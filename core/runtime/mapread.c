@@ -301,6 +301,71 @@ static size_t build_hists(struct arena *a, const struct prog_map *m, const struc
 	return nworks;
 }
 
+/* A tseries slot's value: the average of an "avg" series, else as stored. */
+static int64_t tseries_value(const struct prog_map *m, const uint8_t *slot)
+{
+	int64_t v = read_int(slot, 8, true);
+	uint64_t count = (uint64_t)read_int(slot + 16, 8, false);
+	if (m->hist_args[2] != TSERIES_AVG || !count)
+		return v;
+	return agg_signed(m) ? v / (int64_t)count : (int64_t)((uint64_t)v / count);
+}
+
+/*
+ * Time series: group slots by user key (the key minus its trailing u64
+ * slot). Every series ends at the map's latest interval and starts at its
+ * own first one within the last `intervals` (as bpftrace prints them);
+ * intervals nothing was recorded in are not present.
+ */
+static size_t build_tseries(struct arena *a, const struct prog_map *m, const struct map_raw *raw,
+			    struct work *works)
+{
+	size_t ks = m->key_size, us = ks >= 8 ? ks - 8 : 0;
+	uint64_t last = 0, span = (uint64_t)m->hist_args[1];
+	for (size_t i = 0; i < raw->n; i++) {
+		uint64_t e = (uint64_t)read_int(cpu_value(raw, i, 0) + 8, 8, false);
+		last = e > last ? e : last;
+	}
+	uint64_t oldest = last >= span ? last - span + 1 : 0;
+	size_t *order = malloc((raw->n ? raw->n : 1) * sizeof(*order));
+	if (!order)
+		return 0;
+	for (size_t i = 0; i < raw->n; i++)
+		order[i] = i;
+	struct hist_sort_ctx hc = { raw, ks, us };
+	qsort_r(order, raw->n, sizeof(*order), hist_index_cmp, &hc);
+	size_t nworks = 0;
+	for (size_t g = 0; g < raw->n;) {
+		size_t end = g + 1;
+		while (end < raw->n && !hist_index_cmp(&order[g], &order[end], &hc))
+			end++;
+		uint64_t first = last;
+		for (size_t j = g; j < end; j++) {
+			uint64_t e = (uint64_t)read_int(cpu_value(raw, order[j], 0) + 8, 8, false);
+			if (e >= oldest && e < first)
+				first = e;
+		}
+		size_t np = (size_t)(last - first + 1);
+		struct strobe_tseries_point *pts = arena_zalloc(a, np * sizeof(*pts));
+		for (size_t k = 0; k < np; k++)
+			pts[k].start_ns = (first + k) * (uint64_t)m->hist_args[0];
+		for (size_t j = g; j < end; j++) {
+			const uint8_t *slot = cpu_value(raw, order[j], 0);
+			uint64_t e = (uint64_t)read_int(slot + 8, 8, false);
+			if (e < first || e > last)
+				continue; /* an interval older than the series shows */
+			pts[e - first] = (struct strobe_tseries_point){ pts[e - first].start_ns, tseries_value(m, slot), true };
+		}
+		struct work *w = &works[nworks++];
+		w->key = raw->keys + order[g] * ks;
+		w->value.kind = STROBE_V_TSERIES;
+		w->value.tseries = (struct strobe_tseries){ pts, np, (uint64_t)m->hist_args[0] };
+		g = end;
+	}
+	free(order);
+	return nworks;
+}
+
 static void divide(struct strobe_value *v, uint64_t div)
 {
 	switch (v->kind) {
@@ -335,6 +400,7 @@ static enum strobe_map_kind view_kind(enum agg_kind agg)
 	case AGG_STATS: return STROBE_MAP_STATS;
 	case AGG_HIST: return STROBE_MAP_HIST;
 	case AGG_LHIST: return STROBE_MAP_LHIST;
+	case AGG_TSERIES: return STROBE_MAP_TSERIES;
 	default: return STROBE_MAP_VALUE;
 	}
 }
@@ -357,6 +423,9 @@ void map_build_view(const struct prog_map *m, const struct map_raw *raw, uint64_
 	if (m->agg == AGG_HIST || m->agg == AGG_LHIST) {
 		n = build_hists(a, m, raw, works);
 		sc.by = SORT_BY_UNSIGNED; /* by total count */
+		sc.key_size = m->key_size >= 8 ? m->key_size - 8 : 0;
+	} else if (m->agg == AGG_TSERIES) {
+		n = build_tseries(a, m, raw, works);
 		sc.key_size = m->key_size >= 8 ? m->key_size - 8 : 0;
 	} else {
 		n = raw->n;

@@ -51,6 +51,8 @@ enum strobe_value_kind {
 	 * placeholder) for a kind it has no case for, never read past .list.
 	 */
 	STROBE_V_RECORD,
+	/* Appended in ABI 1 (tseries()): .tseries, a time series. */
+	STROBE_V_TSERIES,
 };
 
 struct strobe_value;
@@ -107,6 +109,20 @@ struct strobe_hist {
 	size_t n;
 };
 
+/* One interval of a time series. */
+struct strobe_tseries_point {
+	uint64_t start_ns; /* the interval's start, ns since the Unix epoch (wall clock) */
+	int64_t value;
+	bool present;      /* false: nothing was recorded in this interval */
+};
+
+/* tseries(n, interval_ns, num_intervals[, agg]): the intervals up to the map's latest, oldest first. */
+struct strobe_tseries {
+	const struct strobe_tseries_point *points;
+	size_t n;
+	uint64_t interval_ns;
+};
+
 struct strobe_value {
 	enum strobe_value_kind kind;
 	union {
@@ -120,6 +136,7 @@ struct strobe_value {
 		struct strobe_sym sym;
 		struct strobe_stats stats;
 		struct strobe_hist hist;
+		struct strobe_tseries tseries; /* appended; no larger than hist */
 	};
 };
 
@@ -138,6 +155,7 @@ enum strobe_map_kind {
 	STROBE_MAP_STATS,
 	STROBE_MAP_HIST,
 	STROBE_MAP_LHIST,
+	STROBE_MAP_TSERIES, /* appended: values are STROBE_V_TSERIES */
 };
 
 struct strobe_map_view {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <strobe/output.h>
@@ -269,6 +270,7 @@ static void key_text(struct jbuf *b, const struct strobe_value *v)
 		jb_printf(b, "%" PRId64, v->stats.average);
 		break;
 	case STROBE_V_HIST:
+	case STROBE_V_TSERIES:
 		break;
 	case STROBE_V_RECORD: /* as bpftrace 0.17 writes a record key: {.a=1,.b=x} */
 		jb_putc(b, '{');
@@ -316,6 +318,29 @@ static void json_hist(struct jbuf *b, const struct strobe_hist *h)
 		jb_puts(b, "\"count\": ");
 		json_uint(b, k->count);
 		jb_putc(b, '}');
+	}
+	jb_putc(b, ']');
+}
+
+/* tseries(): the intervals something was recorded in, each starting at a local ISO 8601 time. */
+static void json_tseries(struct jbuf *b, const struct strobe_tseries *t)
+{
+	jb_putc(b, '[');
+	bool first = true;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct strobe_tseries_point *p = &t->points[i];
+		if (!p->present)
+			continue;
+		time_t secs = (time_t)(p->start_ns / 1000000000u);
+		struct tm tm;
+		char when[40];
+		localtime_r(&secs, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+		jb_printf(b, "%s{\"interval_start\": \"%s.%03u\", \"value\": ", first ? "" : ", ", when,
+			  (unsigned)(p->start_ns % 1000000000u / 1000000u));
+		json_int(b, p->value);
+		jb_putc(b, '}');
+		first = false;
 	}
 	jb_putc(b, ']');
 }
@@ -380,6 +405,9 @@ static void json_value(struct jbuf *b, const struct strobe_value *v)
 		break;
 	case STROBE_V_HIST:
 		json_hist(b, &v->hist);
+		break;
+	case STROBE_V_TSERIES:
+		json_tseries(b, &v->tseries);
 		break;
 	}
 }
@@ -462,6 +490,8 @@ static const char *map_type(enum strobe_map_kind k)
 	case STROBE_MAP_HIST:
 	case STROBE_MAP_LHIST:
 		return "hist";
+	case STROBE_MAP_TSERIES:
+		return "tseries";
 	default:
 		return "map";
 	}

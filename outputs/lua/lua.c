@@ -160,6 +160,22 @@ static void push_hist(lua_State *L, const struct strobe_hist *h)
 	}
 }
 
+/* tseries(): { {interval_start = ns since the epoch, value = v}, ... }, the intervals with a value. */
+static void push_tseries(lua_State *L, const struct strobe_tseries *t)
+{
+	lua_createtable(L, (int)t->n, 0);
+	lua_Integer k = 1;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->points[i].present)
+			continue;
+		lua_createtable(L, 0, 2);
+		push_uint(L, t->points[i].start_ns);
+		lua_setfield(L, -2, "interval_start");
+		push_int_field(L, "value", t->points[i].value);
+		lua_rawseti(L, -2, k++);
+	}
+}
+
 static void push_value(lua_State *L, const struct strobe_value *v)
 {
 	luaL_checkstack(L, 8, "value nested too deeply");
@@ -210,6 +226,9 @@ static void push_value(lua_State *L, const struct strobe_value *v)
 	case STROBE_V_RECORD:
 		push_record(L, &v->list);
 		break;
+	case STROBE_V_TSERIES:
+		push_tseries(L, &v->tseries);
+		break;
 	}
 }
 
@@ -219,6 +238,7 @@ static const char *map_kind_name(enum strobe_map_kind k)
 		[STROBE_MAP_VALUE] = "value", [STROBE_MAP_COUNT] = "count", [STROBE_MAP_SUM] = "sum",
 		[STROBE_MAP_MIN] = "min",     [STROBE_MAP_MAX] = "max",     [STROBE_MAP_AVG] = "avg",
 		[STROBE_MAP_STATS] = "stats", [STROBE_MAP_HIST] = "hist",   [STROBE_MAP_LHIST] = "lhist",
+		[STROBE_MAP_TSERIES] = "tseries",
 	};
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) && names[k] ? names[k] : "value";
 }

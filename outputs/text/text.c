@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <strobe/output.h>
 
@@ -204,6 +205,75 @@ static void text_hist_rows(FILE *fp, const struct strobe_hist *h)
 	}
 }
 
+/* A tseries interval's start in local time, "10:41:46.700". */
+static void text_clock(FILE *fp, uint64_t ns)
+{
+	time_t secs = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	char buf[32];
+	localtime_r(&secs, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	fprintf(fp, "%s.%03u", buf, (unsigned)(ns % 1000000000u / 1000000u));
+}
+
+#define TS_WIDTH 52 /* columns from the low end of the axis to the high end */
+
+/* "             -5                                                  5" */
+static void text_tseries_labels(FILE *fp, int64_t lo, int64_t hi)
+{
+	char l[24], h[24];
+	int nl = snprintf(l, sizeof(l), "%" PRId64, lo), nh = snprintf(h, sizeof(h), "%" PRId64, hi);
+	int gap = TS_WIDTH + 1 - nl - nh;
+	fprintf(fp, "%13s%s%*s%s\n", "", l, gap > 1 ? gap : 1, "", h);
+}
+
+/* The chart of a tseries() value, as bpftrace 0.26 draws it (docs/stdlib.md). */
+static void text_tseries(FILE *fp, const struct strobe_tseries *t)
+{
+	bool any = false;
+	int64_t lo = 0, hi = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (!t->points[i].present)
+			continue;
+		int64_t v = t->points[i].value;
+		lo = !any || v < lo ? v : lo;
+		hi = !any || v > hi ? v : hi;
+		any = true;
+	}
+	if (lo == hi) {
+		lo--;
+		hi++;
+	}
+	double scale = (double)TS_WIDTH / ((double)hi - (double)lo);
+	int zero = lo < 0 && hi > 0 ? (int)((double)-lo * scale) : -1;
+	char axis[TS_WIDTH + 2];
+	memset(axis, '_', TS_WIDTH + 1);
+	axis[TS_WIDTH + 1] = '\0';
+	text_tseries_labels(fp, lo, hi);
+	axis[0] = axis[TS_WIDTH] = '|';
+	fprintf(fp, "hh:mm:ss.ms  %s\n", axis);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct strobe_tseries_point *p = &t->points[i];
+		char row[TS_WIDTH + 2];
+		memset(row, ' ', TS_WIDTH + 1);
+		row[TS_WIDTH + 1] = '\0';
+		row[0] = row[TS_WIDTH] = '|';
+		if (zero > 0)
+			row[zero] = '.';
+		if (p->present)
+			row[(int)(((double)p->value - (double)lo) * scale)] = '*';
+		text_clock(fp, p->start_ns);
+		fprintf(fp, " %s ", row);
+		if (p->present)
+			fprintf(fp, "%" PRId64 "\n", p->value);
+		else
+			fputs("-\n", fp);
+	}
+	axis[0] = axis[TS_WIDTH] = 'v';
+	fprintf(fp, "%13s%s\n", "", axis);
+	text_tseries_labels(fp, lo, hi);
+}
+
 static void text_value(FILE *fp, const struct strobe_value *v, enum text_ctx ctx)
 {
 	switch (v->kind) {
@@ -248,6 +318,9 @@ static void text_value(FILE *fp, const struct strobe_value *v, enum text_ctx ctx
 		break;
 	case STROBE_V_RECORD:
 		text_record(fp, &v->list, ctx);
+		break;
+	case STROBE_V_TSERIES:
+		text_tseries(fp, &v->tseries);
 		break;
 	}
 }
@@ -301,6 +374,12 @@ static void text_map(void *sink, const struct strobe_map_view *m)
 	for (size_t i = 0; i < m->n; i++) {
 		const struct strobe_map_entry *e = &m->entries[i];
 		text_map_key(fp, m, e);
+		if (e->value.kind == STROBE_V_TSERIES) { /* "@name:" and the chart */
+			fputs(":\n", fp);
+			text_tseries(fp, &e->value.tseries);
+			fputc('\n', fp);
+			continue;
+		}
 		fputs(": ", fp);
 		if (hist && e->value.kind == STROBE_V_HIST) {
 			fputc('\n', fp);

@@ -1,0 +1,70 @@
+/*
+ * Codegen of bpftrace's later standard library (docs/stdlib.md, 0.22-0.26)
+ * beyond a builtins.c emitter: the tseries() update.
+ */
+#include <linux/bpf.h>
+#include <time.h>
+
+#include "codegen_internal.h"
+
+/*
+ * tseries(v, interval_ns, intervals[, agg]), per program.h: the slot of this
+ * interval holds its epoch, the combined value and how many were seen; a
+ * slot of an older epoch starts over. Epochs count wall-clock intervals (the
+ * monotonic clock plus CLOCK_REALTIME's offset from it now), so they begin
+ * on round times as bpftrace prints them.
+ */
+void cg_tseries_update(struct cg *c, const struct prog_map *m, LLVMValueRef key, LLVMValueRef v)
+{
+	struct timespec rt, mono;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	uint64_t offset = ((uint64_t)rt.tv_sec - (uint64_t)mono.tv_sec) * 1000000000u + (uint64_t)rt.tv_nsec -
+			  (uint64_t)mono.tv_nsec;
+	LLVMValueRef now = LLVMBuildAdd(c->b, cg_helper(c, H_KTIME_GET_NS, NULL, 0), cg_const(c, offset), "");
+	LLVMValueRef epoch = LLVMBuildUDiv(c->b, now, cg_const(c, (uint64_t)m->hist_args[0]), "epoch");
+	uint32_t off = m->key ? m->key->size : 0;
+	cg_store_int(c, key, off, LLVMBuildURem(c->b, epoch, cg_const(c, (uint64_t)m->hist_args[1]), ""), 8,
+		     cg_align_of(off));
+
+	LLVMValueRef largs[] = { cg_map_ptr(c, m->fd), key };
+	LLVMValueRef ptr = LLVMBuildIntToPtr(c->b, cg_helper(c, H_MAP_LOOKUP, largs, 2), c->i8p, "slot");
+	LLVMBasicBlockRef found = cg_block(c, "ts_found"), missing = cg_block(c, "ts_new"), done = cg_block(c, "ts_done");
+	LLVMBuildCondBr(c->b, LLVMBuildIsNull(c->b, ptr, ""), missing, found);
+
+	LLVMPositionBuilderAtEnd(c->b, found);
+	LLVMValueRef cur = cg_load_int(c, ptr, 0, 8, false, 8), count = cg_load_int(c, ptr, 16, 8, false, 8);
+	LLVMValueRef fresh = LLVMBuildICmp(c->b, LLVMIntNE, cg_load_int(c, ptr, 8, 8, false, 8), epoch, "");
+	bool is_signed = m->value && m->value->is_signed;
+	LLVMValueRef combined = v;
+	switch (m->hist_args[2]) {
+	case TSERIES_AVG:
+	case TSERIES_SUM:
+		combined = LLVMBuildAdd(c->b, cur, v, "");
+		break;
+	case TSERIES_MAX:
+	case TSERIES_MIN: {
+		LLVMIntPredicate better = m->hist_args[2] == TSERIES_MIN ? (is_signed ? LLVMIntSLT : LLVMIntULT)
+									 : (is_signed ? LLVMIntSGT : LLVMIntUGT);
+		combined = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, better, v, cur, ""), v, cur, "");
+		break;
+	}
+	default: /* the last value */
+		break;
+	}
+	cg_store_int(c, ptr, 0, LLVMBuildSelect(c->b, fresh, v, combined, ""), 8, 8);
+	cg_store_int(c, ptr, 8, epoch, 8, 8);
+	cg_store_int(c, ptr, 16, LLVMBuildSelect(c->b, fresh, cg_const(c, 1), LLVMBuildAdd(c->b, count, cg_const(c, 1), ""), ""),
+		     8, 8);
+	LLVMBuildBr(c->b, done);
+
+	LLVMPositionBuilderAtEnd(c->b, missing);
+	LLVMValueRef init = cg_alloca(c, 24, "ts_init");
+	cg_store_int(c, init, 0, v, 8, 8);
+	cg_store_int(c, init, 8, epoch, 8, 8);
+	cg_store_int(c, init, 16, cg_const(c, 1), 8, 8);
+	LLVMValueRef uargs[] = { cg_map_ptr(c, m->fd), key, init, cg_const(c, BPF_ANY) };
+	cg_check_update(c, cg_helper(c, H_MAP_UPDATE, uargs, 4), COUNTER_MAP(m - c->p->maps));
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+}
