@@ -100,13 +100,27 @@ static char *read_all(const char *path, size_t *len)
 	return buf;
 }
 
+/* -p PID, with bpftrace's messages: a decimal number within [1, pid_max]. */
 static int parse_pid(const char *s, int *pid)
 {
 	char *end;
+	long long pid_max = 4194304; /* the kernel's limit when /proc does not say */
+	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
+	if (f) {
+		if (fscanf(f, "%lld", &pid_max) != 1)
+			pid_max = 4194304;
+		fclose(f);
+	}
 	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v <= 0 || v > 0x7fffffff)
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end) {
+		fprintf(stderr, "ERROR: pid '%s' is not a valid decimal number\n", s);
 		return -EINVAL;
+	}
+	if (errno || v < 1 || v > pid_max) {
+		fprintf(stderr, "ERROR: pid '%s' out of valid pid range [1,%lld]\n", s, pid_max);
+		return -ERANGE;
+	}
 	*pid = (int)v;
 	return 0;
 }
@@ -212,10 +226,8 @@ int main(int argc, char **argv)
 			o.emit_llvm = optarg;
 			break;
 		case 'p':
-			if (parse_pid(optarg, &o.pid) < 0) {
-				fprintf(stderr, "ERROR: USAGE: -p expects a process id, not '%s'\n", optarg);
+			if (parse_pid(optarg, &o.pid) < 0)
 				return 1;
-			}
 			break;
 		case 'c':
 			o.cmd = optarg;
