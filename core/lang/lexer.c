@@ -459,6 +459,12 @@ static void directive(struct lexer *lx)
  */
 static bool skip_space(struct lexer *lx)
 {
+	if (diags_full(lx->diags)) {
+		/* too many errors: the rest of the script is not read */
+		lx->nexp = 0;
+		lx->main.p = lx->main.end;
+		return false;
+	}
 	struct lex_cursor *c = cur(lx);
 	bool in_main = lx->nexp == 0;
 	for (;;) {
