@@ -29,10 +29,21 @@ static enum probe_kind core_probe_kind(const char *type)
 	return PROBE_PROVIDER;
 }
 
+static int too_many_probes(struct diags *d, const struct loc *over, size_t total, uint32_t max_probes)
+{
+	struct diag *g = diag_error(d, over,
+				    "Can't attach to %zu probes because it exceeds the current limit of %u probes.",
+				    total, max_probes);
+	diag_hint(d, g, "You can increase the limit through the BPFTRACE_MAX_PROBES environment variable, "
+			"but BE CAREFUL since a high number of probes attached can cause your system to crash.");
+	return -EINVAL;
+}
+
 /*
  * Ask the providers about every attach point; errors become diagnostics.
- * More than max_probes attach points in all is an error located at the
- * attach point that went over the limit (BPFTRACE_MAX_PROBES).
+ * More than max_probes attach points in all, or probes (BEGIN and END
+ * included), is an error located at the attach point that went over the
+ * limit (BPFTRACE_MAX_PROBES).
  */
 static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d,
 			  uint32_t max_probes)
@@ -40,8 +51,11 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 	size_t total = 0;
 	const struct loc *over = NULL;
 	size_t n = 0;
-	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next)
-		n++;
+	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next, n++)
+		if (n == max_probes)
+			over = &pr->u.probe.attach->loc;
+	if (over) /* each probe is at least one program: refused before any is resolved */
+		return too_many_probes(d, over, n, max_probes);
 	p->probes = arena_zalloc(&p->arena, (n ? n : 1) * sizeof(*p->probes));
 	p->nprobes = n;
 
@@ -74,13 +88,8 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				over = &at->loc;
 		}
 	}
-	if (over) {
-		struct diag *g = diag_error(d, over,
-					    "Can't attach to %zu probes because it exceeds the current limit of %u probes.",
-					    total, max_probes);
-		diag_hint(d, g, "You can increase the limit through the BPFTRACE_MAX_PROBES environment variable, "
-				"but BE CAREFUL since a high number of probes attached can cause your system to crash.");
-	}
+	if (over)
+		return too_many_probes(d, over, total, max_probes);
 	return diags_ok(d) ? 0 : -EINVAL;
 }
 
