@@ -253,6 +253,12 @@ out:
 	diags_emit(&d, stderr);
 	if (out.ops && output_chain_close(&out) < 0)
 		status = 1; /* a sink failed the run (e.g. a Lua error) */
+	/* a write that failed during the run (a full disk, a closed pipe) fails it */
+	if (fp && (fflush(fp) != 0 || ferror(fp))) {
+		core_log(STROBE_LOG_ERROR, "failed to write the output to %s: %s",
+			 o->output_file ? o->output_file : "stdout", strerror(errno));
+		status = 1;
+	}
 	if (fp && fp != stdout)
 		fclose(fp);
 	else

@@ -154,6 +154,17 @@ int main(int argc, char **argv)
 		{ "emit-llvm", required_argument, NULL, OPT_EMIT_LLVM },
 		{ NULL, 0, NULL, 0 },
 	};
+	/*
+	 * A standard stream closed by the caller is held on /dev/null, so that
+	 * nothing strobe opens (a BPF map, the -o file) takes its number; output
+	 * meant for a closed stdout is an error below.
+	 */
+	bool stdout_closed = false;
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			stdout_closed |= fd == STDOUT_FILENO;
+			open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY); /* the lowest free number: fd */
+		}
 	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_BATCH };
 	const char *prog = NULL;
 	bool list = false;
@@ -227,6 +238,11 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 1;
 		}
+	}
+
+	if (stdout_closed && (list || !o.output_file)) {
+		fputs("ERROR: standard output is closed (-o FILE writes the output to a file)\n", stderr);
+		return 1;
 	}
 
 	if (o.cmd && o.pid > 0) {
