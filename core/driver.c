@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +29,27 @@ static enum probe_kind core_probe_kind(const char *type)
 	if (strcasecmp(type, "END") == 0)
 		return PROBE_END;
 	return PROBE_PROVIDER;
+}
+
+/*
+ * Loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON (Linux
+ * 5.8), or CAP_SYS_ADMIN as root has: a process without them is told which
+ * it lacks, once, instead of the kernel's EPERM from whatever comes first.
+ */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &hdr, caps) < 0)
+		return 0; /* cannot tell: the kernel will */
+#define HAS(cap) (caps[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap))
+	bool bpf = HAS(CAP_BPF), perfmon = HAS(CAP_PERFMON);
+	if (HAS(CAP_SYS_ADMIN) || (bpf && perfmon))
+		return 0;
+#undef HAS
+	core_log(STROBE_LOG_ERROR, "strobe needs %s (or CAP_SYS_ADMIN, as root has) to load and attach BPF programs; "
+		 "run it as root", !bpf && !perfmon ? "CAP_BPF and CAP_PERFMON" : !bpf ? "CAP_BPF" : "CAP_PERFMON");
+	return -EPERM;
 }
 
 static int too_many_probes(struct diags *d, const struct loc *over, size_t total, uint32_t max_probes)
@@ -164,6 +187,8 @@ int driver_run(const struct driver_opts *o)
 		status = 0;
 		goto out;
 	}
+	if (check_privileges() < 0)
+		goto out;
 	struct config cfg;
 	if (config_load(&cfg, ast->u.program.config, &d) < 0)
 		goto out;
@@ -275,7 +300,7 @@ out:
 int driver_list(const char *pattern, bool verbose)
 {
 	struct registry *reg = NULL;
-	if (registry_open(&reg, &core_host) < 0)
+	if (check_privileges() < 0 || registry_open(&reg, &core_host) < 0)
 		return -1;
 	int err = registry_list(reg, pattern, verbose, stdout);
 	registry_close(reg);
