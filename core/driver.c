@@ -254,7 +254,7 @@ int driver_run(const struct driver_opts *o)
 	struct run_opts ropts = {
 		.quiet = false, /* the output chain applies -q */
 		.dry_run = o->dry_run,
-		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
+		.notify_attached = secure_getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
 		.print_maps_on_exit = cfg.print_maps_on_exit,
 		.missing_probes = cfg.missing_probes,
 		.flush_batches = o->buffering == BUFFER_BATCH ? fp : NULL,

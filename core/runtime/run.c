@@ -135,7 +135,7 @@ static void detach_links(struct links *l)
 
 static void detach_all(struct links *l, bool background)
 {
-	if (background && l->n > DETACH_FOREGROUND_MAX && !getenv("STROBE_DETACH_SYNC")) {
+	if (background && l->n > DETACH_FOREGROUND_MAX && !secure_getenv("STROBE_DETACH_SYNC")) {
 		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -270,8 +270,8 @@ static int attach_multi_groups(struct program *p, size_t fi, const struct run_op
 			       struct links *l, bool *done)
 {
 	const struct prog_func *f = &p->funcs[fi];
-	const char *off = getenv("STROBE_NO_MULTI_ATTACH");
-	bool debug = getenv("STROBE_DEBUG_ATTACH") != NULL;
+	const char *off = secure_getenv("STROBE_NO_MULTI_ATTACH");
+	bool debug = secure_getenv("STROBE_DEBUG_ATTACH") != NULL;
 	if (f->nattach < MULTI_MIN || (off && strcmp(off, "0")))
 		return 0;
 	struct strobe_attach_req *reqs = calloc(f->nattach, sizeof(*reqs));
@@ -378,7 +378,7 @@ static int attach_all(struct program *p, const struct run_opts *o, struct links 
 			return rc;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (getenv("STROBE_DEBUG_ATTACH"))
+	if (secure_getenv("STROBE_DEBUG_ATTACH"))
 		fprintf(stderr, "strobe: %zu attach points (%zu failed), %zu links, in %.1f ms\n", tried,
 			failed, l->n,
 			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
