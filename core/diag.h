@@ -61,7 +61,7 @@ static inline bool diags_full(const struct diags *d)
 void diags_emit(const struct diags *d, FILE *fp);
 /*
  * Render one diagnostic (used by diags_emit and by runtime warnings) in one
- * write; a source line longer than a terminal is clipped around the span.
+ * write; a source line wider than 100 columns is clipped around the span.
  */
 void diag_render(const struct source *src, enum diag_severity sev, const struct loc *loc,
 		 const char *msg, const char *hint, FILE *fp);

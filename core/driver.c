@@ -47,8 +47,9 @@ static int check_privileges(void)
 	if (HAS(CAP_SYS_ADMIN) || (bpf && perfmon))
 		return 0;
 #undef HAS
-	core_log(STROBE_LOG_ERROR, "strobe needs %s (or CAP_SYS_ADMIN, as root has) to load and attach BPF programs; "
-		 "run it as root", !bpf && !perfmon ? "CAP_BPF and CAP_PERFMON" : !bpf ? "CAP_BPF" : "CAP_PERFMON");
+	core_log(STROBE_LOG_ERROR,
+		 "strobe needs %s (or CAP_SYS_ADMIN, as root has) to load and attach BPF programs; run it as root",
+		 !bpf && !perfmon ? "CAP_BPF and CAP_PERFMON" : !bpf ? "CAP_BPF" : "CAP_PERFMON");
 	return -EPERM;
 }
 
@@ -278,10 +279,14 @@ out:
 	diags_emit(&d, stderr);
 	if (out.ops && output_chain_close(&out) < 0)
 		status = 1; /* a sink failed the run (e.g. a Lua error) */
-	/* a write that failed during the run (a full disk, a closed pipe) fails it */
-	if (fp && (fflush(fp) != 0 || ferror(fp))) {
-		core_log(STROBE_LOG_ERROR, "failed to write the output to %s: %s",
-			 o->output_file ? o->output_file : "stdout", strerror(errno));
+	/*
+	 * A write that failed during the run (a full disk, a closed pipe) fails
+	 * it; why is known only if the last flush fails too (stdio keeps no errno).
+	 */
+	int werr = !fp ? 0 : fflush(fp) != 0 ? errno : ferror(fp) ? -1 : 0;
+	if (werr) {
+		core_log(STROBE_LOG_ERROR, "failed to write the output to %s%s%s",
+			 o->output_file ? o->output_file : "stdout", werr > 0 ? ": " : "", werr > 0 ? strerror(werr) : "");
 		status = 1;
 	}
 	if (fp && fp != stdout)

@@ -526,7 +526,6 @@ static const struct type *cast(struct sema *s, struct node *n)
 	return sema_type_cast(s, n, t);
 }
 
-/* $1..$N and $#: rewritten into the literal they stand for. */
 /*
  * A string literal as a value is built in BPF by immediate stores, which
  * LLVM may merge into a memset; the BPF backend expands one of at most 128
@@ -545,6 +544,7 @@ static const struct type *literal_type(struct sema *s, struct node *n)
 	return type_string(s->t, (uint32_t)n->u.string.len + 1);
 }
 
+/* $1..$N and $#: rewritten into the literal they stand for. */
 static const struct type *positional(struct sema *s, struct node *n)
 {
 	if (n->kind == N_PARAMCOUNT) {
