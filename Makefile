@@ -4,6 +4,7 @@
 #   make test-kernel  the runtime tests again inside Debian's 6.1 kernel under QEMU
 #   make demo       build and run a real trace for a few seconds
 #   make SANITIZE=1 ...   the same with ASan + UBSan
+#   make fuzz       libFuzzer over the front end for FUZZ_SECONDS (default 60), clang, build-fuzz/
 
 LLVM_VERSION ?= 14
 LLVM_CONFIG  ?= llvm-config-$(LLVM_VERSION)
@@ -14,7 +15,7 @@ BUILD        ?= build
 # Debian packages the build and the tests need (checked by `make deps`).
 DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
                 libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev libc6-dev liblzma-dev xz-utils binutils \
-                bpftrace
+                bpftrace clang-$(LLVM_VERSION) libclang-rt-$(LLVM_VERSION)-dev
 
 CC       ?= cc
 # Warnings are errors for developers and CI; `make RELEASE=1` (a user's build) only warns.
@@ -26,6 +27,13 @@ LDFLAGS  ?=
 ifeq ($(SANITIZE),1)
 BUILD    := build-san
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+# FUZZ=1: the core built by clang with libFuzzer's coverage, ASan and UBSan (make fuzz).
+ifeq ($(FUZZ),1)
+BUILD    := build-fuzz
+CC       := clang-$(LLVM_VERSION)
+CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
@@ -75,7 +83,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests
               $(BUILD)/tests/progs/uprobe_target_minidebug $(BUILD)/tests/progs/uprobe_target_nopie
 CXX      ?= g++
 
-.PHONY: all deps test test-kernel unit runtime demo bench install clean check-deps link-order check-src
+.PHONY: all deps test test-kernel unit runtime demo bench install clean check-deps link-order check-src fuzz fuzz-run
 all: $(BUILD)/strobe $(MODULES) $(INIS)
 
 $(BUILD)/obj/core/lang/%.o: core/lang/%.c
@@ -242,6 +250,22 @@ demo: deps
 bench: all
 	bench/run
 
+# The fuzz target over the front end (tests/fuzz/fuzz_check.c). Seeds come from
+# the tree; what it finds goes to build-fuzz/crash-*: add it to
+# tests/fuzz/regressions/, which `make test` replays.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+fuzz-run: $(BUILD)/fuzz_check
+	tests/fuzz/seeds $(BUILD)/fuzz-seeds
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_check -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/fuzz-corpus $(BUILD)/fuzz-seeds
+
+$(BUILD)/fuzz_check: tests/fuzz/fuzz_check.c $(CORE_LIB)
+	$(call quiet,LINK)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Icore -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d
 	install -m 0755 $(BUILD)/strobe $(DESTDIR)$(PREFIX)/bin/strobe
@@ -291,4 +315,4 @@ uninstall:
 # ---- end of issue 20's block -----------------------------------------------
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -219,7 +219,7 @@ static int set_from_env(struct config *c, const struct key *k)
 			names[nn++] = old_env[i].env;
 
 	for (size_t i = 0; i < nn; i++) {
-		const char *v = getenv(names[i]);
+		const char *v = secure_getenv(names[i]);
 		if (!v)
 			continue;
 		char why[64];

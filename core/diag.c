@@ -5,6 +5,7 @@
 #include "diag.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host.h"
@@ -26,6 +27,10 @@ void diags_release(struct diags *d)
 static struct diag *diag_add(struct diags *d, enum diag_severity sev, const struct loc *loc,
 			     const char *fmt, va_list ap)
 {
+	if (sev == DIAG_ERROR && d->nerrors >= DIAG_MAX_ERRORS) {
+		d->nerrors++;
+		return &d->dropped;
+	}
 	struct diag *e = arena_zalloc(&d->arena, sizeof(*e));
 	va_list ap2;
 	va_copy(ap2, ap);
@@ -65,6 +70,8 @@ struct diag *diag_warning(struct diags *d, const struct loc *loc, const char *fm
 
 void diag_hint(struct diags *d, struct diag *e, const char *fmt, ...)
 {
+	if (e == &d->dropped)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(NULL, 0, fmt, ap);
@@ -75,37 +82,64 @@ void diag_hint(struct diags *d, struct diag *e, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Print source line `line` (1-based), tabs expanded to 4 spaces. */
-static void print_line(const struct source *src, uint32_t line, FILE *fp)
+/* Start of source line `line` (1-based). */
+static const char *line_start(const struct source *src, uint32_t line)
 {
 	const char *p = src->text, *end = src->text + src->len;
 	for (uint32_t l = 1; l < line && p < end; p++)
 		if (*p == '\n')
 			l++;
-	for (; p < end && *p != '\n'; p++) {
-		if (*p == '\t')
-			fputs("    ", fp);
-		else
-			fputc(*p, fp);
-	}
-	fputc('\n', fp);
+	return p;
 }
 
-/* Display column of byte column col on a line, counting tabs as 4. */
-static uint32_t display_col(const struct source *src, uint32_t line, uint32_t col)
+/* Display column of byte column col on the line at p, counting tabs as 4. */
+static uint32_t display_col(const char *p, const char *end, uint32_t col)
 {
-	const char *p = src->text, *end = src->text + src->len;
-	for (uint32_t l = 1; l < line && p < end; p++)
-		if (*p == '\n')
-			l++;
 	uint32_t disp = 1;
 	for (uint32_t c = 1; c < col && p < end && *p != '\n'; c++, p++)
 		disp += *p == '\t' ? 4 : 1;
 	return disp;
 }
 
-void diag_render(const struct source *src, enum diag_severity sev, const struct loc *loc,
-		 const char *msg, const char *hint, FILE *fp)
+/* Display columns of a source line shown around a span; wider lines are clipped with "...". */
+#define DIAG_LINE_WIDTH 100
+
+/*
+ * The source line, tabs expanded to 4 spaces, then ~~~ under display columns
+ * [from, to). A line wider than DIAG_LINE_WIDTH shows the window of that many
+ * columns that starts a third of it before the span.
+ */
+static void print_marked_line(const char *p, const char *end, uint32_t from, uint32_t to, FILE *fp)
+{
+	uint32_t ncols = display_col(p, end, UINT32_MAX) - 1;
+	uint32_t first = 1, last = ncols + 1; /* shown: display columns [first, last) */
+	if (ncols > DIAG_LINE_WIDTH) {
+		first = from > DIAG_LINE_WIDTH / 3 ? from - DIAG_LINE_WIDTH / 3 : 1;
+		if (first > ncols + 1 - DIAG_LINE_WIDTH)
+			first = ncols + 1 - DIAG_LINE_WIDTH;
+		last = first + DIAG_LINE_WIDTH;
+	}
+	uint32_t indent = first > 1 ? 3 : 0;
+	if (first > 1)
+		fputs("...", fp);
+	for (uint32_t disp = 1; p < end && *p != '\n' && disp < last; p++)
+		for (uint32_t k = 0; k < (*p == '\t' ? 4u : 1u); k++, disp++)
+			if (disp >= first && disp < last)
+				fputc(*p == '\t' ? ' ' : *p, fp);
+	if (last <= ncols)
+		fputs("...", fp);
+	fputc('\n', fp);
+	from = from < first ? first : from > last ? last : from;
+	to = to > last ? last : to;
+	for (uint32_t c = 0; c < indent + from - first; c++)
+		fputc(' ', fp);
+	for (uint32_t c = from; c < to; c++)
+		fputc('~', fp);
+	fputc('\n', fp);
+}
+
+static void render(const struct source *src, enum diag_severity sev, const struct loc *loc, const char *msg,
+		   const char *hint, FILE *fp)
 {
 	const char *what = sev == DIAG_ERROR ? "ERROR" : "WARNING";
 	if (sev == DIAG_WARNING && !core_warnings())
@@ -117,25 +151,35 @@ void diag_render(const struct source *src, enum diag_severity sev, const struct 
 	} else {
 		uint32_t end = loc->end_col >= loc->col ? loc->end_col : loc->col + 1;
 		fprintf(fp, "%s:%u:%u-%u: %s: %s\n", src->name, loc->line, loc->col, end, what, msg);
-		print_line(src, loc->line, fp);
-		uint32_t from = display_col(src, loc->line, loc->col);
-		uint32_t to = display_col(src, loc->line, end);
-		for (uint32_t c = 1; c < from; c++)
-			fputc(' ', fp);
-		for (uint32_t c = from; c < to; c++)
-			fputc('~', fp);
-		fputc('\n', fp);
+		const char *p = line_start(src, loc->line), *text_end = src->text + src->len;
+		print_marked_line(p, text_end, display_col(p, text_end, loc->col), display_col(p, text_end, end), fp);
 	}
 	if (hint)
 		fprintf(fp, "HINT: %s\n", hint);
 }
 
+void diag_render(const struct source *src, enum diag_severity sev, const struct loc *loc,
+		 const char *msg, const char *hint, FILE *fp)
+{
+	/* stderr is unbuffered: build the text in memory, then write it at once */
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	render(src, sev, loc, msg, hint, mem ? mem : fp);
+	if (mem && fclose(mem) == 0)
+		fwrite(buf, 1, len, fp);
+	free(buf);
+}
+
 void diags_emit(const struct diags *d, FILE *fp)
 {
-	for (int pass = 0; pass < 2; pass++)
+	for (int pass = 0; pass < 2; pass++) {
 		for (const struct diag *e = d->head; e; e = e->next)
 			if ((pass == 0) == (e->severity == DIAG_ERROR))
 				diag_render(d->src, e->severity, &e->loc, e->msg, e->hint, fp);
+		if (pass == 0 && diags_full(d))
+			fprintf(fp, "ERROR: too many errors, stopped after the first %u\n", DIAG_MAX_ERRORS);
+	}
 }
 
 struct loc loc_span(struct loc a, struct loc b)

@@ -29,11 +29,15 @@ struct diag {
 	struct diag *next;
 };
 
+/* Errors kept and shown; past it diags_full() is true and the lexer stops reading. */
+#define DIAG_MAX_ERRORS 20
+
 struct diags {
 	struct arena arena;
 	const struct source *src;
 	struct diag *head, **tail;
 	unsigned nerrors, nwarnings;
+	struct diag dropped; /* what diag_error returns past DIAG_MAX_ERRORS */
 };
 
 void diags_init(struct diags *d, const struct source *src);
@@ -48,9 +52,17 @@ static inline bool diags_ok(const struct diags *d)
 {
 	return d->nerrors == 0;
 }
+/* More than DIAG_MAX_ERRORS errors: the rest are counted, not kept. */
+static inline bool diags_full(const struct diags *d)
+{
+	return d->nerrors > DIAG_MAX_ERRORS;
+}
 /* Errors first, then warnings, each with source line and ~~~ marker. */
 void diags_emit(const struct diags *d, FILE *fp);
-/* Render one diagnostic (used by diags_emit and by runtime warnings). */
+/*
+ * Render one diagnostic (used by diags_emit and by runtime warnings) in one
+ * write; a source line wider than 100 columns is clipped around the span.
+ */
 void diag_render(const struct source *src, enum diag_severity sev, const struct loc *loc,
 		 const char *msg, const char *hint, FILE *fp);
 /* Merge two spans: from a's start to b's end. */

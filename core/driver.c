@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,9 +37,42 @@ static enum probe_kind core_probe_kind(const char *type)
 }
 
 /*
+ * Loading and attaching BPF programs needs CAP_BPF and CAP_PERFMON (Linux
+ * 5.8), or CAP_SYS_ADMIN as root has: a process without them is told which
+ * it lacks, once, instead of the kernel's EPERM from whatever comes first.
+ */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	if (syscall(SYS_capget, &hdr, caps) < 0)
+		return 0; /* cannot tell: the kernel will */
+#define HAS(cap) (caps[CAP_TO_INDEX(cap)].effective & CAP_TO_MASK(cap))
+	bool bpf = HAS(CAP_BPF), perfmon = HAS(CAP_PERFMON);
+	if (HAS(CAP_SYS_ADMIN) || (bpf && perfmon))
+		return 0;
+#undef HAS
+	core_log(STROBE_LOG_ERROR,
+		 "strobe needs %s (or CAP_SYS_ADMIN, as root has) to load and attach BPF programs; run it as root",
+		 !bpf && !perfmon ? "CAP_BPF and CAP_PERFMON" : !bpf ? "CAP_BPF" : "CAP_PERFMON");
+	return -EPERM;
+}
+
+static int too_many_probes(struct diags *d, const struct loc *over, size_t total, uint32_t max_probes)
+{
+	struct diag *g = diag_error(d, over,
+				    "Can't attach to %zu probes because it exceeds the current limit of %u probes.",
+				    total, max_probes);
+	diag_hint(d, g, "You can increase the limit through the BPFTRACE_MAX_PROBES environment variable, "
+			"but BE CAREFUL since a high number of probes attached can cause your system to crash.");
+	return -EINVAL;
+}
+
+/*
  * Ask the providers about every attach point; errors become diagnostics.
- * More than max_probes attach points in all is an error located at the
- * attach point that went over the limit (BPFTRACE_MAX_PROBES).
+ * More than max_probes attach points in all, or probes (BEGIN and END
+ * included), is an error located at the attach point that went over the
+ * limit (BPFTRACE_MAX_PROBES).
  */
 static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d,
 			  uint32_t max_probes)
@@ -45,8 +80,11 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 	size_t total = 0;
 	const struct loc *over = NULL;
 	size_t n = 0;
-	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next)
-		n++;
+	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next, n++)
+		if (n == max_probes)
+			over = &pr->u.probe.attach->loc;
+	if (over) /* each probe is at least one program: refused before any is resolved */
+		return too_many_probes(d, over, n, max_probes);
 	p->probes = arena_zalloc(&p->arena, (n ? n : 1) * sizeof(*p->probes));
 	p->nprobes = n;
 
@@ -79,13 +117,8 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				over = &at->loc;
 		}
 	}
-	if (over) {
-		struct diag *g = diag_error(d, over,
-					    "Can't attach to %zu probes because it exceeds the current limit of %u probes.",
-					    total, max_probes);
-		diag_hint(d, g, "You can increase the limit through the BPFTRACE_MAX_PROBES environment variable, "
-				"but BE CAREFUL since a high number of probes attached can cause your system to crash.");
-	}
+	if (over)
+		return too_many_probes(d, over, total, max_probes);
 	return diags_ok(d) ? 0 : -EINVAL;
 }
 
@@ -162,6 +195,8 @@ int driver_run(const struct driver_opts *o)
 		status = 0;
 		goto out;
 	}
+	if (check_privileges() < 0)
+		goto out;
 	struct config cfg;
 	if (config_load(&cfg, ast->u.program.config, &d) < 0)
 		goto out;
@@ -241,7 +276,7 @@ int driver_run(const struct driver_opts *o)
 	struct run_opts ropts = {
 		.quiet = false, /* the output chain applies -q */
 		.dry_run = o->dry_run,
-		.notify_attached = getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
+		.notify_attached = secure_getenv("__BPFTRACE_NOTIFY_PROBES_ATTACHED") != NULL,
 		.print_maps_on_exit = cfg.print_maps_on_exit,
 		.missing_probes = cfg.missing_probes,
 		.flush_batches = o->buffering == BUFFER_BATCH ? fp : NULL,
@@ -265,6 +300,16 @@ out:
 	diags_emit(&d, stderr);
 	if (out.ops && output_chain_close(&out) < 0)
 		status = 1; /* a sink failed the run (e.g. a Lua error) */
+	/*
+	 * A write that failed during the run (a full disk, a closed pipe) fails
+	 * it; why is known only if the last flush fails too (stdio keeps no errno).
+	 */
+	int werr = !fp ? 0 : fflush(fp) != 0 ? errno : ferror(fp) ? -1 : 0;
+	if (werr) {
+		core_log(STROBE_LOG_ERROR, "failed to write the output to %s%s%s",
+			 o->output_file ? o->output_file : "stdout", werr > 0 ? ": " : "", werr > 0 ? strerror(werr) : "");
+		status = 1;
+	}
 	if (fp && fp != stdout)
 		fclose(fp);
 	else
@@ -311,7 +356,7 @@ int driver_list(const char *pattern, bool verbose)
 		return rc;
 	}
 	struct registry *reg = NULL;
-	if (registry_open(&reg, &core_host) < 0)
+	if (check_privileges() < 0 || registry_open(&reg, &core_host) < 0)
 		return -1;
 	int err = registry_list(reg, pattern, verbose, stdout);
 	registry_close(reg);

@@ -3,6 +3,7 @@
  * runs the script or lists probes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,36 +64,45 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-/* Read a whole file (or stdin for "-") into a NUL-terminated buffer. */
-static char *read_all(const char *path, size_t *len)
+/* Scripts are text written by people: anything longer is a mistake (strobe /dev/zero). */
+#define MAX_SCRIPT_BYTES (1u << 20)
+
+/*
+ * Read a whole script (or stdin for "-") into a NUL-terminated buffer. A
+ * directory or a device is refused before reading; a pipe is read up to the
+ * limit. On failure returns NULL with *why set for "failed to read 'PATH': WHY".
+ */
+static char *read_script(const char *path, size_t *len, const char **why)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n - 1, f);
-		n += got;
-		if (got == 0)
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	*why = NULL;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		*why = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		*why = strerror(EISDIR);
+	else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+		*why = "not a regular file, a pipe or a socket";
+	else if (!(buf = malloc(MAX_SCRIPT_BYTES + 2)))
+		*why = strerror(ENOMEM);
+	size_t n = 0;
+	while (!*why) {
+		/* one byte more than the limit tells a script that is too long */
+		ssize_t got = read(fd, buf + n, MAX_SCRIPT_BYTES + 1 - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			*why = strerror(errno);
+		else if (got == 0)
 			break;
-		if (cap - n - 1 == 0) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
+		else if ((n += (size_t)got) > MAX_SCRIPT_BYTES)
+			*why = "longer than the limit of 1 MiB for a script";
 	}
-	int err = ferror(f);
-	if (f != stdin)
-		fclose(f);
-	if (!buf || err) {
+	if (fd > STDIN_FILENO)
+		close(fd);
+	if (*why) {
 		free(buf);
-		errno = err ? EIO : ENOMEM;
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -173,6 +183,17 @@ int main(int argc, char **argv)
 		{ "info", no_argument, NULL, OPT_INFO },
 		{ NULL, 0, NULL, 0 },
 	};
+	/*
+	 * A standard stream closed by the caller is held on /dev/null, so that
+	 * nothing strobe opens (a BPF map, the -o file) takes its number; output
+	 * meant for a closed stdout is an error below.
+	 */
+	bool stdout_closed = false;
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			stdout_closed |= fd == STDOUT_FILENO;
+			open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY); /* the lowest free number: fd */
+		}
 	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_BATCH };
 	const char *prog = NULL;
 	bool list = false;
@@ -276,6 +297,11 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (stdout_closed && (list || !o.output_file)) {
+		fputs("ERROR: standard output is closed (-o FILE writes the output to a file)\n", stderr);
+		return 1;
+	}
+
 	if (o.cmd && o.pid > 0) {
 		fputs("ERROR: USAGE: Cannot use both -c and -p.\n", stderr);
 		return 1;
@@ -300,9 +326,10 @@ int main(int argc, char **argv)
 	} else if (optind < argc) {
 		const char *path = argv[optind++];
 		size_t len;
-		text = read_all(path, &len);
+		const char *why;
+		text = read_script(path, &len, &why);
 		if (!text) {
-			fprintf(stderr, "ERROR: failed to read '%s': %s\n", path, strerror(errno));
+			fprintf(stderr, "ERROR: failed to read '%s': %s\n", path, why);
 			return 1;
 		}
 		src = (struct source){ .name = strcmp(path, "-") == 0 ? "stdin" : path, .text = text, .len = len };

@@ -51,7 +51,7 @@ int registry_open(struct registry **out, const struct strobe_host *host)
 	reg->target_pid = -1;
 	reg->tail = &reg->sections;
 
-	const char *env = getenv("STROBE_PLUGIN_PATH");
+	const char *env = secure_getenv("STROBE_PLUGIN_PATH");
 	if (env && *env) {
 		char *copy = xstrdup(env), *save = NULL;
 		for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save))

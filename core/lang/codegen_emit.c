@@ -204,7 +204,7 @@ static uint32_t shard_count(const struct program *p)
 {
 	if (p->dump_ir_opt || p->emit_llvm || p->one_object)
 		return 1;
-	const char *env = getenv("STROBE_CODEGEN_THREADS");
+	const char *env = secure_getenv("STROBE_CODEGEN_THREADS");
 	unsigned long want = env && *env ? strtoul(env, NULL, 10) : 0;
 	if (!want) {
 		want = usable_cpus();

@@ -516,6 +516,12 @@ static void directive(struct lexer *lx)
  */
 static bool skip_space(struct lexer *lx)
 {
+	if (diags_full(lx->diags)) {
+		/* too many errors: the rest of the script is not read */
+		lx->nexp = 0;
+		lx->main.p = lx->main.end;
+		return false;
+	}
 	struct lex_cursor *c = cur(lx);
 	bool in_main = lx->nexp == 0;
 	for (;;) {
@@ -593,7 +599,11 @@ static int simple_escape(int e)
 static void lex_string(struct lexer *lx, struct lex_cursor *c, struct token *t)
 {
 	struct lex_cursor start = *c;
-	char *out = arena_zalloc(lx->arena, (size_t)(c->end - c->p));
+	/* decoded, the literal is no longer than its source text up to the closing quote or line end */
+	const char *q = c->p + 1;
+	while (q < c->end && *q != '"' && *q != '\n')
+		q += *q == '\\' && q + 1 < c->end && q[1] != '\n' ? 2 : 1;
+	char *out = arena_zalloc(lx->arena, (size_t)(q - c->p));
 	size_t n = 0;
 	cur_adv(c);
 	for (;;) {

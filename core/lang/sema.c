@@ -489,6 +489,24 @@ static const struct type *cast(struct sema *s, struct node *n)
 	return sema_type_cast(s, n, t);
 }
 
+/*
+ * A string literal as a value is built in BPF by immediate stores, which
+ * LLVM may merge into a memset; the BPF backend expands one of at most 128
+ * stores (1,024 bytes, less with an unaligned tail). A megabyte would take
+ * LLVM minutes.
+ */
+#define LITERAL_VALUE_MAX 1000u
+
+static const struct type *literal_type(struct sema *s, struct node *n)
+{
+	if (n->u.string.len >= LITERAL_VALUE_MAX) {
+		sema_error(s, &n->loc, "String is too long (%zu bytes, the limit is %u with the NUL)",
+			   n->u.string.len + 1, LITERAL_VALUE_MAX);
+		return NULL;
+	}
+	return type_string(s->t, (uint32_t)n->u.string.len + 1);
+}
+
 /* $1..$N and $#: rewritten into the literal they stand for. */
 static const struct type *positional(struct sema *s, struct node *n)
 {
@@ -512,7 +530,7 @@ static const struct type *positional(struct sema *s, struct node *n)
 	n->kind = N_STRING;
 	n->u.string.s = arena_strdup(&s->p->arena, v);
 	n->u.string.len = strlen(v);
-	return type_string(s->t, (uint32_t)n->u.string.len + 1);
+	return literal_type(s, n);
 }
 
 static const struct type *incdec(struct sema *s, struct node *n)
@@ -555,7 +573,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_INT: /* an enumerator (sema_btf.c ident) keeps its enum when checked again */
 		return n->type && n->type->nenumerators ? n->type : type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
 	case N_STRING:
-		return type_string(s->t, (uint32_t)n->u.string.len + 1);
+		return literal_type(s, n);
 	case N_BOOL:
 		return type_bool(s->t);
 	case N_BUILTIN:

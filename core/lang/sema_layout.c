@@ -101,7 +101,7 @@ void sema_add_funcs(struct program *p, size_t pi, bool uses_args, size_t *cap)
 
 size_t sema_dispatch_min(void)
 {
-	const char *env = getenv("STROBE_DISPATCH_MIN");
+	const char *env = secure_getenv("STROBE_DISPATCH_MIN");
 	if (env && *env) {
 		char *end;
 		unsigned long v = strtoul(env, &end, 10);

@@ -32,7 +32,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	static int verbose = -1;
 	if (verbose < 0)
-		verbose = getenv("STROBE_LIBBPF_DEBUG") != NULL;
+		verbose = secure_getenv("STROBE_LIBBPF_DEBUG") != NULL;
 	if (level != LIBBPF_DEBUG) {
 		char msg[256];
 		va_list copy;

@@ -21,11 +21,17 @@
 
 #define POLL_TIMEOUT_MS 100
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, print_signal;
 
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+/* SIGUSR1: print every map now, as bpftrace does, and go on */
+static void on_print_signal(int sig)
+{
+	print_signal = sig;
 }
 
 struct live_link {
@@ -133,7 +139,7 @@ static void detach_links(struct links *l)
 
 static void detach_all(struct links *l, bool background)
 {
-	if (background && l->n > DETACH_FOREGROUND_MAX && !getenv("STROBE_DETACH_SYNC")) {
+	if (background && l->n > DETACH_FOREGROUND_MAX && !secure_getenv("STROBE_DETACH_SYNC")) {
 		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
@@ -268,8 +274,8 @@ static int attach_multi_groups(struct program *p, size_t fi, const struct run_op
 			       struct links *l, bool *done)
 {
 	const struct prog_func *f = &p->funcs[fi];
-	const char *off = getenv("STROBE_NO_MULTI_ATTACH");
-	bool debug = getenv("STROBE_DEBUG_ATTACH") != NULL;
+	const char *off = secure_getenv("STROBE_NO_MULTI_ATTACH");
+	bool debug = secure_getenv("STROBE_DEBUG_ATTACH") != NULL;
 	if (f->nattach < MULTI_MIN || (off && strcmp(off, "0")))
 		return 0;
 	struct strobe_attach_req *reqs = calloc(f->nattach, sizeof(*reqs));
@@ -388,7 +394,7 @@ static int attach_all(struct program *p, const struct run_opts *o, struct links 
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (getenv("STROBE_DEBUG_ATTACH"))
+	if (secure_getenv("STROBE_DEBUG_ATTACH"))
 		fprintf(stderr, "strobe: %zu attach points (%zu failed), %zu links, in %.1f ms\n", tried,
 			failed, l->n,
 			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
@@ -408,11 +414,11 @@ static int map_name_cmp(const void *x, const void *y)
 }
 
 /*
- * At exit: every user map, sorted by name (bpftrace 0.17's std::map order).
- * Empty maps are handed over too: 0.17's text output prints them as a bare
- * newline (the JSON sink prints nothing for them).
+ * At exit and on SIGUSR1: every user map, sorted by name (bpftrace 0.17's
+ * std::map order). Empty maps are handed over too: 0.17's text output
+ * prints them as a bare newline (the JSON sink prints nothing for them).
  */
-static void print_maps_at_exit(struct run_state *st)
+static void print_all_maps(struct run_state *st)
 {
 	const struct program *p = st->p;
 	const struct prog_map **order = malloc((p->nmaps ? p->nmaps : 1) * sizeof(*order));
@@ -443,14 +449,20 @@ static void on_child_signal(int sig)
 	(void)sig;
 }
 
-static void install_signals(struct sigaction *old_int, struct sigaction *old_term)
+/* SIGINT, SIGTERM and SIGHUP end the run (END runs, maps print); SIGUSR1 prints the maps. */
+static const int run_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+#define NRUN_SIGNALS (sizeof(run_signals) / sizeof(run_signals[0]))
+
+static void install_signals(struct sigaction old[NRUN_SIGNALS])
 {
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: the poll must return EINTR so the loop sees the signal. */
 	stop_signal = 0;
-	sigaction(SIGINT, &sa, old_int);
-	sigaction(SIGTERM, &sa, old_term);
+	print_signal = 0;
+	for (size_t i = 0; i < NRUN_SIGNALS; i++) {
+		struct sigaction sa = { .sa_handler = run_signals[i] == SIGUSR1 ? on_print_signal : on_stop_signal };
+		sigemptyset(&sa.sa_mask);
+		/* No SA_RESTART: the poll must return EINTR so the loop sees the signal. */
+		sigaction(run_signals[i], &sa, &old[i]);
+	}
 }
 
 int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
@@ -460,7 +472,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	struct run_state st;
 	struct links links = { 0 };
 	struct ring_buffer *rb = NULL;
-	struct sigaction old_int, old_term, old_chld;
+	struct sigaction old_signals[NRUN_SIGNALS], old_chld;
 	int status = 1, code;
 
 	if (run_state_init(&st, p, out) < 0) {
@@ -474,7 +486,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 		run_state_release(&st);
 		return 1;
 	}
-	install_signals(&old_int, &old_term);
+	install_signals(old_signals);
 	if (o->child) {
 		struct sigaction sa = { .sa_handler = on_child_signal, .sa_flags = SA_NOCLDSTOP };
 		sigemptyset(&sa.sa_mask);
@@ -513,6 +525,12 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
 		if (err > 0 && o->flush_batches)
 			fflush(o->flush_batches);
+		if (print_signal) {
+			print_signal = 0;
+			print_all_maps(&st);
+			if (o->flush_batches)
+				fflush(o->flush_batches);
+		}
 		counters_report_lost(&st);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "ERROR: polling the ring buffer failed: %s\n", strerror(-err));
@@ -542,12 +560,12 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	if (out->ops->exiting)
 		out->ops->exiting(out->sink);
 	if (o->print_maps_on_exit)
-		print_maps_at_exit(&st);
+		print_all_maps(&st);
 	status = code;
 out:
 	detach_all(&links, true);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	for (size_t i = 0; i < NRUN_SIGNALS; i++)
+		sigaction(run_signals[i], &old_signals[i], NULL);
 	if (o->child)
 		sigaction(SIGCHLD, &old_chld, NULL);
 	ring_buffer__free(rb);

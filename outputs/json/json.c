@@ -442,7 +442,11 @@ static void rec_end(struct json_sink *s)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return; /* EPIPE and friends: nothing sensible to do */
+			/* a full disk, a closed pipe: stdio fails the same way and sets the
+			 * stream's error flag, which the core reports with a non-zero exit */
+			fwrite(p, 1, n, s->fp);
+			fflush(s->fp);
+			return;
 		}
 		p += w;
 		n -= (size_t)w;

@@ -70,7 +70,7 @@ static struct rawtp_state *tp_raw(struct tp_state *st)
 /* The probe limit: $BPFTRACE_MAX_PROBES if it is a positive integer, else 1024. */
 static unsigned tp_max_probes(void)
 {
-	const char *env = getenv("BPFTRACE_MAX_PROBES");
+	const char *env = secure_getenv("BPFTRACE_MAX_PROBES");
 	if (!env || !*env)
 		return TP_MAX_PROBES_DEFAULT;
 	char *end;
@@ -375,7 +375,7 @@ static bool tp_sys_setup(struct tp_state *st, const char *root)
 	if (st->sys_ready)
 		return st->sys_ok;
 	st->sys_ready = true;
-	const char *off = getenv("STROBE_NO_SYSCALL_DISPATCH");
+	const char *off = secure_getenv("STROBE_NO_SYSCALL_DISPATCH");
 	if (off && *off && strcmp(off, "0"))
 		return false;
 #if !defined(__x86_64__)
@@ -399,7 +399,7 @@ static bool tp_sys_setup(struct tp_state *st, const char *root)
 	if (ti < 0 || status < 0)
 		return false;
 	st->compat_offset = ti + status;
-	const char *hdr = getenv("STROBE_SYSCALL_HEADER"), *text = sysnr_builtin_text;
+	const char *hdr = secure_getenv("STROBE_SYSCALL_HEADER"), *text = sysnr_builtin_text;
 	char *file = NULL;
 	if (hdr && *hdr && read_file(hdr, &file) == 0)
 		text = file;

@@ -65,8 +65,43 @@ static int note_cmp(const void *x, const void *y)
 	return c;
 }
 
-/* Every stapsdt note of the file, sorted by provider, name, then note order. */
-static int read_notes(Elf *elf, struct usdt_note **out, size_t *nout)
+static const struct strobe_host *usdt_host; /* for warnings */
+
+static int usdt_init(const struct strobe_host *host, void **st)
+{
+	usdt_host = host;
+	*st = NULL;
+	return 0;
+}
+
+static void bad_note(const char *file, size_t off)
+{
+	if (usdt_host && usdt_host->log)
+		usdt_host->log(STROBE_LOG_WARNING, "%s: skipping a malformed USDT note at offset %zu of .note.stapsdt",
+			       file, off);
+}
+
+#define NOTE_ALIGN(x) (((x) + 3) & ~(size_t)3)
+
+/* The next offset from off that starts a stapsdt note header, or size. */
+static size_t next_stapsdt(const unsigned char *buf, size_t size, size_t off)
+{
+	for (; off + 20 <= size; off += 4) {
+		GElf_Nhdr nh;
+		memcpy(&nh, buf + off, sizeof(nh));
+		if (nh.n_namesz == 8 && nh.n_type == NT_STAPSDT && !memcmp(buf + off + 12, "stapsdt", 8))
+			return off;
+	}
+	return size;
+}
+
+/*
+ * Every stapsdt note of the file, sorted by provider, name, then note order.
+ * A malformed note is skipped with a warning: one whose sizes run past the
+ * section, up to the next note header found; one whose strings do not fit
+ * its size, alone.
+ */
+static int read_notes(Elf *elf, const char *file, struct usdt_note **out, size_t *nout)
 {
 	size_t shstrndx;
 	if (elf_getshdrstrndx(elf, &shstrndx))
@@ -92,29 +127,37 @@ static int read_notes(Elf *elf, struct usdt_note **out, size_t *nout)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE ||
 		    !(sname = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(sname, ".note.stapsdt"))
 			continue;
-		Elf_Data *data = elf_getdata(scn, NULL);
-		if (!data)
+		Elf_Data *data = elf_getdata(scn, NULL); /* note headers in host byte order */
+		if (!data || !data->d_buf)
 			continue;
-		size_t off = 0, name_off, desc_off;
-		GElf_Nhdr nh;
-		while ((off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
-			const char *owner = (const char *)data->d_buf + name_off;
-			const char *desc = (const char *)data->d_buf + desc_off;
-			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 || memcmp(owner, "stapsdt", 8) ||
-			    nh.n_descsz < 3 * 8 + 3)
+		const unsigned char *buf = data->d_buf;
+		size_t size = data->d_size;
+		for (size_t off = 0, next; off + sizeof(GElf_Nhdr) <= size; off = next) {
+			GElf_Nhdr nh;
+			memcpy(&nh, buf + off, sizeof(nh));
+			size_t name_off = off + sizeof(nh), desc_off = name_off + NOTE_ALIGN(nh.n_namesz);
+			if (nh.n_namesz > size || desc_off > size || nh.n_descsz > size - desc_off) {
+				bad_note(file, off);
+				next = next_stapsdt(buf, size, off + 4);
 				continue;
+			}
+			next = desc_off + NOTE_ALIGN(nh.n_descsz);
+			if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 || memcmp(buf + name_off, "stapsdt", 8))
+				continue;
+			const char *desc = (const char *)buf + desc_off, *end = desc + nh.n_descsz;
+			const char *prov = desc + 24, *pname = NULL, *args = NULL;
+			if (nh.n_descsz >= 3 * 8 + 3 && (pname = memchr(prov, '\0', (size_t)(end - prov))) &&
+			    ++pname < end)
+				args = memchr(pname, '\0', (size_t)(end - pname));
+			if (!args) {
+				bad_note(file, off);
+				continue;
+			}
+			args++;
 			uint64_t pc, base, sema;
 			memcpy(&pc, desc, 8);
 			memcpy(&base, desc + 8, 8);
 			memcpy(&sema, desc + 16, 8);
-			const char *end = desc + nh.n_descsz;
-			const char *prov = desc + 24;
-			const char *pname = memchr(prov, '\0', (size_t)(end - prov));
-			if (!pname++ || pname >= end)
-				continue;
-			const char *args = memchr(pname, '\0', (size_t)(end - pname));
-			if (!args++ || args > end)
-				continue;
 			const char *args_end = args < end ? memchr(args, '\0', (size_t)(end - args)) : NULL;
 			if (have_base && base) {
 				/* prelink moved the file: shift by the same amount as .stapsdt.base */
@@ -238,7 +281,7 @@ static int usdt_list_file(const char *type, const struct usdt_target *t, const s
 	char msg[256];
 	int stop = 0;
 	if (uelf_open(f->file, &fd, &elf) == 0) {
-		read_notes(elf, &notes, &n);
+		read_notes(elf, f->name, &notes, &n);
 		uelf_close(fd, elf);
 	}
 	for (size_t i = 0; i < n && !stop; i++) {
@@ -370,7 +413,7 @@ static int usdt_resolve_file(struct strobe_resolver *r, const char *type, const 
 			r->error(r, "cannot read '%s' as an ELF file: %s", f->name, strerror(-err));
 		return many ? 0 : err;
 	}
-	if ((err = read_notes(elf, &notes, &n))) {
+	if ((err = read_notes(elf, f->name, &notes, &n))) {
 		if (!many)
 			r->error(r, "cannot read the USDT notes of %s: %s", f->name, strerror(-err));
 		else
@@ -477,6 +520,7 @@ static const struct strobe_provider_ops usdt_ops = {
 	.abi = STROBE_PROVIDER_ABI,
 	.size = sizeof(struct strobe_provider_ops),
 	.name = "usdt",
+	.init = usdt_init,
 	.list = usdt_list,
 	.resolve = usdt_resolve,
 	.attach = usdt_attach,

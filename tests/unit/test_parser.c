@@ -844,6 +844,71 @@ static void test_emit(void **state)
 		   "                 ~\n");
 }
 
+/* A long line shows DIAG_LINE_WIDTH (100) columns, from a third of that before the span. */
+static void test_emit_long_line(void **state)
+{
+	char a[201], text[512], want[1024];
+	memset(a, 'a', 200);
+	a[200] = '\0';
+	/* the error is at column 217; from 33 columns before it, 184..283 are shown */
+	snprintf(text, sizeof(text), "BEGIN { @x = %s + ; %s }", a, a);
+	struct parsed *p = parse(text);
+	char *got = emit_to_string(&p->diags);
+	snprintf(want, sizeof(want),
+		 "stdin:1:217-218: ERROR: syntax error, unexpected ;\n"
+		 "...%.30s + ; %.65s...\n"
+		 "%*s~\n", a, a, 36, "");
+	assert_string_equal(got, want);
+	free(got);
+	parsed_free(p);
+	/* near the start of the line: no leading "..." */
+	snprintf(text, sizeof(text), "BEGIN { @x = ; %s }", a);
+	p = parse(text);
+	got = emit_to_string(&p->diags);
+	snprintf(want, sizeof(want),
+		 "stdin:1:14-15: ERROR: syntax error, unexpected ;\n"
+		 "BEGIN { @x = ; %.85s...\n"
+		 "             ~\n", a);
+	assert_string_equal(got, want);
+	free(got);
+	parsed_free(p);
+	/* near the end: the last 100 columns */
+	snprintf(text, sizeof(text), "BEGIN { %s; @x = ; }", a);
+	p = parse(text);
+	got = emit_to_string(&p->diags);
+	snprintf(want, sizeof(want),
+		 "stdin:1:216-217: ERROR: syntax error, unexpected ;\n"
+		 "...%.90s; @x = ; }\n"
+		 "%*s~\n", a, 100, "");
+	assert_string_equal(got, want);
+	free(got);
+	parsed_free(p);
+}
+
+/* Reading stops after DIAG_MAX_ERRORS errors; the rest of the script is not read. */
+static void test_error_limit(void **state)
+{
+	char text[4096];
+	memset(text, '`', sizeof(text) - 1);
+	text[sizeof(text) - 1] = '\0';
+	for (size_t i = 0; i < sizeof(text) - 1; i += 2)
+		text[i] = '\x01';
+	struct parsed *p = parse(text);
+	assert_int_equal(p->rc, -EINVAL);
+	assert_true(diags_full(&p->diags));
+	unsigned shown = 0;
+	for (const struct diag *e = p->diags.head; e; e = e->next)
+		shown++;
+	assert_int_equal(shown, DIAG_MAX_ERRORS);
+	char *got = emit_to_string(&p->diags);
+	static const char tail[] = "\nERROR: too many errors, stopped after the first 20\n";
+	size_t n = strlen(got);
+	assert_true(n > strlen(tail));
+	assert_string_equal(got + n - strlen(tail), tail);
+	free(got);
+	parsed_free(p);
+}
+
 /* ---- robustness ---- */
 
 static const char *const scripts[] = {
@@ -960,6 +1025,8 @@ int main(void)
 		cmocka_unit_test(test_error_empty_program),
 		cmocka_unit_test(test_error_recovery),
 		cmocka_unit_test(test_emit),
+		cmocka_unit_test(test_emit_long_line),
+		cmocka_unit_test(test_error_limit),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_random_bytes),
 		cmocka_unit_test(test_names),
