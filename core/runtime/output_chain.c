@@ -77,7 +77,7 @@ static void chain_attached(void *sink, unsigned nprobes)
 	for (size_t i = 0; i < ch->n && !ch->failed; i++) {
 		struct chain_link *l = &ch->v[i];
 		/* -q: the banner is not printed, but filters still learn the count. */
-		if (ch->quiet && !l->filter)
+		if ((ch->quiet && !l->filter) || !l->out.ops->attached)
 			continue;
 		ch->suppressed = false;
 		l->out.ops->attached(l->out.sink, nprobes);
@@ -112,7 +112,8 @@ static void chain_exiting(void *sink)
 {
 	struct chain *ch = sink;
 	for (size_t i = 0; i < ch->n && !ch->failed; i++)
-		ch->v[i].out.ops->exiting(ch->v[i].out.sink);
+		if (ch->v[i].out.ops->exiting)
+			ch->v[i].out.ops->exiting(ch->v[i].out.sink);
 }
 
 static void chain_time(void *sink, const char *text, size_t len)
