@@ -67,6 +67,7 @@ MODLIBS_lua := -llua5.4
 MODLIBS_text :=
 MODLIBS_json :=
 MODLIBS_flame :=
+MODLIBS_prometheus :=
 MODLIBS_uprobe := -lbpf -lelf -llzma -lstdc++
 MODLIBS_usdt := -lbpf -lelf -llzma
 

@@ -247,6 +247,7 @@ int driver_run(const struct driver_opts *o)
 		.child = child.pid ? &child : NULL,
 		/* -c: the child is the traced process (probes on its binary fire for it) */
 		.pid = child.pid ? child.pid : o->pid,
+		.cfg = &cfg,
 	};
 	status = runtime_run(&p, &out, &ropts);
 	/* Like bpftrace, the child's exit status does not change strobe's; -v tells it. */
