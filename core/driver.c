@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "cgroup.h"
 #include "child.h"
 #include "config.h"
 #include "host.h"
@@ -170,6 +172,22 @@ int driver_run(const struct driver_opts *o)
 		core_log(STROBE_LOG_ERROR, "process %d does not exist (-p)", o->pid);
 		goto out;
 	}
+	/* --cgroup/--container: a cgroup that is not there fails now, like -p */
+	struct cgroup_target cg = { 0 };
+	if (o->cgroup || o->container) {
+		char cgpath[PATH_MAX];
+		const char *dir = o->cgroup;
+		if (o->container && cgroup_find_container(o->container, cgpath, sizeof(cgpath), err, sizeof(err)) < 0) {
+			core_log(STROBE_LOG_ERROR, "%s (--container)", err);
+			goto out;
+		}
+		if (o->container)
+			dir = cgpath;
+		if (cgroup_resolve(dir, &cg, err, sizeof(err)) < 0) {
+			core_log(STROBE_LOG_ERROR, "%s (%s)", err, o->cgroup ? "--cgroup" : "--container");
+			goto out;
+		}
+	}
 	/* -c: fork now, so cpid is known to codegen; the child waits until every probe is attached. */
 	if (o->cmd && child_spawn(o->cmd, &child, err, sizeof(err)) < 0) {
 		core_log(STROBE_LOG_ERROR, "Failed to fork child: %s", err);
@@ -179,7 +197,9 @@ int driver_run(const struct driver_opts *o)
 	struct compile_opts copts = { .positional = o->positional, .npositional = o->npositional,
 				      .named = o->named, .nnamed = o->nnamed,
 				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe,
-				      .filter_pid = o->pid > 0 ? (uint32_t)o->pid : 0 };
+				      .filter_pid = o->pid > 0 ? (uint32_t)o->pid : 0,
+				      .filter_cgroup = o->cgroup || o->container, .cgroup_id = cg.id,
+				      .cgroup_level = cg.level };
 	copts.strlen = cfg.max_strlen;
 	copts.max_map_keys = cfg.max_map_keys;
 	p.perf_rb_pages = cfg.perf_rb_pages;
