@@ -51,6 +51,30 @@ static int find_mount(const char *fstype, const char *path, char *out, size_t le
 	return best ? 0 : -ENOENT;
 }
 
+/* The first process of dir's cgroup.procs, or of the cgroups below it; -1 if none. */
+static int first_task(const char *dir, int depth)
+{
+	char path[PATH_MAX];
+	int pid = -1;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &pid) != 1)
+			pid = -1;
+		fclose(f);
+	}
+	DIR *d = pid < 0 && depth > 0 ? opendir(dir) : NULL;
+	struct dirent *e;
+	while (d && pid < 0 && (e = readdir(d))) {
+		if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) < sizeof(path))
+			pid = first_task(path, depth - 1);
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
 /* The cgroup id: the kernfs file handle of the directory (its inode number if none). */
 static int cgroup_id(const char *path, uint64_t *id)
 {
@@ -119,6 +143,7 @@ int cgroup_resolve(const char *path, struct cgroup_target *t, char *err, size_t 
 		snprintf(err, errlen, "cannot read the id of cgroup '%s': %s", path, strerror(-e));
 		return e;
 	}
+	t->task = t->level ? first_task(real, CONTAINER_DEPTH) : -1; /* the root: everything, no one */
 	return 0;
 }
 

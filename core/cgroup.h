@@ -11,12 +11,15 @@
 struct cgroup_target {
 	uint64_t id;    /* the cgroup v2 id (the directory's file handle) */
 	uint32_t level; /* depth below the hierarchy's root: 0 for the root */
+	int task;       /* a process in the cgroup or below it, or -1: user probes resolve through it */
 };
 
 /*
  * A cgroup directory: a v2 one, or a v1 one whose twin in the v2 hierarchy
  * (same path under the cgroup2 mount, as systemd's hybrid layout keeps)
- * exists. Returns 0, or -errno with a message in err.
+ * exists. Returns 0, or -errno with a message in err. t->task is the first
+ * process listed in its cgroup.procs, or in those of the cgroups below it
+ * (a container's tasks often sit in a child).
  */
 int cgroup_resolve(const char *path, struct cgroup_target *t, char *err, size_t errlen);
 

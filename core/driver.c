@@ -173,7 +173,7 @@ int driver_run(const struct driver_opts *o)
 		goto out;
 	}
 	/* --cgroup/--container: a cgroup that is not there fails now, like -p */
-	struct cgroup_target cg = { 0 };
+	struct cgroup_target cg = { .task = -1 };
 	if (o->cgroup || o->container) {
 		char cgpath[PATH_MAX];
 		const char *dir = o->cgroup;
@@ -208,8 +208,8 @@ int driver_run(const struct driver_opts *o)
 
 	if (registry_open(&reg, &core_host) < 0)
 		goto out;
-	/* uprobe/usdt resolve against the traced process (its maps, its root) */
-	registry_set_target_pid(reg, child.pid ? child.pid : o->pid);
+	/* uprobe/usdt resolve against the traced process (its maps, its root), or a task of --cgroup */
+	registry_set_target_pid(reg, child.pid ? child.pid : o->pid > 0 ? o->pid : cg.task);
 	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes) < 0)
 		goto out;
 	if (o->list_probes) {
