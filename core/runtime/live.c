@@ -56,6 +56,8 @@ static int live_snapshot(void *ctx, void (*fn)(void *arg, const struct strobe_ma
 static int live_watch(void *ctx, int fd, uint32_t events)
 {
 	struct live *lv = ctx;
+	if (lv->epfd < 0) /* the loop is over (sinks close their fds in exiting()) */
+		return events ? -ESHUTDOWN : 0;
 	if (fd < 0 || fd == lv->ring_fd)
 		return -EBADF;
 	struct epoll_event ev = { .data.fd = fd };
