@@ -103,8 +103,22 @@ STROBE_PRINTF(2, 3) static void buf_fmt(struct buf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		buf_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		buf_put(b, tmp, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1); /* a long name: never cut a line */
+	if (!big) {
+		b->full = true;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_put(b, big, (size_t)n);
+	free(big);
 }
 
 /* A label value: \, " and newline escaped; bytes that are not UTF-8 become U+FFFD. */
