@@ -335,7 +335,12 @@ static void map_metrics(void *arg, const struct strobe_map_view *m)
 	}
 	char name[256];
 	const char *bare = m->name[0] == '@' ? m->name + 1 : m->name;
-	snprintf(name, sizeof(name), "%s%s", pr->prefix, bare);
+	if ((size_t)snprintf(name, sizeof(name), "%s%s", pr->prefix, bare) >= sizeof(name)) {
+		snprintf(msg, sizeof(msg), "%.64s... is not exported: its metric name is longer than %zu bytes",
+			 m->name, sizeof(name) - 1);
+		warn_once(pr, msg);
+		return;
+	}
 	size_t nl = strlen(name);
 	if (!bare[0] && nl > 1 && name[nl - 1] == '_')
 		name[nl - 1] = '\0'; /* "@": strobe */
