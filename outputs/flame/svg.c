@@ -4,7 +4,8 @@
  * percentage), a <rect> and a <text>, with its position in samples
  * (data-s, data-v) and its depth (data-d), so the embedded script can zoom
  * (click a frame; "Reset Zoom"), search (a regular expression; matches turn
- * purple and the matched share is shown) and show the frame under the mouse.
+ * purple and the matched share is shown) and show the frame under the mouse;
+ * out.svg?zoom=NAME&s=REGEX opens zoomed on the widest frame NAME and searched.
  * Widths are proportional to counts; the root ("all") is at the bottom.
  * Frames narrower than 0.1 pixel are left out, as flamegraph.pl does.
  */
@@ -115,6 +116,9 @@ static const char svg_script[] =
 	" document.getElementById('search').onclick=function(){search(prompt('Search frames (regular expression)',''));};\n"
 	" document.getElementById('clear').onclick=function(){search(null);};\n"
 	" zoom(null);\n"
+	" var q=new URLSearchParams(location.search),z=q.get('zoom');\n" /* ?zoom=NAME&s=REGEX, as links can share */
+	" if(z){var best=null;frames.forEach(function(x){if(x.name===z&&(!best||x.v>best.v))best=x;});if(best)zoom(best);}\n"
+	" if(q.get('s'))search(q.get('s'));\n"
 	"}\n"
 	"function frameOf(g){for(var i=0;i<frames.length;i++)if(frames[i].g===g)return frames[i];return null;}\n"
 	"function click(e){zoom(frameOf(e.currentTarget));}\n"
