@@ -71,6 +71,11 @@ exec 3<>"/dev/tcp/127.0.0.1/$sport"
 curl -sf --max-time 5 "$url" | grep -q '^fleet_requests_total 100$' && echo "a silent client does not stall a scrape"
 exec 3>&-
 
+# 20 scrapes at once all answer
+for i in $(seq 20); do curl -sf --max-time 10 -o /dev/null -w '%{http_code}\n' "$url" & done >"$d/codes"
+wait $(jobs -p | grep -v "^$spid$" | grep -v "^$ppid$") 2>/dev/null
+echo "concurrent scrapes answered: $(grep -c '^200$' "$d/codes") of 20"
+
 # memory: 1000 scrapes, RSS growth under 1 MiB (after 50 to warm up)
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$spid/status"; }
 for i in $(seq 50); do printf 'url = "%s"\noutput = "/dev/null"\n' "$url"; done >"$d/warm.cfg"
