@@ -56,10 +56,23 @@ static int live_snapshot(void *ctx, void (*fn)(void *arg, const struct strobe_ma
 static int live_watch(void *ctx, int fd, uint32_t events)
 {
 	struct live *lv = ctx;
-	if (lv->epfd < 0) /* the loop is over (sinks close their fds in exiting()) */
+	if (lv->over) /* the loop is over (sinks close their fds in exiting()) */
 		return events ? -ESHUTDOWN : 0;
 	if (fd < 0 || fd == lv->ring_fd)
 		return -EBADF;
+	if (lv->epfd < 0) { /* the first fd: the loop waits on the ring buffer and the fds from now on */
+		if (!events)
+			return 0;
+		struct epoll_event ring = { .events = EPOLLIN, .data.fd = lv->ring_fd };
+		lv->epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (lv->epfd < 0 || epoll_ctl(lv->epfd, EPOLL_CTL_ADD, lv->ring_fd, &ring) < 0) {
+			int e = errno;
+			if (lv->epfd >= 0)
+				close(lv->epfd);
+			lv->epfd = -1;
+			return -e;
+		}
+	}
 	struct epoll_event ev = { .data.fd = fd };
 	ev.events = (events & STROBE_WATCH_READ ? EPOLLIN : 0) | (events & STROBE_WATCH_WRITE ? EPOLLOUT : 0);
 	if (!events) {
@@ -82,20 +95,13 @@ static const char *live_config(void *ctx, const char *key)
 	return lv->cfg ? config_string(lv->cfg, key) : NULL;
 }
 
-int live_start(struct live *lv, struct program *p, struct output *out, struct ring_buffer *rb,
-	       const struct config *cfg)
+void live_start(struct live *lv, struct program *p, struct output *out, struct ring_buffer *rb,
+		const struct config *cfg)
 {
 	*lv = (struct live){ .epfd = -1, .p = p, .out = out, .rb = rb, .cfg = cfg };
 	if (!out->ops->live || !out->ops->ready)
-		return 0;
+		return;
 	lv->ring_fd = ring_buffer__epoll_fd(rb);
-	lv->epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = lv->ring_fd };
-	if (lv->epfd < 0 || epoll_ctl(lv->epfd, EPOLL_CTL_ADD, lv->ring_fd, &ev) < 0) {
-		int e = errno;
-		live_stop(lv);
-		return -e;
-	}
 	lv->table = (struct strobe_output_live){
 		.size = sizeof(lv->table),
 		.ctx = lv,
@@ -104,7 +110,6 @@ int live_start(struct live *lv, struct program *p, struct output *out, struct ri
 		.config = live_config,
 	};
 	out->ops->live(out->sink, &lv->table);
-	return 0;
 }
 
 bool live_active(const struct live *lv)
@@ -142,4 +147,5 @@ void live_stop(struct live *lv)
 		close(lv->epfd);
 	lv->epfd = -1;
 	lv->nwatch = 0;
+	lv->over = true;
 }

@@ -436,7 +436,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	struct links links = { 0 };
 	struct ring_buffer *rb = NULL;
 	struct sigaction old_int, old_term, old_chld;
-	struct live live = { .epfd = -1 };
+	struct live live = { .epfd = -1, .over = true };
 	int status = 1, code;
 
 	if (run_state_init(&st, p, out) < 0) {
@@ -480,12 +480,8 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	}
 
 	/* live sinks (the Prometheus exporter) watch their sockets from the loop */
-	int lerr = !st.exit_seen && !stop_signal ? live_start(&live, p, out, rb, o->cfg) : 0;
-	if (lerr < 0) {
-		fprintf(stderr, "ERROR: cannot set up the event loop: %s\n", strerror(-lerr));
-		runtime_stop(p);
-		goto out;
-	}
+	if (!st.exit_seen && !stop_signal)
+		live_start(&live, p, out, rb, o->cfg);
 	st.stop_signal = &stop_signal;
 	st.in_loop = true;
 	/* with only BEGIN and END nothing more can happen: END follows BEGIN (bpftrace 0.24) */

@@ -100,8 +100,9 @@ struct ring_buffer;
 
 /* The event loop of a run whose sinks watch file descriptors (output.h, the live slot). */
 struct live {
-	int epfd, ring_fd; /* epfd: the ring buffer's epoll fd and the sinks' fds */
+	int epfd, ring_fd; /* epfd: the ring buffer's epoll fd and the sinks' fds, from the first watch */
 	size_t nwatch;     /* fds the sinks watch */
+	bool over;         /* live_stop() was called: nothing is watched any more */
 	struct program *p;
 	struct output *out;
 	struct ring_buffer *rb;
@@ -109,9 +110,9 @@ struct live {
 	struct strobe_output_live table;
 };
 
-/* Hand the sinks the live table (if they take one). -errno if the loop cannot be set up. */
-int live_start(struct live *lv, struct program *p, struct output *out, struct ring_buffer *rb,
-	       const struct config *cfg);
+/* Hand the sinks the live table (if they take one). */
+void live_start(struct live *lv, struct program *p, struct output *out, struct ring_buffer *rb,
+		const struct config *cfg);
 /* A sink watches something: poll with live_poll() instead of ring_buffer__poll(). */
 bool live_active(const struct live *lv);
 /* Wait up to timeout_ms; consume ring-buffer events, call ready() for the sinks' fds. */
