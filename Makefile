@@ -16,6 +16,9 @@ BUILD        ?= build
 DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
                 libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev libc6-dev liblzma-dev xz-utils binutils \
                 bpftrace clang-$(LLVM_VERSION) libclang-rt-$(LLVM_VERSION)-dev
+# Installed by `make deps` for the tests only: the flame graph test opens the SVG in headless
+# Chromium and checks it with xmllint; the Prometheus test scrapes strobe with the real server.
+TEST_DEB_PACKAGES := chromium libxml2-utils prometheus
 
 CC       ?= cc
 # Warnings are errors for developers and CI; `make RELEASE=1` (a user's build) only warns.
@@ -72,6 +75,8 @@ INIS       := $(patsubst plugins.d/%,$(BUILD)/plugins.d/%,$(wildcard plugins.d/*
 MODLIBS_lua := -llua5.4
 MODLIBS_text :=
 MODLIBS_json :=
+MODLIBS_flame :=
+MODLIBS_prometheus :=
 MODLIBS_uprobe := -lbpf -lelf -llzma -lstdc++
 MODLIBS_usdt := -lbpf -lelf -llzma
 
@@ -205,7 +210,7 @@ check-deps:
 	if [ -n "$$missing" ]; then echo "missing Debian packages:$$missing (run: make deps)"; exit 1; fi
 
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@missing=""; for p in $(DEB_PACKAGES) $(TEST_DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -23,6 +23,8 @@ enum key_kind {
 	K_BOOL,
 	K_MISSING,    /* error | warn | ignore */
 	K_STACK_MODE, /* bpftrace | perf | raw */
+	K_METRIC,     /* a metric name prefix (Prometheus), or "" */
+	K_LABELS,     /* label names, comma separated (Prometheus) */
 	K_NO_EFFECT,  /* accepted so bpftrace scripts run; strobe has nothing it changes */
 };
 
@@ -44,6 +46,8 @@ static const struct key keys[] = {
 	{ "missing_probes", K_MISSING, AT(missing_probes), 0, { 0 } },
 	{ "print_maps_on_exit", K_BOOL, AT(print_maps_on_exit), 0, { 0 } },
 	{ "stack_mode", K_STACK_MODE, AT(stack_mode), 0, { 0 } },
+	{ "metric_prefix", K_METRIC, AT(metric_prefix), 0, { 0 } },
+	{ "metric_labels", K_LABELS, AT(metric_labels), 0, { 0 } },
 	{ "cache_user_symbols", K_NO_EFFECT, 0, 0, { 0 } },
 	{ "cpp_demangle", K_NO_EFFECT, 0, 0, { 0 } },
 	{ "lazy_symbolication", K_NO_EFFECT, 0, 0, { 0 } },
@@ -77,6 +81,16 @@ static const struct key *find_key(const char *name)
 static void *field(struct config *c, const struct key *k)
 {
 	return (char *)c + k->offset;
+}
+
+/* A Prometheus metric name (prefix: may be empty) or label name; label names have no ':'. */
+static bool metric_name_ok(const char *s, size_t n, bool label)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!(isalpha((unsigned char)s[i]) || s[i] == '_' || (!label && s[i] == ':') ||
+		      (i > 0 && isdigit((unsigned char)s[i]))))
+			return false;
+	return !label || (n > 0 && strncmp(s, "__", 2));
 }
 
 /* A text value of key k (from the environment, or a string/identifier in the block). */
@@ -131,10 +145,38 @@ static int set_text(struct config *c, const struct key *k, const char *v, char *
 		snprintf(why, whylen, "must be bpftrace, perf or raw");
 		return -EINVAL;
 	}
+	case K_METRIC:
+		if (!metric_name_ok(v, strlen(v), false)) {
+			snprintf(why, whylen, "must be a metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*)");
+			return -EINVAL;
+		}
+		*(const char **)field(c, k) = v;
+		return 0;
+	case K_LABELS:
+		for (const char *p = v;; p++) {
+			size_t n = strcspn(p, ",");
+			if (!metric_name_ok(p, n, true)) {
+				snprintf(why, whylen, "must be label names ([a-zA-Z_][a-zA-Z0-9_]*) separated by ','");
+				return -EINVAL;
+			}
+			p += n;
+			if (!*p)
+				break;
+		}
+		*(const char **)field(c, k) = v;
+		return 0;
 	case K_NO_EFFECT:
 		return 0;
 	}
 	return -EINVAL;
+}
+
+const char *config_string(const struct config *c, const char *key)
+{
+	const struct key *k = find_key(key);
+	if (!k || (k->kind != K_METRIC && k->kind != K_LABELS))
+		return NULL;
+	return *(const char *const *)((const char *)c + k->offset);
 }
 
 static const char *value_kind(const struct node *v)
@@ -185,7 +227,7 @@ static int set_item(struct config *c, const struct node *item, struct diags *d)
 			   want_int ? "int" : k->kind == K_BOOL ? "bool" : "string");
 		return -EINVAL;
 	}
-	char why[64];
+	char why[96];
 	if (set_text(c, k, s, why, sizeof(why)) < 0) {
 		diag_error(d, &v->loc, "Invalid value for %s: %s", k->name, why);
 		return -EINVAL;
@@ -222,7 +264,7 @@ static int set_from_env(struct config *c, const struct key *k)
 		const char *v = secure_getenv(names[i]);
 		if (!v)
 			continue;
-		char why[64];
+		char why[96];
 		if (set_text(c, k, v, why, sizeof(why)) < 0) {
 			core_log(STROBE_LOG_ERROR, "env var %s %s, not '%s'", names[i], why, v);
 			return -EINVAL;

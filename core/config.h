@@ -23,6 +23,9 @@ struct config {
 	enum missing_probes missing_probes;
 	bool print_maps_on_exit;
 	const char *stack_mode; /* default mode of kstack/ustack: "bpftrace", "perf", "raw" */
+	/* for the Prometheus sink (docs/outputs.md); NULL when unset */
+	const char *metric_prefix; /* a metric name prefix: [a-zA-Z_:][a-zA-Z0-9_:]* */
+	const char *metric_labels; /* label names for map keys, "comm,pid" */
 };
 
 /*
@@ -31,5 +34,7 @@ struct config {
  * -EINVAL after any error.
  */
 int config_load(struct config *c, const struct node *block, struct diags *d);
+/* The value of a string setting (metric_prefix, metric_labels), or NULL if unset or not a string. */
+const char *config_string(const struct config *c, const char *key);
 
 #endif

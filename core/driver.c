@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "cgroup.h"
 #include "child.h"
 #include "config.h"
 #include "host.h"
@@ -205,6 +207,22 @@ int driver_run(const struct driver_opts *o)
 		core_log(STROBE_LOG_ERROR, "process %d does not exist (-p)", o->pid);
 		goto out;
 	}
+	/* --cgroup/--container: a cgroup that is not there fails now, like -p */
+	struct cgroup_target cg = { .task = -1 };
+	if (o->cgroup || o->container) {
+		char cgpath[PATH_MAX];
+		const char *dir = o->cgroup;
+		if (o->container && cgroup_find_container(o->container, cgpath, sizeof(cgpath), err, sizeof(err)) < 0) {
+			core_log(STROBE_LOG_ERROR, "%s (--container)", err);
+			goto out;
+		}
+		if (o->container)
+			dir = cgpath;
+		if (cgroup_resolve(dir, &cg, err, sizeof(err)) < 0) {
+			core_log(STROBE_LOG_ERROR, "%s (%s)", err, o->cgroup ? "--cgroup" : "--container");
+			goto out;
+		}
+	}
 	/* -c: fork now, so cpid is known to codegen; the child waits until every probe is attached. */
 	if (o->cmd && child_spawn(o->cmd, &child, err, sizeof(err)) < 0) {
 		core_log(STROBE_LOG_ERROR, "Failed to fork child: %s", err);
@@ -215,7 +233,9 @@ int driver_run(const struct driver_opts *o)
 				      .named = o->named, .nnamed = o->nnamed,
 				      .cpid = (uint32_t)child.pid, .unsafe = o->unsafe,
 				      .filter_pid = o->pid > 0 ? (uint32_t)o->pid : 0,
-				      .helper_errors = o->helper_errors };
+				      .helper_errors = o->helper_errors,
+				      .filter_cgroup = o->cgroup || o->container, .cgroup_id = cg.id,
+				      .cgroup_level = cg.level };
 	copts.strlen = cfg.max_strlen;
 	copts.max_map_keys = cfg.max_map_keys;
 	p.perf_rb_pages = cfg.perf_rb_pages;
@@ -224,8 +244,8 @@ int driver_run(const struct driver_opts *o)
 
 	if (registry_open(&reg, &core_host) < 0)
 		goto out;
-	/* uprobe/usdt resolve against the traced process (its maps, its root) */
-	registry_set_target_pid(reg, child.pid ? child.pid : o->pid);
+	/* uprobe/usdt resolve against the traced process (its maps, its root), or a task of --cgroup */
+	registry_set_target_pid(reg, child.pid ? child.pid : o->pid > 0 ? o->pid : cg.task);
 	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes) < 0)
 		goto out;
 	if (o->list_probes) {
@@ -283,6 +303,7 @@ int driver_run(const struct driver_opts *o)
 		.child = child.pid ? &child : NULL,
 		/* -c: the child is the traced process (probes on its binary fire for it) */
 		.pid = child.pid ? child.pid : o->pid,
+		.cfg = &cfg,
 	};
 	status = runtime_run(&p, &out, &ropts);
 	/* Like bpftrace, the child's exit status does not change strobe's; -v tells it. */

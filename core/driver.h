@@ -35,6 +35,8 @@ struct driver_opts {
 	enum buffering buffering;
 	int pid;
 	const char *cmd;           /* -c 'CMD', or NULL */
+	const char *cgroup;        /* --cgroup PATH, or NULL */
+	const char *container;     /* --container NAME|ID, or NULL */
 	bool quiet;
 	bool dry_run;
 	bool verbose;

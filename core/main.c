@@ -27,12 +27,15 @@ static void usage(FILE *fp)
 	      "\n"
 	      "OPTIONS:\n"
 	      "    -B MODE        output buffering mode ('line', 'full', 'none')\n"
-	      "    -f FORMAT      output format ('text', 'json', 'lua:FILE.lua[,json]')\n"
+	      "    -f FORMAT      output format ('text', 'json', 'lua:FILE.lua[,json]', 'folded', 'flamegraph',\n"
+	      "                   'prometheus[:ADDR:PORT]')\n"
 	      "    -o file        redirect output to file\n"
 	      "    -e 'program'   execute this program\n"
 	      "    -h, --help     show this help message\n"
 	      "    -l [search]    list probes\n"
 	      "    -p PID         filter probes to process PID\n"
+	      "    --cgroup PATH  filter probes to tasks in the cgroup PATH and below (v2, or v1 with a v2 twin)\n"
+	      "    --container NAME|ID  filter probes to the tasks of a container (its cgroup)\n"
 	      "    -c 'CMD'       run CMD (split into words like a shell, not run by one); trace it,\n"
 	      "                   probes on its binaries fire for it; the trace ends when it exits\n"
 	      "    -q             keep messages quiet\n"
@@ -170,7 +173,7 @@ static int parse_debug_stages(const char *arg, unsigned *out)
 int main(int argc, char **argv)
 {
 	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE, OPT_EMIT_ELF, OPT_EMIT_LLVM, OPT_INCLUDE,
-	       OPT_NO_WARNINGS, OPT_INFO };
+	       OPT_NO_WARNINGS, OPT_INFO, OPT_CGROUP, OPT_CONTAINER };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -181,6 +184,8 @@ int main(int argc, char **argv)
 		{ "include", required_argument, NULL, OPT_INCLUDE },
 		{ "no-warnings", no_argument, NULL, OPT_NO_WARNINGS },
 		{ "info", no_argument, NULL, OPT_INFO },
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "container", required_argument, NULL, OPT_CONTAINER },
 		{ NULL, 0, NULL, 0 },
 	};
 	/*
@@ -289,6 +294,12 @@ int main(int argc, char **argv)
 		case OPT_NO_WARNINGS:
 			core_set_warnings(false);
 			break;
+		case OPT_CGROUP:
+			o.cgroup = optarg;
+			break;
+		case OPT_CONTAINER:
+			o.container = optarg;
+			break;
 		case OPT_INFO:
 			return driver_info("v" STROBE_VERSION) < 0 ? 1 : 0;
 		default:
@@ -302,6 +313,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (o.cgroup && o.container) {
+		fputs("ERROR: USAGE: Cannot use both --cgroup and --container.\n", stderr);
+		return 1;
+	}
 	if (o.cmd && o.pid > 0) {
 		fputs("ERROR: USAGE: Cannot use both -c and -p.\n", stderr);
 		return 1;

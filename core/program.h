@@ -195,6 +195,9 @@ struct program {
 	uint32_t cpid;         /* -c: the child's pid (the cpid builtin); 0 without -c */
 	uint32_t filter_pid;   /* -p: provider probes see only this process (bpftrace 0.24); 0: all */
 	unsigned helper_errors; /* -k: 1, -kk: 2; failing helpers up to that level are reported */
+	bool filter_cgroup;    /* --cgroup/--container: provider probes see only tasks under the cgroup */
+	uint64_t cgroup_id;    /* its v2 id, at level cgroup_level of the hierarchy */
+	uint32_t cgroup_level;
 	uint32_t perf_rb_pages; /* ring buffer pages per CPU (perf_rb_pages); 0: the default size */
 	uint32_t max_cat_bytes; /* what cat() prints at most (max_cat_bytes) */
 	const char *stack_mode; /* kstack/ustack without a mode: "bpftrace", "perf" or "raw" */

@@ -793,6 +793,16 @@ static void emit_func(struct cg *c, const struct prog_func *f, size_t i)
 		LLVMBuildRet(c->b, cg_const(c, 0));
 		LLVMPositionBuilderAtEnd(c->b, mine);
 	}
+	/* --cgroup/--container: tasks in that cgroup or below it, the way -p filters */
+	if (f->probe->kind == PROBE_PROVIDER && c->p->filter_cgroup && !(c->attach && !strcmp(c->attach->type, "interval"))) {
+		LLVMValueRef level = cg_const(c, c->p->cgroup_level);
+		LLVMValueRef id = cg_helper(c, H_CURRENT_ANCESTOR_CGROUP_ID, &level, 1);
+		LLVMBasicBlockRef in = cg_block(c, "cgroup_in"), out = cg_block(c, "cgroup_out");
+		LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, id, cg_const(c, c->p->cgroup_id), ""), in, out);
+		LLVMPositionBuilderAtEnd(c->b, out);
+		LLVMBuildRet(c->b, cg_const(c, 0));
+		LLVMPositionBuilderAtEnd(c->b, in);
+	}
 	if (probe->u.probe.filter) {
 		LLVMBasicBlockRef pass = cg_block(c, "filter_pass"), skip = cg_block(c, "filter_skip");
 		LLVMBuildCondBr(c->b, cg_cond(c, probe->u.probe.filter), pass, skip);

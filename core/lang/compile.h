@@ -18,6 +18,9 @@ struct compile_opts {
 	uint32_t cpid;         /* -c: the child's pid; 0 without -c (cpid is then an error) */
 	uint32_t filter_pid;   /* -p PID: every provider probe is limited to that process */
 	unsigned helper_errors; /* -k 1, -kk 2 */
+	bool filter_cgroup;    /* --cgroup/--container: ... and to tasks in this cgroup subtree */
+	uint64_t cgroup_id;    /* its v2 id */
+	uint32_t cgroup_level; /* its level in the v2 hierarchy */
 	bool unsafe;           /* --unsafe: system() and signal() are allowed */
 };
 

@@ -931,6 +931,9 @@ int compile_check(struct node *ast, const struct compile_opts *o, struct diags *
 	p->cpid = o->cpid;
 	p->filter_pid = o->filter_pid;
 	p->helper_errors = o->helper_errors;
+	p->filter_cgroup = o->filter_cgroup;
+	p->cgroup_id = o->cgroup_id;
+	p->cgroup_level = o->cgroup_level;
 	p->compile_state = s.cs = arena_zalloc(&p->arena, sizeof(*s.cs));
 	struct scope *scopes = arena_zalloc(&p->arena, (p->nprobes ? p->nprobes : 1) * sizeof(*scopes));
 	unsigned errors_before = d->nerrors;

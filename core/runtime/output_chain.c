@@ -13,16 +13,29 @@
 
 #define CHAIN_MAX 8
 
+struct chain;
+
 struct chain_link {
 	struct output out;
 	char *name;
 	struct strobe_output_ctl ctl;
+	struct strobe_output_live live; /* ctx: this link */
+	struct chain *ch;
 	bool filter;
+};
+
+/* A file descriptor a live sink watches, and which sink. */
+struct chain_watch {
+	int fd;
+	struct chain_link *owner;
 };
 
 struct chain {
 	struct chain_link v[CHAIN_MAX];
 	size_t n;
+	const struct strobe_output_live *core_live; /* the runtime's, for the live sinks */
+	struct chain_watch *watches;
+	size_t nwatches;
 	bool quiet;
 	bool suppressed; /* set by the current filter through ctl->suppress */
 	bool failed;     /* a filter failed the run: deliver nothing more */
@@ -77,7 +90,7 @@ static void chain_attached(void *sink, unsigned nprobes)
 	for (size_t i = 0; i < ch->n && !ch->failed; i++) {
 		struct chain_link *l = &ch->v[i];
 		/* -q: the banner is not printed, but filters still learn the count. */
-		if (ch->quiet && !l->filter)
+		if ((ch->quiet && !l->filter) || !l->out.ops->attached)
 			continue;
 		ch->suppressed = false;
 		l->out.ops->attached(l->out.sink, nprobes);
@@ -112,7 +125,8 @@ static void chain_exiting(void *sink)
 {
 	struct chain *ch = sink;
 	for (size_t i = 0; i < ch->n && !ch->failed; i++)
-		ch->v[i].out.ops->exiting(ch->v[i].out.sink);
+		if (ch->v[i].out.ops->exiting)
+			ch->v[i].out.ops->exiting(ch->v[i].out.sink);
 }
 
 static void chain_time(void *sink, const char *text, size_t len)
@@ -149,12 +163,82 @@ static void chain_helper_error(void *sink, const struct strobe_helper_error *e)
 	CHAIN_EACH((struct chain *)sink, helper_error, e);
 }
 
+/* Live sinks: the runtime's table, with watched fds remembered by owner for chain_ready(). */
+static int link_snapshot(void *ctx, void (*fn)(void *arg, const struct strobe_map_view *map), void *arg)
+{
+	const struct strobe_output_live *core = ((struct chain_link *)ctx)->ch->core_live;
+	return core->snapshot(core->ctx, fn, arg);
+}
+
+static int link_watch(void *ctx, int fd, uint32_t events)
+{
+	struct chain_link *l = ctx;
+	struct chain *ch = l->ch;
+	size_t i = 0;
+	while (i < ch->nwatches && ch->watches[i].fd != fd)
+		i++;
+	if (i == ch->nwatches && events) {
+		struct chain_watch *w = realloc(ch->watches, (ch->nwatches + 1) * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		ch->watches = w;
+		ch->nwatches++;
+	}
+	int e = ch->core_live->watch(ch->core_live->ctx, fd, events);
+	if (e < 0 || !events) { /* forget it */
+		if (i < ch->nwatches)
+			ch->watches[i] = ch->watches[--ch->nwatches];
+		return e;
+	}
+	ch->watches[i] = (struct chain_watch){ fd, l };
+	return 0;
+}
+
+static const char *link_config(void *ctx, const char *key)
+{
+	const struct strobe_output_live *core = ((struct chain_link *)ctx)->ch->core_live;
+	return core->config(core->ctx, key);
+}
+
+static void chain_live(void *sink, const struct strobe_output_live *live)
+{
+	struct chain *ch = sink;
+	ch->core_live = live;
+	for (size_t i = 0; i < ch->n && !ch->failed; i++) {
+		struct chain_link *l = &ch->v[i];
+		if (!l->out.ops->live || !l->out.ops->ready)
+			continue;
+		l->ch = ch;
+		l->live = (struct strobe_output_live){
+			.size = sizeof(l->live),
+			.ctx = l,
+			.snapshot = link_snapshot,
+			.watch = link_watch,
+			.config = link_config,
+		};
+		l->out.ops->live(l->out.sink, &l->live);
+	}
+}
+
+static void chain_ready(void *sink, int fd, uint32_t events)
+{
+	struct chain *ch = sink;
+	for (size_t i = 0; i < ch->nwatches && !ch->failed; i++) {
+		if (ch->watches[i].fd == fd) {
+			struct chain_link *l = ch->watches[i].owner;
+			l->out.ops->ready(l->out.sink, fd, events);
+			return;
+		}
+	}
+}
+
 static void chain_free(struct chain *ch)
 {
 	for (size_t i = 0; i < ch->n; i++) {
 		output_close(&ch->v[i].out);
 		free(ch->v[i].name);
 	}
+	free(ch->watches);
 	free(ch);
 }
 
@@ -179,6 +263,8 @@ static const struct strobe_output_ops chain_ops = {
 	.cat = chain_cat,
 	.syscall = chain_syscall,
 	.helper_error = chain_helper_error,
+	.live = chain_live,
+	.ready = chain_ready,
 };
 
 static int chain_add(struct chain *ch, struct registry *reg, const char *name, const char *opts,
@@ -276,6 +362,7 @@ int output_chain_close(struct output *out)
 	}
 	ch->n = 0;
 	int rc = ch->failed ? -1 : 0;
+	free(ch->watches);
 	free(ch);
 	out->ops = NULL;
 	out->sink = NULL;

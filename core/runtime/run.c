@@ -406,41 +406,22 @@ static int attach_all(struct program *p, const struct run_opts *o, struct links 
 	return 0;
 }
 
-static int map_name_cmp(const void *x, const void *y)
-{
-	const struct prog_map *a = *(const struct prog_map *const *)x;
-	const struct prog_map *b = *(const struct prog_map *const *)y;
-	return strcmp(a->name ? a->name : "", b->name ? b->name : "");
-}
-
 /*
  * At exit and on SIGUSR1: every user map, sorted by name (bpftrace 0.17's
  * std::map order). Empty maps are handed over too: 0.17's text output
  * prints them as a bare newline (the JSON sink prints nothing for them).
  */
+static void print_map_at_exit(void *arg, const struct strobe_map_view *view)
+{
+	const struct output *out = arg;
+	if (out->ops->map)
+		out->ops->map(out->sink, view);
+}
+
+/* Every map, by name: at exit and on SIGUSR1. */
 static void print_all_maps(struct run_state *st)
 {
-	const struct program *p = st->p;
-	const struct prog_map **order = malloc((p->nmaps ? p->nmaps : 1) * sizeof(*order));
-	if (!order)
-		return;
-	size_t n = 0;
-	for (size_t i = 0; i < p->nmaps; i++)
-		if (p->maps[i].name && p->maps[i].name[0] == '@')
-			order[n++] = &p->maps[i];
-	qsort(order, n, sizeof(*order), map_name_cmp);
-	for (size_t i = 0; i < n; i++) {
-		struct map_raw raw;
-		if (map_read_raw(order[i], &raw) < 0)
-			continue;
-		struct map_view_buf view;
-		map_build_view(order[i], &raw, 0, 1, &view);
-		if (st->out->ops->map)
-			st->out->ops->map(st->out->sink, &view.view);
-		map_view_release(&view);
-		map_raw_release(&raw);
-	}
-	free(order);
+	maps_each(st->p, true, print_map_at_exit, st->out);
 }
 
 /* -c: SIGCHLD only interrupts the poll; the loop then reaps the child. */
@@ -473,6 +454,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	struct links links = { 0 };
 	struct ring_buffer *rb = NULL;
 	struct sigaction old_signals[NRUN_SIGNALS], old_chld;
+	struct live live = { .epfd = -1, .over = true };
 	int status = 1, code;
 
 	if (run_state_init(&st, p, out) < 0) {
@@ -515,14 +497,17 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 			child_release(o->child);
 	}
 
+	/* live sinks (the Prometheus exporter) watch their sockets from the loop */
+	if (!st.exit_seen && !stop_signal)
+		live_start(&live, p, out, rb, o->cfg);
 	st.stop_signal = &stop_signal;
 	st.in_loop = true;
 	/* with only BEGIN and END nothing more can happen: END follows BEGIN (bpftrace 0.24) */
-	bool events = o->child;
+	bool events = o->child || live_active(&live);
 	for (size_t i = 0; i < p->nprobes; i++)
 		events |= p->probes[i].kind == PROBE_PROVIDER;
 	while (events && !st.exit_seen && !stop_signal && !(o->child && child_exited(o->child))) {
-		int err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		int err = live_active(&live) ? live_poll(&live, POLL_TIMEOUT_MS) : ring_buffer__poll(rb, POLL_TIMEOUT_MS);
 		if (err > 0 && o->flush_batches)
 			fflush(o->flush_batches);
 		if (print_signal) {
@@ -545,6 +530,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	 * print. Without the flag, detach first, as the only way to stop.
 	 */
 	st.in_loop = false;
+	live_stop(&live);
 	if (runtime_stop(p) < 0)
 		detach_all(&links, false);
 	ring_buffer__consume(rb);
@@ -563,6 +549,7 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 		print_all_maps(&st);
 	status = code;
 out:
+	live_stop(&live);
 	detach_all(&links, true);
 	for (size_t i = 0; i < NRUN_SIGNALS; i++)
 		sigaction(run_signals[i], &old_signals[i], NULL);

@@ -8,6 +8,7 @@
 #include "../registry.h"
 
 struct child;
+struct config;
 
 /* BPFTRACE_MISSING_PROBES: an attach point that fails to attach fails the run, or is skipped. */
 enum missing_probes {
@@ -28,6 +29,8 @@ struct run_opts {
 	struct child *child;
 	/* flushed after every batch of ring-buffer events (the default output buffering), or NULL */
 	FILE *flush_batches;
+	/* the script's settings, for live sinks (metric_prefix), or NULL */
+	const struct config *cfg;
 };
 
 /* --info: the kernel's features, map and program types (info.c). */

@@ -86,9 +86,38 @@ void map_view_release(struct map_view_buf *v);
 /* ---- kernel map access (mapread.c) ---- */
 
 int map_read_raw(const struct prog_map *m, struct map_raw *raw);
+/* Every user map (named @...) sorted by name, decoded for fn; empty maps too if with_empty. */
+int maps_each(const struct program *p, bool with_empty,
+	      void (*fn)(void *arg, const struct strobe_map_view *map), void *arg);
 void map_raw_release(struct map_raw *raw);
 int map_clear(const struct prog_map *m); /* delete every key */
 int map_zero(const struct prog_map *m);  /* zero every value, keep the keys */
+
+/* ---- live sinks (live.c) ---- */
+
+struct config;
+struct ring_buffer;
+
+/* The event loop of a run whose sinks watch file descriptors (output.h, the live slot). */
+struct live {
+	int epfd, ring_fd; /* epfd: the ring buffer's epoll fd and the sinks' fds, from the first watch */
+	size_t nwatch;     /* fds the sinks watch */
+	bool over;         /* live_stop() was called: nothing is watched any more */
+	struct program *p;
+	struct output *out;
+	struct ring_buffer *rb;
+	const struct config *cfg;
+	struct strobe_output_live table;
+};
+
+/* Hand the sinks the live table (if they take one). */
+void live_start(struct live *lv, struct program *p, struct output *out, struct ring_buffer *rb,
+		const struct config *cfg);
+/* A sink watches something: poll with live_poll() instead of ring_buffer__poll(). */
+bool live_active(const struct live *lv);
+/* Wait up to timeout_ms; consume ring-buffer events, call ready() for the sinks' fds. */
+int live_poll(struct live *lv, int timeout_ms);
+void live_stop(struct live *lv);
 
 /* ---- kernel symbols (ksyms.c) ---- */
 

@@ -14,10 +14,11 @@
  * tables that lack appended slots: it never calls a slot beyond `size`.
  * Slots are only ever appended; optional slots may be NULL.
  *
- * Call order for one run: open, [chain], attached (unless -q), then any
- * number of printf/map/value/time/lost/join/cat/syscall/helper_error,
- * exiting, the maps printed at exit (map), close. Everything happens on one
- * thread. docs/outputs.md walks through writing a sink.
+ * Call order for one run: open, [chain], attached (unless -q), [live, once
+ * the probes are attached], then any number of printf/map/value/time/lost/
+ * join/cat/syscall/helper_error/ready, exiting, the maps printed at exit
+ * (map), close. Everything happens on one thread. docs/outputs.md walks
+ * through writing a sink.
  *
  * Open returns 0 or -errno. -ECANCELED means "I already reported why
  * (through host->log)": the core then adds no message of its own.
@@ -200,6 +201,37 @@ struct strobe_output_ctl {
 	/* Append only below this line. */
 };
 
+/* What a live sink asks the event loop to watch a file descriptor for (a mask). */
+#define STROBE_WATCH_READ 1u
+#define STROBE_WATCH_WRITE 2u
+
+/*
+ * What the core offers a live sink (see the live slot): a sink that serves
+ * requests while the trace runs, such as the Prometheus exporter. Call
+ * these only from inside a callback of the sink, on the thread that called
+ * it, until exiting().
+ */
+struct strobe_output_live {
+	uint32_t size; /* sizeof(struct strobe_output_live) of the core */
+	void *ctx;     /* pass back as the first argument */
+	/*
+	 * Read every user map now, aggregated across CPUs, and call fn(arg, map)
+	 * for each non-empty one, sorted by name; each view is borrowed for the
+	 * call of fn. Returns 0 or -errno.
+	 */
+	int (*snapshot)(void *ctx, void (*fn)(void *arg, const struct strobe_map_view *map), void *arg);
+	/*
+	 * Have the event loop watch fd (non-blocking, the sink's) for
+	 * STROBE_WATCH_READ and/or STROBE_WATCH_WRITE: when it is ready the core
+	 * calls the sink's ready slot. A new mask replaces the old one; 0 stops
+	 * watching (do that before closing fd). Returns 0 or -errno.
+	 */
+	int (*watch)(void *ctx, int fd, uint32_t events);
+	/* A string setting of the script's config block (metric_prefix, metric_labels), or NULL if unset. */
+	const char *(*config)(void *ctx, const char *key);
+	/* Append only below this line. */
+};
+
 struct strobe_output_ops {
 	uint32_t abi;     /* STROBE_OUTPUT_ABI when built */
 	uint32_t size;    /* sizeof(struct strobe_output_ops) when built */
@@ -243,6 +275,18 @@ struct strobe_output_ops {
 	 * gets the text sink chained behind it.
 	 */
 	void (*chain)(void *sink, const struct strobe_output_ctl *ctl);
+	/*
+	 * Live sinks. live() is called once the probes are attached, before
+	 * the event loop starts, with a table valid until exiting(); a sink
+	 * that watches a file descriptor keeps the loop running until
+	 * SIGINT/SIGTERM or exit() even when the program has only BEGIN/END.
+	 * ready(sink, fd, events) is called from the loop for a watched fd,
+	 * events saying what is ready (an error or hang-up counts as
+	 * STROBE_WATCH_READ). Never block in ready(): the loop also delivers
+	 * the trace's events.
+	 */
+	void (*live)(void *sink, const struct strobe_output_live *live);
+	void (*ready)(void *sink, int fd, uint32_t events);
 	/* Append only below this line. */
 };
 #define STROBE_OUTPUT_OPS_MIN_SIZE offsetofend(struct strobe_output_ops, close)
