@@ -33,6 +33,8 @@ void child_free_words(char **argv);
  */
 int child_resolve(const char *name, char **path, char *err, size_t errlen);
 /* Fork the child for cmd; it waits for child_release. 0, or -errno with err set. */
+/* CMD's words with argv[0] replaced by the file it execs (child_free_words), NULL on error. */
+char **child_command(const char *cmd);
 int child_spawn(const char *cmd, struct child *c, char *err, size_t errlen);
 /* Let the child exec CMD. */
 void child_release(struct child *c);
