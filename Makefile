@@ -124,7 +124,7 @@ $(PROVIDER_LIB): $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard providers/lib/*.
 define module_rule
 $(BUILD)/lib/strobe/$(notdir $(1)).so: $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard $(1)/*.c)) $(if $(filter providers/%,$(1)),$(PROVIDER_LIB))
 	@mkdir -p $$(@D)
-	$$(call quiet,LINK)$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ $$(if $$(filter undefined,$$(origin MODLIBS_$(notdir $(1)))),-lbpf,$$(MODLIBS_$(notdir $(1))))
+	$$(call quiet,LINK)$$(CC) $$(LDFLAGS) -shared -Wl,-z,defs -o $$@ $$^ $$(if $$(filter undefined,$$(origin MODLIBS_$(notdir $(1)))),-lbpf,$$(MODLIBS_$(notdir $(1))))
 endef
 $(foreach m,$(MODULE_DIRS),$(eval $(call module_rule,$(m))))
 
@@ -232,13 +232,24 @@ demo: deps
 bench: all
 	bench/run
 
+# The module ABI for third parties: include/strobe/*.h and strobe.pc
+# (`pkg-config --cflags strobe`, `--variable=moduledir` for the .so,
+# `--variable=plugindir` for its INI); docs/providers.md has the build line.
+STROBE_VERSION := $(shell sed -n 's/^\#define STROBE_VERSION "\(.*\)"/\1/p' core/main.c)
+PKGCONFIGDIR ?= $(PREFIX)/lib/pkgconfig
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d \
+	  $(DESTDIR)$(PREFIX)/include/strobe $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0755 $(BUILD)/strobe $(DESTDIR)$(PREFIX)/bin/strobe
 	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/strobe/
 	for f in $(INIS); do \
 	  sed 's#^library *= *\.\./lib/strobe/#library = ../#' $$f > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$(basename $$f); \
 	done
+	install -m 0644 include/strobe/*.h $(DESTDIR)$(PREFIX)/include/strobe/
+	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@VERSION@#$(STROBE_VERSION)#' \
+	  -e 's#@ABI@#$(shell sed -n 's/^\#define STROBE_PROVIDER_ABI //p' include/strobe/provider.h)#' \
+	  build-aux/strobe.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/strobe.pc
 
 clean:
 	rm -rf build build-san
