@@ -53,7 +53,11 @@ CORE_LIB   := $(BUILD)/libstrobe-core.a
 # Every directory under providers/ and outputs/ is one module: build/lib/strobe/<dir>.so,
 # except providers/lib/: helpers (hidden symbols) archived once and linked into every
 # provider, which takes from the archive only the files it calls.
-MODULE_DIRS := $(filter-out providers/lib,$(wildcard providers/* outputs/*))
+# providers/python and providers/jvm are built apart, as third parties build
+# theirs: their own Makefile and `pkg-config strobe` (RUNTIME_PROVIDERS below).
+RUNTIME_PROVIDERS := $(notdir $(wildcard providers/python providers/jvm))
+comma := ,
+MODULE_DIRS := $(filter-out providers/lib $(RUNTIME_PROVIDERS:%=providers/%),$(wildcard providers/* outputs/*))
 PROVIDERS  := $(notdir $(filter providers/%,$(MODULE_DIRS)))
 OUTPUTS    := $(notdir $(wildcard outputs/*))
 MODULES    := $(PROVIDERS:%=$(BUILD)/lib/strobe/%.so) $(OUTPUTS:%=$(BUILD)/lib/strobe/%.so)
@@ -66,6 +70,13 @@ MODLIBS_json :=
 MODLIBS_uprobe := -lbpf -lelf -llzma -lstdc++
 MODLIBS_usdt := -lbpf -lelf -llzma
 
+# The runtime providers against the build tree: an uninstalled strobe.pc
+# (headers from include/, modules and INIs into $(BUILD)) and each one's
+# own `make install`.
+STROBE_VERSION := $(shell sed -n 's/^\#define STROBE_VERSION "\(.*\)"/\1/p' core/main.c)
+PROVIDER_ABI   := $(shell sed -n 's/^\#define STROBE_PROVIDER_ABI //p' include/strobe/provider.h)
+RUNTIME_INIS := $(RUNTIME_PROVIDERS:%=$(BUILD)/plugins.d/%.ini)
+BUILD_PC     := $(BUILD)/pkgconfig/strobe.pc
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_MODS  := $(patsubst tests/modules/%.c,$(BUILD)/tests/modules/%.so,$(wildcard tests/modules/*.c))
@@ -75,7 +86,7 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests
 CXX      ?= g++
 
 .PHONY: all deps test test-kernel unit runtime demo bench install clean check-deps link-order
-all: $(BUILD)/strobe $(MODULES) $(INIS)
+all: $(BUILD)/strobe $(MODULES) $(INIS) $(RUNTIME_INIS)
 
 $(BUILD)/obj/core/lang/%.o: core/lang/%.c
 	@mkdir -p $(@D)
@@ -136,6 +147,19 @@ $(BUILD)/gen/sysnr_header.inc: $(SYSCALL_HEADER)
 	$(call quiet,GEN)sed -n 's/\\/\\\\/g; s/"/\\"/g; s/^\(#define __NR_.*\)$$/"\1\\n"/p' $(or $(SYSCALL_HEADER),/dev/null) >$@
 $(BUILD)/obj/mod/providers/tracepoint/sysnr_table.o: $(BUILD)/gen/sysnr_header.inc
 $(BUILD)/obj/mod/providers/tracepoint/sysnr_table.o: CFLAGS += -I$(BUILD)/gen
+
+$(BUILD_PC): build-aux/strobe.pc.in Makefile
+	@mkdir -p $(@D)
+	$(call quiet,GEN)sed -e 's#@PREFIX@#$(CURDIR)#' -e 's#@VERSION@#$(STROBE_VERSION)#' -e 's#@ABI@#$(PROVIDER_ABI)#' \
+	  -e 's#^moduledir=.*#moduledir=$(abspath $(BUILD))/lib/strobe#' -e 's#^plugindir=.*#plugindir=$(abspath $(BUILD))/plugins.d#' $< >$@
+
+RUNTIME_CFLAGS := $(if $(filter 1,$(SANITIZE)),CFLAGS="-O1 -g -fsanitize=address$(comma)undefined")
+define runtime_rule
+$(BUILD)/plugins.d/$(1).ini: $(wildcard providers/$(1)/*) $(wildcard include/strobe/*.h) $(BUILD_PC)
+	$$(call quiet,MAKE)PKG_CONFIG_PATH=$(abspath $(BUILD))/pkgconfig $$(MAKE) -s -C providers/$(1) install \
+	  OUT=$(abspath $(BUILD))/obj/mod/providers/$(1) $$(RUNTIME_CFLAGS)
+endef
+$(foreach p,$(RUNTIME_PROVIDERS),$(eval $(call runtime_rule,$(p))))
 
 $(BUILD)/plugins.d/%.ini: plugins.d/%.ini
 	@mkdir -p $(@D)
@@ -235,7 +259,6 @@ bench: all
 # The module ABI for third parties: include/strobe/*.h and strobe.pc
 # (`pkg-config --cflags strobe`, `--variable=moduledir` for the .so,
 # `--variable=plugindir` for its INI); docs/providers.md has the build line.
-STROBE_VERSION := $(shell sed -n 's/^\#define STROBE_VERSION "\(.*\)"/\1/p' core/main.c)
 PKGCONFIGDIR ?= $(PREFIX)/lib/pkgconfig
 
 install: all
@@ -248,7 +271,7 @@ install: all
 	done
 	install -m 0644 include/strobe/*.h $(DESTDIR)$(PREFIX)/include/strobe/
 	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@VERSION@#$(STROBE_VERSION)#' \
-	  -e 's#@ABI@#$(shell sed -n 's/^\#define STROBE_PROVIDER_ABI //p' include/strobe/provider.h)#' \
+	  -e 's#@ABI@#$(PROVIDER_ABI)#' \
 	  build-aux/strobe.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/strobe.pc
 
 clean:
