@@ -14,7 +14,7 @@ BUILD        ?= build
 # Debian packages the build and the tests need (checked by `make deps`).
 DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
                 libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev libc6-dev liblzma-dev xz-utils binutils \
-                bpftrace
+                bpftrace openjdk-17-jdk-headless
 
 CC       ?= cc
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
