@@ -84,6 +84,9 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests
               $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.cc)) \
               $(BUILD)/tests/progs/uprobe_target_minidebug $(BUILD)/tests/progs/uprobe_target_nopie
 CXX      ?= g++
+# the jvm: tests' program, where a JDK is installed
+JAVAC    := $(shell command -v javac)
+TEST_PROGS += $(if $(JAVAC),$(BUILD)/tests/progs/Calls.class)
 
 .PHONY: all deps test test-kernel unit runtime demo bench install clean check-deps link-order
 all: $(BUILD)/strobe $(MODULES) $(INIS) $(RUNTIME_INIS)
@@ -186,6 +189,10 @@ $(BUILD)/tests/progs/%: tests/progs/%.c
 $(BUILD)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(call quiet,CXX)$(CXX) -O1 -g -fno-omit-frame-pointer -o $@ $<
+
+$(BUILD)/tests/progs/%.class: tests/progs/%.java
+	@mkdir -p $(@D)
+	$(call quiet,JAVAC)$(JAVAC) -d $(@D) $<
 
 # uprobe_target stripped of .symtab, which lives on in .gnu_debugdata (MiniDebugInfo,
 # as Fedora ships it): an xz-compressed ELF made by objcopy --only-keep-debug.
