@@ -44,7 +44,6 @@ static char *module_check_header(const struct module *m, uint32_t abi, uint32_t 
 	return NULL;
 }
 
-/* Validate a provider table and copy it; NULL or a message. */
 /*
  * The record size of the provider's strobe_listing.args: arg_size, or for a
  * table too old to have it, the size struct strobe_arg had when the table's
@@ -60,6 +59,7 @@ static size_t provider_arg_size(const struct strobe_provider_ops *p)
 	return offsetof(struct strobe_arg, index_reg);
 }
 
+/* Validate a provider table and copy it; NULL or a message. */
 static char *module_take_provider(struct module *m, const struct strobe_provider_ops *ops)
 {
 	char *err = module_check_header(m, ops->abi, ops->size, STROBE_PROVIDER_ABI,

@@ -65,7 +65,7 @@ static int resolver_add_arg(struct strobe_resolver *r, struct strobe_attachment 
 			    const struct strobe_arg *arg)
 {
 	struct resolve_ctx *c = (struct resolve_ctx *)r;
-	if (!h || !arg || !arg->name)
+	if (!h || !arg || !arg->name || (arg->kind == STROBE_ARG_STR_LEN && !arg->length))
 		return -EINVAL;
 	struct probe_attach *pa = &c->items[h->index];
 	if (pa->nargs == h->cap) {
@@ -82,11 +82,8 @@ static int resolver_add_arg(struct strobe_resolver *r, struct strobe_attachment 
 		dst->index_reg = arg->index_reg;
 		dst->scale = arg->scale;
 	}
-	if (arg->kind == STROBE_ARG_STR_LEN) {
-		if (!arg->length)
-			return -EINVAL;
+	if (arg->kind == STROBE_ARG_STR_LEN)
 		dst->length = arena_strdup(c->a, arg->length);
-	}
 	dst->name = arena_strdup(c->a, arg->name);
 	dst->ctype = arena_strdup_or_null(c->a, arg->ctype);
 	dst->pointee = arena_strdup_or_null(c->a, arg->pointee);
