@@ -15,7 +15,8 @@ BUILD        ?= build
 # Debian packages the build and the tests need (checked by `make deps`).
 DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(LLVM_VERSION)-dev \
                 libinih-dev liblua5.4-dev libcmocka-dev systemtap-sdt-dev linux-libc-dev libc6-dev liblzma-dev xz-utils binutils \
-                bpftrace clang-$(LLVM_VERSION) libclang-rt-$(LLVM_VERSION)-dev
+                bpftrace clang-$(LLVM_VERSION) libclang-rt-$(LLVM_VERSION)-dev \
+                openjdk-17-jdk-headless
 # Installed by `make deps` for the tests only: the flame graph test opens the SVG in headless
 # Chromium and checks it with xmllint; the Prometheus test scrapes strobe with the real server.
 TEST_DEB_PACKAGES := chromium libxml2-utils prometheus
@@ -65,7 +66,11 @@ CORE_LIB   := $(BUILD)/libstrobe-core.a
 # Every directory under providers/ and outputs/ is one module: build/lib/strobe/<dir>.so,
 # except providers/lib/: helpers (hidden symbols) archived once and linked into every
 # provider, which takes from the archive only the files it calls.
-MODULE_DIRS := $(filter-out providers/lib,$(wildcard providers/* outputs/*))
+# providers/python and providers/jvm are built apart, as third parties build
+# theirs: their own Makefile and `pkg-config strobe` (RUNTIME_PROVIDERS below).
+RUNTIME_PROVIDERS := $(notdir $(wildcard providers/python providers/jvm))
+comma := ,
+MODULE_DIRS := $(filter-out providers/lib $(RUNTIME_PROVIDERS:%=providers/%),$(wildcard providers/* outputs/*))
 PROVIDERS  := $(notdir $(filter providers/%,$(MODULE_DIRS)))
 OUTPUTS    := $(notdir $(wildcard outputs/*))
 MODULES    := $(PROVIDERS:%=$(BUILD)/lib/strobe/%.so) $(OUTPUTS:%=$(BUILD)/lib/strobe/%.so)
@@ -80,6 +85,13 @@ MODLIBS_prometheus :=
 MODLIBS_uprobe := -lbpf -lelf -llzma -lstdc++
 MODLIBS_usdt := -lbpf -lelf -llzma
 
+# The runtime providers against the build tree: an uninstalled strobe.pc
+# (headers from include/, modules and INIs into $(BUILD)) and each one's
+# own `make install`.
+STROBE_VERSION := $(shell sed -n 's/^\#define STROBE_VERSION "\(.*\)"/\1/p' core/main.c)
+PROVIDER_ABI   := $(shell sed -n 's/^\#define STROBE_PROVIDER_ABI //p' include/strobe/provider.h)
+RUNTIME_INIS := $(RUNTIME_PROVIDERS:%=$(BUILD)/plugins.d/%.ini)
+BUILD_PC     := $(BUILD)/pkgconfig/strobe.pc
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TEST_MODS  := $(patsubst tests/modules/%.c,$(BUILD)/tests/modules/%.so,$(wildcard tests/modules/*.c))
@@ -87,9 +99,12 @@ TEST_PROGS := $(patsubst tests/progs/%.c,$(BUILD)/tests/progs/%,$(wildcard tests
               $(patsubst tests/progs/%.cc,$(BUILD)/tests/progs/%,$(wildcard tests/progs/*.cc)) \
               $(BUILD)/tests/progs/uprobe_target_minidebug $(BUILD)/tests/progs/uprobe_target_nopie
 CXX      ?= g++
+# the jvm: tests' program, where a JDK is installed
+JAVAC    := $(shell command -v javac)
+TEST_PROGS += $(if $(JAVAC),$(BUILD)/tests/progs/Calls.class)
 
 .PHONY: all deps test test-kernel unit runtime demo bench install clean check-deps link-order check-src fuzz fuzz-run
-all: $(BUILD)/strobe $(MODULES) $(INIS)
+all: $(BUILD)/strobe $(MODULES) $(INIS) $(RUNTIME_INIS)
 
 $(BUILD)/obj/core/lang/%.o: core/lang/%.c
 	@mkdir -p $(@D)
@@ -138,7 +153,7 @@ $(PROVIDER_LIB): $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard providers/lib/*.
 define module_rule
 $(BUILD)/lib/strobe/$(notdir $(1)).so: $(patsubst %.c,$(BUILD)/obj/mod/%.o,$(wildcard $(1)/*.c)) $(if $(filter providers/%,$(1)),$(PROVIDER_LIB))
 	@mkdir -p $$(@D)
-	$$(call quiet,LINK)$$(CC) $$(LDFLAGS) -shared -o $$@ $$^ $$(if $$(filter undefined,$$(origin MODLIBS_$(notdir $(1)))),-lbpf,$$(MODLIBS_$(notdir $(1))))
+	$$(call quiet,LINK)$$(CC) $$(LDFLAGS) -shared -Wl,-z,defs -o $$@ $$^ $$(if $$(filter undefined,$$(origin MODLIBS_$(notdir $(1)))),-lbpf,$$(MODLIBS_$(notdir $(1))))
 endef
 $(foreach m,$(MODULE_DIRS),$(eval $(call module_rule,$(m))))
 
@@ -150,6 +165,19 @@ $(BUILD)/gen/sysnr_header.inc: $(SYSCALL_HEADER)
 	$(call quiet,GEN)sed -n 's/\\/\\\\/g; s/"/\\"/g; s/^\(#define __NR_.*\)$$/"\1\\n"/p' $(or $(SYSCALL_HEADER),/dev/null) >$@
 $(BUILD)/obj/mod/providers/tracepoint/sysnr_table.o: $(BUILD)/gen/sysnr_header.inc
 $(BUILD)/obj/mod/providers/tracepoint/sysnr_table.o: CFLAGS += -I$(BUILD)/gen
+
+$(BUILD_PC): build-aux/strobe.pc.in Makefile
+	@mkdir -p $(@D)
+	$(call quiet,GEN)sed -e 's#@PREFIX@#$(CURDIR)#' -e 's#@VERSION@#$(STROBE_VERSION)#' -e 's#@ABI@#$(PROVIDER_ABI)#' \
+	  -e 's#^moduledir=.*#moduledir=$(abspath $(BUILD))/lib/strobe#' -e 's#^plugindir=.*#plugindir=$(abspath $(BUILD))/plugins.d#' $< >$@
+
+RUNTIME_CFLAGS := $(if $(filter 1,$(SANITIZE)),CFLAGS="-O1 -g -fsanitize=address$(comma)undefined")
+define runtime_rule
+$(BUILD)/plugins.d/$(1).ini: $(wildcard providers/$(1)/*) $(wildcard include/strobe/*.h) $(BUILD_PC)
+	$$(call quiet,MAKE)PKG_CONFIG_PATH=$(abspath $(BUILD))/pkgconfig $$(MAKE) -s -C providers/$(1) install \
+	  OUT=$(abspath $(BUILD))/obj/mod/providers/$(1) $$(RUNTIME_CFLAGS)
+endef
+$(foreach p,$(RUNTIME_PROVIDERS),$(eval $(call runtime_rule,$(p))))
 
 $(BUILD)/plugins.d/%.ini: plugins.d/%.ini
 	@mkdir -p $(@D)
@@ -176,6 +204,10 @@ $(BUILD)/tests/progs/%: tests/progs/%.c
 $(BUILD)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(call quiet,CXX)$(CXX) -O1 -g -fno-omit-frame-pointer -o $@ $<
+
+$(BUILD)/tests/progs/%.class: tests/progs/%.java
+	@mkdir -p $(@D)
+	$(call quiet,JAVAC)$(JAVAC) -d $(@D) $<
 
 # uprobe_target stripped of .symtab, which lives on in .gnu_debugdata (MiniDebugInfo,
 # as Fedora ships it): an xz-compressed ELF made by objcopy --only-keep-debug.
@@ -271,13 +303,23 @@ fuzz-run: $(BUILD)/fuzz_check
 $(BUILD)/fuzz_check: tests/fuzz/fuzz_check.c $(CORE_LIB)
 	$(call quiet,LINK)$(CC) $(CFLAGS) $(LLVM_CFLAGS) -Icore -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(CORE_LIB) $(CORE_LIBS)
 
+# The module ABI for third parties: include/strobe/*.h and strobe.pc
+# (`pkg-config --cflags strobe`, `--variable=moduledir` for the .so,
+# `--variable=plugindir` for its INI); docs/providers.md has the build line.
+PKGCONFIGDIR ?= $(PREFIX)/lib/pkgconfig
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d \
+	  $(DESTDIR)$(PREFIX)/include/strobe $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 0755 $(BUILD)/strobe $(DESTDIR)$(PREFIX)/bin/strobe
 	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/strobe/
 	for f in $(INIS); do \
 	  sed 's#^library *= *\.\./lib/strobe/#library = ../#' $$f > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$(basename $$f); \
 	done
+	install -m 0644 include/strobe/*.h $(DESTDIR)$(PREFIX)/include/strobe/
+	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@VERSION@#$(STROBE_VERSION)#' \
+	  -e 's#@ABI@#$(PROVIDER_ABI)#' \
+	  build-aux/strobe.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/strobe.pc
 
 # ---- install extras, uninstall, man page (issue 20) -------------------------
 # `make install` also puts the man page, the bash completion and tools/ under

@@ -149,6 +149,20 @@ missing:
 	return -ENOENT;
 }
 
+char **child_command(const char *cmd)
+{
+	char **argv, *path, err[256];
+	if (child_split_words(cmd, &argv, err, sizeof(err)) < 0)
+		return NULL;
+	if (!argv[0] || child_resolve(argv[0], &path, err, sizeof(err)) < 0) {
+		child_free_words(argv);
+		return NULL;
+	}
+	free(argv[0]);
+	argv[0] = path;
+	return argv;
+}
+
 int child_spawn(const char *cmd, struct child *c, char *err, size_t errlen)
 {
 	*c = (struct child){ .release_fd = -1 };

@@ -32,6 +32,8 @@ void child_free_words(char **argv);
  * an executable regular file. 0 and a malloc'd *path, or -errno with err set.
  */
 int child_resolve(const char *name, char **path, char *err, size_t errlen);
+/* CMD's words with argv[0] replaced by the file it execs (child_free_words), NULL on error. */
+char **child_command(const char *cmd);
 /* Fork the child for cmd; it waits for child_release. 0, or -errno with err set. */
 int child_spawn(const char *cmd, struct child *c, char *err, size_t errlen);
 /* Let the child exec CMD. */

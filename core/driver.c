@@ -246,6 +246,8 @@ int driver_run(const struct driver_opts *o)
 		goto out;
 	/* uprobe/usdt resolve against the traced process (its maps, its root), or a task of --cgroup */
 	registry_set_target_pid(reg, child.pid ? child.pid : o->pid > 0 ? o->pid : cg.task);
+	if (child.pid)
+		registry_set_target_cmd(reg, child_command(o->cmd));
 	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes) < 0)
 		goto out;
 	if (o->list_probes) {

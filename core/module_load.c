@@ -44,6 +44,21 @@ static char *module_check_header(const struct module *m, uint32_t abi, uint32_t 
 	return NULL;
 }
 
+/*
+ * The record size of the provider's strobe_listing.args: arg_size, or for a
+ * table too old to have it, the size struct strobe_arg had when the table's
+ * last slot was appended (docs/abi.md). 0 in a table that has the slot means
+ * the layout of that time, when `length` was the last member.
+ */
+static size_t provider_arg_size(const struct strobe_provider_ops *p)
+{
+	if (p->size >= offsetofend(struct strobe_provider_ops, arg_size))
+		return p->arg_size ? p->arg_size : offsetofend(struct strobe_arg, length);
+	if (p->size >= offsetofend(struct strobe_provider_ops, symbol))
+		return offsetofend(struct strobe_arg, scale);
+	return offsetof(struct strobe_arg, index_reg);
+}
+
 /* Validate a provider table and copy it; NULL or a message. */
 static char *module_take_provider(struct module *m, const struct strobe_provider_ops *ops)
 {
@@ -62,6 +77,10 @@ static char *module_take_provider(struct module *m, const struct strobe_provider
 	if (missing)
 		return xasprintf("%s (%s) lacks the required callback %s()", m->what, m->path,
 				 missing);
+	m->arg_size = provider_arg_size(p);
+	if (m->arg_size < offsetof(struct strobe_arg, index_reg))
+		return xasprintf("%s (%s) gives arg_size %zu, smaller than any struct strobe_arg",
+				 m->what, m->path, m->arg_size);
 	if (!p->init)
 		p->init = def_init;
 	if (!p->fini)

@@ -13,6 +13,7 @@ struct list_ctx {
 	FILE *fp;
 	const char *filter; /* full-name glob */
 	bool verbose;
+	size_t arg_size; /* of the provider's records */
 	size_t count;
 };
 
@@ -46,9 +47,13 @@ static int list_one(void *ctx, const struct strobe_listing *l)
 	if (c->filter && fnmatch(c->filter, l->name, 0))
 		return 0;
 	fprintf(c->fp, "%s\n", l->name);
-	if (c->verbose)
-		for (size_t i = 0; i < l->nargs; i++)
-			list_print_arg(c->fp, &l->args[i]);
+	/* Records of the provider's size: members it lacks read as zero. */
+	for (size_t i = 0; c->verbose && l->args && i < l->nargs; i++) {
+		struct strobe_arg a = { 0 };
+		memcpy(&a, (const char *)l->args + i * c->arg_size,
+		       c->arg_size < sizeof(a) ? c->arg_size : sizeof(a));
+		list_print_arg(c->fp, &a);
+	}
 	c->count++;
 	return 0;
 }
@@ -61,7 +66,7 @@ static int list_provider(struct registry *reg, struct provider *p, const char *g
 		reg->host->log(STROBE_LOG_ERROR, "%s", why);
 		return -ENOENT;
 	}
-	struct list_ctx c = { .fp = fp, .filter = filter, .verbose = verbose };
+	struct list_ctx c = { .fp = fp, .filter = filter, .verbose = verbose, .arg_size = p->mod->arg_size };
 	return p->mod->pops.list(p->mod->st, p->name, glob, verbose, list_one, &c);
 }
 

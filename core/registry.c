@@ -4,6 +4,8 @@
  */
 #include "registry_internal.h"
 
+#include "child.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -44,10 +46,33 @@ static bool is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The registry host->provider() answers from: callbacks get no context. */
+static struct registry *host_registry;
+
+static const struct strobe_provider_ops *host_provider(const char *type, void **st)
+{
+	struct registry *reg = host_registry;
+	struct provider *p = reg && type ? registry_find_section(reg->sections, SEC_PROVIDER, type) : NULL;
+	if (!p)
+		return NULL;
+	const char *why = module_load(reg, p->mod);
+	if (why) {
+		reg->host->log(STROBE_LOG_ERROR, "%s", why);
+		return NULL;
+	}
+	*st = p->mod->st;
+	return &p->mod->pops;
+}
+
 int registry_open(struct registry **out, const struct strobe_host *host)
 {
 	struct registry *reg = xcalloc(1, sizeof(*reg));
-	reg->host = host;
+	memcpy(&reg->host_copy, host,
+	       host->size < sizeof(reg->host_copy) ? host->size : sizeof(reg->host_copy));
+	reg->host_copy.size = sizeof(reg->host_copy);
+	reg->host_copy.provider = host_provider;
+	reg->host = &reg->host_copy;
+	host_registry = reg;
 	reg->target_pid = -1;
 	reg->tail = &reg->sections;
 
@@ -69,11 +94,16 @@ int registry_open(struct registry **out, const struct strobe_host *host)
 				build_dir = xasprintf("%s/plugins.d", exe);
 			}
 		}
+		/* installed: PREFIX/bin/strobe reads PREFIX/lib/strobe/plugins.d, wherever PREFIX is */
+		char *installed = n > 0 ? xasprintf("%s/../lib/strobe/plugins.d", exe) : NULL;
 		if (build_dir && is_dir(build_dir))
 			registry_read_dir(reg, build_dir);
+		else if (installed && is_dir(installed))
+			registry_read_dir(reg, installed);
 		else
 			registry_read_dir(reg, INSTALLED_PLUGINS_D);
 		free(build_dir);
+		free(installed);
 	}
 	*out = reg;
 	return 0;
@@ -187,5 +217,8 @@ void registry_close(struct registry *reg)
 		section_free(p);
 		p = next;
 	}
+	if (host_registry == reg)
+		host_registry = NULL;
+	child_free_words(reg->cmd_argv);
 	free(reg);
 }

@@ -54,6 +54,8 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 
 /* The process probes are resolved for (-p PID, the -c child), or -1: strobe_resolver.pid. */
 void registry_set_target_pid(struct registry *reg, int pid);
+/* The -c command's words, argv[0] the file the child execs (strobe_resolver.cmd_argv): taken over. */
+void registry_set_target_cmd(struct registry *reg, char **argv);
 
 /* -l [pattern]: list probes of every provider whose type could match. */
 int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp);

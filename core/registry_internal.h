@@ -31,6 +31,7 @@ struct module {
 	struct strobe_provider_ops pops;
 	struct strobe_output_ops oops;
 	void *st; /* provider state from init() */
+	size_t arg_size; /* of the provider's struct strobe_arg records (strobe_listing.args) */
 	struct module *next;
 };
 
@@ -46,10 +47,12 @@ struct provider {
 };
 
 struct registry {
-	const struct strobe_host *host;
+	const struct strobe_host *host; /* &host_copy */
+	struct strobe_host host_copy;   /* the caller's, with the registry's own slots */
 	struct provider *sections, **tail;
 	struct module *modules;
 	int target_pid; /* strobe_resolver.pid */
+	char **cmd_argv; /* strobe_resolver.cmd_argv */
 };
 
 /* Read one INI file of dir into reg (plugin_ini.c): bad files are reported and skipped. */

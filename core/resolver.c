@@ -4,6 +4,8 @@
  */
 #include "registry_internal.h"
 
+#include "child.h"
+
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdarg.h>
@@ -63,7 +65,7 @@ static int resolver_add_arg(struct strobe_resolver *r, struct strobe_attachment 
 			    const struct strobe_arg *arg)
 {
 	struct resolve_ctx *c = (struct resolve_ctx *)r;
-	if (!h || !arg || !arg->name)
+	if (!h || !arg || !arg->name || (arg->kind == STROBE_ARG_STR_LEN && !arg->length))
 		return -EINVAL;
 	struct probe_attach *pa = &c->items[h->index];
 	if (pa->nargs == h->cap) {
@@ -74,12 +76,14 @@ static int resolver_add_arg(struct strobe_resolver *r, struct strobe_attachment 
 	struct strobe_arg *dst = &h->args[pa->nargs++];
 	/* Fields appended to strobe_arg are read only for the kinds that define them,
 	 * so a provider built before they existed is never read past its struct. */
-	if (arg->loc == STROBE_LOC_REG_INDEX_MEM) {
-		*dst = *arg;
-	} else {
-		memset(dst, 0, sizeof(*dst));
-		memcpy(dst, arg, offsetof(struct strobe_arg, index_reg));
+	memset(dst, 0, sizeof(*dst));
+	memcpy(dst, arg, offsetof(struct strobe_arg, index_reg));
+	if (arg->loc == STROBE_LOC_REG_INDEX_MEM || arg->kind == STROBE_ARG_STR_LEN) {
+		dst->index_reg = arg->index_reg;
+		dst->scale = arg->scale;
 	}
+	if (arg->kind == STROBE_ARG_STR_LEN)
+		dst->length = arena_strdup(c->a, arg->length);
 	dst->name = arena_strdup(c->a, arg->name);
 	dst->ctype = arena_strdup_or_null(c->a, arg->ctype);
 	dst->pointee = arena_strdup_or_null(c->a, arg->pointee);
@@ -166,6 +170,12 @@ void registry_set_target_pid(struct registry *reg, int pid)
 	reg->target_pid = pid > 0 ? pid : -1;
 }
 
+void registry_set_target_cmd(struct registry *reg, char **argv)
+{
+	child_free_words(reg->cmd_argv);
+	reg->cmd_argv = argv;
+}
+
 int provider_resolve(struct provider *p, const char *type, const char *target, struct arena *a,
 		     struct probe_attach **attach, size_t *nattach, struct diags *d,
 		     const struct loc *loc)
@@ -186,7 +196,8 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		       .pid = p->reg->target_pid,
 		       .set_btf_target = resolver_set_btf_target,
 		       .set_multi = resolver_set_multi,
-		       .set_newest_first = resolver_set_newest_first },
+		       .set_newest_first = resolver_set_newest_first,
+		       .cmd_argv = (const char *const *)p->reg->cmd_argv },
 		.p = p,
 		.type = arena_strdup(a, type ? type : p->name),
 		.a = a,

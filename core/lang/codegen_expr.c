@@ -37,10 +37,45 @@ static LLVMValueRef read_mem_int(struct cg *c, LLVMValueRef addr, uint32_t size,
 	return cg_load_int(c, tmp, 0, size > 8 ? 8 : size, is_signed, 8);
 }
 
+static const struct strobe_arg *find_arg(const struct probe_attach *a, const char *name);
+static LLVMValueRef arg_value(struct cg *c, const struct strobe_arg *a, const struct type *t,
+			      const struct loc *loc);
+
+/* STROBE_ARG_STR/_STR_LEN: the string behind the pointer at a's location, in a zeroed buffer. */
+static LLVMValueRef arg_string(struct cg *c, const struct strobe_arg *a, const struct type *t,
+			       const struct loc *loc)
+{
+	struct strobe_arg ptr = *a;
+	ptr.kind = STROBE_ARG_PTR;
+	ptr.size = 8;
+	LLVMValueRef p = LLVMBuildIntToPtr(c->b, arg_value(c, &ptr, t, loc), c->i8p, "");
+	LLVMValueRef buf = cg_alloca(c, t->size, "str");
+	cg_zero(c, buf, t->size);
+	if (a->kind == STROBE_ARG_STR) {
+		LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, t->size, 0), p };
+		cg_helper(c, a->user ? H_PROBE_READ_USER_STR : H_PROBE_READ_KERNEL_STR, args, 3);
+		return buf;
+	}
+	/* pointer + length, not NUL-terminated: at most size - 1 bytes, the rest stays 0 */
+	const struct strobe_arg *len = find_arg(c->attach, a->length);
+	if (!len || len->kind != STROBE_ARG_INT) {
+		cg_fail(c, loc, "the length of argument %s (%s) is not an integer argument", a->name, a->length);
+		return buf;
+	}
+	LLVMValueRef n = arg_value(c, len, t, loc);
+	LLVMValueRef max = cg_const(c, t->size - 1);
+	n = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntULT, n, max, ""), n, max, "len");
+	LLVMValueRef args[] = { buf, LLVMBuildTrunc(c->b, n, c->i32, ""), p };
+	cg_helper(c, a->user ? H_PROBE_READ_USER : H_PROBE_READ_KERNEL, args, 3);
+	return buf;
+}
+
 /* The value of a provider-described argument: i64 for scalars, a buffer for strings. */
 static LLVMValueRef arg_value(struct cg *c, const struct strobe_arg *a, const struct type *t,
 			      const struct loc *loc)
 {
+	if (a->kind == STROBE_ARG_STR || a->kind == STROBE_ARG_STR_LEN)
+		return arg_string(c, a, t, loc);
 	uint32_t size = a->size == 1 || a->size == 2 || a->size == 4 ? a->size : 8;
 	bool is_signed = a->kind == STROBE_ARG_INT && a->is_signed;
 	switch (a->loc) {

@@ -131,6 +131,8 @@ static const struct type *arg_type(struct sema *s, const struct strobe_arg *a)
 		return type_array(s->t, type_int(s->t, a->elem_size ? a->elem_size : 1, a->is_signed),
 				  a->count);
 	case STROBE_ARG_DATA_LOC:
+	case STROBE_ARG_STR:
+	case STROBE_ARG_STR_LEN:
 		return type_string(s->t, s->p->strlen);
 	}
 	return NULL;

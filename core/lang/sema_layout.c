@@ -31,7 +31,9 @@ static bool same_layout(const struct probe_attach *a, const struct probe_attach 
 		    x->kind != y->kind || x->offset != y->offset || x->size != y->size ||
 		    x->is_signed != y->is_signed || x->user != y->user || x->reg != y->reg ||
 		    x->value != y->value || x->elem_size != y->elem_size || x->count != y->count ||
-		    (x->loc == STROBE_LOC_REG_INDEX_MEM && (x->index_reg != y->index_reg || x->scale != y->scale)) ||
+		    ((x->loc == STROBE_LOC_REG_INDEX_MEM || x->kind == STROBE_ARG_STR_LEN) &&
+		     (x->index_reg != y->index_reg || x->scale != y->scale)) ||
+		    (x->kind == STROBE_ARG_STR_LEN && strcmp(x->length, y->length)) ||
 		    strcmp(x->pointee ? x->pointee : "", y->pointee ? y->pointee : ""))
 			return false;
 	}

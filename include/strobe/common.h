@@ -18,6 +18,8 @@
 #define offsetofend(TYPE, FIELD) (offsetof(TYPE, FIELD) + sizeof(((TYPE *)0)->FIELD))
 #endif
 
+struct strobe_provider_ops;
+
 enum strobe_log_level {
 	STROBE_LOG_ERROR,
 	STROBE_LOG_WARNING,
@@ -38,6 +40,15 @@ struct strobe_host {
 	/* Number of possible CPUs and the list of online CPUs (returns count, fills up to max). */
 	int (*online_cpus)(int *cpus, int max);
 	/* Append only below this line. */
+	/*
+	 * Appended (check size reaches it): the registered provider serving
+	 * probe type `type` ("usdt"), loaded and initialised if it was not yet,
+	 * and its state in *st for its callbacks; NULL if there is none or it
+	 * fails to load (the core reports why). A provider of a runtime
+	 * resolves, attaches and detaches through it (providers/python).
+	 * Valid until the calling module's fini() returns.
+	 */
+	const struct strobe_provider_ops *(*provider)(const char *type, void **st);
 };
 
 #endif

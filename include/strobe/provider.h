@@ -90,6 +90,11 @@ enum strobe_arg_kind {
 	STROBE_ARG_PTR,      /* pointer; `pointee` names the target type ("char") */
 	STROBE_ARG_ARRAY,    /* inline array of `count` elements of `elem_size` */
 	STROBE_ARG_DATA_LOC, /* tracepoint __data_loc: u32 (len << 16 | offset) */
+	/* Appended: strings behind a pointer. The location holds the pointer (8
+	 * bytes; `user`: into the traced process, else kernel memory). */
+	STROBE_ARG_STR,      /* NUL-terminated string at the pointer */
+	STROBE_ARG_STR_LEN,  /* `length` bytes at the pointer, not NUL-terminated;
+			      * `length` names the argument holding the byte count */
 };
 
 /*
@@ -118,6 +123,10 @@ struct strobe_arg {
 	/* Appended: STROBE_LOC_REG_INDEX_MEM only. */
 	int index_reg;       /* pt_regs register number, or -1 */
 	uint32_t scale;      /* 1, 2, 4 or 8 */
+	/* Appended: STROBE_ARG_STR_LEN only (the core reads it, index_reg and
+	 * scale for that kind): the name of the integer argument of the same
+	 * attachment that holds the string's length in bytes ("len"). */
+	const char *length;
 };
 
 /*
@@ -270,6 +279,15 @@ struct strobe_resolver {
 	 * fire in the order the script gives them, as bpftrace's do. 0, or -EINVAL.
 	 */
 	int (*set_newest_first)(struct strobe_resolver *r, struct strobe_attachment *a);
+	/*
+	 * Appended (check r->size >= offsetofend(struct strobe_resolver,
+	 * cmd_argv) before reading it; treat an older resolver as NULL): the
+	 * words of the -c command, NULL-terminated, argv[0] being the file the
+	 * child will exec (looked up in PATH), else NULL. Until probes are
+	 * attached the child (pid) has not exec'd it: a provider of a runtime
+	 * finds the interpreter here ("python3 x.py", "java -cp . Main").
+	 */
+	const char *const *cmd_argv;
 };
 
 /* set_newest_first() where the core has it (an older core attaches in script order). */
@@ -281,7 +299,10 @@ static inline void strobe_newest_first(struct strobe_resolver *r, struct strobe_
 
 /*
  * One line of -l output; with -v, args describes the arguments, printed as
- * "    <ctype> <name>" (bpftrace's -lv layout; ARRAY adds "[count]"). The
+ * "    <ctype> <name>" (bpftrace's -lv layout; ARRAY adds "[count]"). args
+ * is an array of nargs records of strobe_provider_ops.arg_size bytes each
+ * (sizeof(struct strobe_arg) of the provider's header), so the core steps
+ * through it with the provider's record size, not its own. The
  * listing and its strings need only live for the call to the callback.
  * list() gets the glob that followed "type:" (or "*"); the core filters
  * the full names again, so a provider may list more than the glob matches
@@ -374,6 +395,12 @@ struct strobe_provider_ops {
 	 */
 	int (*attach_multi)(void *st, const struct strobe_attach_req *reqs, size_t n,
 			    struct strobe_link **out, char *errbuf, size_t errlen);
+	/*
+	 * Appended: sizeof(struct strobe_arg) when built, the record size of
+	 * strobe_listing.args (libbpf's *_rec_size pattern). A table too short
+	 * to have it is read with the layout of its time (docs/abi.md).
+	 */
+	uint32_t arg_size;
 };
 #define STROBE_PROVIDER_OPS_MIN_SIZE offsetofend(struct strobe_provider_ops, detach)
 

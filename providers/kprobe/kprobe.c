@@ -635,6 +635,7 @@ static const struct strobe_provider_ops kp_ops = {
 	.attach = kp_attach,
 	.detach = kp_detach,
 	.attach_multi = kp_attach_multi,
+	.arg_size = sizeof(struct strobe_arg),
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);

@@ -382,6 +382,7 @@ static const struct strobe_provider_ops perf_ops = {
 	.resolve = perf_resolve,
 	.attach = perf_attach,
 	.detach = perf_detach,
+	.arg_size = sizeof(struct strobe_arg),
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);

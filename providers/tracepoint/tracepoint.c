@@ -607,6 +607,7 @@ static const struct strobe_provider_ops tp_ops = {
 	.resolve = tp_resolve,
 	.attach = tp_attach,
 	.detach = tp_detach,
+	.arg_size = sizeof(struct strobe_arg),
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);

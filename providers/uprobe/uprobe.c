@@ -505,6 +505,7 @@ static const struct strobe_provider_ops up_ops = {
 	.attach = up_attach,
 	.detach = up_detach,
 	.symbol = up_symbol,
+	.arg_size = sizeof(struct strobe_arg),
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);

@@ -526,6 +526,7 @@ static const struct strobe_provider_ops usdt_ops = {
 	.attach = usdt_attach,
 	.detach = usdt_detach,
 	.symbol = usdt_symbol,
+	.arg_size = sizeof(struct strobe_arg),
 };
 
 STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * python: CPython's USDT probes (python:function__entry, python:line, ...)
+ * with typed, named arguments, resolved and attached through the usdt
+ * provider (include/strobe/delegate.h). Built as a third party builds a
+ * module: its own Makefile, `pkg-config strobe`, nothing else of the tree.
+ *
+ *   python:PROBE              the python3 on PATH; with -p PID the process's
+ *                             binary or libpython; with -c CMD CMD's interpreter
+ *   python:/path/python3.X:PROBE   that interpreter
+ *
+ * CPython's probes are semaphore-gated: the usdt provider attaches them with
+ * the semaphore's offset, so the kernel activates them in every process.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <strobe/delegate.h>
+
+#define STR(n) { n, "string", STROBE_ARG_STR, NULL }
+#define INT(n, c) { n, c, STROBE_ARG_INT, NULL }
+
+/* CPython's Include/pydtrace.d, in argument order. */
+static const struct strobe_typed_probe py_probes[] = {
+	{ "function__entry", 3, { STR("filename"), STR("funcname"), INT("lineno", "int32") } },
+	{ "function__return", 3, { STR("filename"), STR("funcname"), INT("lineno", "int32") } },
+	{ "line", 3, { STR("filename"), STR("funcname"), INT("lineno", "int32") } },
+	{ "gc__start", 1, { INT("generation", "int32") } },
+	{ "gc__done", 1, { INT("collected", "int64") } },
+	{ "import__find__load__start", 1, { STR("modulename") } },
+	{ "import__find__load__done", 2, { STR("modulename"), INT("found", "int32") } },
+	{ "audit", 2, { STR("event"), INT("arguments", "uint64") } },
+};
+#define NPROBES (sizeof(py_probes) / sizeof(py_probes[0]))
+
+struct py_state {
+	const struct strobe_host *host;
+	struct strobe_base usdt;
+};
+
+static int py_init(const struct strobe_host *host, void **st)
+{
+	struct py_state *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->host = host;
+	*st = s;
+	return 0;
+}
+
+static void py_fini(void *st)
+{
+	free(st);
+}
+
+/* A launcher script (pyenv's shim) names no ELF file: ask it for sys.executable. */
+static bool is_script(const char *path)
+{
+	char magic[2] = { 0 };
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	bool script = fread(magic, 1, 2, f) == 2 && magic[0] == '#' && magic[1] == '!';
+	fclose(f);
+	return script;
+}
+
+static bool sys_executable(const char *launcher, char *out, size_t len)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return false;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl(launcher, launcher, "-c", "import sys; print(sys.executable)", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t n = 0;
+	ssize_t got = 1;
+	while (pid > 0 && n < len - 1 && (got = read(fds[0], out + n, len - 1 - n)) > 0)
+		n += (size_t)got;
+	close(fds[0]);
+	int status = 0;
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	if (!n || got < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+		return false;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	return out[0] == '/';
+}
+
+/*
+ * The interpreter binary to resolve against: the explicit one, the -c
+ * command's, else python3 on PATH; realpath'd, launcher scripts followed.
+ * "*" with -p PID: every file the process maps (its binary or libpython).
+ */
+static int py_binary(const char *explicit, const struct strobe_resolver *r, char *out, size_t len,
+		     char *err, size_t errlen)
+{
+	const char *const *cmd =
+		r && r->size >= offsetofend(struct strobe_resolver, cmd_argv) ? r->cmd_argv : NULL;
+	int pid = r && r->size >= offsetofend(struct strobe_resolver, pid) ? r->pid : -1;
+	char found[PATH_MAX];
+	const char *what = explicit ? explicit : cmd && cmd[0] ? cmd[0] : NULL;
+	if (!what && pid > 0) {
+		snprintf(out, len, "*");
+		return 0;
+	}
+	if (!what) {
+		if (!strobe_find_in_path("python3", found, sizeof(found))) {
+			snprintf(err, errlen,
+				 "no python3 on PATH: install one built with USDT probes (Debian's python3) or name it, python:/usr/bin/python3.11:PROBE");
+			return -ENOENT;
+		}
+		what = found;
+	}
+	char real[PATH_MAX];
+	if (!realpath(what, real)) {
+		snprintf(err, errlen, "python interpreter %s: %s", what, strerror(errno));
+		return -ENOENT;
+	}
+	/* only a launcher named python* is asked: -c may name any script */
+	const char *base = strrchr(what, '/') ? strrchr(what, '/') + 1 : what;
+	if (is_script(real) && (strncmp(base, "python", 6) || !sys_executable(real, real, sizeof(real)))) {
+		snprintf(err, errlen, "%s is a script that did not tell its interpreter (sys.executable): name the interpreter, python:/path/to/python3.X:PROBE",
+			 what);
+		return -ENOENT;
+	}
+	snprintf(out, len, "%s", real);
+	return 0;
+}
+
+/* The probes bin has (found[]); 0, or -ENOENT with err saying why there are none. */
+static int py_present(struct py_state *s, const char *bin, bool *found, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	if (strobe_base_get(s->host, &s->usdt, "usdt", &why) < 0) {
+		snprintf(err, errlen, "python: needs the usdt provider: %s", why);
+		return -ENOENT;
+	}
+	if (!strcmp(bin, "*")) { /* -p: the process's maps are searched at resolve */
+		for (size_t i = 0; i < NPROBES; i++)
+			found[i] = true;
+		return 0;
+	}
+	char glob[PATH_MAX + 16];
+	snprintf(glob, sizeof(glob), "%s:python:*", bin);
+	if (!strobe_typed_present(&s->usdt, glob, py_probes, NPROBES, found)) {
+		snprintf(err, errlen,
+			 "%s has no python USDT probes (CPython built without --with-dtrace): use one that has them, python:/usr/bin/python3.11:PROBE (Debian's python3)",
+			 bin);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int py_list(void *st, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
+		   void *ctx)
+{
+	struct py_state *s = st;
+	char explicit[PATH_MAX], bin[PATH_MAX], err[PATH_MAX + 256];
+	const char *probe = strobe_typed_split(glob ? glob : "*", explicit, sizeof(explicit));
+	bool found[NPROBES];
+	int e = py_binary(explicit[0] ? explicit : NULL, NULL, bin, sizeof(bin), err, sizeof(err));
+	if (!e)
+		e = py_present(s, bin, found, err, sizeof(err));
+	if (e) {
+		s->host->log(STROBE_LOG_ERROR, "%s", err);
+		/* plain -l lists every provider: a missing python is said, not fatal there */
+		return glob && strcmp(glob, "*") ? e : 0;
+	}
+	return strobe_typed_list_glob(type, explicit, probe, py_probes, NPROBES, found, verbose, fn, ctx);
+}
+
+static int py_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
+{
+	struct py_state *s = st;
+	char explicit[PATH_MAX], bin[PATH_MAX], err[PATH_MAX + 256];
+	const char *probe = strobe_typed_split(target, explicit, sizeof(explicit));
+	bool found[NPROBES];
+	int e = py_binary(explicit[0] ? explicit : NULL, r, bin, sizeof(bin), err, sizeof(err));
+	if (!e)
+		e = py_present(s, bin, found, err, sizeof(err));
+	if (e) {
+		r->error(r, "%s", err);
+		return e;
+	}
+	return strobe_typed_resolve_glob(&s->usdt, type, explicit, bin, "python", probe, py_probes,
+					 NPROBES, found, r);
+}
+
+static int py_attach(void *st, const struct strobe_attach_req *req, struct strobe_link **out,
+		     char *errbuf, size_t errlen)
+{
+	struct py_state *s = st;
+	return strobe_typed_attach(&s->usdt, req, out, errbuf, errlen);
+}
+
+static void py_detach(void *st, struct strobe_link *link)
+{
+	struct py_state *s = st;
+	s->usdt.ops->detach(s->usdt.st, link);
+}
+
+static const struct strobe_provider_ops py_ops = {
+	.abi = STROBE_PROVIDER_ABI,
+	.size = sizeof(struct strobe_provider_ops),
+	.name = "python",
+	.init = py_init,
+	.fini = py_fini,
+	.list = py_list,
+	.resolve = py_resolve,
+	.attach = py_attach,
+	.detach = py_detach,
+	.arg_size = sizeof(struct strobe_arg),
+};
+
+STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void);
+STROBE_EXPORT const struct strobe_provider_ops *strobe_provider_entry(void)
+{
+	return &py_ops;
+}
