@@ -170,7 +170,14 @@ static int parse_debug_stages(const char *arg, unsigned *out)
 	return rc;
 }
 
-int main(int argc, char **argv)
+/* What main() allocates for run(): arrays of argv's words (at most argc each), and the script's text. */
+struct cli_buffers {
+	const char **incdirs, **includes; /* -I, --include; NULL-terminated */
+	char **named, **positional;       /* the script's options and arguments */
+	char *text;                       /* a script file's contents */
+};
+
+static int run(int argc, char **argv, struct cli_buffers *b)
 {
 	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE, OPT_EMIT_ELF, OPT_EMIT_LLVM, OPT_INCLUDE,
 	       OPT_NO_WARNINGS, OPT_INFO, OPT_CGROUP, OPT_CONTAINER };
@@ -202,14 +209,8 @@ int main(int argc, char **argv)
 	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_BATCH };
 	const char *prog = NULL;
 	bool list = false;
-	/* -I and --include, each at most argc of them, NULL-terminated */
-	const char **incdirs = calloc((size_t)argc + 1, sizeof(*incdirs));
-	const char **includes = calloc((size_t)argc + 1, sizeof(*includes));
+	const char **incdirs = b->incdirs, **includes = b->includes;
 	size_t nincdirs = 0, nincludes = 0;
-	if (!incdirs || !includes) {
-		fputs("ERROR: out of memory\n", stderr);
-		return 1;
-	}
 	o.incdirs = incdirs;
 	o.includes = includes;
 	int c;
@@ -335,14 +336,13 @@ int main(int argc, char **argv)
 	}
 
 	struct source src;
-	char *text = NULL;
 	if (prog) {
 		src = (struct source){ .name = "stdin", .text = prog, .len = strlen(prog) };
 	} else if (optind < argc) {
 		const char *path = argv[optind++];
 		size_t len;
 		const char *why;
-		text = read_script(path, &len, &why);
+		char *text = b->text = read_script(path, &len, &why);
 		if (!text) {
 			fprintf(stderr, "ERROR: failed to read '%s': %s\n", path, why);
 			return 1;
@@ -355,11 +355,7 @@ int main(int argc, char **argv)
 	}
 	o.src = &src;
 	/* after the program: --name[=value] are the script's options (getopt), the rest $1.. */
-	char **named = calloc((size_t)argc + 1, sizeof(*named)), **positional = calloc((size_t)argc + 1, sizeof(*positional));
-	if (!named || !positional) {
-		fputs("ERROR: out of memory\n", stderr);
-		return 1;
-	}
+	char **named = b->named, **positional = b->positional;
 	for (int i = optind; i < argc; i++) {
 		if (!strncmp(argv[i], "--", 2) && argv[i][2])
 			named[o.nnamed++] = argv[i] + 2;
@@ -369,11 +365,23 @@ int main(int argc, char **argv)
 	o.named = named;
 	o.positional = positional;
 
-	int status = driver_run(&o);
-	free(text);
-	free(incdirs);
-	free(includes);
-	free(named);
-	free(positional);
+	return driver_run(&o);
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = (size_t)argc + 1;
+	struct cli_buffers b = { .incdirs = calloc(n, sizeof(*b.incdirs)), .includes = calloc(n, sizeof(*b.includes)),
+				 .named = calloc(n, sizeof(*b.named)), .positional = calloc(n, sizeof(*b.positional)) };
+	int status = 1;
+	if (b.incdirs && b.includes && b.named && b.positional)
+		status = run(argc, argv, &b);
+	else
+		fputs("ERROR: out of memory\n", stderr);
+	free(b.incdirs);
+	free(b.includes);
+	free(b.named);
+	free(b.positional);
+	free(b.text);
 	return status;
 }
