@@ -73,7 +73,7 @@ static void usage(FILE *fp)
 /*
  * Read a whole script (or stdin for "-") into a NUL-terminated buffer. A
  * directory or a device is refused before reading; a pipe is read up to the
- * limit. On failure returns NULL with *why set for "failed to read 'PATH': WHY".
+ * limit. On failure returns NULL with *why set for "failed to open file 'PATH': WHY" (bpftrace's words).
  */
 static char *read_script(const char *path, size_t *len, const char **why)
 {
@@ -344,7 +344,7 @@ static int run(int argc, char **argv, struct cli_buffers *b)
 		const char *why;
 		char *text = b->text = read_script(path, &len, &why);
 		if (!text) {
-			fprintf(stderr, "ERROR: failed to read '%s': %s\n", path, why);
+			fprintf(stderr, "ERROR: failed to open file '%s': %s\n", path, why);
 			return 1;
 		}
 		src = (struct source){ .name = strcmp(path, "-") == 0 ? "stdin" : path, .text = text, .len = len };
