@@ -40,7 +40,7 @@ static enum probe_kind core_probe_kind(const char *type)
  * attach point that went over the limit (BPFTRACE_MAX_PROBES).
  */
 static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d,
-			  uint32_t max_probes)
+			  uint32_t max_probes, enum missing_probes missing)
 {
 	size_t total = 0;
 	const struct loc *over = NULL;
@@ -48,13 +48,13 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next)
 		n++;
 	p->probes = arena_zalloc(&p->arena, (n ? n : 1) * sizeof(*p->probes));
-	p->nprobes = n;
 
 	size_t i = 0;
-	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next, i++) {
+	for (struct node **link = &ast->u.program.probes, *pr; (pr = *link);) {
 		struct probe_info *pi = &p->probes[i];
 		pi->ast = pr;
 		pi->kind = PROBE_PROVIDER;
+		bool skipped = false;
 		for (struct node *at = pr->u.probe.attach; at; at = at->next) {
 			enum probe_kind kind = core_probe_kind(at->u.attach.type);
 			if (kind != PROBE_PROVIDER) {
@@ -72,13 +72,28 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				continue;
 			}
 			size_t before = pi->nattach;
-			provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach, &pi->nattach,
-					 d, &at->loc);
+			if (missing == MISSING_PROBES_ERROR)
+				provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach,
+						 &pi->nattach, d, &at->loc);
+			else
+				skipped |= provider_resolve_or_skip(prov, canonical, at->u.attach.target, &p->arena,
+								    &pi->attach, &pi->nattach, d, &at->loc,
+								    missing == MISSING_PROBES_WARN) == 1;
 			total += pi->nattach - before;
 			if (total > max_probes && !over)
 				over = &at->loc;
 		}
+		if (skipped && pi->kind == PROBE_PROVIDER && !pi->nattach) {
+			*link = pr->next; /* every attach point skipped: the probe goes, unchecked */
+			memset(pi, 0, sizeof(*pi));
+			continue;
+		}
+		link = &pr->next;
+		i++;
 	}
+	p->nprobes = i;
+	if (!i && n)
+		diag_error(d, NULL, "No probes to attach");
 	if (over) {
 		struct diag *g = diag_error(d, over,
 					    "Can't attach to %zu probes because it exceeds the current limit of %u probes.",
@@ -191,7 +206,7 @@ int driver_run(const struct driver_opts *o)
 		goto out;
 	/* uprobe/usdt resolve against the traced process (its maps, its root) */
 	registry_set_target_pid(reg, child.pid ? child.pid : o->pid);
-	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes) < 0)
+	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes, cfg.missing_probes) < 0)
 		goto out;
 	if (o->list_probes) {
 		for (size_t i = 0; i < p.nprobes; i++) {
