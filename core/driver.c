@@ -37,7 +37,9 @@ static enum probe_kind core_probe_kind(const char *type)
 /*
  * Ask the providers about every attach point; errors become diagnostics.
  * More than max_probes attach points in all is an error located at the
- * attach point that went over the limit (BPFTRACE_MAX_PROBES).
+ * attach point that went over the limit (BPFTRACE_MAX_PROBES). Under
+ * missing_probes = warn or ignore, attach points that are not there are
+ * skipped, and a probe left with none leaves the program.
  */
 static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d,
 			  uint32_t max_probes, enum missing_probes missing)

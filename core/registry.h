@@ -54,9 +54,9 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 
 /*
  * provider_resolve() under missing_probes = warn or ignore: an attach point
- * that names nothing there is (-ENOENT: a function the kernel lacks, a
- * symbol a library lacks, a tracepoint, a wildcard matching nothing) is
- * skipped, its errors becoming warnings (warn) or dropped (ignore).
+ * naming what is not there (-ENOENT: a function the kernel lacks, a symbol
+ * a library lacks, a tracepoint, a wildcard matching nothing) is skipped,
+ * its errors becoming warnings (warn) or dropped (ignore).
  * Returns 1 when skipped, else what provider_resolve() returns.
  */
 int provider_resolve_or_skip(struct provider *p, const char *type, const char *target, struct arena *a,
