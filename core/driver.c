@@ -74,10 +74,12 @@ static int too_many_probes(struct diags *d, const struct loc *over, size_t total
  * Ask the providers about every attach point; errors become diagnostics.
  * More than max_probes attach points in all, or probes (BEGIN and END
  * included), is an error located at the attach point that went over the
- * limit (BPFTRACE_MAX_PROBES).
+ * limit (BPFTRACE_MAX_PROBES). Under missing_probes = warn or ignore,
+ * attach points that are not there are skipped, and a probe left with none
+ * leaves the program.
  */
 static int resolve_probes(struct node *ast, struct registry *reg, struct program *p, struct diags *d,
-			  uint32_t max_probes)
+			  uint32_t max_probes, enum missing_probes missing)
 {
 	size_t total = 0;
 	const struct loc *over = NULL;
@@ -88,13 +90,13 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 	if (over) /* each probe is at least one program: refused before any is resolved */
 		return too_many_probes(d, over, n, max_probes);
 	p->probes = arena_zalloc(&p->arena, (n ? n : 1) * sizeof(*p->probes));
-	p->nprobes = n;
 
 	size_t i = 0;
-	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next, i++) {
+	for (struct node **link = &ast->u.program.probes, *pr; (pr = *link);) {
 		struct probe_info *pi = &p->probes[i];
 		pi->ast = pr;
 		pi->kind = PROBE_PROVIDER;
+		bool skipped = false;
 		for (struct node *at = pr->u.probe.attach; at; at = at->next) {
 			enum probe_kind kind = core_probe_kind(at->u.attach.type);
 			if (kind != PROBE_PROVIDER) {
@@ -112,13 +114,28 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				continue;
 			}
 			size_t before = pi->nattach;
-			provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach, &pi->nattach,
-					 d, &at->loc);
+			if (missing == MISSING_PROBES_ERROR)
+				provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach,
+						 &pi->nattach, d, &at->loc);
+			else
+				skipped |= provider_resolve_or_skip(prov, canonical, at->u.attach.target, &p->arena,
+								    &pi->attach, &pi->nattach, d, &at->loc,
+								    missing == MISSING_PROBES_WARN) == 1;
 			total += pi->nattach - before;
 			if (total > max_probes && !over)
 				over = &at->loc;
 		}
+		if (skipped && pi->kind == PROBE_PROVIDER && !pi->nattach) {
+			*link = pr->next; /* every attach point skipped: the probe goes, unchecked */
+			memset(pi, 0, sizeof(*pi));
+			continue;
+		}
+		link = &pr->next;
+		i++;
 	}
+	p->nprobes = i;
+	if (!i && n)
+		diag_error(d, NULL, "No probes to attach");
 	if (over)
 		return too_many_probes(d, over, total, max_probes);
 	return diags_ok(d) ? 0 : -EINVAL;
@@ -248,7 +265,7 @@ int driver_run(const struct driver_opts *o)
 	registry_set_target_pid(reg, child.pid ? child.pid : o->pid > 0 ? o->pid : cg.task);
 	if (child.pid)
 		registry_set_target_cmd(reg, child_command(o->cmd));
-	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes) < 0)
+	if (resolve_probes(ast, reg, &p, &d, cfg.max_probes, cfg.missing_probes) < 0)
 		goto out;
 	if (o->list_probes) {
 		for (size_t i = 0; i < p.nprobes; i++) {

@@ -52,6 +52,17 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 		     struct probe_attach **attach, size_t *nattach, struct diags *d,
 		     const struct loc *loc);
 
+/*
+ * provider_resolve() under missing_probes = warn or ignore: an attach point
+ * naming what is not there (-ENOENT: a function the kernel lacks, a symbol
+ * a library lacks, a tracepoint, a wildcard matching nothing) is skipped,
+ * its errors becoming warnings (warn) or dropped (ignore).
+ * Returns 1 when skipped, else what provider_resolve() returns.
+ */
+int provider_resolve_or_skip(struct provider *p, const char *type, const char *target, struct arena *a,
+			     struct probe_attach **attach, size_t *nattach, struct diags *d,
+			     const struct loc *loc, bool warn);
+
 /* The process probes are resolved for (-p PID, the -c child), or -1: strobe_resolver.pid. */
 void registry_set_target_pid(struct registry *reg, int pid);
 /* The -c command's words, argv[0] the file the child execs (strobe_resolver.cmd_argv): taken over. */

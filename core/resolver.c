@@ -223,3 +223,30 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 	free(c.items);
 	return 0;
 }
+
+/* One diagnostic of a scratch list into d, as sev, its message followed by suffix. */
+static void diag_copy(struct diags *d, const struct diag *g, enum diag_severity sev, const char *suffix)
+{
+	struct diag *c = sev == DIAG_ERROR ? diag_error(d, &g->loc, "%s%s", g->msg, suffix)
+					   : diag_warning(d, &g->loc, "%s%s", g->msg, suffix);
+	if (g->hint)
+		diag_hint(d, c, "%s", g->hint);
+}
+
+int provider_resolve_or_skip(struct provider *p, const char *type, const char *target, struct arena *a,
+			     struct probe_attach **attach, size_t *nattach, struct diags *d,
+			     const struct loc *loc, bool warn)
+{
+	struct diags scratch;
+	diags_init(&scratch, d->src);
+	int rc = provider_resolve(p, type, target, a, attach, nattach, &scratch, loc);
+	bool skip = rc == -ENOENT;
+	for (const struct diag *g = scratch.head; g; g = g->next) {
+		if (!skip || g->severity != DIAG_ERROR)
+			diag_copy(d, g, g->severity, "");
+		else if (warn)
+			diag_copy(d, g, DIAG_WARNING, "; skipped (missing_probes = warn)");
+	}
+	diags_release(&scratch);
+	return skip ? 1 : rc;
+}
