@@ -142,27 +142,34 @@ static int resolver_set_newest_first(struct strobe_resolver *r, struct strobe_at
 	return 0;
 }
 
-static void resolver_error(struct strobe_resolver *r, const char *fmt, ...)
+/* A provider's message, located at the attach point. */
+static void report(struct strobe_resolver *r, bool error, const char *fmt, va_list ap)
 {
 	struct resolve_ctx *c = (struct resolve_ctx *)r;
 	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (error) {
+		diag_error(c->d, c->loc, "%s", msg);
+		c->nerrors++;
+	} else {
+		diag_warning(c->d, c->loc, "%s", msg);
+	}
+}
+
+static void resolver_error(struct strobe_resolver *r, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(r, true, fmt, ap);
 	va_end(ap);
-	diag_error(c->d, c->loc, "%s", msg);
-	c->nerrors++;
 }
 
 static void resolver_warning(struct strobe_resolver *r, const char *fmt, ...)
 {
-	struct resolve_ctx *c = (struct resolve_ctx *)r;
-	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	report(r, false, fmt, ap);
 	va_end(ap);
-	diag_warning(c->d, c->loc, "%s", msg);
 }
 
 void registry_set_target_pid(struct registry *reg, int pid)
