@@ -395,6 +395,13 @@ int driver_list(const char *pattern, bool verbose)
 			core_log(STROBE_LOG_ERROR, "listing '%s' needs the kernel's BTF: %s", pattern, strerror(-rc));
 		return rc;
 	}
+	/* what cannot be in an attach point is a mistake, not a pattern that matches nothing (bpftrace refuses it too) */
+	size_t bad = pattern ? strcspn(pattern, "${};`\\\t\n") : 0;
+	if (pattern && pattern[bad]) {
+		core_log(STROBE_LOG_ERROR, "invalid character '%c' in the probe pattern '%s' (column %zu)", pattern[bad],
+			 pattern, bad + 1);
+		return -1;
+	}
 	struct registry *reg = NULL;
 	if (check_privileges() < 0 || registry_open(&reg, &core_host) < 0)
 		return -1;
