@@ -76,7 +76,7 @@ static int first_task(const char *dir, int depth)
 }
 
 /* The cgroup id: the kernfs file handle of the directory (its inode number if none). */
-static int cgroup_id(const char *path, uint64_t *id)
+int cgroup_id(const char *path, uint64_t *id)
 {
 	struct {
 		struct file_handle fh;

@@ -21,6 +21,9 @@ struct cgroup_target {
  * process listed in its cgroup.procs, or in those of the cgroups below it
  * (a container's tasks often sit in a child).
  */
+/* The cgroup id of directory path: its kernfs file handle (its inode number if none). 0 or -errno. */
+int cgroup_id(const char *path, uint64_t *id);
+
 int cgroup_resolve(const char *path, struct cgroup_target *t, char *err, size_t errlen);
 
 /*

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "../cgroup.h"
 #include "runtime_internal.h"
 
 static void set_text(struct arena *a, struct strobe_value *v, const char *s, size_t n)
@@ -67,30 +68,11 @@ static void format_timestamp(struct arena *a, const char *fmt, uint64_t ns, stru
 	sb_free(&f);
 }
 
-static int path_cgroup_id(const char *path, uint64_t *id)
-{
-	struct {
-		struct file_handle fh;
-		uint64_t id;
-	} h;
-	int mount_id;
-	h.fh.handle_bytes = sizeof(h.id);
-	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0) == 0 && h.fh.handle_bytes == sizeof(h.id)) {
-		memcpy(id, h.fh.f_handle, sizeof(*id));
-		return 0;
-	}
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -1;
-	*id = st.st_ino;
-	return 0;
-}
-
 /* Depth-first search under dir (path) for the cgroup whose id is id; rel is the path below the mount. */
 static bool find_cgroup(struct strbuf *path, size_t root_len, uint64_t id, int depth)
 {
 	uint64_t here;
-	if (path_cgroup_id(path->s, &here) == 0 && here == id)
+	if (cgroup_id(path->s, &here) == 0 && here == id)
 		return true;
 	if (depth > 64)
 		return false;

@@ -223,6 +223,18 @@ static int hist_index_cmp(const void *x, const void *y, void *ctx)
 	return memcmp(c->raw->keys + a * c->key_size, c->raw->keys + b * c->key_size, c->user_size);
 }
 
+/* The entries' indexes sorted by user key (the key minus its trailing u64), so that a group is a run; free() it. */
+static size_t *order_by_user_key(struct hist_sort_ctx *hc)
+{
+	size_t *order = malloc((hc->raw->n ? hc->raw->n : 1) * sizeof(*order));
+	if (!order)
+		return NULL;
+	for (size_t i = 0; i < hc->raw->n; i++)
+		order[i] = i;
+	qsort_r(order, hc->raw->n, sizeof(*order), hist_index_cmp, hc);
+	return order;
+}
+
 /*
  * Histograms: group entries by user key (the key minus its trailing u64
  * bucket), sum each bucket across CPUs, keep first..last non-empty bucket.
@@ -232,13 +244,10 @@ static size_t build_hists(struct arena *a, const struct prog_map *m, const struc
 			  struct work *works)
 {
 	size_t ks = m->key_size, us = ks >= 8 ? ks - 8 : 0;
-	size_t *order = malloc((raw->n ? raw->n : 1) * sizeof(*order));
+	struct hist_sort_ctx hc = { raw, ks, us };
+	size_t *order = order_by_user_key(&hc);
 	if (!order)
 		return 0;
-	for (size_t i = 0; i < raw->n; i++)
-		order[i] = i;
-	struct hist_sort_ctx hc = { raw, ks, us };
-	qsort_r(order, raw->n, sizeof(*order), hist_index_cmp, &hc);
 
 	uint64_t lin_last = lhist_last_index(m);
 	size_t nworks = 0;
@@ -327,13 +336,10 @@ static size_t build_tseries(struct arena *a, const struct prog_map *m, const str
 		last = e > last ? e : last;
 	}
 	uint64_t oldest = last >= span ? last - span + 1 : 0;
-	size_t *order = malloc((raw->n ? raw->n : 1) * sizeof(*order));
+	struct hist_sort_ctx hc = { raw, ks, us };
+	size_t *order = order_by_user_key(&hc);
 	if (!order)
 		return 0;
-	for (size_t i = 0; i < raw->n; i++)
-		order[i] = i;
-	struct hist_sort_ctx hc = { raw, ks, us };
-	qsort_r(order, raw->n, sizeof(*order), hist_index_cmp, &hc);
 	size_t nworks = 0;
 	for (size_t g = 0; g < raw->n;) {
 		size_t end = g + 1;
