@@ -150,7 +150,13 @@ const struct type *type_int_resized(struct types *t, const struct type *ty, uint
 
 const struct type *type_bool(struct types *t)
 {
-	struct type p = { .kind = T_BOOL, .size = 1, .align = 1 };
+	return type_bool_resized(t, 1);
+}
+
+/* A bool held in a map, tuple or event slot, where scalars take 8 bytes. */
+const struct type *type_bool_resized(struct types *t, uint32_t size)
+{
+	struct type p = { .kind = T_BOOL, .size = size, .align = size };
 	return intern(t, &p);
 }
 

@@ -99,6 +99,7 @@ const struct type *type_enum(struct types *t, const char *name, uint32_t size, b
 /* ty (a T_INT, enum or not) with another size. */
 const struct type *type_int_resized(struct types *t, const struct type *ty, uint32_t size);
 const struct type *type_bool(struct types *t);
+const struct type *type_bool_resized(struct types *t, uint32_t size);
 const struct type *type_none(struct types *t);
 const struct type *type_string(struct types *t, uint32_t size);
 const struct type *type_pointer(struct types *t, const struct type *elem, bool user);

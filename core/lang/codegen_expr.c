@@ -616,6 +616,12 @@ static LLVMValueRef scalar(struct cg *c, struct node *n)
 		if (n->u.cast.operand->type->kind == T_ARRAY) /* (uint64)$bytes */
 			return cg_load_int(c, cg_string(c, n->u.cast.operand), 0, n->type->size,
 					   n->type->is_signed, 1);
+		if (n->type->kind == T_BOOL) { /* (bool)x is x != 0; a string is true when not empty */
+			LLVMValueRef v = n->u.cast.operand->type->kind == T_STRING
+				? cg_load_int(c, cg_string(c, n->u.cast.operand), 0, 1, false, 1)
+				: cg_scalar(c, n->u.cast.operand);
+			return from_i1(c, LLVMBuildICmp(c->b, LLVMIntNE, v, cg_const(c, 0), ""));
+		}
 		return extend(c, cg_scalar(c, n->u.cast.operand), n->type->size, n->type->is_signed);
 	case N_FIELD:
 		if (n->u.field.tuple_index) {

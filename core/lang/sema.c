@@ -55,7 +55,7 @@ static const struct type *storage_type(struct sema *s, const struct type *t)
 {
 	switch (t->kind) {
 	case T_INT: return type_int_resized(s->t, t, 8);
-	case T_BOOL: return type_int(s->t, 8, false);
+	case T_BOOL: return type_bool_resized(s->t, 8);
 	case T_POINTER: return type_int(s->t, 8, true); /* bpftrace 0.17 prints a stored pointer signed */
 	default: return t;
 	}
@@ -76,6 +76,9 @@ static bool storable(const struct type *t)
  */
 static const struct type *merge(struct sema *s, const struct type *old, const struct type *val)
 {
+	/* a bool and an integer in one place make an integer (0.17 had no bool) */
+	if (old->kind == T_BOOL && val->kind != T_BOOL && type_is_scalar(val))
+		return val;
 	if (type_is_scalar(old) && type_is_scalar(val))
 		return old;
 	if (old->kind == T_STRING && val->kind == T_STRING)
@@ -485,6 +488,13 @@ static const struct type *cast(struct sema *s, struct node *n)
 			return NULL;
 		}
 		return t ? type_int(s->t, ints[i].size, ints[i].is_signed) : NULL;
+	}
+	if (!strcmp(ts->name, "bool") && !ts->ptr_depth && ts->array_len < 0) {
+		if (t && !type_is_scalar(t) && t->kind != T_STRING) {
+			sema_error(s, &n->loc, "Cannot cast from \"%s\" to \"bool\"", tname(s, t));
+			return NULL;
+		}
+		return t ? type_bool(s->t) : NULL;
 	}
 	return sema_type_cast(s, n, t);
 }

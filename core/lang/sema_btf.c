@@ -202,7 +202,7 @@ static const struct {
 	{ "int8", 1, true },   { "int16", 2, true },   { "int32", 4, true },   { "int64", 8, true },
 	{ "uint8", 1, false }, { "uint16", 2, false }, { "uint32", 4, false }, { "uint64", 8, false },
 	{ "char", 1, true },   { "short", 2, true },   { "int", 4, true },     { "long", 8, true },
-	{ "unsigned", 4, false }, { "signed", 4, true }, { "size_t", 8, false }, { "bool", 1, false },
+	{ "unsigned", 4, false }, { "signed", 4, true }, { "size_t", 8, false },
 };
 
 /*
@@ -218,6 +218,8 @@ static const struct type *spec_type(struct sema *s, const struct typespec *ts, c
 	for (size_t i = 0; i < sizeof(int_names) / sizeof(int_names[0]) && !base; i++)
 		if (!strcmp(ts->name, int_names[i].name))
 			base = type_int(ty, int_names[i].size, int_names[i].is_signed);
+	if (!base && !strcmp(ts->name, "bool"))
+		base = type_bool(ty);
 	if (!base && !strcmp(ts->name, "void"))
 		base = type_none(ty);
 	if (!base && (!strncmp(ts->name, "struct ", 7) || !strncmp(ts->name, "union ", 6))) {
@@ -274,9 +276,10 @@ const struct type *sema_type_cast(struct sema *s, struct node *n, const struct t
 		}
 		return to;
 	}
-	if (to->kind == T_ARRAY && to->elem->kind == T_INT) {
-		/* (uint8[8])x: the bytes of an integer (bpftrace 0.19), or an array of the same size */
-		if ((t->kind == T_INT && to->size == 8) || (t->kind == T_ARRAY && t->size == to->size))
+	if (to->kind == T_ARRAY && (to->elem->kind == T_INT || to->elem->kind == T_BOOL)) {
+		/* (uint8[8])x, (bool[2])(uint16)x: the bytes of an integer (bpftrace 0.19), or an array of the same size */
+		if ((type_is_scalar(t) && t->kind != T_POINTER && (to->size == 8 || to->size == t->size)) ||
+		    (t->kind == T_ARRAY && t->size == to->size))
 			return to;
 		sema_error(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), tname(s, to));
 		return NULL;
