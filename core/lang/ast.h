@@ -240,6 +240,7 @@ struct n_index {
 struct n_cast {
 	struct typespec to;
 	struct node *operand;
+	bool implicit; /* inserted by sema: a value converted to a declared variable's type */
 };
 
 struct n_size_of {

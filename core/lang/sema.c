@@ -795,6 +795,14 @@ static void assign_var(struct sema *s, struct node *n)
 	}
 	if (!v)
 		v = var_add(s, name);
+	if (v->declared && v->type && (v->type->kind == T_INT || v->type->kind == T_BOOL) && type_is_scalar(t) &&
+	    t->kind != T_POINTER) {
+		sema_declared_value(s, n, v);
+		expr(s, n->u.assign.value);
+		v->assigned = true;
+		target->type = v->type;
+		return;
+	}
 	if (!v->type) {
 		v->type = t;
 		s->changed = true;

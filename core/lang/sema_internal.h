@@ -60,7 +60,7 @@ struct var {
 	const char *name;
 	const struct type *type;
 	bool assigned; /* in the current pass, at this point of the probe */
-	bool declared; /* by let with a type: the type is fixed */
+	const struct typespec *declared; /* by let with a type: the type is fixed */
 };
 
 /* A probe's scratch variables; they outlive a pass so that types widen. */
@@ -191,6 +191,8 @@ struct var *var_add(struct sema *s, const char *name);
  * sema_scope.c: block scoping (a variable first assigned in a block is not
  * visible after it), let declarations, block expressions, map declarations.
  */
+/* An assignment to a variable declared with a type converts the value to it. */
+void sema_declared_value(struct sema *s, struct node *assign, const struct var *var);
 /* The statements of block; then value (may be NULL), typed in the block's scope; value's type. */
 const struct type *sema_block(struct sema *s, struct node *block, struct node *value);
 /* let $x[: type][ = v]; any other statement kind is reported as not supported. */

@@ -59,24 +59,29 @@ static bool literal_fits(const struct type *t, int64_t v)
 	return v >= 0 && v < (INT64_C(1) << bits);
 }
 
-/* let $x: int-type = v: v converted to the type (a literal must fit it). */
-static void declared_int_value(struct sema *s, struct node *let, const struct type *t)
+/*
+ * `$x = v` where `let $x: int-type` or `bool` declared $x: v converted to
+ * the type as C converts it (a literal must fit an integer type).
+ */
+void sema_declared_value(struct sema *s, struct node *assign, const struct var *var)
 {
-	struct node *a = let->u.let.assign, *v = a->u.assign.value;
+	struct node *v = assign->u.assign.value;
+	if (!var->declared || !var->type || (var->type->kind != T_INT && var->type->kind != T_BOOL) ||
+	    (v->kind == N_CAST && v->u.cast.implicit)) /* converted in an earlier pass */
+		return;
 	int64_t lit;
-	if (sema_int_literal(v, &lit) && !literal_fits(t, lit)) {
+	if (var->type->kind == T_INT && sema_int_literal(v, &lit) && !literal_fits(var->type, lit)) {
 		sema_error(s, &v->loc, "Type mismatch for $%s: the value %" PRId64 " does not fit type '%s'",
-		    let->u.let.var->u.ident.name, lit, sema_tname(s, t));
+		    var->name, lit, sema_tname(s, var->type));
 		return;
 	}
-	if (v->kind == N_CAST && v->loc.line == let->loc.line && v->loc.col == let->loc.col)
-		return; /* converted in an earlier pass */
 	struct node *c = arena_zalloc(&s->p->arena, sizeof(*c));
 	c->kind = N_CAST;
-	c->loc = let->loc;
-	c->u.cast.to = let->u.let.ty;
+	c->loc = v->loc;
+	c->u.cast.to = *var->declared;
 	c->u.cast.operand = v;
-	a->u.assign.value = c;
+	c->u.cast.implicit = true;
+	assign->u.assign.value = c;
 }
 
 void sema_let(struct sema *s, struct node *n)
@@ -103,9 +108,9 @@ void sema_let(struct sema *s, struct node *n)
 			v->type = t;
 			s->changed = true;
 		}
-		v->declared = true;
-		if (t->kind == T_INT && n->u.let.assign)
-			declared_int_value(s, n, t);
+		v->declared = &n->u.let.ty;
+		if (n->u.let.assign)
+			sema_declared_value(s, n->u.let.assign, v);
 	}
 	if (!v->type && s->final)
 		v->type = type_int(s->t, 8, true); /* never assigned anything else: an int64 0 */
