@@ -392,6 +392,13 @@ const struct type *btf_enum_type(struct types *t, const char *name)
 	return id ? enum_of(t, b, btf__type_by_id(b, id), 8, true) : NULL;
 }
 
+int btf_func_id(const char *name)
+{
+	struct btf *b = core_btf();
+	int id = b ? btf__find_by_name_kind(b, name, BTF_KIND_FUNC) : -ENOENT;
+	return id > 0 ? id : -ENOENT;
+}
+
 static void dump_printf(void *ctx, const char *fmt, va_list args)
 {
 	vfprintf(ctx, fmt, args);
