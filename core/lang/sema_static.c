@@ -166,8 +166,36 @@ const struct type *socket_cookie_check(struct sema *s, struct node *n)
 	return type_int(s->t, 8, false);
 }
 
+/*
+ * percpu_kaddr("name"[, cpu]): the address of a per-cpu kernel variable on
+ * this CPU (bpf_this_cpu_ptr) or on `cpu` (bpf_per_cpu_ptr, NULL past the
+ * last CPU), a uint64 * as bpftrace types it; the variable comes from BTF.
+ */
 const struct type *percpu_kaddr_check(struct sema *s, struct node *n)
 {
-	sema_error(s, &n->loc, "percpu_kaddr() is not supported yet");
-	return NULL;
+	struct node *a0 = n->u.call.args, *cpu = a0->next;
+	if (a0->kind != N_STRING) {
+		sema_error(s, &n->loc, "percpu_kaddr() expects a string literal (%s provided)",
+			   sema_kind_word(sema_expr(s, a0)));
+		return NULL;
+	}
+	a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
+	const struct type *ct = cpu ? sema_expr(s, cpu) : NULL;
+	if (ct && !type_is_scalar(ct)) {
+		sema_error(s, &n->loc, "percpu_kaddr() expects an integer cpu (%s provided)", sema_kind_word(ct));
+		return NULL;
+	}
+	if (btf_percpu_var_id(a0->u.string.s) < 0) {
+		sema_error(s, &n->loc, "Could not resolve variable \"%s\" from BTF: percpu_kaddr() needs a per-cpu variable",
+			   a0->u.string.s);
+		return NULL;
+	}
+	uint64_t addr;
+	if (sema_kaddr(a0->u.string.s, &addr) < 0) { /* the verifier finds the address there */
+		sema_error(s, &n->loc,
+			   "percpu_kaddr(): this kernel does not list \"%s\" in /proc/kallsyms (CONFIG_KALLSYMS_ALL is off), "
+			   "so BPF programs cannot take its address", a0->u.string.s);
+		return NULL;
+	}
+	return type_pointer(s->t, type_int(s->t, 8, false), false);
 }
