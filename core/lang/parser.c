@@ -162,8 +162,11 @@ static struct node *parse_offsetof(struct parser *p, const struct token *kw)
 	enum tok_kind k = peek_kind(p, 0);
 	bool tagged = k == T_STRUCT || k == T_UNION || k == T_ENUM;
 	const struct token *t0 = peek(p, 0);
-	if (tagged ? peek_kind(p, 1) == T_IDENT
-		   : k == T_IDENT && peek_kind(p, 1) == T_COMMA && !is_builtin_name(t0->text, t0->len)) {
+	if (tagged && peek_kind(p, 1) != T_IDENT) {
+		syntax_error(p, peek(p, 1), "identifier");
+		return NULL;
+	}
+	if (tagged || (k == T_IDENT && peek_kind(p, 1) == T_COMMA && !is_builtin_name(t0->text, t0->len))) {
 		s = (struct type_shape){ .ntok = tagged ? 2 : 1, .tagged = tagged };
 		n->u.offset_of.ty = parse_type(p, &s, &end);
 	} else if (!(n->u.offset_of.expr = parse_expr(p))) {
