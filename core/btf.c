@@ -392,6 +392,28 @@ const struct type *btf_enum_type(struct types *t, const char *name)
 	return id ? enum_of(t, b, btf__type_by_id(b, id), 8, true) : NULL;
 }
 
+int btf_func_id(const char *name)
+{
+	struct btf *b = core_btf();
+	int id = b ? btf__find_by_name_kind(b, name, BTF_KIND_FUNC) : -ENOENT;
+	return id > 0 ? id : -ENOENT;
+}
+
+int btf_percpu_var_id(const char *name)
+{
+	struct btf *b = core_btf();
+	int id = b ? btf__find_by_name_kind(b, name, BTF_KIND_VAR) : -ENOENT;
+	int sec = b && id > 0 ? btf__find_by_name_kind(b, ".data..percpu", BTF_KIND_DATASEC) : -ENOENT;
+	if (sec <= 0)
+		return -ENOENT;
+	const struct btf_type *ds = btf__type_by_id(b, (uint32_t)sec);
+	const struct btf_var_secinfo *v = btf_var_secinfos(ds);
+	for (uint16_t i = 0; i < btf_vlen(ds); i++, v++)
+		if (v->type == (uint32_t)id)
+			return id;
+	return -ENOENT;
+}
+
 static void dump_printf(void *ctx, const char *fmt, va_list args)
 {
 	vfprintf(ctx, fmt, args);

@@ -58,6 +58,10 @@ int btf_complete_record(struct types *t, const struct type *rec);
 /* A BTF type by name: "struct x", "union x", "enum x" or a typedef/base name ("pid_t"). */
 const struct type *btf_type_by_name(struct types *t, const char *name);
 /* The value of enumerator `name` (TASK_COMM_LEN): 0, or -ENOENT. */
+/* The BTF id of kernel function `name` (kfunc_exist(), kfuncs' calls), or -ENOENT. */
+int btf_func_id(const char *name);
+/* The BTF id of per-cpu kernel variable `name` (a VAR of .data..percpu, percpu_kaddr()), or -ENOENT. */
+int btf_percpu_var_id(const char *name);
 /* -l 'struct NAME*' and -lv: the BTF structs, unions and enums matching, by name or defined. 0 or -errno. */
 int btf_list_types(const char *pattern, bool verbose, FILE *fp);
 int btf_enum_value(const char *name, int64_t *value, uint32_t *size); /* size: of its enum type, may be NULL */

@@ -252,7 +252,7 @@ int driver_run(const struct driver_opts *o)
 				      .filter_pid = o->pid > 0 ? (uint32_t)o->pid : 0,
 				      .helper_errors = o->helper_errors,
 				      .filter_cgroup = o->cgroup || o->container, .cgroup_id = cg.id,
-				      .cgroup_level = cg.level };
+				      .cgroup_level = cg.level, .kfunc_allowed = runtime_kfunc_allowed };
 	copts.strlen = cfg.max_strlen;
 	copts.max_map_keys = cfg.max_map_keys;
 	p.perf_rb_pages = cfg.perf_rb_pages;

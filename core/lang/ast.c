@@ -81,6 +81,7 @@ struct node *ast_clone(struct arena *a, const struct node *n)
 		break;
 	case N_CAST: c->u.cast.operand = ast_clone(a, n->u.cast.operand); break;
 	case N_SIZEOF: c->u.size_of.expr = ast_clone(a, n->u.size_of.expr); break;
+	case N_OFFSETOF: c->u.offset_of.expr = ast_clone(a, n->u.offset_of.expr); break;
 	case N_LET:
 		c->u.let.var = ast_clone(a, n->u.let.var);
 		c->u.let.assign = ast_clone(a, n->u.let.assign);
@@ -271,9 +272,12 @@ static void dump(FILE *fp, const struct node *n, int depth)
 		}
 		break;
 	case N_OFFSETOF:
-		fputs(" (", fp);
-		dump_type(fp, &n->u.offset_of.ty);
-		fprintf(fp, ") %s", n->u.offset_of.field);
+		if (!n->u.offset_of.expr) {
+			fputs(" (", fp);
+			dump_type(fp, &n->u.offset_of.ty);
+			fputc(')', fp);
+		}
+		fprintf(fp, " %s", n->u.offset_of.field);
 		break;
 	case N_MACRO: fprintf(fp, " %s", n->u.macro.name); break;
 	case N_LET:
@@ -386,6 +390,10 @@ static void dump(FILE *fp, const struct node *n, int depth)
 	case N_SIZEOF:
 		if (n->u.size_of.expr)
 			dump(fp, n->u.size_of.expr, d);
+		break;
+	case N_OFFSETOF:
+		if (n->u.offset_of.expr)
+			dump(fp, n->u.offset_of.expr, d);
 		break;
 	default:
 		break;

@@ -58,7 +58,7 @@ enum node_kind {
 	N_TUPLE,      /* u.list: items */
 	N_CAST,       /* u.cast: (type)operand */
 	N_SIZEOF,     /* u.size_of: sizeof(type) or sizeof(expr) */
-	N_OFFSETOF,   /* u.offset_of: offsetof(type, field[.field...]) */
+	N_OFFSETOF,   /* u.offset_of: offsetof(type or expr, field[.field...]) */
 	N_BLOCK_EXPR, /* u.block_expr: { statements; value } (also a macro's expansion) */
 };
 
@@ -249,7 +249,8 @@ struct n_size_of {
 };
 
 struct n_offset_of {
-	struct typespec ty;
+	struct typespec ty;  /* used when expr is NULL */
+	struct node *expr;   /* offsetof(expr, field): of expr's record type, never evaluated */
 	const char *field; /* "a" or "a.b.c" */
 };
 

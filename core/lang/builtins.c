@@ -107,6 +107,17 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_IS_PTR] = { "is_ptr", CALL(1, 1, 0), .check = is_type_check },
 	[B_IS_STR] = { "is_str", CALL(1, 1, 0), .check = is_type_check },
 	[B_IS_UNSIGNED_INTEGER] = { "is_unsigned_integer", CALL(1, 1, 0), .check = is_type_check },
+	/* static checks and kernel lookups of docs/stdlib.md 0.26 */
+	[B_FAIL] = { "fail", CALL(1, NARGS_ANY, BF_VOID), .few_args = "requires at least one argument",
+		     .check = fail_check, .stmt = comptime_stmt }, /* an error when checked, if reached */
+	[B_STATIC_ASSERT] = { "static_assert", CALL(2, 2, BF_VOID), .check = static_assert_check,
+			      .stmt = comptime_stmt },
+	[B_FIND] = { "find", CALL(3, 3, 0), .check = find_check, .value = find_value },
+	[B_PERCPU_KADDR] = { "percpu_kaddr", CALL(1, 2, 0), .check = percpu_kaddr_check, .value = percpu_kaddr_value },
+	[B_SOCKET_COOKIE] = { "socket_cookie", CALL(1, 1, 0), .check = socket_cookie_check,
+			      .value = socket_cookie_value },
+	[B_KFUNC_EXIST] = { "kfunc_exist", CALL(1, 1, 0), .check = kfunc_check }, /* sema makes these literals */
+	[B_KFUNC_ALLOWED] = { "kfunc_allowed", CALL(1, 1, 0), .check = kfunc_check },
 };
 
 /* After an indexed row's name: 0-255, without leading zeros. */

@@ -198,7 +198,9 @@ builtin_emit_fn cpid_value, has_cpid_value, pid_value, tid_value, uid_value, gid
 builtin_emit_fn kstack_value, reg_value, ustack_bytes, usym_bytes, func_bytes; /* codegen_calls.c */
 builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, macaddr_value, first_arg_value,
 	strftime_value, uaddr_value, ntop_bytes, buf_bytes, pton_bytes;             /* codegen_funcs.c */
-builtin_emit_fn len_value, has_key_value;                                       /* codegen_loops.c */
+builtin_emit_fn len_value, has_key_value, find_value;                           /* codegen_loops.c */
+builtin_emit_fn socket_cookie_value, percpu_kaddr_value;                        /* codegen_stdlib.c */
+builtin_stmt_fn comptime_stmt;                                                  /* codegen_stdlib.c */
 builtin_emit_fn delete_value;                                                   /* codegen_events.c */
 builtin_stmt_fn printf_stmt, errorf_stmt, warnf_stmt, assert_stmt, print_stmt, clear_stmt, zero_stmt, exit_stmt,
 	time_stmt;                                                                  /* codegen_events.c */

@@ -380,6 +380,28 @@ LLVMValueRef has_key_value(struct cg *c, struct node *n)
 	return LLVMBuildZExt(c->b, LLVMBuildICmp(c->b, LLVMIntNE, v, cg_const(c, 0), ""), c->i64, "has_key");
 }
 
+/* find(@m, k, $v) (sema_loops.c: args are @m and `$v = @m[k]`): the value copied from the lookup */
+LLVMValueRef find_value(struct cg *c, struct node *n)
+{
+	struct node *asg = n->u.call.args->next, *var = asg->u.assign.target, *read = asg->u.assign.value;
+	const struct prog_map *m = cg_map_of(c, read);
+	LLVMValueRef args[] = { cg_map_ptr(c, m->fd), cg_map_key(c, m, read->u.map.keys) };
+	LLVMValueRef ptr = LLVMBuildIntToPtr(c->b, cg_helper(c, BPF_FUNC_map_lookup_elem, args, 2), c->i8p, "");
+	LLVMValueRef hit = LLVMBuildIsNotNull(c->b, ptr, "");
+	LLVMBasicBlockRef found = cg_block(c, "find_found"), done = cg_block(c, "find_done");
+	LLVMBuildCondBr(c->b, hit, found, done);
+	LLVMPositionBuilderAtEnd(c->b, found);
+	const struct type *t = var->type;
+	bool scalars = type_is_scalar(t) && type_is_scalar(m->value);
+	if (m->agg == AGG_NONE && (scalars || type_equal(t, m->value)))
+		cg_copy(c, cg_var(c, var->u.ident.name, t)->slot, 8, ptr, 8, scalars ? 8 : t->size);
+	else /* aggregations, read over every CPU, and conversions: as $v = @m[k] */
+		cg_stmt(c, asg);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
+	return LLVMBuildZExt(c->b, hit, c->i64, "find");
+}
+
 /* ---- BTF func info: a DISubprogram for every function of the module ---- */
 
 void cg_debug_info(struct cg *c)

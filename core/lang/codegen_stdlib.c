@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <time.h>
 
+#include "../btf.h"
 #include "codegen_internal.h"
 
 /*
@@ -67,4 +68,42 @@ void cg_tseries_update(struct cg *c, const struct prog_map *m, LLVMValueRef key,
 	cg_check_update(c, cg_helper(c, H_MAP_UPDATE, uargs, 4), COUNTER_MAP(m - c->p->maps));
 	LLVMBuildBr(c->b, done);
 	LLVMPositionBuilderAtEnd(c->b, done);
+}
+
+/* fail() and static_assert() that were not reached: the checker did all there was to do. */
+void comptime_stmt(struct cg *c, struct node *n)
+{
+}
+
+/* socket_cookie(sk): bpf_get_socket_cookie (sema: only in fentry/fexit, on a socket pointer). */
+#define H_GET_SOCKET_COOKIE 46
+
+LLVMValueRef socket_cookie_value(struct cg *c, struct node *n)
+{
+	LLVMValueRef sk = LLVMBuildIntToPtr(c->b, cg_scalar(c, n->u.call.args), c->i8p, "sk");
+	return cg_helper(c, H_GET_SOCKET_COOKIE, &sk, 1);
+}
+
+/*
+ * percpu_kaddr("name"[, cpu]): the variable's BTF id loaded as a ksym
+ * (ld_imm64 with BPF_PSEUDO_BTF_ID: what libbpf makes of a typed __ksym
+ * extern; the upper half 0 is vmlinux), then bpf_this_cpu_ptr or
+ * bpf_per_cpu_ptr on it.
+ */
+#define PSEUDO_BTF_ID_KIND 3 /* BPF_PSEUDO_BTF_ID */
+#define H_PER_CPU_PTR 153
+#define H_THIS_CPU_PTR 154
+
+LLVMValueRef percpu_kaddr_value(struct cg *c, struct node *n)
+{
+	struct node *a0 = n->u.call.args;
+	int id = btf_percpu_var_id(a0->u.string.s);
+	LLVMTypeRef pt[] = { c->i64, c->i64 };
+	LLVMValueRef pargs[] = { cg_const(c, PSEUDO_BTF_ID_KIND), cg_const(c, (uint64_t)(id > 0 ? id : 0)) };
+	LLVMValueRef ksym = LLVMBuildCall2(c->b, LLVMFunctionType(c->i64, pt, 2, 0), c->pseudo, pargs, 2, "ksym");
+	LLVMValueRef args[] = { LLVMBuildIntToPtr(c->b, ksym, c->i8p, ""), NULL };
+	if (!a0->next)
+		return cg_helper(c, H_THIS_CPU_PTR, args, 1);
+	args[1] = cg_scalar(c, a0->next);
+	return cg_helper(c, H_PER_CPU_PTR, args, 2);
 }

@@ -22,6 +22,8 @@ struct compile_opts {
 	uint64_t cgroup_id;    /* its v2 id */
 	uint32_t cgroup_level; /* its level in the v2 hierarchy */
 	bool unsafe;           /* --unsafe: system() and signal() are allowed */
+	/* kfunc_allowed(): whether the kernel lets a program of this type call kfunc `name` (NULL: no) */
+	bool (*kfunc_allowed)(const char *name, int prog_type);
 };
 
 /*

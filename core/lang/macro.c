@@ -224,6 +224,7 @@ static void substitute(struct expander *x, struct subst *s, struct node **slot)
 		break;
 	case N_CAST: substitute(x, s, &n->u.cast.operand); break;
 	case N_SIZEOF: substitute(x, s, &n->u.size_of.expr); break;
+	case N_OFFSETOF: substitute(x, s, &n->u.offset_of.expr); break;
 	default: break;
 	}
 }
@@ -381,6 +382,7 @@ static void walk(struct expander *x, struct node **slot, bool stmt)
 		return;
 	case N_CAST: walk(x, &n->u.cast.operand, false); return;
 	case N_SIZEOF: walk(x, &n->u.size_of.expr, false); return;
+	case N_OFFSETOF: walk(x, &n->u.offset_of.expr, false); return;
 	default: return;
 	}
 }

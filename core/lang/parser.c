@@ -158,15 +158,20 @@ static struct node *parse_offsetof(struct parser *p, const struct token *kw)
 	struct type_shape s;
 	if (!expect(p, T_LPAREN, "(", NULL))
 		return NULL;
-	/* The type ends at the ',' rather than at a ')'. */
+	/* A type ends at the ',' rather than at a ')'; anything else is an expression (of a record type). */
 	enum tok_kind k = peek_kind(p, 0);
 	bool tagged = k == T_STRUCT || k == T_UNION || k == T_ENUM;
-	if (!(tagged ? peek_kind(p, 1) == T_IDENT : k == T_IDENT)) {
-		syntax_error(p, peek(p, tagged), "identifier");
+	const struct token *t0 = peek(p, 0);
+	if (tagged && peek_kind(p, 1) != T_IDENT) {
+		syntax_error(p, peek(p, 1), "identifier");
 		return NULL;
 	}
-	s = (struct type_shape){ .ntok = tagged ? 2 : 1, .tagged = tagged };
-	n->u.offset_of.ty = parse_type(p, &s, &end);
+	if (tagged || (k == T_IDENT && peek_kind(p, 1) == T_COMMA && !is_builtin_name(t0->text, t0->len))) {
+		s = (struct type_shape){ .ntok = tagged ? 2 : 1, .tagged = tagged };
+		n->u.offset_of.ty = parse_type(p, &s, &end);
+	} else if (!(n->u.offset_of.expr = parse_expr(p))) {
+		return NULL;
+	}
 	if (!expect(p, T_COMMA, "\",\"", NULL))
 		return NULL;
 	char *path = NULL;

@@ -882,12 +882,19 @@ static void stmt(struct sema *s, struct node *n)
 		else
 			sema_error(s, &n->loc, "Assignment to this kind of expression is not supported yet");
 		break;
-	case N_IF:
+	case N_IF: { /* a branch the known condition never takes is checked, but fail() there is not reached */
+		int64_t v;
 		cond(s, n->u.if_.cond, "if()");
+		bool known = sema_const_value(n->u.if_.cond, &v);
+		s->dead += known && !v;
 		stmt(s, n->u.if_.then);
+		s->dead -= known && !v;
+		s->dead += known && v;
 		if (n->u.if_.else_)
 			stmt(s, n->u.if_.else_);
+		s->dead -= known && v;
 		break;
+	}
 	case N_UNROLL: {
 		int64_t count;
 		expr(s, n->u.loop.cond);

@@ -327,13 +327,14 @@ static const struct type *size_of(struct sema *s, struct node *n)
 	return type_int(ty, 8, false);
 }
 
-/* offsetof(struct x, a.b.c) -> an integer literal */
+/* offsetof(struct x, a.b.c), offsetof(expr, a.b.c) -> an integer literal */
 static const struct type *offset_of(struct sema *s, struct node *n)
 {
 	struct types *ty = types_of(s);
 	const struct typespec *ts = &n->u.offset_of.ty;
-	bool unknown;
-	const struct type *t = spec_type(s, ts, &n->loc, false, &unknown, true);
+	bool unknown = false;
+	const struct type *t = n->u.offset_of.expr ? sema_expr(s, n->u.offset_of.expr)
+						 : spec_type(s, ts, &n->loc, false, &unknown, true);
 	if (!t) {
 		if (unknown)
 			sema_error(s, &n->loc, "Unknown identifier: '%s'", ts->name);

@@ -469,3 +469,75 @@ const struct type *kaddr_check(struct sema *s, struct node *n)
 	n->u.integer.value = addr;
 	return type_int(s->t, 8, false);
 }
+
+/* One specifier of fail()'s format for a literal argument, as printf would print it. */
+static void format_literal(char *out, size_t len, const struct fmt_spec *sp, const struct node *a)
+{
+	int64_t v = 0;
+	if (a->kind == N_STRING) {
+		snprintf(out, len, sp->cspec, a->u.string.s);
+		return;
+	}
+	sema_const_value(a, &v);
+	bool sig = sp->conv == 'd' || sp->conv == 'i';
+	if (sp->cls == FMT_STR) /* an enumerator printed with %s: its number */
+		snprintf(out, len, "%lld", (long long)v);
+	else if (sp->conv == 'c')
+		snprintf(out, len, sp->cspec, (int)v);
+	else if (sp->conv == 'p')
+		snprintf(out, len, sp->cspec, (void *)(uintptr_t)v);
+	else if (sp->int_bits == 8)
+		snprintf(out, len, sp->cspec, sig ? (long long)(signed char)v : (long long)(unsigned char)v);
+	else if (sp->int_bits == 16)
+		snprintf(out, len, sp->cspec, sig ? (long long)(short)v : (long long)(unsigned short)v);
+	else if (sp->int_bits == 32)
+		snprintf(out, len, sp->cspec, sig ? (long long)(int)v : (long long)(unsigned int)v);
+	else
+		snprintf(out, len, sp->cspec, (long long)v);
+}
+
+/*
+ * fail(fmt, args...): where it is reached once the checker has decided what
+ * it can (not in a branch of an if() known not to be taken), an error at the
+ * call with the message formatted from its literal arguments.
+ */
+const struct type *fail_check(struct sema *s, struct node *n)
+{
+	const struct type *types[MAX_PRINTF_ARGS];
+	struct node *f = n->u.call.args;
+	if (check_format(s, n, MAX_PRINTF_ARGS, types) < 0)
+		return type_none(s->t);
+	for (struct node *a = f->next; a; a = a->next) {
+		int64_t v;
+		if (a->kind != N_STRING && !sema_const_value(a, &v)) {
+			sema_error(s, &a->loc, "fail() arguments must be literals or positional parameters");
+			return type_none(s->t);
+		}
+	}
+	if (s->dead || !s->final)
+		return type_none(s->t);
+	struct fmt_spec specs[MAX_PRINTF_ARGS];
+	char msg[512], one[256];
+	int nspecs = fmt_parse(f->u.string.s, specs, MAX_PRINTF_ARGS, msg, sizeof(msg));
+	size_t used = 0, pos = 0;
+	const char *text = f->u.string.s;
+	struct node *a = f->next;
+	msg[0] = '\0';
+	for (int i = 0; i <= nspecs; i++) {
+		size_t end = i < nspecs ? specs[i].start : strlen(text);
+		for (size_t j = pos; j < end && used + 1 < sizeof(msg); j++) {
+			msg[used++] = text[j];
+			j += text[j] == '%' && text[j + 1] == '%'; /* "%%" prints one '%' */
+		}
+		msg[used] = '\0';
+		if (i == nspecs)
+			break;
+		format_literal(one, sizeof(one), &specs[i], a);
+		used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s", one);
+		used = used < sizeof(msg) ? used : sizeof(msg) - 1;
+		pos = specs[i].end;
+		a = a->next;
+	}
+	sema_error(s, &n->loc, "%s", msg);
+	return type_none(s->t);
+}

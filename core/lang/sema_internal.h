@@ -83,6 +83,7 @@ struct sema {
 	struct scope *scope;
 	unsigned loop_depth;
 	unsigned for_depth; /* for loops (sema_loops.c): their bodies are BPF callbacks */
+	unsigned dead;      /* in a branch of an if() whose condition is known not to take it */
 	size_t maps_cap, printfs_cap, print_values_cap, strings_cap;
 	/* `@x = <value>` being checked: @x read in <value> before any type is int64 (@x = @x + 1) */
 	const char *assigning_map;
@@ -227,7 +228,16 @@ builtin_check_fn format_check, debugf_check, assert_check, getopt_check, print_c
 builtin_check_fn strncmp_check, strlen_check, strcontains_check, bswap_check, strerror_check,
 	cgroup_path_check, ptr_check, cgroupid_check, strftime_check, ntop_check, macaddr_check, buf_check,
 	join_check, signal_check, pton_check;                              /* sema_funcs.c */
-builtin_check_fn len_check, has_key_check;                             /* sema_loops.c */
+builtin_check_fn len_check, has_key_check, find_check;                 /* sema_loops.c */
+builtin_check_fn fail_check;                                           /* sema_calls.c */
+builtin_check_fn static_assert_check, kfunc_check, socket_cookie_check, percpu_kaddr_check; /* sema_static.c */
+
+/*
+ * sema_static.c: what the checker knows of a checked expression. The value
+ * of literals, positional parameters and compile-time functions (kaddr,
+ * offsetof...) and of operators on them: true and *v, else false.
+ */
+bool sema_const_value(const struct node *n, int64_t *v);
 
 /* sema_layout.c: after type checking, how the program is laid out in BPF. */
 /* Map key/value sizes and BPF map types from the checked types. */

@@ -186,3 +186,46 @@ const struct type *has_key_check(struct sema *s, struct node *n)
 	}
 	return type_bool(T(s));
 }
+
+/*
+ * find(@m, k, $v): true and $v = @m[k] when the key is there. The first
+ * check rewrites the arguments into @m and that assignment (args: the map,
+ * then an N_ASSIGN), which is checked like any other; codegen makes it from
+ * the lookup that found the key.
+ */
+const struct type *find_check(struct sema *s, struct node *n)
+{
+	struct node *a0 = n->u.call.args, *asg = a0->next;
+	if (asg->kind != N_ASSIGN) {
+		struct node *key = asg, *var = key->next;
+		if (!map_only(s, n))
+			return NULL;
+		if (var->kind != N_VAR) {
+			sema_expr(s, var);
+			sema_error(s, &var->loc, "find() expects a scratch variable as its third argument");
+			return NULL;
+		}
+		struct node *read = arena_zalloc(&s->p->arena, sizeof(*read));
+		*read = (struct node){ .kind = N_MAP, .loc = a0->loc, .next = key };
+		read->u.map.name = a0->u.map.name;
+		sema_key_args(read);
+		read->next = NULL;
+		key->next = NULL;
+		asg = arena_zalloc(&s->p->arena, sizeof(*asg));
+		*asg = (struct node){ .kind = N_ASSIGN, .loc = n->loc };
+		asg->u.assign = (struct n_assign){ .target = var, .op = OP_NONE, .value = read, .op_loc = var->loc };
+		a0->next = asg;
+	}
+	struct node *var = asg->u.assign.target;
+	int i = prog_map_find(s->p, a0->u.map.name);
+	if (i >= 0 && !s->p->maps[i].key && s->p->maps[i].value) {
+		sema_error(s, &n->loc, "find() expects a map with explicit keys (non-scalar map)");
+		return NULL;
+	}
+	if (!sema_var_assigned(s, var->u.ident.name)) {
+		sema_error(s, &var->loc, "Undefined or undeclared variable: $%s", var->u.ident.name);
+		return NULL;
+	}
+	sema_stmt(s, asg);
+	return type_bool(T(s));
+}

@@ -1,7 +1,9 @@
 /*
  * --info: what this kernel and this build support, as bpftrace's --info
- * reports it: the system, the build, kernel features, map and program types.
+ * reports it: the system, the build, kernel features, map and program types;
+ * which kfuncs a program type may call (kfunc_allowed()).
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <linux/bpf.h>
@@ -10,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../btf.h"
 #include "runtime.h"
 
 static const char *yes(bool b)
@@ -85,4 +88,28 @@ void runtime_info(FILE *fp)
 	fputs("\nProgram types\n", fp);
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		fprintf(fp, "  %s: %s\n", progs[i].name, probed(libbpf_probe_bpf_prog_type(progs[i].type, NULL)));
+}
+
+bool runtime_kfunc_allowed(const char *name, int prog_type)
+{
+	int id = btf_func_id(name);
+	if (id < 0)
+		return false;
+	struct bpf_insn insns[] = {
+		{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = id },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	char log[4096] = "", refused[256];
+	/* tracing programs name a function to attach to: the kfunc itself will do */
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .log_buf = log, .log_size = sizeof(log), .log_level = 1,
+		    .expected_attach_type = prog_type == BPF_PROG_TYPE_TRACING ? BPF_TRACE_FENTRY : 0,
+		    .attach_btf_id = prog_type == BPF_PROG_TYPE_TRACING ? (uint32_t)id : 0);
+	int fd = bpf_prog_load((enum bpf_prog_type)prog_type, NULL, "GPL", insns, 3, &opts);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	snprintf(refused, sizeof(refused), "calling kernel function %s is not allowed", name);
+	return !strstr(log, refused);
 }

@@ -35,6 +35,13 @@ struct run_opts {
 
 /* --info: the kernel's features, map and program types (info.c). */
 void runtime_info(FILE *fp);
+/*
+ * kfunc_allowed(): whether the verifier lets a program of prog_type call
+ * kernel function `name` (info.c). It loads a call of it, as bpftrace does:
+ * refused only when the kernel says "calling kernel function NAME is not
+ * allowed"; a load that fails for another reason (no fentry here) says yes.
+ */
+bool runtime_kfunc_allowed(const char *name, int prog_type);
 
 /* Create every map in p->maps and the ring buffer; sets the fds. */
 int runtime_create_maps(struct program *p, char *err, size_t errlen);
