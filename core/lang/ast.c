@@ -183,6 +183,8 @@ static void dump_type(FILE *fp, const struct typespec *t)
 		fputc('*', fp);
 	if (t->array_len >= 0)
 		fprintf(fp, "[%lld]", (long long)t->array_len);
+	else if (t->array_len == TYPESPEC_ARRAY_INFERRED)
+		fputs("[]", fp);
 }
 
 /* A string literal on one line, escaped the way it would be written. */

@@ -73,10 +73,13 @@ enum op {
 };
 
 /* A type as written in a cast, sizeof or offsetof. */
+/* (uint8[])x: the length is the size of x over the element's */
+#define TYPESPEC_ARRAY_INFERRED (-2)
+
 struct typespec {
 	const char *name;  /* "uint32", "struct task_struct", "union u", "enum e", "string" */
 	unsigned ptr_depth; /* number of '*' */
-	int64_t array_len;  /* -1: not an array; (uint8[8]) -> 8 */
+	int64_t array_len;  /* -1: not an array; (uint8[8]) -> 8; (uint8[]): TYPESPEC_ARRAY_INFERRED */
 };
 
 struct node;

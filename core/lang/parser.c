@@ -49,10 +49,15 @@ static bool looks_like_type(struct parser *p, unsigned k, struct type_shape *s)
 		j++;
 	}
 	if (peek_kind(p, j) == T_LBRACKET) {
-		if (peek_kind(p, j + 1) != T_INT || peek_kind(p, j + 2) != T_RBRACKET)
+		if (peek_kind(p, j + 1) == T_RBRACKET) { /* (uint8[])x */
+			s->decorated = true;
+			j += 2;
+		} else if (peek_kind(p, j + 1) != T_INT || peek_kind(p, j + 2) != T_RBRACKET) {
 			return false;
-		s->decorated = true;
-		j += 3;
+		} else {
+			s->decorated = true;
+			j += 3;
+		}
 	}
 	if (j >= LOOKAHEAD - 1 || peek_kind(p, j) != T_RPAREN)
 		return false;
@@ -78,7 +83,10 @@ struct typespec parse_type(struct parser *p, const struct type_shape *s, struct 
 		ty.ptr_depth++;
 	}
 	if (accept(p, T_LBRACKET)) {
-		ty.array_len = (int64_t)next(p).ival;
+		if (peek_kind(p, 0) == T_RBRACKET)
+			ty.array_len = TYPESPEC_ARRAY_INFERRED;
+		else
+			ty.array_len = (int64_t)next(p).ival;
 		*end = next(p).loc;
 	}
 	return ty;

@@ -481,7 +481,7 @@ static const struct type *cast(struct sema *s, struct node *n)
 		{ "uint8", 1, false }, { "uint16", 2, false }, { "uint32", 4, false }, { "uint64", 8, false },
 	};
 	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
-		if (strcmp(ts->name, ints[i].name) || ts->ptr_depth || ts->array_len >= 0)
+		if (strcmp(ts->name, ints[i].name) || ts->ptr_depth || ts->array_len != -1)
 			continue;
 		if (t && !type_is_scalar(t) && !(t->kind == T_ARRAY && t->size == ints[i].size)) {
 			sema_error(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), ts->name);
@@ -489,7 +489,7 @@ static const struct type *cast(struct sema *s, struct node *n)
 		}
 		return t ? type_int(s->t, ints[i].size, ints[i].is_signed) : NULL;
 	}
-	if (!strcmp(ts->name, "bool") && !ts->ptr_depth && ts->array_len < 0) {
+	if (!strcmp(ts->name, "bool") && !ts->ptr_depth && ts->array_len == -1) {
 		if (t && !type_is_scalar(t) && t->kind != T_STRING) {
 			sema_error(s, &n->loc, "Cannot cast from \"%s\" to \"bool\"", tname(s, t));
 			return NULL;

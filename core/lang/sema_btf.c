@@ -256,6 +256,21 @@ const struct type *sema_type_cast(struct sema *s, struct node *n, const struct t
 {
 	const struct typespec *ts = &n->u.cast.to;
 	bool unknown;
+	if (ts->array_len == TYPESPEC_ARRAY_INFERRED) {
+		struct typespec elem = *ts;
+		elem.array_len = -1;
+		const struct type *e = spec_type(s, &elem, &n->loc, user_probe(s), &unknown, false);
+		if (!e || !t) {
+			if (unknown)
+				sema_error(s, &n->loc, "Unknown type: '%s'", ts->name);
+			return NULL;
+		}
+		if (!e->size || !t->size || t->size % e->size) {
+			sema_error(s, &n->loc, "Cannot cast from \"%s\" to \"%s[]\"", tname(s, t), tname(s, e));
+			return NULL;
+		}
+		n->u.cast.to.array_len = t->size / e->size; /* fixed for later passes and codegen */
+	}
 	const char *spelled = ts->ptr_depth ? arena_printf(&s->p->arena, "%s %.*s", ts->name,
 							   (int)ts->ptr_depth, "**********")
 					    : ts->name;
@@ -310,7 +325,7 @@ static const struct type *size_of(struct sema *s, struct node *n)
 		int64_t v;
 		uint32_t size = 0;
 		/* sizeof(ENUM_VALUE): the size of its enum (a script's enums are C ints) */
-		if (!t && unknown && !ts->ptr_depth && ts->array_len < 0 &&
+		if (!t && unknown && !ts->ptr_depth && ts->array_len == -1 &&
 		    (sema_cdef_enum(s, ts->name, &v, NULL) == 0 ? (size = 4) : btf_enum_value(ts->name, &v, &size) == 0)) {
 			n->kind = N_INT;
 			n->u.integer.value = size;

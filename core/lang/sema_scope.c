@@ -38,7 +38,7 @@ bool sema_block_expr(struct sema *s, struct node *n, const struct type **out)
 static const struct type *declared_type(struct sema *s, struct node *n)
 {
 	const struct typespec *ts = &n->u.let.ty;
-	if (!ts->ptr_depth && ts->array_len < 0 && !strcmp(ts->name, "bool"))
+	if (!ts->ptr_depth && ts->array_len == -1 && !strcmp(ts->name, "bool"))
 		return type_bool(s->t);
 	/* the type of a cast of 0 to it: integers, pointers, strings, integer arrays */
 	struct node zero = { .kind = N_INT, .loc = n->loc };
