@@ -443,7 +443,7 @@ static LLVMValueRef string_byte(struct cg *c, struct node *n, LLVMValueRef ptr, 
  * An i64 the optimisers know nothing about (llvm.bpf.passthrough): what is
  * computed from it cannot be folded back into comparisons.
  */
-static LLVMValueRef opaque_i64(struct cg *c, LLVMValueRef v)
+LLVMValueRef cg_opaque_i64(struct cg *c, LLVMValueRef v)
 {
 	static const char name[] = "llvm.bpf.passthrough";
 	unsigned id = LLVMLookupIntrinsicID(name, sizeof(name) - 1);
@@ -462,7 +462,7 @@ static LLVMValueRef opaque_i64(struct cg *c, LLVMValueRef v)
  * with integer arithmetic, straight-line code, and one comparison at the end:
  * bad collects the XOR of the bytes while alive (all ones) says no NUL came
  * before; alive &= -((0 - a) >> 63), which is all ones when a != 0 (through
- * opaque_i64(), which the optimisers cannot see through).
+ * cg_opaque_i64(), which the optimisers cannot see through).
  */
 static LLVMValueRef string_eq(struct cg *c, struct node *l, struct node *r)
 {
@@ -476,10 +476,10 @@ static LLVMValueRef string_eq(struct cg *c, struct node *l, struct node *r)
 		bad = LLVMBuildOr(c->b, bad, LLVMBuildAnd(c->b, alive, LLVMBuildXor(c->b, a, b, ""), ""), "");
 		if (i + 1 == n)
 			break;
-		LLVMValueRef nz = LLVMBuildLShr(c->b, LLVMBuildSub(c->b, cg_const(c, 0), opaque_i64(c, a), ""),
+		LLVMValueRef nz = LLVMBuildLShr(c->b, LLVMBuildSub(c->b, cg_const(c, 0), cg_opaque_i64(c, a), ""),
 						cg_const(c, 63), "");
 		/* opaque again: known to be 0 or 1, the mask would become a select (a branch) */
-		alive = LLVMBuildAnd(c->b, alive, LLVMBuildSub(c->b, cg_const(c, 0), opaque_i64(c, nz), ""), "");
+		alive = LLVMBuildAnd(c->b, alive, LLVMBuildSub(c->b, cg_const(c, 0), cg_opaque_i64(c, nz), ""), "");
 	}
 	return LLVMBuildICmp(c->b, LLVMIntEQ, bad, cg_const(c, 0), "streq");
 }

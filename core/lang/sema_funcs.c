@@ -24,7 +24,8 @@ static struct types *T(struct sema *s)
 bool sema_func_string_type(const struct type *t)
 {
 	return t && (t->kind == T_INET || t->kind == T_MACADDR || t->kind == T_STRERROR ||
-		     t->kind == T_CGROUP_PATH || t->kind == T_TIMESTAMP || t->kind == T_USERNAME);
+		     t->kind == T_CGROUP_PATH || t->kind == T_TIMESTAMP || t->kind == T_USERNAME ||
+		     t->kind == T_SYSCALL_NAME);
 }
 
 int sema_pton(const char *text, uint8_t out[16])
