@@ -114,6 +114,16 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(call quiet,CC)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# syscall_name(): this architecture's "{ NR, "name" }," lines from the C library's headers
+SYSCALL_NAMES := $(BUILD)/gen/syscall_names.h
+$(SYSCALL_NAMES):
+	@mkdir -p $(@D)
+	$(call quiet,GEN)printf '#include <sys/syscall.h>\n' | $(CC) -dM -E -x c - | \
+		sed -n 's/^#define __NR_\([a-z0-9_]*\) \([0-9][0-9]*\)$$/{ \2, "\1" },/p' | sort -t, -k1.3n >$@.tmp && \
+		test -s $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/core/runtime/syscalls.o: $(SYSCALL_NAMES)
+$(BUILD)/obj/core/runtime/syscalls.o: CFLAGS += -I$(BUILD)/gen
+
 $(CORE_LIB): $(CORE_OBJS)
 	@rm -f $@
 	$(call quiet,AR)ar rcs $@ $^

@@ -25,6 +25,7 @@ enum key_kind {
 	K_STACK_MODE, /* bpftrace | perf | raw */
 	K_METRIC,     /* a metric name prefix (Prometheus), or "" */
 	K_LABELS,     /* label names, comma separated (Prometheus) */
+	K_TEXT,       /* any string */
 	K_NO_EFFECT,  /* accepted so bpftrace scripts run; strobe has nothing it changes */
 };
 
@@ -56,7 +57,7 @@ static const struct key keys[] = {
 	{ "max_bpf_progs", K_NO_EFFECT, 0, 0, { 0 } },
 	{ "on_stack_limit", K_NO_EFFECT, 0, 0, { 0 } },
 	{ "show_debug_info", K_NO_EFFECT, 0, 0, { 0 } },
-	{ "str_trunc_trailer", K_NO_EFFECT, 0, 0, { 0 } },
+	{ "str_trunc_trailer", K_TEXT, AT(str_trunc_trailer), 0, { 0 } },
 	{ "use_blazesym", K_NO_EFFECT, 0, 0, { 0 } },
 };
 
@@ -163,6 +164,9 @@ static int set_text(struct config *c, const struct key *k, const char *v, char *
 			if (!*p)
 				break;
 		}
+		*(const char **)field(c, k) = v;
+		return 0;
+	case K_TEXT:
 		*(const char **)field(c, k) = v;
 		return 0;
 	case K_NO_EFFECT:
@@ -284,6 +288,7 @@ int config_load(struct config *c, const struct node *block, struct diags *d)
 		.missing_probes = MISSING_PROBES_ERROR,
 		.print_maps_on_exit = true,
 		.stack_mode = "bpftrace",
+		.str_trunc_trailer = "..",
 	};
 	int err = 0;
 	for (const struct node *item = block ? block->u.list.head : NULL; item; item = item->next)

@@ -23,6 +23,7 @@ struct config {
 	enum missing_probes missing_probes;
 	bool print_maps_on_exit;
 	const char *stack_mode; /* default mode of kstack/ustack: "bpftrace", "perf", "raw" */
+	const char *str_trunc_trailer; /* after strings str() truncated; "" for none */
 	/* for the Prometheus sink (docs/outputs.md); NULL when unset */
 	const char *metric_prefix; /* a metric name prefix: [a-zA-Z_:][a-zA-Z0-9_:]* */
 	const char *metric_labels; /* label names for map keys, "comm,pid" */

@@ -258,6 +258,7 @@ int driver_run(const struct driver_opts *o)
 	p.perf_rb_pages = cfg.perf_rb_pages;
 	p.max_cat_bytes = cfg.max_cat_bytes;
 	p.stack_mode = cfg.stack_mode;
+	p.str_trunc_trailer = cfg.str_trunc_trailer;
 
 	if (registry_open(&reg, &core_host) < 0)
 		goto out;

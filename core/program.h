@@ -201,6 +201,7 @@ struct program {
 	uint32_t perf_rb_pages; /* ring buffer pages per CPU (perf_rb_pages); 0: the default size */
 	uint32_t max_cat_bytes; /* what cat() prints at most (max_cat_bytes) */
 	const char *stack_mode; /* kstack/ustack without a mode: "bpftrace", "perf" or "raw" */
+	const char *str_trunc_trailer; /* printed after a string str() truncated (types.h trunc) */
 	/* Debugging aids for codegen: LLVM IR before / after optimisation to these streams, the
 	 * optimised IR to the file emit_llvm (--emit-llvm); NULL: none. */
 	FILE *dump_ir, *dump_ir_opt;

@@ -27,7 +27,7 @@ bool type_equal(const struct type *a, const struct type *b)
 	if (a && a->kind == T_RECORD)
 		return false; /* records are unique per name (type_record) */
 	if (!a || !b || a->kind != b->kind || a->size != b->size || a->is_signed != b->is_signed ||
-	    a->user != b->user || a->count != b->count || a->nfields != b->nfields || a->agg != b->agg)
+	    a->user != b->user || a->trunc != b->trunc || a->count != b->count || a->nfields != b->nfields || a->agg != b->agg)
 		return false;
 	if ((a->name || b->name) && (!a->name || !b->name || strcmp(a->name, b->name)))
 		return false;
@@ -172,6 +172,17 @@ const struct type *type_string(struct types *t, uint32_t size)
 	return intern(t, &p);
 }
 
+const struct type *type_string_trunc(struct types *t, uint32_t cap)
+{
+	struct type p = { .kind = T_STRING, .size = cap + 1, .align = 1, .trunc = true };
+	return intern(t, &p);
+}
+
+uint32_t type_string_capacity(const struct type *ty)
+{
+	return ty->trunc ? ty->size - 1 : ty->size;
+}
+
 const struct type *type_pointer(struct types *t, const struct type *elem, bool user)
 {
 	struct type p = { .kind = T_POINTER, .size = 8, .align = 8, .elem = elem, .user = user };
@@ -218,7 +229,7 @@ const struct type *type_simple(struct types *t, enum type_kind kind)
 	static const uint32_t sizes[] = {
 		[T_KSTACK] = 8, [T_USTACK] = 16, [T_KSYM] = 8, [T_USYM] = 16, [T_TIMESTAMP] = 8,
 		[T_PROBE] = 8, [T_INET] = 24, [T_MACADDR] = 8, [T_STRERROR] = 8, [T_CGROUP_PATH] = 8,
-		[T_USERNAME] = 8,
+		[T_USERNAME] = 8, [T_SYSCALL_NAME] = 8,
 	};
 	uint32_t size = (unsigned)kind < sizeof(sizes) / sizeof(sizes[0]) ? sizes[kind] : 0;
 	struct type p = { .kind = kind, .size = size, .align = size ? 8 : 1 };
@@ -280,7 +291,7 @@ const char *type_name(struct types *t, const struct type *ty)
 			return ty->name;
 		return arena_printf(&t->arena, "%sint%u", ty->is_signed ? "" : "u", ty->size * 8);
 	case T_BOOL: return "bool";
-	case T_STRING: return arena_printf(&t->arena, "string[%u]", ty->size);
+	case T_STRING: return arena_printf(&t->arena, "string[%u]", type_string_capacity(ty));
 	case T_BUFFER: return arena_printf(&t->arena, "buffer[%u]", ty->size > 4 ? ty->size - 4 : 0);
 	case T_POINTER: {
 		const char *e = type_name(t, ty->elem);
@@ -309,6 +320,7 @@ const char *type_name(struct types *t, const struct type *ty)
 	case T_STRERROR: return "strerror_t";
 	case T_USERNAME: return "username";
 	case T_CGROUP_PATH: return "cgroup_path_t";
+	case T_SYSCALL_NAME: return "syscall_name_t";
 	}
 	return "none";
 }

@@ -34,6 +34,7 @@ enum type_kind {
 	T_STRERROR,    /* strerror(): u64 errno, printed as its message */
 	T_CGROUP_PATH, /* cgroup_path(): u64 cgroup id, printed as its paths */
 	T_USERNAME,    /* the username builtin: u64 uid, printed as the user's name */
+	T_SYSCALL_NAME, /* syscall_name(): u64 syscall number, printed as its name */
 };
 
 enum agg_kind {
@@ -61,6 +62,7 @@ struct type {
 	uint32_t align;
 	bool is_signed;
 	bool user;                 /* T_POINTER: user address space */
+	bool trunc;                /* T_STRING of str(): `size - 1` bytes of string, then 1 if str() cut it */
 	const char *name;          /* T_RECORD: "struct task_struct"; T_INT: NULL, or "enum e" (type_enum) */
 	const struct type *elem;   /* T_POINTER, T_ARRAY */
 	uint32_t count;            /* T_ARRAY */
@@ -102,6 +104,10 @@ const struct type *type_bool(struct types *t);
 const struct type *type_bool_resized(struct types *t, uint32_t size);
 const struct type *type_none(struct types *t);
 const struct type *type_string(struct types *t, uint32_t size);
+/* str()'s result: a string of capacity cap and the byte that says it was truncated (types.h trunc). */
+const struct type *type_string_trunc(struct types *t, uint32_t cap);
+/* The bytes a T_STRING holds, its NUL included (size, less a trunc flag). */
+uint32_t type_string_capacity(const struct type *ty);
 const struct type *type_pointer(struct types *t, const struct type *elem, bool user);
 const struct type *type_array(struct types *t, const struct type *elem, uint32_t count);
 const struct type *type_tuple(struct types *t, const struct type *const *items, uint32_t n);

@@ -27,7 +27,7 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_ELAPSED] = { "elapsed", IDENT(u64_check), .value = elapsed_value },
 	[B_CPU] = { "cpu", IDENT(u32_check), .value = cpu_value },
 	[B_NCPUS] = { "ncpus", IDENT(u64_check), .value = ncpus_value },
-	[B_COMM] = { "comm", IDENT(comm_check), .bytes = comm_bytes },
+	[B_COMM] = { "comm", .flags = BF_IDENT | BF_CALL, .max_args = 1, .check = comm_check, .bytes = comm_bytes },
 	[B_CURTASK] = { "curtask", IDENT(curtask_check), .value = curtask_value },
 	[B_CGROUP] = { "cgroup", IDENT(u64_check), .value = cgroup_value },
 	[B_RAND] = { "rand", IDENT(u32_check), .value = rand_value },
@@ -118,6 +118,12 @@ const struct builtin_def builtins[B__COUNT] = {
 			      .value = socket_cookie_value },
 	[B_KFUNC_EXIST] = { "kfunc_exist", CALL(1, 1, 0), .check = kfunc_check }, /* sema makes these literals */
 	[B_KFUNC_ALLOWED] = { "kfunc_allowed", CALL(1, 1, 0), .check = kfunc_check },
+	/* string functions of docs/stdlib.md 0.26 */
+	[B_GLOBMATCH] = { "globmatch", CALL(2, 2, 0), .check = globmatch_check, .value = globmatch_value },
+	[B_MEMCMP] = { "memcmp", CALL(3, 3, 0), .check = memcmp_check, .value = memcmp_value },
+	[B_STRCAP] = { "strcap", CALL(1, 1, 0), .check = strcap_check }, /* sema makes it an integer */
+	[B_STRSTR] = { "strstr", CALL(2, 2, 0), .check = strstr_check, .value = strstr_value },
+	[B_SYSCALL_NAME] = { "syscall_name", CALL(1, 1, 0), .check = syscall_name_check, .value = first_arg_value },
 };
 
 /* After an indexed row's name: 0-255, without leading zeros. */

@@ -30,6 +30,8 @@ enum builtin {
 	B_SIGNAL_THREAD, B_IS_ARRAY, B_IS_INTEGER, B_IS_LITERAL, B_IS_PTR, B_IS_STR, B_IS_UNSIGNED_INTEGER,
 	/* static checks and kernel lookups of docs/stdlib.md 0.26 */
 	B_FAIL, B_STATIC_ASSERT, B_FIND, B_PERCPU_KADDR, B_SOCKET_COOKIE, B_KFUNC_EXIST, B_KFUNC_ALLOWED,
+	/* string functions of docs/stdlib.md 0.26 */
+	B_GLOBMATCH, B_MEMCMP, B_STRCAP, B_STRSTR, B_SYSCALL_NAME,
 	B__COUNT
 };
 

@@ -443,7 +443,7 @@ static LLVMValueRef string_byte(struct cg *c, struct node *n, LLVMValueRef ptr, 
  * An i64 the optimisers know nothing about (llvm.bpf.passthrough): what is
  * computed from it cannot be folded back into comparisons.
  */
-static LLVMValueRef opaque_i64(struct cg *c, LLVMValueRef v)
+LLVMValueRef cg_opaque_i64(struct cg *c, LLVMValueRef v)
 {
 	static const char name[] = "llvm.bpf.passthrough";
 	unsigned id = LLVMLookupIntrinsicID(name, sizeof(name) - 1);
@@ -462,7 +462,7 @@ static LLVMValueRef opaque_i64(struct cg *c, LLVMValueRef v)
  * with integer arithmetic, straight-line code, and one comparison at the end:
  * bad collects the XOR of the bytes while alive (all ones) says no NUL came
  * before; alive &= -((0 - a) >> 63), which is all ones when a != 0 (through
- * opaque_i64(), which the optimisers cannot see through).
+ * cg_opaque_i64(), which the optimisers cannot see through).
  */
 static LLVMValueRef string_eq(struct cg *c, struct node *l, struct node *r)
 {
@@ -476,10 +476,10 @@ static LLVMValueRef string_eq(struct cg *c, struct node *l, struct node *r)
 		bad = LLVMBuildOr(c->b, bad, LLVMBuildAnd(c->b, alive, LLVMBuildXor(c->b, a, b, ""), ""), "");
 		if (i + 1 == n)
 			break;
-		LLVMValueRef nz = LLVMBuildLShr(c->b, LLVMBuildSub(c->b, cg_const(c, 0), opaque_i64(c, a), ""),
+		LLVMValueRef nz = LLVMBuildLShr(c->b, LLVMBuildSub(c->b, cg_const(c, 0), cg_opaque_i64(c, a), ""),
 						cg_const(c, 63), "");
 		/* opaque again: known to be 0 or 1, the mask would become a select (a branch) */
-		alive = LLVMBuildAnd(c->b, alive, LLVMBuildSub(c->b, cg_const(c, 0), opaque_i64(c, nz), ""), "");
+		alive = LLVMBuildAnd(c->b, alive, LLVMBuildSub(c->b, cg_const(c, 0), cg_opaque_i64(c, nz), ""), "");
 	}
 	return LLVMBuildICmp(c->b, LLVMIntEQ, bad, cg_const(c, 0), "streq");
 }
@@ -642,36 +642,46 @@ static LLVMValueRef scalar(struct cg *c, struct node *n)
 	}
 }
 
-/* str(p [, n]): at most n bytes (and the NUL) of the string at p, into a strlen buffer. */
+/*
+ * str(p [, n]): at most n bytes (and the NUL) of the string at p, into a
+ * strlen buffer, then the flag byte of types.h trunc: str(p) reads one byte
+ * more than it keeps, and a string that filled it was cut (str(p, n) is
+ * not flagged: its caller asked for the cut).
+ */
 LLVMValueRef str_bytes(struct cg *c, struct node *n)
 {
 	struct node *src = n->u.call.args, *len = src->next;
-	uint32_t cap = n->type->size;
+	uint32_t cap = type_string_capacity(n->type), size = n->type->size;
 	LLVMValueRef buf;
 	if (src->type->kind == T_STRING) { /* str(comm): the string, in a buffer of the result's size */
 		LLVMValueRef s = cg_string(c, src);
-		if (src->type->size == cap)
-			return s;
-		buf = cg_alloca(c, cap, "str");
-		cg_zero(c, buf, cap);
-		cg_copy(c, buf, 8, s, 8, src->type->size < cap ? src->type->size : cap - 1);
+		uint32_t have = type_string_capacity(src->type);
+		buf = cg_alloca(c, size, "str");
+		cg_zero(c, buf, size);
+		cg_copy(c, buf, 8, s, 8, have < cap ? have : cap - 1);
 		return buf;
 	}
 	/* with a length: room for what the verifier thinks the clamped length may reach */
-	buf = cg_alloca(c, len ? cg_len_mask(cap) : cap, "str");
-	cg_zero(c, buf, cap);
+	buf = cg_alloca(c, len ? cg_len_mask(size) : size, "str");
+	cg_zero(c, buf, size);
 	LLVMValueRef addr = cg_scalar(c, src);
-	LLVMValueRef size = cg_const(c, cap);
+	LLVMValueRef want = cg_const(c, size);
 	if (len) /* the NUL counts */
-		size = cg_clamp_len(c, LLVMBuildAdd(c->b, cg_scalar(c, len), cg_const(c, 1), ""), cap);
+		want = cg_clamp_len(c, LLVMBuildAdd(c->b, cg_scalar(c, len), cg_const(c, 1), ""), cap);
 	/* A pointer knows its address space; a plain integer (e.g. a pointer kept in
 	 * a map) does not, so outside uprobes let the kernel tell by the address. */
 	int helper = src->type->kind == T_POINTER ? (src->type->user ? H_PROBE_READ_USER_STR : H_PROBE_READ_KERNEL_STR)
 		     : cg_user_addresses(c)	  ? H_PROBE_READ_USER_STR
 						  : H_PROBE_READ_STR;
-	LLVMValueRef args[] = { buf, LLVMBuildTrunc(c->b, size, c->i32, ""),
+	LLVMValueRef args[] = { buf, LLVMBuildTrunc(c->b, want, c->i32, ""),
 				LLVMBuildIntToPtr(c->b, addr, c->i8p, "") };
-	cg_check_helper(c, helper, cg_helper(c, helper, args, 3), 2);
+	LLVMValueRef ret = cg_helper(c, helper, args, 3);
+	cg_check_helper(c, helper, ret, 2);
+	if (!len) { /* size bytes were read: the NUL at cap - 1 ends what is kept; the last byte is the flag */
+		LLVMValueRef cut = LLVMBuildICmp(c->b, LLVMIntEQ, ret, cg_const(c, size), "");
+		LLVMBuildStore(c->b, LLVMConstInt(c->i8, 0, 0), cg_ptr_off(c, buf, cap - 1));
+		LLVMBuildStore(c->b, LLVMBuildZExt(c->b, cut, c->i8, ""), cg_ptr_off(c, buf, size - 1));
+	}
 	return buf;
 }
 

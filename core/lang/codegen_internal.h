@@ -188,6 +188,8 @@ void cg_store_value(struct cg *c, LLVMValueRef dst, uint32_t off, const struct t
 LLVMValueRef cg_cond(struct cg *c, struct node *n);
 /* The i1 v, computed at this point (not sunk past later helper calls). */
 LLVMValueRef cg_pinned(struct cg *c, LLVMValueRef v);
+/* An i64 the optimisers know nothing about (llvm.bpf.passthrough), for branch-free arithmetic. */
+LLVMValueRef cg_opaque_i64(struct cg *c, LLVMValueRef v);
 LLVMValueRef cg_binop_values(struct cg *c, enum op op, LLVMValueRef l, LLVMValueRef r, bool is_unsigned);
 
 /* The emitters of builtins.c's rows, by file. */
@@ -201,6 +203,8 @@ builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, mac
 builtin_emit_fn len_value, has_key_value, find_value;                           /* codegen_loops.c */
 builtin_emit_fn socket_cookie_value, percpu_kaddr_value;                        /* codegen_stdlib.c */
 builtin_stmt_fn comptime_stmt;                                                  /* codegen_stdlib.c */
+/* string functions of docs/stdlib.md 0.26 */
+builtin_emit_fn globmatch_value, memcmp_value, strstr_value;                    /* codegen_strfuncs.c */
 builtin_emit_fn delete_value;                                                   /* codegen_events.c */
 builtin_stmt_fn printf_stmt, errorf_stmt, warnf_stmt, assert_stmt, print_stmt, clear_stmt, zero_stmt, exit_stmt,
 	time_stmt;                                                                  /* codegen_events.c */

@@ -310,8 +310,16 @@ const struct type *cpid_check(struct sema *s, struct node *n)
 	return type_int(s->t, 8, false); /* bpftrace 0.17: uint64 */
 }
 
+/* comm, comm(): the current task's; comm(pid) (bpftrace 0.26) is refused, located. */
 const struct type *comm_check(struct sema *s, struct node *n)
 {
+	struct node *pid = n->kind == N_CALL ? n->u.call.args : NULL;
+	if (pid) {
+		/* it needs a task by pid: the bpf_task_from_pid kfunc, which strobe's codegen does not call */
+		sema_error(s, &pid->loc, "comm(pid) is not supported: strobe cannot look a task up by pid "
+					 "(bpf_task_from_pid); use comm in a probe the process fires, or cat(\"/proc/%%d/comm\", pid)");
+		return NULL;
+	}
 	return type_string(s->t, 16);
 }
 

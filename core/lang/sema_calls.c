@@ -420,7 +420,7 @@ const struct type *str_check(struct sema *s, struct node *n)
 		    sema_kind_word(t));
 		return NULL;
 	}
-	return t ? type_string(s->t, s->p->strlen) : NULL;
+	return t ? type_string_trunc(s->t, s->p->strlen) : NULL; /* str_trunc_trailer: codegen sets the flag */
 }
 
 const struct type *reg_check(struct sema *s, struct node *n)

@@ -24,7 +24,8 @@ static struct types *T(struct sema *s)
 bool sema_func_string_type(const struct type *t)
 {
 	return t && (t->kind == T_INET || t->kind == T_MACADDR || t->kind == T_STRERROR ||
-		     t->kind == T_CGROUP_PATH || t->kind == T_TIMESTAMP || t->kind == T_USERNAME);
+		     t->kind == T_CGROUP_PATH || t->kind == T_TIMESTAMP || t->kind == T_USERNAME ||
+		     t->kind == T_SYSCALL_NAME);
 }
 
 int sema_pton(const char *text, uint8_t out[16])
@@ -193,7 +194,7 @@ const struct type *strcontains_check(struct sema *s, struct node *n)
 	struct node *a0 = n->u.call.args;
 	bool ok = string_only(s, n, a0);
 	ok = string_only(s, n, a0->next) && ok;
-	return ok ? type_int(T(s), 8, false) : NULL;
+	return ok ? type_bool(T(s)) : NULL;
 }
 
 const struct type *bswap_check(struct sema *s, struct node *n)

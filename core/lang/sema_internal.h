@@ -238,6 +238,25 @@ builtin_check_fn static_assert_check, kfunc_check, socket_cookie_check, percpu_k
  * offsetof...) and of operators on them: true and *v, else false.
  */
 bool sema_const_value(const struct node *n, int64_t *v);
+/* string functions of docs/stdlib.md 0.26 */
+builtin_check_fn globmatch_check, strstr_check, memcmp_check, strcap_check, syscall_name_check; /* sema_strfuncs.c */
+
+/*
+ * sema_strfuncs.c: a glob pattern (globmatch) as segments between its '*'s,
+ * each a run of one-character elements: a set of the bytes it matches (never NUL).
+ */
+struct glob_elem {
+	uint64_t bits[4];
+};
+struct glob {
+	struct glob_elem *elems;
+	uint32_t nelems;
+	uint32_t *seg_start, *seg_len; /* segment k: elems[seg_start[k]..+seg_len[k]) */
+	uint32_t nsegs;                /* the number of '*' plus one */
+};
+/* 0, or -1 with *err saying what is wrong with the pattern. */
+int glob_parse(const char *pat, size_t len, struct glob *g, const char **err);
+void glob_free(struct glob *g);
 
 /* sema_layout.c: after type checking, how the program is laid out in BPF. */
 /* Map key/value sizes and BPF map types from the checked types. */

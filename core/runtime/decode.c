@@ -179,7 +179,7 @@ static void format_cgroup_path(struct arena *a, uint64_t id, const char *filter,
 	free(mounts);
 }
 
-/* T_TIMESTAMP, T_INET, T_MACADDR, T_STRERROR, T_CGROUP_PATH, T_USERNAME (types.h) as text. */
+/* T_TIMESTAMP, T_INET, T_MACADDR, T_STRERROR, T_CGROUP_PATH, T_USERNAME, T_SYSCALL_NAME (types.h) as text. */
 static void decode_text(struct arena *a, const struct type *ty, const uint8_t *bytes, struct strobe_value *v)
 {
 	uint64_t u = (uint64_t)read_int(bytes, 8, false);
@@ -209,6 +209,16 @@ static void decode_text(struct arena *a, const struct type *ty, const uint8_t *b
 	}
 	case T_STRERROR: {
 		const char *s = strerror((int)u);
+		set_text(a, v, s, strlen(s));
+		break;
+	}
+	case T_SYSCALL_NAME: {
+		char num[24];
+		const char *s = syscall_name_of(u);
+		if (!s) { /* not a syscall of this architecture: its number */
+			snprintf(num, sizeof(num), "%" PRIu64, u);
+			s = num;
+		}
 		set_text(a, v, s, strlen(s));
 		break;
 	}
@@ -310,6 +320,7 @@ static void decode_enum(const struct type *ty, struct strobe_value *v)
 /* The `probe` builtin's names (program.h), set by value_set_probe_names. */
 static const char *const *probe_names;
 static size_t nprobe_names;
+static const char *str_trailer;
 
 void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		  struct strobe_value *v)
@@ -333,10 +344,15 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		v->u = bytes[0] != 0;
 		break;
 	case T_STRING: {
-		size_t n = strnlen((const char *)bytes, ty->size);
+		size_t n = strnlen((const char *)bytes, type_string_capacity(ty));
 		v->kind = STROBE_V_STR;
 		v->str.s = arena_strndup(a, (const char *)bytes, n);
 		v->str.len = n;
+		if (ty->trunc && bytes[ty->size - 1]) { /* str() cut it */
+			const char *t = str_trailer ? str_trailer : "..";
+			v->str.s = arena_printf(a, "%s%s", v->str.s, t);
+			v->str.len = n + strlen(t);
+		}
 		break;
 	}
 	case T_BUFFER: {
@@ -409,6 +425,11 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		decode_text(a, ty, bytes, v); /* strftime, ntop, strerror... */
 		break;
 	}
+}
+
+void value_set_str_trailer(const char *trailer)
+{
+	str_trailer = trailer;
 }
 
 void value_set_probe_names(const char *const *names, size_t n)

@@ -16,6 +16,7 @@ int run_state_init(struct run_state *st, struct program *p, struct output *out)
 	st->p = p;
 	st->out = out;
 	value_set_probe_names(p->probe_names, p->nprobe_names);
+	value_set_str_trailer(p->str_trunc_trailer);
 	stacks_set_program(p);
 	size_t n = p->nprintfs ? p->nprintfs : 1;
 	st->specs = calloc(n, sizeof(*st->specs));

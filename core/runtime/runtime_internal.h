@@ -50,6 +50,10 @@ void value_decode(struct arena *a, const struct type *ty, const uint8_t *bytes,
 		  struct strobe_value *v);
 /* T_PROBE values decode to names[index] (program.h probe_names); the table must outlive decoding. */
 void value_set_probe_names(const char *const *names, size_t n);
+/* What follows a string str() truncated (config str_trunc_trailer; NULL: ".."); it must outlive decoding. */
+void value_set_str_trailer(const char *trailer);
+/* syscalls.c: this architecture's name of syscall nr, or NULL. */
+const char *syscall_name_of(uint64_t nr);
 
 /* ---- map reading and aggregation (mapread.c) ---- */
 
