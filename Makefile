@@ -286,7 +286,7 @@ test-kernel: deps
 # and strobe run there under chroot, against the host's kernel and a host
 # process. Not part of `make test` (network, root, ~40 s the first time).
 test-image: deps
-	$(MAKE) all
+	$(MAKE) all tests-build
 	BUILD=$(BUILD) tests/image/run
 
 demo: deps
