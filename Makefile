@@ -175,7 +175,7 @@ $(BUILD_PC): build-aux/strobe.pc.in Makefile
 RUNTIME_CFLAGS := $(if $(filter 1,$(SANITIZE)),CFLAGS="-O1 -g -fsanitize=address$(comma)undefined")
 define runtime_rule
 $(BUILD)/plugins.d/$(1).ini: $(wildcard providers/$(1)/*) $(wildcard include/strobe/*.h) $(BUILD_PC)
-	$$(call quiet,MAKE)PKG_CONFIG_PATH=$(abspath $(BUILD))/pkgconfig $$(MAKE) -s -C providers/$(1) install \
+	$$(call quiet,MAKE)PKG_CONFIG_PATH=$(abspath $(BUILD))/pkgconfig $$(MAKE) -s -C providers/$(1) install DESTDIR= \
 	  OUT=$(abspath $(BUILD))/obj/mod/providers/$(1) $$(RUNTIME_CFLAGS)
 endef
 $(foreach p,$(RUNTIME_PROVIDERS),$(eval $(call runtime_rule,$(p))))
