@@ -2,6 +2,7 @@
 #   make            build build/strobe, build/lib/strobe/*.so, build/plugins.d/*.ini
 #   make test       install missing Debian packages, build, run unit + runtime tests
 #   make test-kernel  the runtime tests again inside Debian's 6.1 kernel under QEMU
+#   make test-image   the container image's contents in a Debian 12 rootfs (mmdebstrap, chroot)
 #   make demo       build and run a real trace for a few seconds
 #   make SANITIZE=1 ...   the same with ASan + UBSan
 #   make fuzz       libFuzzer over the front end for FUZZ_SECONDS (default 60), clang, build-fuzz/
@@ -103,7 +104,7 @@ CXX      ?= g++
 JAVAC    := $(shell command -v javac)
 TEST_PROGS += $(if $(JAVAC),$(BUILD)/tests/progs/Calls.class)
 
-.PHONY: all deps test test-kernel unit runtime demo bench install clean check-deps link-order check-src fuzz fuzz-run
+.PHONY: all deps test test-kernel test-image unit runtime demo bench install clean check-deps link-order check-src fuzz fuzz-run
 all: $(BUILD)/strobe $(MODULES) $(INIS) $(RUNTIME_INIS)
 
 $(BUILD)/obj/core/lang/%.o: core/lang/%.c
@@ -184,7 +185,7 @@ $(BUILD_PC): build-aux/strobe.pc.in Makefile
 RUNTIME_CFLAGS := $(if $(filter 1,$(SANITIZE)),CFLAGS="-O1 -g -fsanitize=address$(comma)undefined")
 define runtime_rule
 $(BUILD)/plugins.d/$(1).ini: $(wildcard providers/$(1)/*) $(wildcard include/strobe/*.h) $(BUILD_PC)
-	$$(call quiet,MAKE)PKG_CONFIG_PATH=$(abspath $(BUILD))/pkgconfig $$(MAKE) -s -C providers/$(1) install \
+	$$(call quiet,MAKE)PKG_CONFIG_PATH=$(abspath $(BUILD))/pkgconfig $$(MAKE) -s -C providers/$(1) install DESTDIR= \
 	  OUT=$(abspath $(BUILD))/obj/mod/providers/$(1) $$(RUNTIME_CFLAGS)
 endef
 $(foreach p,$(RUNTIME_PROVIDERS),$(eval $(call runtime_rule,$(p))))
@@ -288,6 +289,15 @@ runtime: all tests-build
 test-kernel: deps
 	$(MAKE) all tests-build SANITIZE=$(SANITIZE)
 	BUILD=$(BUILD) tests/kernel/run $(FILTER)
+
+# The container image lane (Dockerfile): a Debian 12 rootfs of exactly
+# packaging/runtime-packages.txt built by mmdebstrap (installed when missing;
+# cached in /var/tmp/strobe-image by the list's hash), `make install` into it
+# and strobe run there under chroot, against the host's kernel and a host
+# process. Not part of `make test` (network, root, ~40 s the first time).
+test-image: deps
+	$(MAKE) all tests-build
+	BUILD=$(BUILD) tests/image/run
 
 demo: deps
 	$(MAKE) all SANITIZE=$(SANITIZE)
