@@ -392,6 +392,15 @@ const struct type *btf_enum_type(struct types *t, const char *name)
 	return id ? enum_of(t, b, btf__type_by_id(b, id), 8, true) : NULL;
 }
 
+const char *kfunc_name(enum kfunc k)
+{
+	static const char *const names[K__COUNT] = {
+		[K_TASK_FROM_PID] = "bpf_task_from_pid",
+		[K_TASK_RELEASE] = "bpf_task_release",
+	};
+	return (unsigned)k < K__COUNT ? names[k] : NULL;
+}
+
 int btf_func_id(const char *name)
 {
 	struct btf *b = core_btf();

@@ -60,6 +60,15 @@ const struct type *btf_type_by_name(struct types *t, const char *name);
 /* The value of enumerator `name` (TASK_COMM_LEN): 0, or -ENOENT. */
 /* The BTF id of kernel function `name` (kfunc_exist(), kfuncs' calls), or -ENOENT. */
 int btf_func_id(const char *name);
+
+/*
+ * Kernel functions (kfuncs) generated code calls. Codegen emits a helper
+ * call numbered KFUNC_CALL_BASE + K_x; the loader rewrites it into a call
+ * of the kfunc by its vmlinux BTF id (BPF_PSEUDO_KFUNC_CALL).
+ */
+enum kfunc { K_TASK_FROM_PID, K_TASK_RELEASE, K__COUNT };
+#define KFUNC_CALL_BASE 0x7ffe0000
+const char *kfunc_name(enum kfunc k);
 /* The BTF id of per-cpu kernel variable `name` (a VAR of .data..percpu, percpu_kaddr()), or -ENOENT. */
 int btf_percpu_var_id(const char *name);
 /* -l 'struct NAME*' and -lv: the BTF structs, unions and enums matching, by name or defined. 0 or -errno. */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../btf.h"
 #include "codegen_internal.h"
 
 /* x86-64 struct pt_regs slots (8 bytes each) of the first six arguments and the return value. */
@@ -372,8 +373,25 @@ LLVMValueRef comm_bytes(struct cg *c, struct node *n)
 {
 	LLVMValueRef buf = cg_alloca(c, 16, "comm");
 	cg_zero(c, buf, 16);
-	LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, 16, 0) };
-	cg_helper(c, H_CURRENT_COMM, args, 2);
+	struct node *pid = n->kind == N_CALL ? n->u.call.args : NULL;
+	if (!pid) {
+		LLVMValueRef args[] = { buf, LLVMConstInt(c->i32, 16, 0) };
+		cg_helper(c, H_CURRENT_COMM, args, 2);
+		return buf;
+	}
+	/* comm(pid): the task by pid, held until its comm is read ("" when there is none) */
+	LLVMValueRef id = cg_scalar(c, pid);
+	LLVMValueRef task = cg_helper(c, KFUNC_CALL_BASE + K_TASK_FROM_PID, &id, 1);
+	LLVMBasicBlockRef found = cg_block(c, "task"), done = cg_block(c, "comm_done");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntNE, task, cg_const(c, 0), ""), found, done);
+	LLVMPositionBuilderAtEnd(c->b, found);
+	LLVMValueRef src = LLVMBuildIntToPtr(c->b, LLVMBuildAdd(c->b, task, cg_const(c, pid->next->u.integer.value), ""),
+					     c->i8p, "");
+	LLVMValueRef rargs[] = { buf, LLVMConstInt(c->i32, 16, 0), src };
+	cg_helper(c, H_PROBE_READ_KERNEL, rargs, 3);
+	cg_helper(c, KFUNC_CALL_BASE + K_TASK_RELEASE, &task, 1);
+	LLVMBuildBr(c->b, done);
+	LLVMPositionBuilderAtEnd(c->b, done);
 	return buf;
 }
 

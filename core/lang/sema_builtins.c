@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../btf.h"
 #include "../registry.h"
 #include "sema_internal.h"
 
@@ -310,16 +311,39 @@ const struct type *cpid_check(struct sema *s, struct node *n)
 	return type_int(s->t, 8, false); /* bpftrace 0.17: uint64 */
 }
 
-/* comm, comm(): the current task's; comm(pid) (bpftrace 0.26) is refused, located. */
+/*
+ * comm, comm(): the current task's. comm(pid) (bpftrace 0.26): the task
+ * bpf_task_from_pid finds, "" when there is none; sema appends the offset of
+ * task_struct's comm as a second, internal argument.
+ */
 const struct type *comm_check(struct sema *s, struct node *n)
 {
 	struct node *pid = n->kind == N_CALL ? n->u.call.args : NULL;
-	if (pid) {
-		/* it needs a task by pid: the bpf_task_from_pid kfunc, which strobe's codegen does not call */
-		sema_error(s, &pid->loc, "comm(pid) is not supported: strobe cannot look a task up by pid "
-					 "(bpf_task_from_pid); use comm in a probe the process fires, or cat(\"/proc/%%d/comm\", pid)");
+	if (!pid)
+		return type_string(s->t, 16);
+	if (pid->next) /* checked in an earlier pass */
+		return type_string(s->t, 16);
+	const struct type *t = sema_expr(s, pid);
+	if (t && (!type_is_scalar(t) || t->kind == T_POINTER)) {
+		sema_error(s, &pid->loc, "comm() expects an integer pid (%s provided)", sema_kind_word(t));
 		return NULL;
 	}
+	const char *kf = kfunc_name(K_TASK_FROM_PID);
+	if (btf_func_id(kf) < 0) {
+		sema_error(s, &n->loc, "comm(pid) needs the kernel function %s (Linux 6.2 or later, with BTF)", kf);
+		return NULL;
+	}
+	if (!s->o->kfunc_allowed || !s->o->kfunc_allowed(kf, sema_probe_prog_type(s))) {
+		sema_error(s, &n->loc, "comm(pid) cannot be used in this probe: the kernel does not let its programs "
+				       "call %s (a tracepoint or fentry probe can)", kf);
+		return NULL;
+	}
+	struct node *off = arena_zalloc(&s->p->arena, sizeof(*off));
+	*off = (struct node){ .kind = N_OFFSETOF, .loc = n->loc };
+	off->u.offset_of = (struct n_offset_of){ .ty = { .name = "struct task_struct", .array_len = -1 }, .field = "comm" };
+	if (!sema_expr(s, off))
+		return NULL;
+	pid->next = off;
 	return type_string(s->t, 16);
 }
 

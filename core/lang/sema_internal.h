@@ -238,6 +238,8 @@ builtin_check_fn static_assert_check, kfunc_check, socket_cookie_check, percpu_k
  * offsetof...) and of operators on them: true and *v, else false.
  */
 bool sema_const_value(const struct node *n, int64_t *v);
+/* The BPF program type of the probe being checked. */
+int sema_probe_prog_type(const struct sema *s);
 /* string functions of docs/stdlib.md 0.26 */
 builtin_check_fn globmatch_check, strstr_check, memcmp_check, strcap_check, syscall_name_check; /* sema_strfuncs.c */
 

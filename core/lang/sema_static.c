@@ -117,7 +117,7 @@ const struct type *static_assert_check(struct sema *s, struct node *n)
 }
 
 /* The BPF program type of the probe being checked; BEGIN and END are raw tracepoints. */
-static int probe_prog_type(const struct sema *s)
+int sema_probe_prog_type(const struct sema *s)
 {
 	if (s->probe->kind != PROBE_PROVIDER || !s->probe->nattach)
 		return BPF_PROG_TYPE_RAW_TRACEPOINT;
@@ -139,7 +139,7 @@ const struct type *kfunc_check(struct sema *s, struct node *n)
 	}
 	bool v = btf_func_id(a0->u.string.s) > 0;
 	if (v && n->u.call.fn == B_KFUNC_ALLOWED)
-		v = s->o->kfunc_allowed && s->o->kfunc_allowed(a0->u.string.s, probe_prog_type(s));
+		v = s->o->kfunc_allowed && s->o->kfunc_allowed(a0->u.string.s, sema_probe_prog_type(s));
 	n->kind = N_BOOL;
 	n->u.boolean = v;
 	return sema_expr(s, n);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../btf.h"
 #include "runtime_internal.h"
 
 #define DEFAULT_RINGBUF_SIZE (1u << 20)
@@ -349,8 +350,53 @@ static void report_load_failure(struct diags *d, const struct prog_func *f,
 		diag_hint(d, g, "end of the verifier log:\n%s", excerpt);
 }
 
-/* p->objects[i] as a libbpf object, with a verifier log buffer (*log, the caller frees it); 0 or -errno. */
-static int open_object(const struct program *p, size_t i, struct bpf_object **obj, char **log)
+/*
+ * Codegen calls kfuncs as helpers numbered KFUNC_CALL_BASE + K_x (core/btf.h):
+ * make those calls of the kfunc by its BTF id. Every program of the object,
+ * subprograms too, before libbpf appends them. 0 or -errno saying why.
+ */
+static int link_kfunc_calls(struct bpf_object *obj, char *why, size_t whylen)
+{
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, obj) {
+		size_t n = bpf_program__insn_cnt(prog);
+		struct bpf_insn *insns = NULL;
+		for (size_t i = 0; i < n; i++) {
+			const struct bpf_insn *in = &bpf_program__insns(prog)[i];
+			if (in->code != (BPF_JMP | BPF_CALL) || in->src_reg != 0 || in->imm < KFUNC_CALL_BASE ||
+			    in->imm >= KFUNC_CALL_BASE + K__COUNT)
+				continue;
+			const char *name = kfunc_name((enum kfunc)(in->imm - KFUNC_CALL_BASE));
+			int id = btf_func_id(name);
+			if (id < 0) {
+				free(insns);
+				snprintf(why, whylen, "this kernel has no kernel function %s (vmlinux BTF)", name);
+				return -ENOENT;
+			}
+			if (!insns) {
+				if (!(insns = malloc(n * sizeof(*insns))))
+					return -ENOMEM;
+				memcpy(insns, bpf_program__insns(prog), n * sizeof(*insns));
+			}
+			insns[i].src_reg = BPF_PSEUDO_KFUNC_CALL;
+			insns[i].imm = id;
+		}
+		int err = insns ? bpf_program__set_insns(prog, insns, n) : 0;
+		free(insns);
+		if (err < 0) {
+			snprintf(why, whylen, "cannot link kernel function calls: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
+ * p->objects[i] as a libbpf object, its kfunc calls linked, with a verifier
+ * log buffer (*log, the caller frees it); 0 or -errno saying why.
+ */
+static int open_object(const struct program *p, size_t i, struct bpf_object **obj, char **log, char *why,
+		       size_t whylen)
 {
 	*log = calloc(1, VERIFIER_LOG_SIZE);
 	if (!*log)
@@ -358,13 +404,16 @@ static int open_object(const struct program *p, size_t i, struct bpf_object **ob
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "strobe", .kernel_log_buf = *log,
 		    .kernel_log_size = VERIFIER_LOG_SIZE);
 	*obj = bpf_object__open_mem(p->objects[i].elf, p->objects[i].size, &opts);
-	if (!*obj) {
-		int e = errno ? -errno : -EINVAL;
+	int e = *obj ? link_kfunc_calls(*obj, why, whylen) : errno ? -errno : -EINVAL;
+	if (!*obj)
+		snprintf(why, whylen, "cannot open the compiled BPF object: %s", strerror(-e));
+	if (e < 0) {
+		bpf_object__close(*obj);
+		*obj = NULL;
 		free(*log);
 		*log = NULL;
-		return e;
 	}
-	return 0;
+	return e;
 }
 
 /* Open, set up and load p->objects[oi] (its functions, each with its type); 0 or -errno with a diagnostic. */
@@ -372,9 +421,10 @@ static int load_object(struct program *p, size_t oi, struct diags *d)
 {
 	char *log;
 	struct bpf_object *obj;
-	int err = open_object(p, oi, &obj, &log);
+	char why[256];
+	int err = open_object(p, oi, &obj, &log, why, sizeof(why));
 	if (err < 0) {
-		diag_error(d, NULL, "cannot open the compiled BPF object: %s", strerror(-err));
+		diag_error(d, NULL, "%s", why);
 		return err;
 	}
 	p->rt->objs[oi] = obj;
@@ -464,11 +514,9 @@ int runtime_load_copy(struct program *p, size_t fi, int attach_type, char *err, 
 	rt->copy_fds = fds;
 	char *log;
 	struct bpf_object *obj;
-	int oerr = open_object(p, f->object, &obj, &log);
-	if (oerr < 0) {
-		snprintf(err, errlen, "cannot open the compiled BPF object: %s", strerror(-oerr));
+	int oerr = open_object(p, f->object, &obj, &log, err, errlen);
+	if (oerr < 0)
 		return oerr;
-	}
 	struct bpf_program *prog, *want = NULL;
 	bpf_object__for_each_program(prog, obj) {
 		bool it = !strcmp(bpf_program__name(prog), f->name);
