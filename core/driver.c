@@ -83,6 +83,8 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 {
 	size_t total = 0;
 	const struct loc *over = NULL;
+	const struct node *empty_wildcard = NULL; /* the first wildcard that matched nothing */
+	const char *empty_type = NULL;
 	size_t n = 0;
 	for (struct node *pr = ast->u.program.probes; pr; pr = pr->next, n++)
 		if (n == max_probes)
@@ -114,13 +116,17 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				continue;
 			}
 			size_t before = pi->nattach;
-			if (missing == MISSING_PROBES_ERROR)
-				provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach,
-						 &pi->nattach, d, &at->loc);
-			else
-				skipped |= provider_resolve_or_skip(prov, canonical, at->u.attach.target, &p->arena,
-								    &pi->attach, &pi->nattach, d, &at->loc,
-								    missing == MISSING_PROBES_WARN) == 1;
+			int rc = missing == MISSING_PROBES_ERROR
+				? provider_resolve(prov, canonical, at->u.attach.target, &p->arena, &pi->attach,
+						   &pi->nattach, d, &at->loc)
+				: provider_resolve_or_skip(prov, canonical, at->u.attach.target, &p->arena,
+							   &pi->attach, &pi->nattach, d, &at->loc,
+							   missing == MISSING_PROBES_WARN);
+			if (rc == 1 && missing == MISSING_PROBES_ERROR && !empty_wildcard) {
+				empty_wildcard = at;
+				empty_type = canonical;
+			}
+			skipped |= rc == 1;
 			total += pi->nattach - before;
 			if (total > max_probes && !over)
 				over = &at->loc;
@@ -134,7 +140,10 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 		i++;
 	}
 	p->nprobes = i;
-	if (!i && n)
+	if (!i && n && empty_wildcard) /* what was dropped, located */
+		diag_error(d, &empty_wildcard->loc, "%s:%s matched no probes", empty_type,
+			   empty_wildcard->u.attach.target ? empty_wildcard->u.attach.target : "");
+	else if (!i && n)
 		diag_error(d, NULL, "No probes to attach");
 	if (over)
 		return too_many_probes(d, over, total, max_probes);

@@ -46,7 +46,8 @@ struct provider *registry_provider(struct registry *reg, const char *type, const
 /*
  * Resolve one attach point. Attachments are appended to *attach (arena
  * memory, grown as needed). Provider errors and warnings become diagnostics
- * at loc. Returns 0 or -errno.
+ * at loc. Returns 0, 1 when a wildcard matched nothing (no diagnostic: the
+ * attach point is dropped), or -errno.
  */
 int provider_resolve(struct provider *p, const char *type, const char *target, struct arena *a,
 		     struct probe_attach **attach, size_t *nattach, struct diags *d,
@@ -55,7 +56,7 @@ int provider_resolve(struct provider *p, const char *type, const char *target, s
 /*
  * provider_resolve() under missing_probes = warn or ignore: an attach point
  * naming what is not there (-ENOENT: a function the kernel lacks, a symbol
- * a library lacks, a tracepoint, a wildcard matching nothing) is skipped,
+ * a library lacks, a tracepoint) is skipped,
  * its errors becoming warnings (warn) or dropped (ignore).
  * Returns 1 when skipped, else what provider_resolve() returns.
  */
