@@ -161,7 +161,7 @@ LLVMValueRef cg_ptr_arith(struct cg *c, struct node *n)
 LLVMValueRef cg_cast_bytes(struct cg *c, struct node *n)
 {
 	struct node *x = n->u.cast.operand;
-	if (x->type->kind == T_ARRAY)
+	if (x->type->kind == T_ARRAY || x->type->kind == T_STRING)
 		return cg_string(c, x);
 	LLVMValueRef buf = cg_alloca(c, 8, "cast");
 	cg_store_int(c, buf, 0, cg_scalar(c, x), 8, 8);

@@ -512,11 +512,10 @@ static struct node *parse_if(struct parser *p)
 static struct node *parse_for(struct parser *p)
 {
 	struct token kw = next(p);
-	if (!expect(p, T_LPAREN, "(", NULL))
-		return NULL;
+	bool paren = accept(p, T_LPAREN); /* for $x : ... { } needs none (bpftrace 0.23) */
 	struct token v = *peek(p, 0);
 	if (v.kind != T_VAR) {
-		syntax_error(p, &v, "variable");
+		syntax_error(p, &v, paren ? "variable" : "( or variable");
 		return NULL;
 	}
 	next(p);
@@ -543,7 +542,7 @@ static struct node *parse_for(struct parser *p)
 		return NULL;
 	}
 	struct node *body;
-	if (!expect(p, T_RPAREN, ")", NULL) || !(body = require_block(p)))
+	if ((paren && !expect(p, T_RPAREN, ")", NULL)) || !(body = require_block(p)))
 		return NULL;
 	if (n->kind == N_FOR_RANGE)
 		n->u.for_range.body = body;
@@ -654,6 +653,18 @@ struct node *parse_stmt(struct parser *p, bool *block_like)
 			n->loc = loc_span(t.loc, n->u.unary.operand->loc);
 		}
 		return n;
+	case T_IDENT:
+		if (t.len == 1 && t.text[0] == '_' && peek_kind(p, 1) == T_ASSIGN) { /* _ = expr: the value discarded */
+			next(p);
+			next(p);
+			struct node *e = parse_expr(p);
+			if (!e)
+				return NULL;
+			n = mk(p, N_EXPR_STMT, loc_span(t.loc, e->loc));
+			n->u.unary.operand = e;
+			return n;
+		}
+		return parse_simple(p);
 	default:
 		return parse_simple(p);
 	}

@@ -294,7 +294,7 @@ const struct type *sema_type_cast(struct sema *s, struct node *n, const struct t
 	if (to->kind == T_ARRAY && (to->elem->kind == T_INT || to->elem->kind == T_BOOL)) {
 		/* (uint8[8])x, (bool[2])(uint16)x: the bytes of an integer (bpftrace 0.19), or an array of the same size */
 		if ((type_is_scalar(t) && t->kind != T_POINTER && (to->size == 8 || to->size == t->size)) ||
-		    (t->kind == T_ARRAY && t->size == to->size))
+		    ((t->kind == T_ARRAY || t->kind == T_STRING) && t->size == to->size))
 			return to;
 		sema_error(s, &n->loc, "Cannot cast from \"%s\" to \"%s\"", tname(s, t), tname(s, to));
 		return NULL;
@@ -386,6 +386,15 @@ static const struct type *index_expr(struct sema *s, struct node *n)
 	const struct type *it = sema_expr(s, n->u.index.index);
 	if (!bt || !it)
 		return NULL;
+	if (bt->kind == T_STRING) { /* $s[0], "/"[0] (bpftrace 0.24): a string's bytes as int8[N] */
+		struct node *c = arena_zalloc(&s->p->arena, sizeof(*c));
+		*c = (struct node){ .kind = N_CAST, .loc = n->u.index.base->loc };
+		c->u.cast = (struct n_cast){ .to = { .name = "int8", .array_len = bt->size }, .operand = n->u.index.base,
+					     .implicit = true };
+		n->u.index.base = c;
+		if (!(bt = sema_expr(s, c)))
+			return NULL;
+	}
 	if (bt->kind != T_ARRAY && bt->kind != T_POINTER) {
 		sema_error(s, &n->loc, "The array index operator [] can only be used on arrays and pointers, found %s.",
 			   sema_kind_word(bt));
