@@ -4,7 +4,7 @@
 # files and the installed tools (share/strobe/tools/*.bt).
 # Installed as $(PREFIX)/share/bash-completion/completions/strobe.
 
-_strobe_opts="-B -f -o -e -h --help -l -p -c -q -v -d --emit-elf --emit-llvm --dry-run --unsafe -I --include --no-warnings --info -V --version"
+_strobe_opts="-B -f -o -e -h --help -l -p -c -q -v -d --emit-elf --emit-llvm --dry-run --unsafe -I --include --no-warnings --info --tools -V --version"
 _strobe_types="BEGIN END tracepoint: rawtracepoint: interval: profile: software: hardware: uprobe: uretprobe: usdt: kprobe: kretprobe: kfunc: kretfunc: fentry: fexit:"
 
 # The strobe being completed (./build/strobe, or strobe in PATH).

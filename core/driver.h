@@ -53,6 +53,8 @@ struct driver_opts {
 int driver_run(const struct driver_opts *o);
 /* --info, to stderr as bpftrace prints it */
 int driver_info(const char *version);
+/* strobe --tools: the installed scripts with their descriptions (tools_list.c); 0 or -1. */
+int driver_list_tools(FILE *fp);
 /* -l [pattern] */
 int driver_list(const char *pattern, bool verbose);
 

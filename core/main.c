@@ -52,6 +52,7 @@ static void usage(FILE *fp)
 	      "    --no-warnings  print no warnings\n"
 	      "    -k             report failing map helpers at run time; -kk failing reads too\n"
 	      "    --info         what this kernel and build support\n"
+	      "    --tools        list the ready-to-use scripts (share/strobe/tools) with what they show\n"
 	      "    -V, --version  strobe version\n"
 	      "\n"
 	      "ENVIRONMENT:\n"
@@ -180,7 +181,7 @@ struct cli_buffers {
 static int run(int argc, char **argv, struct cli_buffers *b)
 {
 	enum { OPT_DRY_RUN = 256, OPT_HELP, OPT_VERSION, OPT_UNSAFE, OPT_EMIT_ELF, OPT_EMIT_LLVM, OPT_INCLUDE,
-	       OPT_NO_WARNINGS, OPT_INFO, OPT_CGROUP, OPT_CONTAINER };
+	       OPT_NO_WARNINGS, OPT_INFO, OPT_CGROUP, OPT_CONTAINER, OPT_TOOLS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -191,6 +192,7 @@ static int run(int argc, char **argv, struct cli_buffers *b)
 		{ "include", required_argument, NULL, OPT_INCLUDE },
 		{ "no-warnings", no_argument, NULL, OPT_NO_WARNINGS },
 		{ "info", no_argument, NULL, OPT_INFO },
+		{ "tools", no_argument, NULL, OPT_TOOLS },
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "container", required_argument, NULL, OPT_CONTAINER },
 		{ NULL, 0, NULL, 0 },
@@ -303,6 +305,8 @@ static int run(int argc, char **argv, struct cli_buffers *b)
 			break;
 		case OPT_INFO:
 			return driver_info("v" STROBE_VERSION) < 0 ? 1 : 0;
+		case OPT_TOOLS:
+			return driver_list_tools(stdout) < 0 ? 1 : 0;
 		default:
 			usage(stderr);
 			return 1;
