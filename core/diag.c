@@ -39,8 +39,14 @@ static struct diag *diag_add(struct diags *d, enum diag_severity sev, const stru
 	e->msg = arena_zalloc(&d->arena, (size_t)n + 1);
 	vsnprintf(e->msg, (size_t)n + 1, fmt, ap);
 	e->severity = sev;
-	if (loc)
+	if (loc) { /* the macro calls it was expanded at, copied: the program's arena may go first */
 		e->loc = *loc;
+		for (struct loc *at = &e->loc; at->expanded_from; at = (struct loc *)at->expanded_from) {
+			struct loc *copy = arena_zalloc(&d->arena, sizeof(*copy));
+			*copy = *at->expanded_from;
+			at->expanded_from = copy;
+		}
+	}
 	*d->tail = e;
 	d->tail = &e->next;
 	if (sev == DIAG_ERROR)
@@ -138,12 +144,9 @@ static void print_marked_line(const char *p, const char *end, uint32_t from, uin
 	fputc('\n', fp);
 }
 
-static void render(const struct source *src, enum diag_severity sev, const struct loc *loc, const char *msg,
+static void render(const struct source *src, const char *what, const struct loc *loc, const char *msg,
 		   const char *hint, FILE *fp)
 {
-	const char *what = sev == DIAG_ERROR ? "ERROR" : "WARNING";
-	if (sev == DIAG_WARNING && !core_warnings())
-		return;
 	if (!loc || loc->line == 0 || !src) {
 		fprintf(fp, "%s: %s\n", what, msg);
 	} else if (loc->end_line > loc->line) {
@@ -161,11 +164,16 @@ static void render(const struct source *src, enum diag_severity sev, const struc
 void diag_render(const struct source *src, enum diag_severity sev, const struct loc *loc,
 		 const char *msg, const char *hint, FILE *fp)
 {
+	if (sev == DIAG_WARNING && !core_warnings())
+		return;
 	/* stderr is unbuffered: build the text in memory, then write it at once */
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&buf, &len);
-	render(src, sev, loc, msg, hint, mem ? mem : fp);
+	render(src, sev == DIAG_ERROR ? "ERROR" : "WARNING", loc, msg, hint, mem ? mem : fp);
+	/* in a macro's body: where it was called, innermost first */
+	for (const struct loc *at = loc ? loc->expanded_from : NULL; at; at = at->expanded_from)
+		render(src, "NOTE", at, "in the expansion of the macro called here", NULL, mem ? mem : fp);
 	if (mem && fclose(mem) == 0)
 		fwrite(buf, 1, len, fp);
 	free(buf);

@@ -11,6 +11,7 @@
 /* Columns are 1-based; end_col is exclusive. line == 0 means "no location". */
 struct loc {
 	uint32_t line, col, end_line, end_col;
+	const struct loc *expanded_from; /* in a macro's body: the call it was expanded at, or NULL */
 };
 
 struct source {

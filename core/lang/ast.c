@@ -6,17 +6,19 @@
 
 #include <string.h>
 
-static struct node *clone_list(struct arena *a, const struct node *n)
+static struct node *clone_node(struct arena *a, const struct node *n, const struct loc *site);
+
+static struct node *clone_list(struct arena *a, const struct node *n, const struct loc *site)
 {
 	struct node *head = NULL, **tail = &head;
 	for (; n; n = n->next) {
-		*tail = ast_clone(a, n);
+		*tail = clone_node(a, n, site);
 		tail = &(*tail)->next;
 	}
 	return head;
 }
 
-struct node *ast_clone(struct arena *a, const struct node *n)
+static struct node *clone_node(struct arena *a, const struct node *n, const struct loc *site)
 {
 	if (!n)
 		return NULL;
@@ -24,75 +26,89 @@ struct node *ast_clone(struct arena *a, const struct node *n)
 	*c = *n;
 	c->next = NULL;
 	c->type = NULL;
+	if (site && !c->loc.expanded_from)
+		c->loc.expanded_from = site;
 	switch (n->kind) {
 	case N_PROBE:
-		c->u.probe.attach = clone_list(a, n->u.probe.attach);
-		c->u.probe.filter = ast_clone(a, n->u.probe.filter);
-		c->u.probe.body = ast_clone(a, n->u.probe.body);
+		c->u.probe.attach = clone_list(a, n->u.probe.attach, site);
+		c->u.probe.filter = clone_node(a, n->u.probe.filter, site);
+		c->u.probe.body = clone_node(a, n->u.probe.body, site);
 		break;
 	case N_CONFIG:
 	case N_BLOCK:
-	case N_TUPLE: c->u.list.head = clone_list(a, n->u.list.head); break;
-	case N_CONFIG_ITEM: c->u.config_item.value = ast_clone(a, n->u.config_item.value); break;
+	case N_TUPLE: c->u.list.head = clone_list(a, n->u.list.head, site); break;
+	case N_CONFIG_ITEM: c->u.config_item.value = clone_node(a, n->u.config_item.value, site); break;
 	case N_EXPR_STMT:
-	case N_RETURN: c->u.unary.operand = ast_clone(a, n->u.unary.operand); break;
+	case N_RETURN: c->u.unary.operand = clone_node(a, n->u.unary.operand, site); break;
 	case N_ASSIGN:
-		c->u.assign.target = ast_clone(a, n->u.assign.target);
-		c->u.assign.value = ast_clone(a, n->u.assign.value);
+		c->u.assign.target = clone_node(a, n->u.assign.target, site);
+		c->u.assign.value = clone_node(a, n->u.assign.value, site);
 		break;
 	case N_IF:
-		c->u.if_.cond = ast_clone(a, n->u.if_.cond);
-		c->u.if_.then = ast_clone(a, n->u.if_.then);
-		c->u.if_.else_ = ast_clone(a, n->u.if_.else_);
+		c->u.if_.cond = clone_node(a, n->u.if_.cond, site);
+		c->u.if_.then = clone_node(a, n->u.if_.then, site);
+		c->u.if_.else_ = clone_node(a, n->u.if_.else_, site);
 		break;
 	case N_UNROLL:
 	case N_WHILE:
-		c->u.loop.cond = ast_clone(a, n->u.loop.cond);
-		c->u.loop.body = ast_clone(a, n->u.loop.body);
+		c->u.loop.cond = clone_node(a, n->u.loop.cond, site);
+		c->u.loop.body = clone_node(a, n->u.loop.body, site);
 		break;
 	case N_FOR_MAP:
-		c->u.for_map.var = ast_clone(a, n->u.for_map.var);
-		c->u.for_map.map = ast_clone(a, n->u.for_map.map);
-		c->u.for_map.body = ast_clone(a, n->u.for_map.body);
+		c->u.for_map.var = clone_node(a, n->u.for_map.var, site);
+		c->u.for_map.map = clone_node(a, n->u.for_map.map, site);
+		c->u.for_map.body = clone_node(a, n->u.for_map.body, site);
 		break;
 	case N_FOR_RANGE:
-		c->u.for_range.var = ast_clone(a, n->u.for_range.var);
-		c->u.for_range.lo = ast_clone(a, n->u.for_range.lo);
-		c->u.for_range.hi = ast_clone(a, n->u.for_range.hi);
-		c->u.for_range.body = ast_clone(a, n->u.for_range.body);
+		c->u.for_range.var = clone_node(a, n->u.for_range.var, site);
+		c->u.for_range.lo = clone_node(a, n->u.for_range.lo, site);
+		c->u.for_range.hi = clone_node(a, n->u.for_range.hi, site);
+		c->u.for_range.body = clone_node(a, n->u.for_range.body, site);
 		break;
-	case N_MAP: c->u.map.keys = clone_list(a, n->u.map.keys); break;
-	case N_CALL: c->u.call.args = clone_list(a, n->u.call.args); break;
+	case N_MAP: c->u.map.keys = clone_list(a, n->u.map.keys, site); break;
+	case N_CALL: c->u.call.args = clone_list(a, n->u.call.args, site); break;
 	case N_BINOP:
-		c->u.binop.left = ast_clone(a, n->u.binop.left);
-		c->u.binop.right = ast_clone(a, n->u.binop.right);
+		c->u.binop.left = clone_node(a, n->u.binop.left, site);
+		c->u.binop.right = clone_node(a, n->u.binop.right, site);
 		break;
-	case N_UNOP: c->u.unop.operand = ast_clone(a, n->u.unop.operand); break;
-	case N_INCDEC: c->u.incdec.operand = ast_clone(a, n->u.incdec.operand); break;
+	case N_UNOP: c->u.unop.operand = clone_node(a, n->u.unop.operand, site); break;
+	case N_INCDEC: c->u.incdec.operand = clone_node(a, n->u.incdec.operand, site); break;
 	case N_TERNARY:
-		c->u.ternary.cond = ast_clone(a, n->u.ternary.cond);
-		c->u.ternary.then = ast_clone(a, n->u.ternary.then);
-		c->u.ternary.else_ = ast_clone(a, n->u.ternary.else_);
+		c->u.ternary.cond = clone_node(a, n->u.ternary.cond, site);
+		c->u.ternary.then = clone_node(a, n->u.ternary.then, site);
+		c->u.ternary.else_ = clone_node(a, n->u.ternary.else_, site);
 		break;
-	case N_FIELD: c->u.field.base = ast_clone(a, n->u.field.base); break;
+	case N_FIELD: c->u.field.base = clone_node(a, n->u.field.base, site); break;
 	case N_INDEX:
-		c->u.index.base = ast_clone(a, n->u.index.base);
-		c->u.index.index = ast_clone(a, n->u.index.index);
+		c->u.index.base = clone_node(a, n->u.index.base, site);
+		c->u.index.index = clone_node(a, n->u.index.index, site);
 		break;
-	case N_CAST: c->u.cast.operand = ast_clone(a, n->u.cast.operand); break;
-	case N_SIZEOF: c->u.size_of.expr = ast_clone(a, n->u.size_of.expr); break;
-	case N_OFFSETOF: c->u.offset_of.expr = ast_clone(a, n->u.offset_of.expr); break;
+	case N_CAST: c->u.cast.operand = clone_node(a, n->u.cast.operand, site); break;
+	case N_SIZEOF: c->u.size_of.expr = clone_node(a, n->u.size_of.expr, site); break;
+	case N_OFFSETOF: c->u.offset_of.expr = clone_node(a, n->u.offset_of.expr, site); break;
 	case N_LET:
-		c->u.let.var = ast_clone(a, n->u.let.var);
-		c->u.let.assign = ast_clone(a, n->u.let.assign);
+		c->u.let.var = clone_node(a, n->u.let.var, site);
+		c->u.let.assign = clone_node(a, n->u.let.assign, site);
 		break;
 	case N_BLOCK_EXPR:
-		c->u.block_expr.block = ast_clone(a, n->u.block_expr.block);
-		c->u.block_expr.value = ast_clone(a, n->u.block_expr.value);
+		c->u.block_expr.block = clone_node(a, n->u.block_expr.block, site);
+		c->u.block_expr.value = clone_node(a, n->u.block_expr.value, site);
 		break;
 	default: break;
 	}
 	return c;
+}
+
+struct node *ast_clone(struct arena *a, const struct node *n)
+{
+	return clone_node(a, n, NULL);
+}
+
+struct node *ast_clone_expanded(struct arena *a, const struct node *n, const struct loc *site)
+{
+	struct loc *at = arena_zalloc(a, sizeof(*at));
+	*at = *site;
+	return clone_node(a, n, at);
 }
 
 const char *op_name(enum op op)

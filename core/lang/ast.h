@@ -319,6 +319,8 @@ int macro_expand(struct arena *a, struct node *prog, struct diags *d);
 
 /* A deep copy of n and its children (not of n->next), untyped. */
 struct node *ast_clone(struct arena *a, const struct node *n);
+/* A macro body's copy: each node's loc says it was expanded at site (a copy is kept). */
+struct node *ast_clone_expanded(struct arena *a, const struct node *n, const struct loc *site);
 
 /* Print the AST as an indented tree (-d ast), used by the parser tests. */
 void ast_dump(FILE *fp, const struct node *n);

@@ -285,7 +285,7 @@ static struct node *expand(struct expander *x, const struct node *m, struct node
 		return NULL;
 	}
 	struct subst s = { .macro = m, .args = args, .serial = x->serial++ };
-	struct node *body = ast_clone(x->a, m->u.macro.body);
+	struct node *body = ast_clone_expanded(x->a, m->u.macro.body, &call->loc);
 	collect_locals(x, &s, body->u.block_expr.block);
 	substitute(x, &s, &body);
 	body->u.block_expr.macro = m->u.macro.name;

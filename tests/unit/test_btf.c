@@ -232,8 +232,8 @@ static void test_errors(void **state)
 	expect_error("BEGIN { print(((struct nope *)curtask)->x); }", "Unknown struct/union: 'struct nope'", 16, 38);
 	expect_error("BEGIN { print(sizeof(struct nope)); }", "Unknown identifier: 'struct nope'", 15, 34);
 	expect_error("BEGIN { print(NOPE); }", "Unknown identifier: 'NOPE'", 15, 19);
-	expect_error("BEGIN { print(curtask->comm[0]); }",
-		     "The array index operator [] can only be used on arrays and pointers, found string.", 15, 31);
+	expect_error("BEGIN { print(curtask->pid[0]); }",
+		     "The array index operator [] can only be used on arrays and pointers, found integer.", 15, 30);
 	expect_error("BEGIN { print(curtask - curtask); }",
 		     "The - operator can not be used on expressions of types struct task_struct *, struct task_struct *",
 		     15, 32);
