@@ -22,6 +22,7 @@ enum key_kind {
 	K_POW2,       /* a power of 2, 1..max */
 	K_BOOL,
 	K_MISSING,    /* error | warn | ignore */
+	K_UNSTABLE,   /* warn | error | enable: an enum unstable_use */
 	K_STACK_MODE, /* bpftrace | perf | raw */
 	K_METRIC,     /* a metric name prefix (Prometheus), or "" */
 	K_LABELS,     /* label names, comma separated (Prometheus) */
@@ -45,6 +46,7 @@ static const struct key keys[] = {
 	{ "max_cat_bytes", K_UINT, AT(max_cat_bytes), 1u << 24, { 0 } },
 	{ "perf_rb_pages", K_POW2, AT(perf_rb_pages), 1u << 18, { 0 } },
 	{ "missing_probes", K_MISSING, AT(missing_probes), 0, { 0 } },
+	{ "unstable_addr", K_UNSTABLE, AT(unstable_addr), 0, { 0 } },
 	{ "print_maps_on_exit", K_BOOL, AT(print_maps_on_exit), 0, { 0 } },
 	{ "stack_mode", K_STACK_MODE, AT(stack_mode), 0, { 0 } },
 	{ "metric_prefix", K_METRIC, AT(metric_prefix), 0, { 0 } },
@@ -134,6 +136,16 @@ static int set_text(struct config *c, const struct key *k, const char *v, char *
 				return 0;
 			}
 		snprintf(why, whylen, "must be error, warn or ignore");
+		return -EINVAL;
+	}
+	case K_UNSTABLE: {
+		static const char *const names[] = { "warn", "error", "enable" }; /* enum unstable_use's order */
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (!strcmp(v, names[i])) {
+				*(int *)field(c, k) = (int)i;
+				return 0;
+			}
+		snprintf(why, whylen, "must be warn, error or enable");
 		return -EINVAL;
 	}
 	case K_STACK_MODE: {

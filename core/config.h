@@ -21,6 +21,7 @@ struct config {
 	uint32_t max_cat_bytes; /* bytes cat() prints */
 	uint32_t perf_rb_pages; /* ring buffer pages per CPU; 0: the default size */
 	enum missing_probes missing_probes;
+	int unstable_addr; /* an enum unstable_use (core/lang/compile.h): &$x, &@m[k] */
 	bool print_maps_on_exit;
 	const char *stack_mode; /* default mode of kstack/ustack: "bpftrace", "perf", "raw" */
 	const char *str_trunc_trailer; /* after strings str() truncated; "" for none */

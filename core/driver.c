@@ -263,6 +263,7 @@ int driver_run(const struct driver_opts *o)
 				      .filter_cgroup = o->cgroup || o->container, .cgroup_id = cg.id,
 				      .cgroup_level = cg.level, .kfunc_allowed = runtime_kfunc_allowed };
 	copts.strlen = cfg.max_strlen;
+	copts.unstable_addr = (enum unstable_use)cfg.unstable_addr;
 	copts.max_map_keys = cfg.max_map_keys;
 	p.perf_rb_pages = cfg.perf_rb_pages;
 	p.max_cat_bytes = cfg.max_cat_bytes;

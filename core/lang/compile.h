@@ -8,6 +8,9 @@
 /* The LLVM release codegen is built with, for --info. */
 const char *compile_llvm_version(void);
 
+/* bpftrace's unstable_* config keys: a feature used warns (default), is refused, or is plainly enabled. */
+enum unstable_use { UNSTABLE_WARN, UNSTABLE_ERROR, UNSTABLE_ENABLE };
+
 struct compile_opts {
 	uint32_t strlen;       /* string capacity, default 64 */
 	uint32_t max_map_keys; /* default 4096 */
@@ -22,6 +25,7 @@ struct compile_opts {
 	uint64_t cgroup_id;    /* its v2 id */
 	uint32_t cgroup_level; /* its level in the v2 hierarchy */
 	bool unsafe;           /* --unsafe: system() and signal() are allowed */
+	enum unstable_use unstable_addr; /* &$x, &@m[k] (config unstable_addr) */
 	/* kfunc_allowed(): whether the kernel lets a program of this type call kfunc `name` (NULL: no) */
 	bool (*kfunc_allowed)(const char *name, int prog_type);
 };

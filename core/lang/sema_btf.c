@@ -162,6 +162,24 @@ const struct type *sema_ptr_unop(struct sema *s, struct node *n, const struct ty
 	struct types *ty = types_of(s);
 	if (n->u.unop.op == OP_ADDR) {
 		struct node *x = n->u.unop.operand;
+		if (x->kind == N_VAR || x->kind == N_MAP) {
+			/* &$x, &@m[k] (bpftrace's unstable_addr): the variable's stack slot, the map's value */
+			int mi = x->kind == N_MAP ? prog_map_find(s->p, x->u.map.name) : -1;
+			if (mi >= 0 && s->p->maps[mi].agg != AGG_NONE) {
+				sema_error(s, &n->loc, "The & operator can not be used on an aggregation map (per-CPU values)");
+				return NULL;
+			}
+			const char *what = x->kind == N_VAR ? "variable" : "map value";
+			if (s->o->unstable_addr == UNSTABLE_ERROR) {
+				sema_error(s, &n->loc, "the address of a %s is an unstable feature, refused by config "
+						       "unstable_addr = error", what);
+				return NULL;
+			}
+			if (s->final && s->o->unstable_addr == UNSTABLE_WARN)
+				diag_warning(s->d, &n->loc, "the address of a %s is an unstable feature of bpftrace "
+							    "(unstable_addr = warn): it is valid in this probe only", what);
+			return type_pointer(ty, t->kind == T_BOOL ? type_bool(ty) : t, false);
+		}
 		if (!sema_is_walk(x) || (x->kind == N_FIELD && x->u.field.bit_width)) {
 			sema_error(s, &n->loc,
 				   "The & operator can only be used on struct fields, array elements and dereferences");
