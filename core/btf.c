@@ -401,6 +401,17 @@ const char *kfunc_name(enum kfunc k)
 	return (unsigned)k < K__COUNT ? names[k] : NULL;
 }
 
+const struct type *btf_func_return_type(struct types *t, const char *func)
+{
+	struct btf *b = core_btf();
+	int id = b ? btf__find_by_name_kind(b, func, BTF_KIND_FUNC) : -ENOENT;
+	const struct btf_type *fn = id > 0 ? btf__type_by_id(b, (uint32_t)id) : NULL;
+	const struct btf_type *proto = fn ? btf__type_by_id(b, fn->type) : NULL;
+	if (!proto || !btf_is_func_proto(proto) || !proto->type)
+		return NULL;
+	return import(t, b, proto->type, 0);
+}
+
 int btf_func_id(const char *name)
 {
 	struct btf *b = core_btf();

@@ -60,6 +60,8 @@ const struct type *btf_type_by_name(struct types *t, const char *name);
 /* The value of enumerator `name` (TASK_COMM_LEN): 0, or -ENOENT. */
 /* The BTF id of kernel function `name` (kfunc_exist(), kfuncs' calls), or -ENOENT. */
 int btf_func_id(const char *name);
+/* The type vmlinux function func returns, or NULL (void, not found, no BTF). */
+const struct type *btf_func_return_type(struct types *t, const char *func);
 
 /*
  * Kernel functions (kfuncs) generated code calls. Codegen emits a helper

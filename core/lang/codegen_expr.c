@@ -364,7 +364,10 @@ LLVMValueRef retval_value(struct cg *c, struct node *n)
 		for (size_t i = 0; c->attach && i < c->attach->nargs; i++)
 			if (c->attach->args[i].loc == STROBE_LOC_BTF_ARG)
 				slot++;
-		return cg_load_int(c, c->ctxp, slot * 8, 8, false, 8);
+		/* the return register: only the type's bytes are the value */
+		const struct type *t = n->type;
+		uint32_t size = t && t->size && t->size < 8 ? t->size : 8;
+		return cg_load_int(c, c->ctxp, slot * 8, size, t && t->kind == T_INT && t->is_signed, 8);
 	}
 	return cg_load_int(c, c->ctxp, PT_REGS_AX_SLOT * 8, 8, false, 8);
 }

@@ -367,6 +367,28 @@ const struct type *func_check(struct sema *s, struct node *n)
 	return type_simple(s->t, sema_offers(s, STROBE_BUILTIN_FUNC_USER) ? T_USYM : T_KSYM);
 }
 
+/*
+ * retval of fexit (kretfunc) has the function's return type, as bpftrace
+ * types it from BTF, when every attach point of the probe returns the same
+ * integer or pointer type; kretprobe/uretprobe retval is a uint64 (0.17).
+ */
+static const struct type *fexit_retval_type(struct sema *s)
+{
+	const struct type *u64 = type_int(s->t, 8, false), *t = NULL;
+	if (s->probe->kind != PROBE_PROVIDER)
+		return u64;
+	for (size_t i = 0; i < s->probe->nattach; i++) {
+		const struct strobe_btf_target *bt = &s->probe->attach[i].btf_target;
+		if (!bt->func || bt->module || bt->attach_type != BPF_TRACE_FEXIT)
+			return u64;
+		const struct type *r = btf_func_return_type(s->t, bt->func);
+		if (!r || (r->kind != T_INT && r->kind != T_POINTER && r->kind != T_BOOL) || (t && r != t))
+			return u64;
+		t = r;
+	}
+	return t ? t : u64;
+}
+
 const struct type *retval_check(struct sema *s, struct node *n)
 {
 	if (!sema_offers(s, STROBE_BUILTIN_RETVAL)) {
@@ -374,7 +396,7 @@ const struct type *retval_check(struct sema *s, struct node *n)
 		    "The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'fexit' probes");
 		return NULL;
 	}
-	return type_int(s->t, 8, false);
+	return fexit_retval_type(s);
 }
 
 const struct type *argn_check(struct sema *s, struct node *n)
