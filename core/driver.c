@@ -29,12 +29,15 @@
 #include "registry.h"
 #include "runtime/runtime.h"
 
+/* The probes the core runs itself: BEGIN, END, self (its target checked by the caller). */
 static enum probe_kind core_probe_kind(const char *type)
 {
 	if (strcasecmp(type, "BEGIN") == 0)
 		return PROBE_BEGIN;
 	if (strcasecmp(type, "END") == 0)
 		return PROBE_END;
+	if (strcmp(type, "self") == 0)
+		return PROBE_SIGNAL;
 	return PROBE_PROVIDER;
 }
 
@@ -105,6 +108,10 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				if (at != pr->u.probe.attach || at->next)
 					diag_error(d, &at->loc, "%s cannot be combined with other attach points",
 						   at->u.attach.type);
+				if (kind == PROBE_SIGNAL &&
+				    (!at->u.attach.target || strcmp(at->u.attach.target, "signal:SIGUSR1")))
+					diag_error(d, &at->loc, "unknown self probe self:%s (there is self:signal:SIGUSR1)",
+						   at->u.attach.target ? at->u.attach.target : "");
 				pi->kind = kind;
 				continue;
 			}
@@ -282,7 +289,7 @@ int driver_run(const struct driver_opts *o)
 		for (size_t i = 0; i < p.nprobes; i++) {
 			const struct probe_info *pi = &p.probes[i];
 			if (pi->kind != PROBE_PROVIDER)
-				printf("%s\n", pi->kind == PROBE_BEGIN ? "BEGIN" : "END");
+				printf("%s\n", probe_kind_name(pi->kind));
 			for (size_t j = 0; j < pi->nattach; j++)
 				printf("%s\n", pi->attach[j].name);
 		}

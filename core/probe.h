@@ -45,7 +45,14 @@ enum probe_kind {
 	PROBE_BEGIN,
 	PROBE_END,
 	PROBE_PROVIDER,
+	PROBE_SIGNAL, /* self:signal:SIGUSR1 (bpftrace 0.22): run when strobe receives SIGUSR1 */
 };
+
+/* The name of a probe the core runs itself ("BEGIN", "END", "self:signal:SIGUSR1"), NULL for a provider's. */
+static inline const char *probe_kind_name(enum probe_kind k)
+{
+	return k == PROBE_BEGIN ? "BEGIN" : k == PROBE_END ? "END" : k == PROBE_SIGNAL ? "self:signal:SIGUSR1" : NULL;
+}
 
 struct probe_info {
 	struct node *ast; /* the N_PROBE */

@@ -697,10 +697,8 @@ const char *sema_kind_word(const struct type *t)
 
 const char *sema_probe_type(const struct sema *s)
 {
-	if (s->probe->kind == PROBE_BEGIN)
-		return "BEGIN";
-	if (s->probe->kind == PROBE_END)
-		return "END";
+	if (s->probe->kind != PROBE_PROVIDER)
+		return s->probe->kind == PROBE_SIGNAL ? "self" : probe_kind_name(s->probe->kind);
 	return s->probe->nattach ? s->probe->attach[0].type : "this";
 }
 

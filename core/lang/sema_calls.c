@@ -230,7 +230,7 @@ const struct type *sema_call(struct sema *s, struct node *n)
 		sema_error(s, &n->loc, "%s() is an unsafe function being used in safe mode", f);
 	if ((b->flags & BF_NO_FOR) && s->for_depth)
 		sema_error(s, &n->loc, "%s() is not allowed inside a for-loop", f);
-	if ((b->flags & BF_NO_BEGIN_END) && (s->probe->kind == PROBE_BEGIN || s->probe->kind == PROBE_END)) {
+	if ((b->flags & BF_NO_BEGIN_END) && s->probe->kind != PROBE_PROVIDER) {
 		sema_error(s, &n->loc, "%s can not be used with \"%s\" probes", f, sema_probe_type(s));
 		ok = false;
 	}
@@ -433,8 +433,7 @@ const struct type *reg_check(struct sema *s, struct node *n)
 	a0->type = type_string(s->t, (uint32_t)a0->u.string.len + 1);
 	if (!sema_offers(s, STROBE_BUILTIN_REGS)) {
 		sema_error(s, &n->loc, "reg can not be used with \"%s\" probes",
-		    s->probe->kind == PROBE_PROVIDER && s->probe->nattach ? s->probe->attach[0].type
-		    : s->probe->kind == PROBE_BEGIN ? "BEGIN" : "END");
+		    sema_probe_type(s));
 		return NULL;
 	}
 	if (sema_reg_offset(a0->u.string.s) < 0) {

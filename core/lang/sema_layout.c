@@ -292,7 +292,7 @@ void sema_name_probes(struct program *p)
 	for (size_t i = 0; i < p->nprobes; i++) {
 		struct probe_info *pi = &p->probes[i];
 		if (pi->kind != PROBE_PROVIDER) {
-			pi->name_index = name_id(p, slots, cap - 1, pi->kind == PROBE_BEGIN ? "BEGIN" : "END");
+			pi->name_index = name_id(p, slots, cap - 1, probe_kind_name(pi->kind));
 			continue;
 		}
 		for (size_t j = 0; j < pi->nattach; j++)

@@ -64,7 +64,7 @@ static const struct type *make_bool(struct sema *s, struct node *n, bool v)
 /* probetype: the probe's type as bpftrace names it; BEGIN and END are "special". */
 const struct type *probetype_check(struct sema *s, struct node *n)
 {
-	const char *t = s->probe->kind == PROBE_BEGIN || s->probe->kind == PROBE_END ? "special" : sema_probe_type(s);
+	const char *t = s->probe->kind != PROBE_PROVIDER ? "special" : sema_probe_type(s);
 	n->kind = N_STRING;
 	n->u.string = (struct n_string){ .s = t, .len = strlen(t) };
 	return sema_expr(s, n);

@@ -222,10 +222,8 @@ const char *func_probe_name(const struct prog_func *f)
 	const struct probe_info *pi = f->probe;
 	if (!pi)
 		return f->name;
-	if (pi->kind == PROBE_BEGIN)
-		return "BEGIN";
-	if (pi->kind == PROBE_END)
-		return "END";
+	if (pi->kind != PROBE_PROVIDER)
+		return probe_kind_name(pi->kind);
 	if (f->nattach && f->attach_idx[0] < pi->nattach)
 		return pi->attach[f->attach_idx[0]].name;
 	return pi->nattach ? pi->attach[0].name : f->name;

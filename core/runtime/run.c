@@ -28,7 +28,7 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
-/* SIGUSR1: print every map now, as bpftrace does, and go on */
+/* SIGUSR1: run the self:signal:SIGUSR1 probes, or without them print every map (0.17), and go on */
 static void on_print_signal(int sig)
 {
 	print_signal = sig;
@@ -52,7 +52,7 @@ static unsigned count_attach_points(const struct program *p)
 	return n;
 }
 
-/* BEGIN/END: raw_tp programs run once in the kernel via BPF_PROG_TEST_RUN. */
+/* BEGIN/END/self: raw_tp programs run once in the kernel via BPF_PROG_TEST_RUN. */
 static int run_special(const struct program *p, enum probe_kind kind)
 {
 	for (size_t i = 0; i < p->nfuncs; i++) {
@@ -503,16 +503,21 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 	st.stop_signal = &stop_signal;
 	st.in_loop = true;
 	/* with only BEGIN and END nothing more can happen: END follows BEGIN (bpftrace 0.24) */
-	bool events = o->child || live_active(&live);
-	for (size_t i = 0; i < p->nprobes; i++)
-		events |= p->probes[i].kind == PROBE_PROVIDER;
+	bool events = o->child || live_active(&live), on_signal = false;
+	for (size_t i = 0; i < p->nprobes; i++) {
+		events |= p->probes[i].kind == PROBE_PROVIDER || p->probes[i].kind == PROBE_SIGNAL;
+		on_signal |= p->probes[i].kind == PROBE_SIGNAL;
+	}
 	while (events && !st.exit_seen && !stop_signal && !(o->child && child_exited(o->child))) {
 		int err = live_active(&live) ? live_poll(&live, POLL_TIMEOUT_MS) : ring_buffer__poll(rb, POLL_TIMEOUT_MS);
 		if (err > 0 && o->flush_batches)
 			fflush(o->flush_batches);
 		if (print_signal) {
 			print_signal = 0;
-			print_all_maps(&st);
+			if (!on_signal)
+				print_all_maps(&st);
+			else if (run_special(p, PROBE_SIGNAL) == 0)
+				ring_buffer__consume(rb);
 			if (o->flush_batches)
 				fflush(o->flush_batches);
 		}
