@@ -20,7 +20,7 @@ DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(
                 openjdk-17-jdk-headless
 # Installed by `make deps` for the tests only: the flame graph test opens the SVG in headless
 # Chromium and checks it with xmllint; the Prometheus test scrapes strobe with the real server.
-TEST_DEB_PACKAGES := chromium libxml2-utils prometheus
+TEST_DEB_PACKAGES := chromium libxml2-utils prometheus mmdebstrap
 
 CC       ?= cc
 # Warnings are errors for developers and CI; `make RELEASE=1` (a user's build) only warns.
