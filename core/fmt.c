@@ -52,6 +52,13 @@ int fmt_parse(const char *fmt, struct fmt_spec *specs, size_t max, char *err, si
 			if (p[1] == 'x' || p[1] == 'h')
 				s.buf_mode = *++p;
 			break;
+		case 'g':
+			if (p[1] == 'r') {
+				s.cls = FMT_GFP;
+				p++;
+				break;
+			}
+			/* fall through */
 		default:
 			if (*p)
 				snprintf(err, errlen, "printf: Unknown format string token: %.*s",

@@ -9,6 +9,7 @@ enum fmt_class {
 	FMT_INT,  /* d i u x X o c p, with length modifiers */
 	FMT_STR,  /* s */
 	FMT_BUF,  /* r rx rh */
+	FMT_GFP,  /* gr: an integer's GFP flags by name */
 };
 
 struct fmt_spec {

@@ -46,7 +46,8 @@ bool sema_nargs(struct sema *s, const struct node *call)
 static bool printf_arg_ok(const struct fmt_spec *sp, const struct type *t)
 {
 	switch (sp->cls) {
-	case FMT_INT: return type_is_scalar(t);
+	case FMT_INT:
+	case FMT_GFP: return type_is_scalar(t);
 	case FMT_STR:
 		return sema_func_string_type(t) || t->kind == T_STRING || t->kind == T_PROBE ||
 		       (t->kind == T_INT && t->nenumerators) || t->kind == T_KSTACK ||
@@ -136,11 +137,12 @@ static int check_format(struct sema *s, struct node *n, unsigned max_args, const
 		if (printf_arg_ok(&specs[i], types[i]))
 			continue;
 		static const char *const cls[] = { [FMT_INT] = "integer", [FMT_STR] = "string",
-						   [FMT_BUF] = "buffer" };
+						   [FMT_BUF] = "buffer", [FMT_GFP] = "integer" };
 		/* bpftrace names the conversion, without flags or width */
-		const char *conv = f->u.string.s + specs[i].end - (specs[i].buf_mode ? 2 : 1);
+		int wide = specs[i].buf_mode || specs[i].cls == FMT_GFP ? 2 : 1; /* %rx, %gr */
+		const char *conv = f->u.string.s + specs[i].end - wide;
 		sema_error(s, &n->loc, "%s: %%%.*s specifier expects a value of type %s (%s supplied)",
-		    fn, specs[i].buf_mode ? 2 : 1, conv, cls[specs[i].cls], sema_kind_word(types[i]));
+		    fn, wide, conv, cls[specs[i].cls], sema_kind_word(types[i]));
 		ok = false;
 	}
 	return ok ? (int)nargs : -1;

@@ -171,6 +171,12 @@ static void render_spec(struct strbuf *out, const struct fmt_spec *s, const stru
 		render_value_text(tmp, v);
 		sb_addf(out, s->cspec, tmp->s);
 		break;
+	case FMT_GFP: /* the names, then the spec's width and flags as %s */
+		tmp->len = 0;
+		sb_add(tmp, "", 0);
+		gfp_flags_text(tmp, (uint64_t)int_bits(v));
+		sb_addf(out, s->cspec, tmp->s);
+		break;
 	case FMT_BUF:
 		if (v->kind == STROBE_V_BUF || v->kind == STROBE_V_STR)
 			render_buffer(out, s->buf_mode, (const uint8_t *)v->str.s, v->str.len);

@@ -169,6 +169,9 @@ int printf_render(const struct prog_printf *pf, const struct fmt_spec *specs, si
 		  const uint8_t *payload, size_t len, struct strbuf *out, struct arena *a,
 		  struct strobe_value *args);
 
+/* %gr: GFP flags by this kernel's names ("GFP_KERNEL|__GFP_ZERO", "none"), appended (gfp.c). */
+void gfp_flags_text(struct strbuf *out, uint64_t flags);
+
 /* ---- join(), cat() and system() events (async.c) ---- */
 
 struct run_state;
