@@ -183,6 +183,7 @@ struct n_string {
 
 struct n_ident {
 	const char *name;
+	const char *slot;     /* N_VAR: the variable sema bound it to; sibling blocks may each have a $name */
 	enum builtin builtin; /* N_BUILTIN: its row in builtins.c */
 	unsigned index;       /* N_BUILTIN argN, sargN: N */
 };

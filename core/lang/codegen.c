@@ -537,7 +537,7 @@ static void assign(struct cg *c, struct node *n)
 	struct node *target = n->u.assign.target, *value = n->u.assign.value;
 	enum op op = n->u.assign.op;
 	if (target->kind == N_VAR) {
-		struct cg_var *v = cg_var(c, target->u.ident.name, target->type);
+		struct cg_var *v = cg_var(c, cg_var_key(target), target->type);
 		if (op != OP_NONE) {
 			LLVMValueRef old = cg_load_int(c, v->slot, 0, 8, false, 8);
 			LLVMValueRef now = cg_binop_values(c, op, old, compound_operand(c, op, v->type, value),

@@ -14,5 +14,5 @@ void cg_let(struct cg *c, struct node *n)
 	/* `let $x;` is 0 (or empty) each time it is reached */
 	const struct type *t = n->u.let.var->type;
 	if (t)
-		cg_zero(c, cg_var(c, n->u.let.var->u.ident.name, t)->slot, type_in_memory(t) ? t->size : 8);
+		cg_zero(c, cg_var(c, cg_var_key(n->u.let.var), t)->slot, type_in_memory(t) ? t->size : 8);
 }

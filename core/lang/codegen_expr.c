@@ -580,7 +580,7 @@ static LLVMValueRef incdec(struct cg *c, struct node *n)
 	uint64_t step = cg_ptr_step(x->type);
 	LLVMValueRef delta = cg_const(c, n->u.incdec.increment ? step : (uint64_t)-step);
 	if (x->kind == N_VAR) {
-		struct cg_var *v = cg_var(c, x->u.ident.name, x->type);
+		struct cg_var *v = cg_var(c, cg_var_key(x), x->type);
 		LLVMValueRef old = cg_load_int(c, v->slot, 0, 8, false, 8);
 		LLVMValueRef now = LLVMBuildAdd(c->b, old, delta, "");
 		cg_store_int(c, v->slot, 0, now, 8, 8);
@@ -610,7 +610,7 @@ static LLVMValueRef scalar(struct cg *c, struct node *n)
 		return cg_const(c, 0);
 	}
 	case N_VAR: {
-		struct cg_var *v = cg_var(c, n->u.ident.name, n->type);
+		struct cg_var *v = cg_var(c, cg_var_key(n), n->type);
 		return cg_load_int(c, v->slot, 0, 8, false, 8);
 	}
 	case N_MAP:
@@ -721,7 +721,7 @@ static LLVMValueRef bytes(struct cg *c, struct node *n)
 			return builtin_of(n)->bytes(c, n);
 		break;
 	case N_VAR:
-		return cg_var(c, n->u.ident.name, n->type)->slot;
+		return cg_var(c, cg_var_key(n), n->type)->slot;
 	case N_MAP:
 		return cg_map_read(c, n);
 	case N_TERNARY:

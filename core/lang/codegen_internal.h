@@ -115,6 +115,11 @@ LLVMValueRef cg_map_ptr(struct cg *c, int fd);
 unsigned cg_align_of(uint32_t off);
 LLVMBasicBlockRef cg_block(struct cg *c, const char *name);
 struct cg_var *cg_var(struct cg *c, const char *name, const struct type *t);
+/* What a variable node's storage is named by: the instance sema bound it to (sibling blocks' $x differ). */
+static inline const char *cg_var_key(const struct node *var)
+{
+	return var->u.ident.slot ? var->u.ident.slot : var->u.ident.name;
+}
 /* Map reads: `@m[k]` as an i64 (scalars) or a pointer to a zero-padded buffer (strings). */
 LLVMValueRef cg_map_read(struct cg *c, struct node *n);
 /*

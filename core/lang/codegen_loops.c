@@ -273,7 +273,7 @@ void cg_for(struct cg *c, struct node *n)
 	}
 	/* the loop variable is the callback's own */
 	c->loop = NULL;
-	struct cg_var *v = cg_var(c, var->u.ident.name, var->type);
+	struct cg_var *v = cg_var(c, cg_var_key(var), var->type);
 	c->loop = loop;
 	if (is_map) {
 		LLVMValueRef key = LLVMGetParam(fn, 1), value = LLVMGetParam(fn, 2);
@@ -394,7 +394,7 @@ LLVMValueRef find_value(struct cg *c, struct node *n)
 	const struct type *t = var->type;
 	bool scalars = type_is_scalar(t) && type_is_scalar(m->value);
 	if (m->agg == AGG_NONE && (scalars || type_equal(t, m->value)))
-		cg_copy(c, cg_var(c, var->u.ident.name, t)->slot, 8, ptr, 8, scalars ? 8 : t->size);
+		cg_copy(c, cg_var(c, cg_var_key(var), t)->slot, 8, ptr, 8, scalars ? 8 : t->size);
 	else /* aggregations, read over every CPU, and conversions: as $v = @m[k] */
 		cg_stmt(c, asg);
 	LLVMBuildBr(c->b, done);

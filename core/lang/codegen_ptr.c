@@ -99,7 +99,7 @@ LLVMValueRef cg_ptr_scalar(struct cg *c, struct node *n)
 	if (n->kind == N_UNOP && n->u.unop.op == OP_ADDR) {
 		struct node *x = n->u.unop.operand;
 		if (x->kind == N_VAR) /* &$x: its stack slot */
-			return LLVMBuildPtrToInt(c->b, cg_var(c, x->u.ident.name, x->type)->slot, c->i64, "");
+			return LLVMBuildPtrToInt(c->b, cg_var(c, cg_var_key(x), x->type)->slot, c->i64, "");
 		if (x->kind == N_MAP) /* &@m[k]: the value in the map, 0 when there is none */
 			return cg_map_value_addr(c, x);
 		struct place p = place_of(c, x);

@@ -108,23 +108,49 @@ static struct node *nth(struct node *n, unsigned i)
 
 /* ---- variables ---- */
 
+/* The visible variable named `name`, else the last one of that name (out of scope), else NULL. */
 struct var *var_find(struct sema *s, const char *name)
 {
-	for (size_t i = 0; i < s->scope->n; i++)
-		if (!strcmp(s->scope->vars[i].name, name))
-			return &s->scope->vars[i];
-	return NULL;
+	struct var *last = NULL;
+	for (size_t i = s->scope->n; i-- > 0;) {
+		struct var *v = &s->scope->vars[i];
+		if (strcmp(v->name, name))
+			continue;
+		if (v->assigned)
+			return v;
+		if (!last)
+			last = v;
+	}
+	return last;
+}
+
+struct var *var_of(struct sema *s, struct node *x)
+{
+	struct var *v = NULL;
+	if (x->u.ident.slot) {
+		for (size_t i = 0; i < s->scope->n && !v; i++)
+			if (!strcmp(s->scope->vars[i].slot, x->u.ident.slot))
+				v = &s->scope->vars[i];
+	} else {
+		v = var_find(s, x->u.ident.name);
+	}
+	if (v)
+		x->u.ident.slot = v->slot;
+	return v;
 }
 
 struct var *var_add(struct sema *s, const char *name)
 {
 	struct scope *sc = s->scope;
+	size_t same = 0;
+	for (size_t i = 0; i < sc->n; i++)
+		same += !strcmp(sc->vars[i].name, name);
 	if (sc->n == sc->cap) {
 		sc->cap = sc->cap ? sc->cap * 2 : 8;
 		sc->vars = arena_grow(&s->p->arena, sc->vars, sc->n, sc->cap, sizeof(*sc->vars));
 	}
 	struct var *v = &sc->vars[sc->n++];
-	v->name = name;
+	*v = (struct var){ .name = name, .slot = same ? arena_printf(&s->p->arena, "%s#%zu", name, same + 1) : name };
 	return v;
 }
 
@@ -547,7 +573,7 @@ static const struct type *incdec(struct sema *s, struct node *n)
 {
 	struct node *x = n->u.incdec.operand;
 	if (x->kind == N_VAR) {
-		struct var *v = var_find(s, x->u.ident.name);
+		struct var *v = var_of(s, x);
 		if (!v || !v->assigned) {
 			sema_error(s, &x->loc, "Undefined or undeclared variable: $%s", x->u.ident.name);
 			return NULL;
@@ -592,7 +618,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_PARAMCOUNT:
 		return positional(s, n);
 	case N_VAR: {
-		struct var *v = var_find(s, n->u.ident.name);
+		struct var *v = var_of(s, n);
 		if (!v || !v->assigned) {
 			sema_error(s, &n->loc, "Undefined or undeclared variable: $%s", n->u.ident.name);
 			return NULL;
@@ -732,9 +758,11 @@ bool sema_var_assigned(struct sema *s, const char *name)
 
 void sema_var_bind(struct sema *s, struct node *var, const struct type *t)
 {
-	struct var *v = var_find(s, var->u.ident.name);
-	if (!v)
+	struct var *v = var_of(s, var);
+	if (!v) {
 		v = var_add(s, var->u.ident.name);
+		var->u.ident.slot = v->slot;
+	}
 	if (t && v->type != t) {
 		v->type = t;
 		s->changed = true;
@@ -763,7 +791,8 @@ static void assign_var(struct sema *s, struct node *n)
 {
 	struct node *target = n->u.assign.target, *value = n->u.assign.value;
 	const char *name = target->u.ident.name;
-	struct var *v = var_find(s, name);
+	bool first_seen = !target->u.ident.slot; /* in the first pass: not bound to a variable yet */
+	struct var *v = var_of(s, target);
 	if (value->kind == N_CALL && builtins[value->u.call.fn].agg != AGG_NONE) {
 		sema_error(s, &value->loc, "%s() should be directly assigned to a map", value->u.call.name);
 		return;
@@ -783,6 +812,7 @@ static void assign_var(struct sema *s, struct node *n)
 	if (!t) {
 		if (!v)
 			v = var_add(s, name);
+		target->u.ident.slot = v->slot;
 		v->assigned = true; /* its type comes from a map typed later on */
 		target->type = v->type;
 		return;
@@ -791,8 +821,10 @@ static void assign_var(struct sema *s, struct node *n)
 		sema_error(s, &n->loc, "Value of type '%s' cannot be assigned to a variable", tname(s, t));
 		return;
 	}
-	if (!v)
+	/* a $name of a block that ended is gone: this block's may hold another type (bpftrace 0.22) */
+	if (!v || (first_seen && !v->assigned && !v->declared && v->type && !merge(s, v->type, t)))
 		v = var_add(s, name);
+	target->u.ident.slot = v->slot;
 	if (v->declared && v->type && (v->type->kind == T_INT || v->type->kind == T_BOOL) && type_is_scalar(t) &&
 	    t->kind != T_POINTER) {
 		sema_declared_value(s, n, v);

@@ -58,6 +58,7 @@ static inline bool type_is_int_array(const struct type *t)
  */
 struct var {
 	const char *name;
+	const char *slot; /* unique in the probe: name, or "name#N" for a later block's own $name */
 	const struct type *type;
 	bool assigned; /* in the current pass, at this point of the probe */
 	const struct typespec *declared; /* by let with a type: the type is fixed */
@@ -186,6 +187,8 @@ void sema_var_bind(struct sema *s, struct node *var, const struct type *t);
 void sema_var_unbind(struct sema *s, const char *name);
 /* The probe's variable named `name`, or NULL; var_add adds it, unassigned and untyped. */
 struct var *var_find(struct sema *s, const char *name);
+/* The variable an N_VAR node names (bound to it from then on: node's ident.slot), or NULL. */
+struct var *var_of(struct sema *s, struct node *x);
 struct var *var_add(struct sema *s, const char *name);
 
 /*

@@ -92,14 +92,16 @@ void sema_let(struct sema *s, struct node *n)
 	}
 	struct node *var = n->u.let.var;
 	const char *name = var->u.ident.name;
-	struct var *v = var_find(s, name);
+	bool first_seen = !var->u.ident.slot; /* in the first pass */
+	struct var *v = var_of(s, var);
 	if (v && v->assigned) {
 		sema_error(s, &n->loc,
 		    "Variable declarations need to occur before variable usage or assignment. Variable: $%s", name);
 		return;
 	}
-	if (!v)
+	if (!v || first_seen) /* each let declares its block's own variable */
 		v = var_add(s, name);
+	var->u.ident.slot = v->slot;
 	if (n->u.let.typed) {
 		const struct type *t = declared_type(s, n);
 		if (!t)
