@@ -154,6 +154,23 @@ struct var *var_add(struct sema *s, const char *name)
 	return v;
 }
 
+/*
+ * $name read where no variable of that name is visible; v is the one a block
+ * that has ended assigned, if any (bpftrace 0.22 scopes variables to blocks,
+ * 0.17 did not: its tools, Debian's tcpconnect.bt among them, read such ones).
+ */
+static void undefined_var(struct sema *s, const struct node *x, const struct var *v)
+{
+	if (!s->final)
+		return;
+	const char *name = x->u.ident.name;
+	struct diag *g = diag_error(s->d, &x->loc, "Undefined or undeclared variable: $%s", name);
+	if (v)
+		diag_hint(s->d, g, "$%s is assigned in a block that has ended; variables are scoped to their "
+				   "block since bpftrace 0.22 (0.17 allowed this): declare it before that block "
+				   "with `let $%s;`", name, name);
+}
+
 /* ---- maps ---- */
 
 int prog_map_find(const struct program *p, const char *name)
@@ -575,7 +592,7 @@ static const struct type *incdec(struct sema *s, struct node *n)
 	if (x->kind == N_VAR) {
 		struct var *v = var_of(s, x);
 		if (!v || !v->assigned) {
-			sema_error(s, &x->loc, "Undefined or undeclared variable: $%s", x->u.ident.name);
+			undefined_var(s, x, v);
 			return NULL;
 		}
 		x->type = v->type;
@@ -620,7 +637,7 @@ static const struct type *expr_kind(struct sema *s, struct node *n)
 	case N_VAR: {
 		struct var *v = var_of(s, n);
 		if (!v || !v->assigned) {
-			sema_error(s, &n->loc, "Undefined or undeclared variable: $%s", n->u.ident.name);
+			undefined_var(s, n, v);
 			return NULL;
 		}
 		return v->type;
@@ -800,7 +817,7 @@ static void assign_var(struct sema *s, struct node *n)
 	const struct type *t = expr(s, value);
 	if (n->u.assign.op != OP_NONE) {
 		if (!v || !v->assigned) {
-			sema_error(s, &target->loc, "Undefined or undeclared variable: $%s", name);
+			undefined_var(s, target, v);
 			return;
 		}
 		target->type = v->type;
