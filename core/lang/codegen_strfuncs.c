@@ -70,6 +70,47 @@ static LLVMValueRef padded(struct cg *c, struct node *n, uint32_t size)
 }
 
 /*
+ * A loop over a position pos in [0, limit) of a string in buf: the body
+ * block decides whether pos matches (scan_close), the loop goes on while
+ * buf[pos] is not the NUL. Blocks: head (pos < limit?), body, next, hit, done.
+ */
+struct scan_loop {
+	LLVMBasicBlockRef pre, head, body, next, hit, done;
+	LLVMValueRef pos;
+};
+
+static void scan_open(struct cg *c, struct scan_loop *l, uint32_t limit)
+{
+	l->pre = LLVMGetInsertBlock(c->b);
+	l->head = cg_block(c, "scan_head");
+	l->body = cg_block(c, "scan_body");
+	l->next = cg_block(c, "scan_next");
+	l->hit = cg_block(c, "scan_hit");
+	l->done = cg_block(c, "scan_done");
+	LLVMBuildBr(c->b, l->head);
+	LLVMPositionBuilderAtEnd(c->b, l->head);
+	l->pos = LLVMBuildPhi(c->b, c->i64, "pos");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, l->pos, cg_const(c, limit), ""), l->body, l->done);
+	LLVMPositionBuilderAtEnd(c->b, l->body);
+}
+
+/* matched (an i1) ends the loop at hit; else the next position, unless buf[pos] is the NUL. At done after. */
+static void scan_close(struct cg *c, struct scan_loop *l, LLVMValueRef buf, LLVMValueRef matched)
+{
+	LLVMBuildCondBr(c->b, matched, l->hit, l->next);
+	LLVMPositionBuilderAtEnd(c->b, l->next);
+	LLVMValueRef here = LLVMBuildLoad2(c->b, c->i8, cg_ptr_at(c, buf, l->pos), "");
+	LLVMValueRef step = LLVMBuildAdd(c->b, l->pos, cg_const(c, 1), "");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, here, LLVMConstInt(c->i8, 0, 0), ""), l->done, l->head);
+	LLVMPositionBuilderAtEnd(c->b, l->hit);
+	LLVMBuildBr(c->b, l->done);
+	LLVMValueRef in[] = { cg_const(c, 0), step };
+	LLVMBasicBlockRef from[] = { l->pre, l->next };
+	LLVMAddIncoming(l->pos, in, from, 2);
+	LLVMPositionBuilderAtEnd(c->b, l->done);
+}
+
+/*
  * The first start p >= cur (p < npos, no NUL before p) where the elements
  * elems[0..len) match buf[p..p+len) and, with need_end, buf[p + len] is the
  * NUL. A loop over p (the verifier walks npos iterations); *found says if any.
@@ -77,16 +118,11 @@ static LLVMValueRef padded(struct cg *c, struct node *n, uint32_t size)
 static LLVMValueRef scan(struct cg *c, LLVMValueRef buf, uint32_t npos, LLVMValueRef cur, const struct glob_elem *elems,
 			 uint32_t len, bool need_end, LLVMValueRef *found)
 {
-	LLVMValueRef zero = LLVMConstInt(c->i8, 0, 0);
-	LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b), head = cg_block(c, "glob_head"), body = cg_block(c, "glob_body"),
-			  test = cg_block(c, "glob_test"), next = cg_block(c, "glob_next"), hit = cg_block(c, "glob_hit"),
-			  done = cg_block(c, "glob_done");
-	LLVMBuildBr(c->b, head);
-	LLVMPositionBuilderAtEnd(c->b, head);
-	LLVMValueRef p = LLVMBuildPhi(c->b, c->i64, "p");
-	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, p, cg_const(c, npos), ""), body, done);
-	LLVMPositionBuilderAtEnd(c->b, body);
-	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, p, cur, ""), next, test);
+	struct scan_loop l;
+	scan_open(c, &l, npos);
+	LLVMValueRef p = l.pos;
+	LLVMBasicBlockRef test = cg_block(c, "glob_test");
+	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, p, cur, ""), l.next, test);
 	LLVMPositionBuilderAtEnd(c->b, test);
 	LLVMValueRef m = i1(c, true);
 	for (uint32_t j = 0; j < len; j++) {
@@ -95,24 +131,13 @@ static LLVMValueRef scan(struct cg *c, LLVMValueRef buf, uint32_t npos, LLVMValu
 	}
 	if (need_end) {
 		LLVMValueRef byte = LLVMBuildLoad2(c->b, c->i8, cg_ptr_at(c, buf, LLVMBuildAdd(c->b, p, cg_const(c, len), "")), "");
-		m = LLVMBuildAnd(c->b, m, LLVMBuildICmp(c->b, LLVMIntEQ, byte, zero, ""), "");
+		m = LLVMBuildAnd(c->b, m, LLVMBuildICmp(c->b, LLVMIntEQ, byte, LLVMConstInt(c->i8, 0, 0), ""), "");
 	}
-	LLVMBuildCondBr(c->b, m, hit, next);
-	LLVMPositionBuilderAtEnd(c->b, next);
-	/* no start after the string's NUL */
-	LLVMValueRef here = LLVMBuildLoad2(c->b, c->i8, cg_ptr_at(c, buf, p), "");
-	LLVMValueRef p1 = LLVMBuildAdd(c->b, p, cg_const(c, 1), "");
-	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, here, zero, ""), done, head);
-	LLVMPositionBuilderAtEnd(c->b, hit);
-	LLVMBuildBr(c->b, done);
-	LLVMValueRef in_p[] = { cg_const(c, 0), p1 };
-	LLVMBasicBlockRef in_b[] = { pre, next };
-	LLVMAddIncoming(p, in_p, in_b, 2);
-	LLVMPositionBuilderAtEnd(c->b, done);
+	scan_close(c, &l, buf, m); /* no start after the string's NUL */
 	LLVMValueRef f = LLVMBuildPhi(c->b, c->i1, "found"), pos = LLVMBuildPhi(c->b, c->i64, "pos");
 	LLVMValueRef f_in[] = { i1(c, false), i1(c, false), i1(c, true) };
 	LLVMValueRef pos_in[] = { p, p, p };
-	LLVMBasicBlockRef from[] = { head, next, hit };
+	LLVMBasicBlockRef from[] = { l.head, l.next, l.hit };
 	LLVMAddIncoming(f, f_in, from, 3);
 	LLVMAddIncoming(pos, pos_in, from, 3);
 	*found = f;
@@ -164,15 +189,9 @@ LLVMValueRef strstr_value(struct cg *c, struct node *n)
 	LLVMValueRef hb = padded(c, h, hcap + ncap + 1);
 	LLVMValueRef np = nd->kind == N_STRING ? NULL : cg_string(c, nd);
 	LLVMValueRef zero = LLVMConstInt(c->i8, 0, 0);
-	LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b), head = cg_block(c, "strstr_head"),
-			  body = cg_block(c, "strstr_body"), next = cg_block(c, "strstr_next"),
-			  hit = cg_block(c, "strstr_hit"), done = cg_block(c, "strstr_done");
-	LLVMBuildBr(c->b, head);
-	LLVMPositionBuilderAtEnd(c->b, head);
-	LLVMValueRef i = LLVMBuildPhi(c->b, c->i64, "i");
-	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntULT, i, cg_const(c, hcap), ""), body, done);
-	LLVMPositionBuilderAtEnd(c->b, body);
-	LLVMValueRef ok = i1(c, true), ended = i1(c, false);
+	struct scan_loop l;
+	scan_open(c, &l, hcap);
+	LLVMValueRef i = l.pos, ok = i1(c, true), ended = i1(c, false);
 	for (uint32_t j = 0; j < ncap; j++) { /* a literal needle's NUL is not compared */
 		LLVMValueRef b = LLVMBuildLoad2(c->b, c->i8, cg_ptr_at(c, hb, LLVMBuildAdd(c->b, i, cg_const(c, j), "")), "");
 		LLVMValueRef nb = byte_at(c, nd, np, j);
@@ -180,20 +199,10 @@ LLVMValueRef strstr_value(struct cg *c, struct node *n)
 			ended = LLVMBuildOr(c->b, ended, LLVMBuildICmp(c->b, LLVMIntEQ, nb, zero, ""), "");
 		ok = LLVMBuildAnd(c->b, ok, LLVMBuildOr(c->b, ended, LLVMBuildICmp(c->b, LLVMIntEQ, b, nb, ""), ""), "");
 	}
-	LLVMBuildCondBr(c->b, ok, hit, next);
-	LLVMPositionBuilderAtEnd(c->b, next);
-	LLVMValueRef here = LLVMBuildLoad2(c->b, c->i8, cg_ptr_at(c, hb, i), "");
-	LLVMValueRef i1v = LLVMBuildAdd(c->b, i, cg_const(c, 1), "");
-	LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, here, zero, ""), done, head);
-	LLVMPositionBuilderAtEnd(c->b, hit);
-	LLVMBuildBr(c->b, done);
-	LLVMValueRef in_i[] = { cg_const(c, 0), i1v };
-	LLVMBasicBlockRef in_b[] = { pre, next };
-	LLVMAddIncoming(i, in_i, in_b, 2);
-	LLVMPositionBuilderAtEnd(c->b, done);
+	scan_close(c, &l, hb, ok);
 	LLVMValueRef r = LLVMBuildPhi(c->b, c->i64, "strstr");
 	LLVMValueRef r_in[] = { cg_const(c, (uint64_t)-1), cg_const(c, (uint64_t)-1), i };
-	LLVMBasicBlockRef from[] = { head, next, hit };
+	LLVMBasicBlockRef from[] = { l.head, l.next, l.hit };
 	LLVMAddIncoming(r, r_in, from, 3);
 	return r;
 }
