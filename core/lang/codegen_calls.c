@@ -8,8 +8,6 @@
 
 #include "codegen_internal.h"
 
-#define H_GET_STACKID 27
-
 /* bpf_get_stackid(ctx, map, flags): the s64 stack id, negative if none. */
 static LLVMValueRef stack_id(struct cg *c, const struct type *t, const struct loc *loc)
 {

@@ -11,10 +11,6 @@
 
 #include "codegen_internal.h"
 
-#define H_SEND_SIGNAL 109
-#define H_SEND_SIGNAL_THREAD 117
-#define H_TRACE_PRINTK 6
-
 /* Is an integer address read from user memory? (as str() decides) */
 static bool user_read(struct cg *c, const struct type *t)
 {

@@ -338,8 +338,6 @@ void cg_for(struct cg *c, struct node *n)
 
 /* ---- len(), has_key() ---- */
 
-#define H_GET_STACK 67
-
 /* len(kstack): the bytes bpf_get_stack() writes, in frames (0 if it fails) */
 static LLVMValueRef stack_len(struct cg *c, const struct type *t)
 {

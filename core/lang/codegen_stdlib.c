@@ -76,8 +76,6 @@ void comptime_stmt(struct cg *c, struct node *n)
 }
 
 /* socket_cookie(sk): bpf_get_socket_cookie (sema: only in fentry/fexit, on a socket pointer). */
-#define H_GET_SOCKET_COOKIE 46
-
 LLVMValueRef socket_cookie_value(struct cg *c, struct node *n)
 {
 	LLVMValueRef sk = LLVMBuildIntToPtr(c->b, cg_scalar(c, n->u.call.args), c->i8p, "sk");
@@ -91,8 +89,6 @@ LLVMValueRef socket_cookie_value(struct cg *c, struct node *n)
  * bpf_per_cpu_ptr on it.
  */
 #define PSEUDO_BTF_ID_KIND 3 /* BPF_PSEUDO_BTF_ID */
-#define H_PER_CPU_PTR 153
-#define H_THIS_CPU_PTR 154
 
 LLVMValueRef percpu_kaddr_value(struct cg *c, struct node *n)
 {
