@@ -118,6 +118,7 @@ const struct builtin_def builtins[B__COUNT] = {
 			      .value = socket_cookie_value },
 	[B_KFUNC_EXIST] = { "kfunc_exist", CALL(1, 1, 0), .check = kfunc_check }, /* sema makes these literals */
 	[B_KFUNC_ALLOWED] = { "kfunc_allowed", CALL(1, 1, 0), .check = kfunc_check },
+	[B_PATH] = { "path", CALL(1, 2, 0), .check = path_check, .bytes = path_bytes },
 	/* string functions of docs/stdlib.md 0.26 */
 	[B_GLOBMATCH] = { "globmatch", CALL(2, 2, 0), .check = globmatch_check, .value = globmatch_value },
 	[B_MEMCMP] = { "memcmp", CALL(3, 3, 0), .check = memcmp_check, .value = memcmp_value },

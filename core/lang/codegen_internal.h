@@ -216,7 +216,7 @@ builtin_emit_fn kstack_value, reg_value, ustack_bytes, usym_bytes, func_bytes; /
 builtin_emit_fn strncmp_value, strcontains_value, strlen_value, bswap_value, macaddr_value, first_arg_value,
 	strftime_value, uaddr_value, ntop_bytes, buf_bytes, pton_bytes;             /* codegen_funcs.c */
 builtin_emit_fn len_value, has_key_value, find_value;                           /* codegen_loops.c */
-builtin_emit_fn socket_cookie_value, percpu_kaddr_value;                        /* codegen_stdlib.c */
+builtin_emit_fn socket_cookie_value, percpu_kaddr_value, path_bytes;            /* codegen_stdlib.c */
 builtin_stmt_fn comptime_stmt;                                                  /* codegen_stdlib.c */
 /* string functions of docs/stdlib.md 0.26 */
 builtin_emit_fn globmatch_value, memcmp_value, strstr_value;                    /* codegen_strfuncs.c */

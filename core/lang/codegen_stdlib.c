@@ -75,6 +75,18 @@ void comptime_stmt(struct cg *c, struct node *n)
 {
 }
 
+/* path(p[, size]): bpf_d_path into a zeroed string of the result's size ("" when it fails). */
+LLVMValueRef path_bytes(struct cg *c, struct node *n)
+{
+	uint32_t size = n->type->size;
+	LLVMValueRef buf = cg_alloca(c, size, "path");
+	cg_zero(c, buf, size);
+	LLVMValueRef args[] = { LLVMBuildIntToPtr(c->b, cg_scalar(c, n->u.call.args), c->i8p, "path_ptr"), buf,
+				LLVMConstInt(c->i32, size, 0) };
+	cg_helper(c, H_D_PATH, args, 3);
+	return buf;
+}
+
 /* socket_cookie(sk): bpf_get_socket_cookie (sema: only in fentry/fexit, on a socket pointer). */
 LLVMValueRef socket_cookie_value(struct cg *c, struct node *n)
 {

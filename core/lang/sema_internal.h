@@ -233,7 +233,7 @@ builtin_check_fn strncmp_check, strlen_check, strcontains_check, bswap_check, st
 	join_check, signal_check, pton_check;                              /* sema_funcs.c */
 builtin_check_fn len_check, has_key_check, find_check;                 /* sema_loops.c */
 builtin_check_fn fail_check;                                           /* sema_calls.c */
-builtin_check_fn static_assert_check, kfunc_check, socket_cookie_check, percpu_kaddr_check; /* sema_static.c */
+builtin_check_fn static_assert_check, kfunc_check, socket_cookie_check, percpu_kaddr_check, path_check; /* sema_static.c */
 
 /*
  * sema_static.c: what the checker knows of a checked expression. The value

@@ -145,6 +145,15 @@ const struct type *kfunc_check(struct sema *s, struct node *n)
 	return sema_expr(s, n);
 }
 
+/* Every attach point of the probe is fentry/fexit (a tracing program with BTF arguments). */
+static bool tracing_probe(const struct sema *s)
+{
+	bool tracing = s->probe->nattach > 0;
+	for (size_t i = 0; i < s->probe->nattach; i++)
+		tracing = tracing && s->probe->attach[i].prog_type == BPF_PROG_TYPE_TRACING;
+	return tracing;
+}
+
 /* socket_cookie(sk): bpf_get_socket_cookie, which tracing programs (fentry/fexit) may call on a socket */
 const struct type *socket_cookie_check(struct sema *s, struct node *n)
 {
@@ -155,15 +164,53 @@ const struct type *socket_cookie_check(struct sema *s, struct node *n)
 		sema_error(s, &n->loc, "socket_cookie() expects a 'struct sock *' (%s provided)", sema_tname(s, t));
 		return NULL;
 	}
-	bool tracing = s->probe->nattach > 0;
-	for (size_t i = 0; i < s->probe->nattach; i++)
-		tracing = tracing && s->probe->attach[i].prog_type == BPF_PROG_TYPE_TRACING;
-	if (!tracing) {
+	if (!tracing_probe(s)) {
 		sema_error(s, &n->loc, "socket_cookie can not be used with \"%s\" probes (only fentry/fexit)",
 			   sema_probe_type(s));
 		return NULL;
 	}
 	return type_int(s->t, 8, false);
+}
+
+/*
+ * path(p[, size]): bpf_d_path, the full path of a struct path (a pointer,
+ * or a struct path field whose address is taken) in a string of size bytes
+ * (max_strlen by default). Only fentry/fexit of the functions the kernel
+ * allows (its btf_allowlist_d_path) may call it; the verifier says which.
+ */
+const struct type *path_check(struct sema *s, struct node *n)
+{
+	struct node *a = n->u.call.args, *sz = a->next;
+	const struct type *t = sema_expr(s, a);
+	if (!t)
+		return NULL;
+	bool by_value = t->kind == T_RECORD && t->name && !strcmp(t->name, "struct path") && sema_is_walk(a);
+	if (by_value) { /* args.file->f_path: its address */
+		struct node *addr = arena_zalloc(&s->p->arena, sizeof(*addr));
+		*addr = (struct node){ .kind = N_UNOP, .loc = a->loc, .next = a->next };
+		addr->u.unop = (struct n_unop){ .op = OP_ADDR, .operand = a };
+		a->next = NULL;
+		n->u.call.args = a = addr;
+		if (!(t = sema_expr(s, a)))
+			return NULL;
+	}
+	if (t->kind != T_POINTER || !t->elem || t->elem->kind != T_RECORD || !t->elem->name ||
+	    strcmp(t->elem->name, "struct path")) {
+		sema_error(s, &a->loc, "path() expects a 'struct path *' or a struct path field (%s provided)",
+			   sema_tname(s, t));
+		return NULL;
+	}
+	int64_t size = s->p->strlen;
+	if (sz && (!sema_int_literal(sz, &size) || size < 1 || size > s->p->strlen)) {
+		sema_error(s, &sz->loc, "path() size must be an integer literal from 1 to max_strlen (%u)", s->p->strlen);
+		return NULL;
+	}
+	if (!tracing_probe(s)) {
+		sema_error(s, &n->loc, "path can not be used with \"%s\" probes (only fentry/fexit, bpf_d_path)",
+			   sema_probe_type(s));
+		return NULL;
+	}
+	return type_string(s->t, (uint32_t)size);
 }
 
 /*
