@@ -2,7 +2,7 @@
  * What the checker knows before the program runs (docs/stdlib.md 0.26): the
  * value of constant expressions, static_assert(), kfunc_exist() and
  * kfunc_allowed() from the kernel, and the checks of the kernel lookups
- * socket_cookie() and percpu_kaddr().
+ * socket_cookie(), path() and percpu_kaddr().
  */
 #include <linux/bpf.h>
 #include <string.h>
