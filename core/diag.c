@@ -147,6 +147,8 @@ static void print_marked_line(const char *p, const char *end, uint32_t from, uin
 static void render(const struct source *src, const char *what, const struct loc *loc, const char *msg,
 		   const char *hint, FILE *fp)
 {
+	if (loc && loc->src)
+		src = loc->src;
 	if (!loc || loc->line == 0 || !src) {
 		fprintf(fp, "%s: %s\n", what, msg);
 	} else if (loc->end_line > loc->line) {

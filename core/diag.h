@@ -12,6 +12,7 @@
 struct loc {
 	uint32_t line, col, end_line, end_col;
 	const struct loc *expanded_from; /* in a macro's body: the call it was expanded at, or NULL */
+	const struct source *src;        /* in an imported file: that file; NULL: the diagnostics' own source */
 };
 
 struct source {

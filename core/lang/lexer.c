@@ -58,7 +58,7 @@ static struct loc span(const struct lexer *lx, const struct lex_cursor *a, const
 {
 	if (lx->nexp)
 		return lx->exp[0].use;
-	return (struct loc){ a->line, a->col, b->line, b->col };
+	return (struct loc){ a->line, a->col, b->line, b->col, .src = lx->loc_src };
 }
 
 /* From a to the end of a's line: used for errors that run to end of line or file. */

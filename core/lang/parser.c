@@ -893,26 +893,14 @@ static struct node *parse_config(struct parser *p)
 	return n;
 }
 
-int parse_program(struct arena *a, const struct source *src, const struct parse_opts *opts,
-		  struct diags *d, struct node **out)
+/* The top-level items of p's source into prog; false if there were none. */
+bool parse_top(struct parser *p, struct node *prog)
 {
-	struct parser *p = arena_zalloc(a, sizeof(*p));
-	p->a = a;
-	p->d = d;
-	if (opts) {
-		p->positional = opts->positional;
-		p->npositional = opts->npositional;
-	}
-	lexer_init(&p->lx, a, src, d, opts && opts->have_btf);
-	unsigned nerrors = d->nerrors;
-	if (opts) {
-		p->lx.incdirs = opts->incdirs;
-		for (const char *const *inc = opts->includes; inc && *inc; inc++)
-			if (lexer_include(&p->lx, *inc) < 0)
-				diag_error(d, NULL, "'%s' file not found (--include)", *inc);
-	}
-	struct node *prog = mk(p, N_PROGRAM, (struct loc){ 0 });
 	struct node **cdefs = &prog->u.program.cdefs, **probes = &prog->u.program.probes;
+	while (*cdefs)
+		cdefs = &(*cdefs)->next;
+	while (*probes)
+		probes = &(*probes)->next;
 	bool empty = true;
 
 	/* Top-level items are read raw: a probe's attach points are not tokens. */
@@ -935,10 +923,18 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 			struct loc where = peek(p, 0)->loc;
 			struct node *cfg = parse_config(p);
 			if (prog->u.program.config)
-				diag_error(d, &where, "config block must appear only once");
+				diag_error(p->d, &where, "config block must appear only once");
+			else if (p->lx.loc_src)
+				diag_error(p->d, &where, "a config block belongs in the main script, not in an imported one");
 			else
 				prog->u.program.config = cfg;
-		} else if (!parse_decl(p, prog)) {
+		} else if (parse_decl(p, prog)) {
+			/* an import may have appended items of its own */
+			while (*cdefs)
+				cdefs = &(*cdefs)->next;
+			while (*probes)
+				probes = &(*probes)->next;
+		} else {
 			for (struct node *probe = parse_probe(p), *next; probe; probe = next) {
 				next = probe->next; /* several after a split */
 				probe->next = NULL;
@@ -949,6 +945,30 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 		lexer_accept_char(&p->lx, ';');
 	}
 	lexer_finish(&p->lx);
+	return !empty;
+}
+
+int parse_program(struct arena *a, const struct source *src, const struct parse_opts *opts,
+		  struct diags *d, struct node **out)
+{
+	struct parser *p = arena_zalloc(a, sizeof(*p));
+	p->a = a;
+	p->d = d;
+	p->opts = opts;
+	if (opts) {
+		p->positional = opts->positional;
+		p->npositional = opts->npositional;
+	}
+	lexer_init(&p->lx, a, src, d, opts && opts->have_btf);
+	unsigned nerrors = d->nerrors;
+	if (opts) {
+		p->lx.incdirs = opts->incdirs;
+		for (const char *const *inc = opts->includes; inc && *inc; inc++)
+			if (lexer_include(&p->lx, *inc) < 0)
+				diag_error(d, NULL, "'%s' file not found (--include)", *inc);
+	}
+	struct node *prog = mk(p, N_PROGRAM, (struct loc){ 0 });
+	bool empty = !parse_top(p, prog);
 	if (empty && d->nerrors == nerrors)
 		diag_error(d, NULL, "Program is empty");
 	else if (!prog->u.program.probes && d->nerrors == nerrors)

@@ -1,10 +1,18 @@
 /*
  * The newer declarations of the bpftrace language (0.21 and later):
  * `let $x[: type][ = value]` statements, `let @m = hash(N);` map
- * declarations and `macro name(args) { ... }` at the top level, and block
- * expressions `{ statements; value }`.
+ * declarations, `macro name(args) { ... }` and `import "file.bt";` at the
+ * top level, and block expressions `{ statements; value }`.
  */
 #include "parser_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 /* The type after `let $x:` (a name, struct/union/enum NAME, '*'s, one [N]). */
 static bool parse_decl_type(struct parser *p, struct typespec *ty, struct loc *end)
@@ -142,8 +150,143 @@ static struct node *parse_macro(struct parser *p)
 	return n;
 }
 
+/* ---- import "file.bt" / import "dir" (bpftrace 0.24) ---- */
+
+#define IMPORT_MAX_DEPTH 16
+#define IMPORT_MAX_BYTES (1u << 20) /* as a script given on the command line */
+
+struct import_state {
+	char **done; /* real paths imported (or being imported): each file once, cycles end */
+	size_t n, cap;
+	unsigned depth;
+};
+
+static bool import_seen(struct parser *p, const char *real)
+{
+	struct import_state *st = p->imports;
+	for (size_t i = 0; i < st->n; i++)
+		if (!strcmp(st->done[i], real))
+			return true;
+	if (st->n == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 8;
+		st->done = arena_grow(p->a, st->done, st->n, st->cap, sizeof(*st->done));
+	}
+	st->done[st->n++] = arena_strdup(p->a, real);
+	return false;
+}
+
+/* The whole of a file, NUL-terminated, in the arena; NULL with errno set. */
+static char *read_whole(struct arena *a, const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return NULL;
+	char *buf = malloc(IMPORT_MAX_BYTES + 1);
+	size_t n = buf ? fread(buf, 1, IMPORT_MAX_BYTES + 1, fp) : 0;
+	int err = !buf ? ENOMEM : ferror(fp) ? EIO : n > IMPORT_MAX_BYTES ? EFBIG : 0;
+	fclose(fp);
+	char *text = err ? NULL : arena_strndup(a, buf ? buf : "", n);
+	free(buf);
+	errno = err;
+	*len = n;
+	return text;
+}
+
+/* One .bt file's top-level items into prog, parsed as a script of its own (its locations say its name). */
+static void import_file(struct parser *p, struct node *prog, const char *path, const struct loc *at)
+{
+	char real[PATH_MAX];
+	if (!realpath(path, real)) {
+		diag_error(p->d, at, "cannot import %s: %s", path, strerror(errno));
+		return;
+	}
+	if (import_seen(p, real))
+		return;
+	size_t len;
+	char *text = read_whole(p->a, real, &len);
+	if (!text) {
+		diag_error(p->d, at, "cannot import %s: %s", path, errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+		return;
+	}
+	struct source *src = arena_zalloc(p->a, sizeof(*src));
+	*src = (struct source){ .name = arena_strdup(p->a, path), .text = text, .len = len };
+	struct parser *sub = arena_zalloc(p->a, sizeof(*sub));
+	*sub = (struct parser){ .a = p->a, .d = p->d, .positional = p->positional, .npositional = p->npositional,
+				.opts = p->opts, .imports = p->imports };
+	lexer_init(&sub->lx, p->a, src, p->d, p->opts && p->opts->have_btf);
+	sub->lx.incdirs = p->lx.incdirs;
+	sub->lx.loc_src = src;
+	p->imports->depth++;
+	parse_top(sub, prog);
+	p->imports->depth--;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* import "x.bt" (a bpftrace script) or "dir" (its .bt files in name order), relative to the importing file. */
+static void parse_import(struct parser *p, struct node *prog)
+{
+	next(p); /* import */
+	struct token name = next(p);
+	if (name.kind != T_STRING) {
+		syntax_error(p, &name, "a quoted file name");
+		return;
+	}
+	char real[PATH_MAX];
+	if (!p->imports) { /* the main script counts as imported: a cycle back to it ends there */
+		p->imports = arena_zalloc(p->a, sizeof(*p->imports));
+		if (p->lx.src && p->lx.src->name && realpath(p->lx.src->name, real))
+			import_seen(p, real);
+	}
+	if (p->imports->depth >= IMPORT_MAX_DEPTH) {
+		diag_error(p->d, &name.loc, "imports nested too deeply (at most %d)", IMPORT_MAX_DEPTH);
+		return;
+	}
+	/* relative to the importing file's directory; to the working directory for -e and stdin */
+	const char *from = p->lx.src && p->lx.src->name ? p->lx.src->name : "";
+	const char *slash = strrchr(from, '/');
+	const char *path = name.sval[0] == '/' || !slash || !strcmp(from, "stdin")
+		? name.sval : arena_printf(p->a, "%.*s/%s", (int)(slash - from), from, name.sval);
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		DIR *dir = opendir(path);
+		char **names = NULL;
+		size_t n = 0, cap = 0;
+		for (struct dirent *e; dir && (e = readdir(dir));) {
+			size_t l = strlen(e->d_name);
+			if (l <= 3 || strcmp(e->d_name + l - 3, ".bt"))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 8;
+				names = arena_grow(p->a, names, n, cap, sizeof(*names));
+			}
+			names[n++] = arena_printf(p->a, "%s/%s", path, e->d_name);
+		}
+		if (dir)
+			closedir(dir);
+		qsort(names, n, sizeof(*names), by_name);
+		for (size_t i = 0; i < n; i++)
+			import_file(p, prog, names[i], &name.loc);
+		return;
+	}
+	size_t l = strlen(path);
+	if (l < 3 || strcmp(path + l - 3, ".bt")) {
+		diag_error(p->d, &name.loc, "cannot import %s: strobe imports bpftrace scripts (.bt) and directories "
+					    "of them (C and object files need a C compiler at run time)", name.sval);
+		return;
+	}
+	import_file(p, prog, path, &name.loc);
+}
+
 bool parse_decl(struct parser *p, struct node *prog)
 {
+	if (lexer_at_word(&p->lx, "import")) {
+		parse_import(p, prog);
+		return true;
+	}
 	bool let = lexer_at_word(&p->lx, "let");
 	if (!let && !lexer_at_word(&p->lx, "macro"))
 		return false;

@@ -28,7 +28,12 @@ struct parser {
 	unsigned nprobes;
 	char *const *positional;
 	int npositional;
+	const struct parse_opts *opts;
+	struct import_state *imports; /* the files imported so far (parser_decl.c), shared with imported parsers */
 };
+
+/* The top-level items of p's source into prog (parser.c); false if there were none. */
+bool parse_top(struct parser *p, struct node *prog);
 
 static inline const struct token *peek(struct parser *p, unsigned k)
 {
