@@ -5,7 +5,7 @@
 # Installed as $(PREFIX)/share/bash-completion/completions/strobe.
 
 _strobe_opts="-B -f -o -e -h --help -l -p -c -q -v -d --emit-elf --emit-llvm --dry-run --unsafe -I --include --no-warnings --info --tools -V --version"
-_strobe_types="BEGIN END tracepoint: rawtracepoint: interval: profile: software: hardware: uprobe: uretprobe: usdt: kprobe: kretprobe: kfunc: kretfunc: fentry: fexit:"
+_strobe_types="BEGIN END self:signal:SIGUSR1 tracepoint: rawtracepoint: interval: profile: software: hardware: uprobe: uretprobe: usdt: kprobe: kretprobe: kfunc: kretfunc: fentry: fexit:"
 
 # The strobe being completed (./build/strobe, or strobe in PATH).
 _strobe_bin()
