@@ -29,15 +29,16 @@
 #include "registry.h"
 #include "runtime/runtime.h"
 
-/* The probes the core runs itself: BEGIN, END, self (its target checked by the caller). */
+/* The probes the core runs itself, by the type part of their names (probe_kind_name): BEGIN, END, self. */
 static enum probe_kind core_probe_kind(const char *type)
 {
-	if (strcasecmp(type, "BEGIN") == 0)
-		return PROBE_BEGIN;
-	if (strcasecmp(type, "END") == 0)
-		return PROBE_END;
-	if (strcmp(type, "self") == 0)
-		return PROBE_SIGNAL;
+	static const enum probe_kind kinds[] = { PROBE_BEGIN, PROBE_END, PROBE_SIGNAL };
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *name = probe_kind_name(kinds[i]);
+		size_t n = strcspn(name, ":");
+		if (strlen(type) == n && strncasecmp(type, name, n) == 0)
+			return kinds[i];
+	}
 	return PROBE_PROVIDER;
 }
 
@@ -108,10 +109,10 @@ static int resolve_probes(struct node *ast, struct registry *reg, struct program
 				if (at != pr->u.probe.attach || at->next)
 					diag_error(d, &at->loc, "%s cannot be combined with other attach points",
 						   at->u.attach.type);
-				if (kind == PROBE_SIGNAL &&
-				    (!at->u.attach.target || strcmp(at->u.attach.target, "signal:SIGUSR1")))
-					diag_error(d, &at->loc, "unknown self probe self:%s (there is self:signal:SIGUSR1)",
-						   at->u.attach.target ? at->u.attach.target : "");
+				const char *whole = probe_kind_name(kind), *target = strchr(whole, ':');
+				if (target && (!at->u.attach.target || strcmp(at->u.attach.target, target + 1)))
+					diag_error(d, &at->loc, "unknown %s probe %s:%s (there is %s)", at->u.attach.type,
+						   at->u.attach.type, at->u.attach.target ? at->u.attach.target : "", whole);
 				pi->kind = kind;
 				continue;
 			}
