@@ -32,12 +32,11 @@
 /* The probes the core runs itself, by the type part of their names (probe_kind_name): BEGIN, END, self. */
 static enum probe_kind core_probe_kind(const char *type)
 {
-	static const enum probe_kind kinds[] = { PROBE_BEGIN, PROBE_END, PROBE_SIGNAL };
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		const char *name = probe_kind_name(kinds[i]);
-		size_t n = strcspn(name, ":");
-		if (strlen(type) == n && strncasecmp(type, name, n) == 0)
-			return kinds[i];
+	for (enum probe_kind k = 0; k < PROBE__COUNT; k++) {
+		const char *name = probe_kind_name(k);
+		size_t n = name ? strcspn(name, ":") : 0;
+		if (name && strlen(type) == n && strncasecmp(type, name, n) == 0)
+			return k;
 	}
 	return PROBE_PROVIDER;
 }
@@ -382,25 +381,21 @@ out:
 	return status;
 }
 
-/* --info: the kernel's side (runtime_info), then this build's: its LLVM and the probe types its modules provide. */
+/* --info: the kernel's side (runtime_info), then this build's: its LLVM, the probe types its
+ * modules provide (the registry's sections) and the language's builtins and functions (their table). */
 int driver_info(const char *version)
 {
-	static const char *const types[] = { "kprobe",	   "kretprobe", "uprobe",   "uretprobe", "usdt",
-					     "tracepoint", "rawtracepoint", "kfunc", "kretfunc", "profile",
-					     "interval",   "software",  "hardware", "watchpoint" };
 	struct registry *reg = NULL;
 	runtime_info(stderr);
-	fprintf(stderr, "\nBuild\n  version: %s\n  LLVM: %s\n\nProbe types\n  BEGIN/END: yes\n", version,
-		compile_llvm_version());
-	bool have_reg = registry_open(&reg, &core_host) == 0;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		char err[256];
-		const char *canonical;
-		struct provider *p = have_reg ? registry_provider(reg, types[i], &canonical, err, sizeof(err)) : NULL;
-		fprintf(stderr, "  %s: %s\n", types[i], p ? "yes" : "no (no module provides it)");
-	}
-	if (have_reg)
+	fprintf(stderr, "\nBuild\n  version: %s\n  LLVM: %s\n\nProbe types\n", version, compile_llvm_version());
+	for (enum probe_kind k = 0; k < PROBE__COUNT; k++)
+		if (probe_kind_name(k))
+			fprintf(stderr, "  %s: yes\n", probe_kind_name(k));
+	if (registry_open(&reg, &core_host) == 0) {
+		registry_info(reg, stderr);
 		registry_close(reg);
+	}
+	compile_info(stderr);
 	return 0;
 }
 

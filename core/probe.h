@@ -46,6 +46,7 @@ enum probe_kind {
 	PROBE_END,
 	PROBE_PROVIDER,
 	PROBE_SIGNAL, /* self:signal:SIGUSR1 (bpftrace 0.22): run when strobe receives SIGUSR1 */
+	PROBE__COUNT
 };
 
 /* The name of a probe the core runs itself ("BEGIN", "END", "self:signal:SIGUSR1"), NULL for a provider's. */

@@ -124,6 +124,21 @@ static void known_types(struct registry *reg, char *buf, size_t len)
 	}
 }
 
+void registry_info(struct registry *reg, FILE *fp)
+{
+	for (struct provider *p = reg->sections; p; p = p->next) {
+		if (p->kind != SEC_PROVIDER)
+			continue;
+		const char *why = module_load(reg, p->mod);
+		fprintf(fp, "  %s: %s", p->name, why ? "no" : "yes");
+		for (size_t i = 0; i < p->naliases; i++)
+			fprintf(fp, "%s%s", i ? ", " : " (also ", p->aliases[i]);
+		fputs(p->naliases ? ")\n" : "\n", fp);
+		if (why)
+			fprintf(fp, "    %s\n", why);
+	}
+}
+
 struct provider *registry_provider(struct registry *reg, const char *type, const char **canonical,
 				   char *err, size_t errlen)
 {

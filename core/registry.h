@@ -69,6 +69,8 @@ void registry_set_target_pid(struct registry *reg, int pid);
 /* The -c command's words, argv[0] the file the child execs (strobe_resolver.cmd_argv): taken over. */
 void registry_set_target_cmd(struct registry *reg, char **argv);
 
+/* --info: every registered probe type, its aliases, and whether its module loads. */
+void registry_info(struct registry *reg, FILE *fp);
 /* -l [pattern]: list probes of every provider whose type could match. */
 int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp);
 

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "builtins.h"
+
 static struct node *clone_node(struct arena *a, const struct node *n, const struct loc *site);
 
 static struct node *clone_list(struct arena *a, const struct node *n, const struct loc *site)
@@ -269,7 +271,7 @@ static void dump(FILE *fp, const struct node *n, int depth)
 	case N_MAP: fprintf(fp, " @%s", n->u.map.name); break;
 	case N_POSITIONAL: fprintf(fp, " $%u", n->u.positional.index); break;
 	case N_PARAMCOUNT: fputs(" $#", fp); break;
-	case N_CALL: fprintf(fp, " %s", n->u.call.name); break;
+	case N_CALL: fprintf(fp, " %s", n->u.call.fn ? builtin_of(n)->name : n->u.call.name); break;
 	case N_BINOP: fprintf(fp, " %s", op_name(n->u.binop.op)); break;
 	case N_UNOP: fprintf(fp, " %s", op_name(n->u.unop.op)); break;
 	case N_INCDEC:

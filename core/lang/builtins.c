@@ -5,6 +5,7 @@
 #include "builtins.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "codegen_internal.h"
@@ -161,4 +162,31 @@ enum builtin builtin_find(const char *s, size_t len, unsigned flag, unsigned *in
 const struct builtin_def *builtin_of(const struct node *n)
 {
 	return &builtins[n->kind == N_CALL ? n->u.call.fn : n->u.ident.builtin];
+}
+
+/* One section of --info: the rows with `flag`, wrapped at 100 columns. */
+static void info_section(FILE *fp, const char *title, unsigned flag)
+{
+	size_t col = 0;
+	fprintf(fp, "\n%s\n", title);
+	for (size_t i = B_NONE + 1; i < B__COUNT; i++) {
+		const struct builtin_def *b = &builtins[i];
+		if (!(b->flags & flag))
+			continue;
+		char word[64];
+		int n = snprintf(word, sizeof(word), "%s%s%s", b->name, b->flags & BF_INDEXED ? "N" : "",
+				 b->flags & BF_UNSAFE ? " (--unsafe)" : "");
+		if (col && col + (size_t)n + 2 > 100) {
+			fputc('\n', fp);
+			col = 0;
+		}
+		col += (size_t)fprintf(fp, "%s%s", col ? ", " : "  ", word);
+	}
+	fputc('\n', fp);
+}
+
+void compile_info(FILE *fp)
+{
+	info_section(fp, "Builtins", BF_IDENT);
+	info_section(fp, "Functions", BF_CALL);
 }

@@ -1,4 +1,7 @@
-/* Code for `let` declarations (sema_scope.c checks them). */
+/*
+ * Code for `let` declarations: a declared variable's slot zeroed, or set
+ * from its initial value (sema_scope.c checks them).
+ */
 #include "codegen_internal.h"
 
 void cg_let(struct cg *c, struct node *n)

@@ -7,6 +7,8 @@
 
 /* The LLVM release codegen is built with, for --info. */
 const char *compile_llvm_version(void);
+/* --info: the builtins and functions of the language, from their table. */
+void compile_info(FILE *fp);
 
 /* bpftrace's unstable_* config keys: a feature used warns (default), is refused, or is plainly enabled. */
 enum unstable_use { UNSTABLE_WARN, UNSTABLE_ERROR, UNSTABLE_ENABLE };

@@ -106,54 +106,6 @@ static struct node *nth(struct node *n, unsigned i)
 	return n;
 }
 
-/* ---- variables ---- */
-
-/* The visible variable named `name`, else the last one of that name (out of scope), else NULL. */
-struct var *var_find(struct sema *s, const char *name)
-{
-	struct var *last = NULL;
-	for (size_t i = s->scope->n; i-- > 0;) {
-		struct var *v = &s->scope->vars[i];
-		if (strcmp(v->name, name))
-			continue;
-		if (v->assigned)
-			return v;
-		if (!last)
-			last = v;
-	}
-	return last;
-}
-
-struct var *var_of(struct sema *s, struct node *x)
-{
-	struct var *v = NULL;
-	if (x->u.ident.slot) {
-		for (size_t i = 0; i < s->scope->n && !v; i++)
-			if (!strcmp(s->scope->vars[i].slot, x->u.ident.slot))
-				v = &s->scope->vars[i];
-	} else {
-		v = var_find(s, x->u.ident.name);
-	}
-	if (v)
-		x->u.ident.slot = v->slot;
-	return v;
-}
-
-struct var *var_add(struct sema *s, const char *name)
-{
-	struct scope *sc = s->scope;
-	size_t same = 0;
-	for (size_t i = 0; i < sc->n; i++)
-		same += !strcmp(sc->vars[i].name, name);
-	if (sc->n == sc->cap) {
-		sc->cap = sc->cap ? sc->cap * 2 : 8;
-		sc->vars = arena_grow(&s->p->arena, sc->vars, sc->n, sc->cap, sizeof(*sc->vars));
-	}
-	struct var *v = &sc->vars[sc->n++];
-	*v = (struct var){ .name = name, .slot = same ? arena_printf(&s->p->arena, "%s#%zu", name, same + 1) : name };
-	return v;
-}
-
 /*
  * $name read where no variable of that name is visible; v is the one a block
  * that has ended assigned, if any (bpftrace 0.22 scopes variables to blocks,
@@ -765,34 +717,6 @@ const struct type *sema_storage_type(struct sema *s, const struct type *t)
 bool sema_storable(const struct type *t)
 {
 	return storable(t);
-}
-
-bool sema_var_assigned(struct sema *s, const char *name)
-{
-	struct var *v = var_find(s, name);
-	return v && v->assigned;
-}
-
-void sema_var_bind(struct sema *s, struct node *var, const struct type *t)
-{
-	struct var *v = var_of(s, var);
-	if (!v) {
-		v = var_add(s, var->u.ident.name);
-		var->u.ident.slot = v->slot;
-	}
-	if (t && v->type != t) {
-		v->type = t;
-		s->changed = true;
-	}
-	v->assigned = t != NULL;
-	var->type = v->type;
-}
-
-void sema_var_unbind(struct sema *s, const char *name)
-{
-	struct var *v = var_find(s, name);
-	if (v)
-		v->assigned = false;
 }
 
 /* ---- statements ---- */

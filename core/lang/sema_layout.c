@@ -1,4 +1,7 @@
-/* After type checking: BPF functions, dispatch groups, map sizes and probe names. */
+/*
+ * After type checking: which BPF function each probe becomes, the dispatch
+ * groups of probes sharing an event, map sizes and the probes' printed names.
+ */
 #include <errno.h>
 #include <linux/bpf.h>
 #include <stdlib.h>

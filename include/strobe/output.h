@@ -45,14 +45,14 @@ enum strobe_value_kind {
 	STROBE_V_STATS, /* .stats (avg and stats maps) */
 	STROBE_V_HIST,  /* .hist */
 	/*
-	 * Appended in ABI 1 (records): a struct/union value, .list of its
+	 * A struct/union value (records): .list of its
 	 * fields in declaration order (members of anonymous structs and unions
 	 * inline), .list.names[i] the name of field i. A sink built before
 	 * this kind existed does not know it: it must print nothing (or a
 	 * placeholder) for a kind it has no case for, never read past .list.
 	 */
 	STROBE_V_RECORD,
-	/* Appended in ABI 1 (tseries()): .tseries, a time series. */
+	/* tseries(): .tseries, a time series. */
 	STROBE_V_TSERIES,
 };
 
@@ -254,7 +254,7 @@ struct strobe_output_ops {
 	void (*time)(void *sink, const char *text, size_t len);
 
 	/*
-	 * Appended in ABI 1. Every slot below is optional: a NULL slot,
+	 * Every slot below is optional: a NULL slot,
 	 * or a table whose `size` ends before it, is simply not called.
 	 */
 
