@@ -172,6 +172,17 @@ static int set_text(struct config *c, const struct key *k, const char *v, char *
 				snprintf(why, whylen, "must be label names ([a-zA-Z_][a-zA-Z0-9_]*) separated by ','");
 				return -EINVAL;
 			}
+			/* histograms add le and summaries quantile; a sample may not repeat a label */
+			if ((n == 2 && !strncmp(p, "le", 2)) || (n == 8 && !strncmp(p, "quantile", 8))) {
+				snprintf(why, whylen, "'%.*s' is a label Prometheus reserves for histograms and summaries",
+					 (int)n, p);
+				return -EINVAL;
+			}
+			for (const char *q = v; q < p; q += strcspn(q, ",") + 1)
+				if (strcspn(q, ",") == n && !strncmp(q, p, n)) {
+					snprintf(why, whylen, "label '%.*s' is named twice", (int)n, p);
+					return -EINVAL;
+				}
 			p += n;
 			if (!*p)
 				break;

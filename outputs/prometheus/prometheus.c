@@ -49,11 +49,12 @@ struct buf {
 
 struct client {
 	int fd;
-	time_t since;
+	uint64_t since; /* CLOCK_MONOTONIC ns: the oldest is dropped first when all slots are taken */
 	char req[MAX_REQUEST];
 	size_t rlen;
 	struct buf out; /* the answer, once the request is complete */
 	size_t off;     /* bytes of out sent */
+	bool head;      /* a HEAD request: the answer's headers only */
 };
 
 struct prom {
@@ -308,10 +309,60 @@ static const char *unmappable(const struct strobe_map_view *m)
 	return NULL;
 }
 
+/* A sample name one map's family uses in this scrape, and that map. */
+struct claim {
+	char *name, *map;
+};
+
 struct scrape {
 	struct prom *pr;
 	struct buf *b;
+	struct claim *claims;
+	size_t nclaims;
 };
+
+/*
+ * Claim the sample names NAME + each suffix for map m, unless another map of
+ * this scrape has one of them (@x = count() and @x_total = 5 would both be
+ * strobe_x_total, which no Prometheus parser accepts): the map that comes
+ * first keeps the names; for the other, the first clashing name is put in
+ * *clash and the map that owns it is returned.
+ */
+static const char *claim_names(struct scrape *sc, const char *m, const char *name, const char *const *suffixes,
+			       size_t n, char *clash, size_t clashlen)
+{
+	for (size_t k = 0; k < n; k++) {
+		snprintf(clash, clashlen, "%s%s", name, suffixes[k]);
+		for (size_t i = 0; i < sc->nclaims; i++)
+			if (!strcmp(sc->claims[i].name, clash))
+				return sc->claims[i].map;
+	}
+	struct claim *c = realloc(sc->claims, (sc->nclaims + n) * sizeof(*c));
+	if (!c)
+		return NULL;
+	sc->claims = c;
+	for (size_t k = 0; k < n; k++) {
+		size_t len = strlen(name) + strlen(suffixes[k]) + 1;
+		char *s = malloc(len), *owner = strdup(m);
+		if (!s || !owner) {
+			free(s);
+			free(owner);
+			break;
+		}
+		snprintf(s, len, "%s%s", name, suffixes[k]);
+		c[sc->nclaims++] = (struct claim){ s, owner };
+	}
+	return NULL;
+}
+
+static void scrape_free(struct scrape *sc)
+{
+	for (size_t i = 0; i < sc->nclaims; i++) {
+		free(sc->claims[i].name);
+		free(sc->claims[i].map);
+	}
+	free(sc->claims);
+}
 
 static void map_metrics(void *arg, const struct strobe_map_view *m)
 {
@@ -344,6 +395,21 @@ static void map_metrics(void *arg, const struct strobe_map_view *m)
 	size_t nl = strlen(name);
 	if (!bare[0] && nl > 1 && name[nl - 1] == '_')
 		name[nl - 1] = '\0'; /* "@": strobe */
+	static const char *const counter[] = { "_total" }, *const gauge[] = { "" },
+			  *const summary[] = { "", "_sum", "_count", "_avg" },
+			  *const histogram[] = { "", "_bucket", "_sum", "_count" };
+	const char *const *names = m->kind == STROBE_MAP_COUNT || m->kind == STROBE_MAP_SUM ? counter
+				 : m->kind == STROBE_MAP_STATS ? summary
+				 : m->kind == STROBE_MAP_HIST || m->kind == STROBE_MAP_LHIST ? histogram : gauge;
+	size_t nnames = names == counter || names == gauge ? 1 : 4;
+	char clash[300];
+	const char *owner = m->kind == STROBE_MAP_TSERIES ? NULL
+			  : claim_names(sc, m->name, name, names, nnames, clash, sizeof(clash));
+	if (owner) {
+		snprintf(msg, sizeof(msg), "%s is not exported: its metric %s is %s's", m->name, clash, owner);
+		warn_once(pr, msg);
+		return;
+	}
 	char val[64];
 	switch (m->kind) {
 	case STROBE_MAP_COUNT:
@@ -418,7 +484,8 @@ static void respond(struct client *c, const char *status, const char *type, cons
 	*o = (struct buf){ 0 };
 	buf_fmt(o, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
 		type, len);
-	buf_put(o, body, len);
+	if (!c->head)
+		buf_put(o, body, len);
 }
 
 static void answer(struct prom *pr, struct client *c)
@@ -429,8 +496,9 @@ static void answer(struct prom *pr, struct client *c)
 		return;
 	}
 	path[strcspn(path, "?")] = '\0';
-	if (strcmp(method, "GET")) {
-		respond(c, "405 Method Not Allowed", "text/plain", "only GET\n", 9);
+	c->head = !strcmp(method, "HEAD");
+	if (strcmp(method, "GET") && !c->head) {
+		respond(c, "405 Method Not Allowed", "text/plain", "only GET and HEAD\n", 18);
 		return;
 	}
 	if (!strcmp(path, "/")) {
@@ -452,6 +520,7 @@ static void answer(struct prom *pr, struct client *c)
 	} else {
 		respond(c, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body.s ? body.s : "", body.len);
 	}
+	scrape_free(&sc);
 	free(body.s);
 }
 
@@ -502,9 +571,11 @@ static void client_write(struct prom *pr, size_t i)
 /* Accept what is pending; drop connections older than CLIENT_TIMEOUT_S, or the oldest when full. */
 static void accept_clients(struct prom *pr)
 {
-	time_t now = time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
-		if (pr->clients[i] && now - pr->clients[i]->since > CLIENT_TIMEOUT_S)
+		if (pr->clients[i] && now - pr->clients[i]->since > CLIENT_TIMEOUT_S * 1000000000ull)
 			client_close(pr, i);
 	for (;;) {
 		int fd = accept4(pr->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
