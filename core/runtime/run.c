@@ -497,6 +497,9 @@ int runtime_run(struct program *p, struct output *out, const struct run_opts *o)
 			child_release(o->child);
 	}
 
+	/* what BEGIN printed shows now, not with the first event (a pipe or a file is fully buffered) */
+	if (o->flush_batches)
+		fflush(o->flush_batches);
 	/* live sinks (the Prometheus exporter) watch their sockets from the loop */
 	if (!st.exit_seen && !stop_signal)
 		live_start(&live, p, out, rb, o->cfg);
