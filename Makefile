@@ -92,6 +92,7 @@ MODLIBS_usdt := -lbpf -lelf -llzma
 STROBE_VERSION := $(shell sed -n 's/^\#define STROBE_VERSION "\(.*\)"/\1/p' core/main.c)
 PROVIDER_ABI   := $(shell sed -n 's/^\#define STROBE_PROVIDER_ABI //p' include/strobe/provider.h)
 RUNTIME_INIS := $(RUNTIME_PROVIDERS:%=$(BUILD)/plugins.d/%.ini)
+RUNTIME_MODULES := $(RUNTIME_PROVIDERS:%=$(BUILD)/lib/strobe/%.so)
 BUILD_PC     := $(BUILD)/pkgconfig/strobe.pc
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -326,6 +327,10 @@ $(BUILD)/fuzz_check: tests/fuzz/fuzz_check.c $(CORE_LIB)
 # The module ABI for third parties: include/strobe/*.h and strobe.pc
 # (`pkg-config --cflags strobe`, `--variable=moduledir` for the .so,
 # `--variable=plugindir` for its INI); docs/providers.md has the build line.
+# python.so and jvm.so (RUNTIME_PROVIDERS) are built by `make all` with their own
+# Makefiles against build/'s uninstalled strobe.pc and installed here like the
+# others: their INI names the module relative to itself (library = ../NAME.so),
+# so the prefix may move (DESTDIR, a container's rootfs).
 PKGCONFIGDIR ?= $(PREFIX)/lib/pkgconfig
 
 install: all
@@ -335,6 +340,10 @@ install: all
 	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/strobe/
 	for f in $(INIS); do \
 	  sed 's#^library *= *\.\./lib/strobe/#library = ../#' $$f > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$(basename $$f); \
+	done
+	$(if $(RUNTIME_MODULES),install -m 0644 $(RUNTIME_MODULES) $(DESTDIR)$(PREFIX)/lib/strobe/)
+	for p in $(RUNTIME_PROVIDERS); do \
+	  sed "s#^library *=.*#library = ../$$p.so#" providers/$$p/$$p.ini > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$p.ini; \
 	done
 	install -m 0644 include/strobe/*.h $(DESTDIR)$(PREFIX)/include/strobe/
 	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@VERSION@#$(STROBE_VERSION)#' \
