@@ -19,8 +19,10 @@ DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(
                 bpftrace clang-$(LLVM_VERSION) libclang-rt-$(LLVM_VERSION)-dev \
                 openjdk-17-jdk-headless
 # Installed by `make deps` for the tests only: the flame graph test opens the SVG in headless
-# Chromium and checks it with xmllint; the Prometheus test scrapes strobe with the real server.
-TEST_DEB_PACKAGES := chromium libxml2-utils prometheus mmdebstrap
+# Chromium and checks it with xmllint; the Prometheus test scrapes strobe with the real server;
+# the python: tests trace Debian's python3.11 (built with USDT probes) and a program linked
+# with its libpython3.11.so (libpython3.11-dev), the lazy-loading tests watch strobe with strace.
+TEST_DEB_PACKAGES := chromium libxml2-utils prometheus mmdebstrap python3.11 libpython3.11-dev strace
 
 CC       ?= cc
 # Warnings are errors for developers and CI; `make RELEASE=1` (a user's build) only warns.
