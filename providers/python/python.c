@@ -177,9 +177,13 @@ static int py_list(void *st, const char *type, const char *glob, bool verbose, s
 	if (!e)
 		e = py_present(s, bin, found, err, sizeof(err));
 	if (e) {
+		/* strobe -l lists every provider: an unusable python3 is said there, not fatal */
+		if (strobe_listing_all(s->host, glob)) {
+			s->host->log(STROBE_LOG_WARNING, "python: probes not listed: %s", err);
+			return 0;
+		}
 		s->host->log(STROBE_LOG_ERROR, "%s", err);
-		/* plain -l lists every provider: a missing python is said, not fatal there */
-		return glob && strcmp(glob, "*") ? e : 0;
+		return e;
 	}
 	return strobe_typed_list_glob(type, explicit, probe, py_probes, NPROBES, found, verbose, fn, ctx);
 }
