@@ -106,6 +106,9 @@ CXX      ?= g++
 # the jvm: tests' program, where a JDK is installed
 JAVAC    := $(shell command -v javac)
 TEST_PROGS += $(if $(JAVAC),$(BUILD)/tests/progs/Calls.class)
+# the python: tests' interpreter whose probes are in libpython3.11.so, where libpython3.11-dev is installed
+LIBPYTHON311 := $(shell $(CC) -print-file-name=libpython3.11.so 2>/dev/null)
+TEST_PROGS += $(if $(findstring /,$(LIBPYTHON311)),$(BUILD)/tests/progs/pyembed)
 
 .PHONY: all deps test test-kernel test-image unit runtime demo bench install clean check-deps link-order check-src fuzz fuzz-run
 all: $(BUILD)/strobe $(MODULES) $(INIS) $(RUNTIME_INIS)
@@ -246,6 +249,11 @@ $(BUILD)/tests/progs/libstrobetest.so: tests/progs/lib/strobetest.c
 $(BUILD)/tests/progs/uselib: tests/progs/uselib.c $(BUILD)/tests/progs/libstrobetest.so
 	@mkdir -p $(@D)
 	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -o $@ $< -L$(BUILD)/tests/progs -lstrobetest -Wl,-rpath,'$$ORIGIN'
+
+# A python of our own: Py_BytesMain from libpython3.11.so (DT_NEEDED, RUNPATH $ORIGIN), no probes in itself.
+$(BUILD)/tests/progs/pyembed: tests/progs/embed/pyembed.c
+	@mkdir -p $(@D)
+	$(call quiet,CC)$(CC) -O1 -g -o $@ $< -lpython3.11 -Wl,-rpath,'$$ORIGIN'
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 

@@ -9,8 +9,11 @@
  *                             binary or libpython; with -c CMD CMD's interpreter
  *   python:/path/python3.X:PROBE   that interpreter
  *
- * CPython's probes are semaphore-gated: the usdt provider attaches them with
- * the semaphore's offset, so the kernel activates them in every process.
+ * An interpreter without probes that loads libpython3.X.so (--enable-shared,
+ * or a program embedding python) is resolved against that library
+ * (libpython.c). CPython's probes are semaphore-gated: the usdt provider
+ * attaches them with the semaphore's offset, so the kernel activates them in
+ * every process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +26,8 @@
 #include <unistd.h>
 
 #include <strobe/delegate.h>
+
+#include "libpython.h"
 
 #define STR(n) { n, "string", STROBE_ARG_STR, NULL }
 #define INT(n, c) { n, c, STROBE_ARG_INT, NULL }
@@ -142,8 +147,26 @@ static int py_binary(const char *explicit, const struct strobe_resolver *r, char
 	return 0;
 }
 
-/* The probes bin has (found[]); 0, or -ENOENT with err saying why there are none. */
-static int py_present(struct py_state *s, const char *bin, bool *found, char *err, size_t errlen)
+#define PY_HINT                                                                              \
+	"use one that has them, python:/usr/bin/python3.11:PROBE (Debian's python3), or name " \
+	"the file that has them, python:/path/to/libpython3.X.so:PROBE"
+
+/* How many of CPython's probes file has (found[]). */
+static size_t py_probes_in(struct py_state *s, const char *file, bool *found)
+{
+	char glob[PATH_MAX + 16];
+	if (snprintf(glob, sizeof(glob), "%s:python:*", file) >= (int)sizeof(glob))
+		return 0;
+	return strobe_typed_present(&s->usdt, glob, py_probes, NPROBES, found);
+}
+
+/*
+ * The probes bin has (found[]). An interpreter without them that loads
+ * libpython (DT_NEEDED) is replaced in bin by that library when it has
+ * them. 0, or -ENOENT with err saying why there are none and what to do.
+ */
+static int py_present(struct py_state *s, char *bin, size_t binlen, bool *found, char *err,
+		      size_t errlen)
 {
 	const char *why = NULL;
 	if (strobe_base_get(s->host, &s->usdt, "usdt", &why) < 0) {
@@ -155,27 +178,37 @@ static int py_present(struct py_state *s, const char *bin, bool *found, char *er
 			found[i] = true;
 		return 0;
 	}
-	char glob[PATH_MAX + 16];
-	snprintf(glob, sizeof(glob), "%s:python:*", bin);
-	if (!strobe_typed_present(&s->usdt, glob, py_probes, NPROBES, found)) {
-		snprintf(err, errlen,
-			 "%s has no python USDT probes (CPython built without --with-dtrace): use one that has them, python:/usr/bin/python3.11:PROBE (Debian's python3)",
-			 bin);
-		return -ENOENT;
+	if (py_probes_in(s, bin, found))
+		return 0;
+	char lib[PATH_MAX];
+	int k = py_needed_libpython(bin, lib, sizeof(lib));
+	if (k > 0 && py_probes_in(s, lib, found)) {
+		snprintf(bin, binlen, "%s", lib);
+		return 0;
 	}
-	return 0;
+	if (k > 0)
+		snprintf(err, errlen,
+			 "neither %s nor %s, the libpython it loads, has python USDT probes (CPython built without --with-dtrace): " PY_HINT,
+			 bin, lib);
+	else if (k < 0)
+		snprintf(err, errlen,
+			 "%s has no python USDT probes, and %s, the libpython it loads, is not where the dynamic loader would look (its RUNPATH, LD_LIBRARY_PATH, ld.so.cache, /usr/lib): name it, python:/path/to/%s:PROBE",
+			 bin, lib, lib);
+	else
+		snprintf(err, errlen, "%s has no python USDT probes (CPython built without --with-dtrace): " PY_HINT, bin);
+	return -ENOENT;
 }
 
 static int py_list(void *st, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
 		   void *ctx)
 {
 	struct py_state *s = st;
-	char explicit[PATH_MAX], bin[PATH_MAX], err[PATH_MAX + 256];
+	char explicit[PATH_MAX], bin[PATH_MAX], err[3 * PATH_MAX + 512];
 	const char *probe = strobe_typed_split(glob ? glob : "*", explicit, sizeof(explicit));
 	bool found[NPROBES];
 	int e = py_binary(explicit[0] ? explicit : NULL, NULL, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, found, err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), found, err, sizeof(err));
 	if (e) {
 		/* strobe -l lists every provider: an unusable python3 is said there, not fatal */
 		if (strobe_listing_all(s->host, glob)) {
@@ -191,12 +224,12 @@ static int py_list(void *st, const char *type, const char *glob, bool verbose, s
 static int py_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
 {
 	struct py_state *s = st;
-	char explicit[PATH_MAX], bin[PATH_MAX], err[PATH_MAX + 256];
+	char explicit[PATH_MAX], bin[PATH_MAX], err[3 * PATH_MAX + 512];
 	const char *probe = strobe_typed_split(target, explicit, sizeof(explicit));
 	bool found[NPROBES];
 	int e = py_binary(explicit[0] ? explicit : NULL, r, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, found, err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), found, err, sizeof(err));
 	if (e) {
 		r->error(r, "%s", err);
 		return e;
