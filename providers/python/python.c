@@ -163,10 +163,10 @@ static size_t py_probes_in(struct py_state *s, const char *file, bool *found)
 /*
  * The probes bin has (found[]). An interpreter without them that loads
  * libpython (DT_NEEDED) is replaced in bin by that library when it has
- * them. 0, or -ENOENT with err saying why there are none and what to do.
+ * them; into which, the file that has them. 0, or -ENOENT with err saying why there are none and what to do.
  */
-static int py_present(struct py_state *s, char *bin, size_t binlen, bool *found, char *err,
-		      size_t errlen)
+static int py_present(struct py_state *s, char *bin, size_t binlen, bool *found, char *which,
+		      size_t whichlen, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	if (strobe_base_get(s->host, &s->usdt, "usdt", &why) < 0) {
@@ -176,14 +176,17 @@ static int py_present(struct py_state *s, char *bin, size_t binlen, bool *found,
 	if (!strcmp(bin, "*")) { /* -p: the process's maps are searched at resolve */
 		for (size_t i = 0; i < NPROBES; i++)
 			found[i] = true;
+		snprintf(which, whichlen, "*");
 		return 0;
 	}
+	snprintf(which, whichlen, "%s", bin);
 	if (py_probes_in(s, bin, found))
 		return 0;
 	char lib[PATH_MAX];
 	int k = py_needed_libpython(bin, lib, sizeof(lib));
 	if (k > 0 && py_probes_in(s, lib, found)) {
 		snprintf(bin, binlen, "%s", lib);
+		snprintf(which, whichlen, "%s", lib);
 		return 0;
 	}
 	if (k > 0)
@@ -199,16 +202,34 @@ static int py_present(struct py_state *s, char *bin, size_t binlen, bool *found,
 	return -ENOENT;
 }
 
+/*
+ * CPython 3.11 fires function__entry only from its tracing path (gh-98894:
+ * Python-to-Python calls are inlined in the eval loop, and the probe moved
+ * to the RESUME of DO_TRACING, run only while the line probe or a
+ * sys.settrace/setprofile hook is on); function__return fires for every
+ * frame. Said at resolve, at the probe, when glob takes function__entry.
+ */
+static void py_check_entry(const char *glob, const char *which, struct strobe_resolver *r)
+{
+	int major, minor;
+	if (fnmatch(glob, "function__entry", 0) || !py_version_of(which, &major, &minor) || major != 3 ||
+	    minor != 11)
+		return;
+	r->warning(r,
+		   "CPython 3.11 (%s) fires python:function__entry only while its line probe or a sys.settrace()/setprofile() hook is on (CPython gh-98894): calls from Python code are missed; count calls with python:function__return, which fires for every one",
+		   which);
+}
+
 static int py_list(void *st, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
 		   void *ctx)
 {
 	struct py_state *s = st;
-	char explicit[PATH_MAX], bin[PATH_MAX], err[3 * PATH_MAX + 512];
+	char explicit[PATH_MAX], bin[PATH_MAX], which[PATH_MAX], err[3 * PATH_MAX + 512];
 	const char *probe = strobe_typed_split(glob ? glob : "*", explicit, sizeof(explicit));
 	bool found[NPROBES];
 	int e = py_binary(explicit[0] ? explicit : NULL, NULL, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, sizeof(bin), found, err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), found, which, sizeof(which), err, sizeof(err));
 	if (e) {
 		/* strobe -l lists every provider: an unusable python3 is said there, not fatal */
 		if (strobe_listing_all(s->host, glob)) {
@@ -224,18 +245,21 @@ static int py_list(void *st, const char *type, const char *glob, bool verbose, s
 static int py_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
 {
 	struct py_state *s = st;
-	char explicit[PATH_MAX], bin[PATH_MAX], err[3 * PATH_MAX + 512];
+	char explicit[PATH_MAX], bin[PATH_MAX], which[PATH_MAX], err[3 * PATH_MAX + 512];
 	const char *probe = strobe_typed_split(target, explicit, sizeof(explicit));
 	bool found[NPROBES];
 	int e = py_binary(explicit[0] ? explicit : NULL, r, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, sizeof(bin), found, err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), found, which, sizeof(which), err, sizeof(err));
 	if (e) {
 		r->error(r, "%s", err);
 		return e;
 	}
-	return strobe_typed_resolve_glob(&s->usdt, type, explicit, bin, "python", probe, py_probes,
-					 NPROBES, found, r);
+	e = strobe_typed_resolve_glob(&s->usdt, type, explicit, bin, "python", probe, py_probes, NPROBES,
+				      found, r);
+	if (!e)
+		py_check_entry(probe, which, r);
+	return e;
 }
 
 static int py_attach(void *st, const struct strobe_attach_req *req, struct strobe_link **out,
