@@ -160,12 +160,92 @@ static size_t py_probes_in(struct py_state *s, const char *file, bool *found)
 	return strobe_typed_present(&s->usdt, glob, py_probes, NPROBES, found);
 }
 
+/* The files process pid maps, its executable first: "/path\0/path\0...\0", n of them. */
+static char *py_maps(int pid, size_t *n)
+{
+	char path[64], line[PATH_MAX + 128];
+	size_t len = 0, cap = 4096;
+	char *list = malloc(cap);
+	*n = 0;
+	if (!list)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ssize_t k = readlink(path, line, sizeof(line) - 1);
+	if (k > 0) {
+		memcpy(list, line, (size_t)k);
+		list[k] = '\0';
+		len = (size_t)k + 1;
+		(*n)++;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *file = strchr(line, '/'), perms[8] = "";
+		if (!file || sscanf(line, "%*s %7s", perms) != 1 || !strchr(perms, 'x'))
+			continue;
+		bool seen = false;
+		for (size_t i = 0, off = 0; i < *n && !seen; i++, off += strlen(list + off) + 1)
+			seen = !strcmp(list + off, file);
+		size_t fl = strlen(file) + 1;
+		if (seen)
+			continue;
+		if (len + fl > cap) {
+			char *more = realloc(list, cap *= 2);
+			if (!more)
+				break;
+			list = more;
+		}
+		memcpy(list + len, file, fl);
+		len += fl;
+		(*n)++;
+	}
+	if (f)
+		fclose(f);
+	return list;
+}
+
+/*
+ * -p PID: the file of the process that has CPython's probes into which
+ * (the files it maps named *python*, then the others; its executable first
+ * each time), or -ENOENT with err saying what to do. The usdt provider
+ * expands "*" over the process's files at resolve.
+ */
+static int py_process(struct py_state *s, int pid, char *which, size_t len, char *err, size_t errlen)
+{
+	size_t n = 0;
+	char *files = py_maps(pid, &n);
+	bool found[NPROBES];
+	int e = -ENOENT;
+	for (int pass = 0; pass < 2 && e; pass++) {
+		const char *f = files;
+		for (size_t i = 0; f && i < n && e; i++, f += strlen(f) + 1) {
+			const char *base = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
+			if ((strstr(base, "python") != NULL) != (pass == 0))
+				continue;
+			char root[PATH_MAX + 32];
+			if (snprintf(root, sizeof(root), "/proc/%d/root%s", pid, f) < (int)sizeof(root) &&
+			    py_probes_in(s, root, found)) {
+				snprintf(which, len, "%s", f);
+				e = 0;
+			}
+		}
+	}
+	if (e)
+		snprintf(err, errlen,
+			 "process %d (%s) maps no file with python USDT probes (a CPython built without --with-dtrace, or no python): run the program with a python that has them (Debian's /usr/bin/python3.11), or name the file that has them, python:/path/to/libpython3.X.so:PROBE",
+			 pid, files && n ? files : "gone?");
+	free(files);
+	return e;
+}
+
 /*
  * The probes bin has (found[]). An interpreter without them that loads
  * libpython (DT_NEEDED) is replaced in bin by that library when it has
- * them; into which, the file that has them. 0, or -ENOENT with err saying why there are none and what to do.
+ * them. "*" (-p): into which, the file of the process that has them.
+ * 0, or -ENOENT with err saying why there are none and what to do.
  */
-static int py_present(struct py_state *s, char *bin, size_t binlen, bool *found, char *which,
+static int py_present(struct py_state *s, char *bin, size_t binlen, int pid, bool *found, char *which,
 		      size_t whichlen, char *err, size_t errlen)
 {
 	const char *why = NULL;
@@ -176,8 +256,7 @@ static int py_present(struct py_state *s, char *bin, size_t binlen, bool *found,
 	if (!strcmp(bin, "*")) { /* -p: the process's maps are searched at resolve */
 		for (size_t i = 0; i < NPROBES; i++)
 			found[i] = true;
-		snprintf(which, whichlen, "*");
-		return 0;
+		return py_process(s, pid, which, whichlen, err, errlen);
 	}
 	snprintf(which, whichlen, "%s", bin);
 	if (py_probes_in(s, bin, found))
@@ -229,7 +308,7 @@ static int py_list(void *st, const char *type, const char *glob, bool verbose, s
 	bool found[NPROBES];
 	int e = py_binary(explicit[0] ? explicit : NULL, NULL, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, sizeof(bin), found, which, sizeof(which), err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), -1, found, which, sizeof(which), err, sizeof(err));
 	if (e) {
 		/* strobe -l lists every provider: an unusable python3 is said there, not fatal */
 		if (strobe_listing_all(s->host, glob)) {
@@ -248,9 +327,10 @@ static int py_resolve(void *st, const char *type, const char *target, struct str
 	char explicit[PATH_MAX], bin[PATH_MAX], which[PATH_MAX], err[3 * PATH_MAX + 512];
 	const char *probe = strobe_typed_split(target, explicit, sizeof(explicit));
 	bool found[NPROBES];
+	int pid = r->size >= offsetofend(struct strobe_resolver, pid) ? r->pid : -1;
 	int e = py_binary(explicit[0] ? explicit : NULL, r, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, sizeof(bin), found, which, sizeof(which), err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), pid, found, which, sizeof(which), err, sizeof(err));
 	if (e) {
 		r->error(r, "%s", err);
 		return e;
