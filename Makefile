@@ -19,8 +19,10 @@ DEB_PACKAGES := gcc g++ make pkg-config libbpf-dev libelf-dev zlib1g-dev llvm-$(
                 bpftrace clang-$(LLVM_VERSION) libclang-rt-$(LLVM_VERSION)-dev \
                 openjdk-17-jdk-headless
 # Installed by `make deps` for the tests only: the flame graph test opens the SVG in headless
-# Chromium and checks it with xmllint; the Prometheus test scrapes strobe with the real server.
-TEST_DEB_PACKAGES := chromium libxml2-utils prometheus mmdebstrap
+# Chromium and checks it with xmllint; the Prometheus test scrapes strobe with the real server;
+# the python: tests trace Debian's python3.11 (built with USDT probes) and a program linked
+# with its libpython3.11.so (libpython3.11-dev), the lazy-loading tests watch strobe with strace.
+TEST_DEB_PACKAGES := chromium libxml2-utils prometheus mmdebstrap python3.11 libpython3.11-dev strace
 
 CC       ?= cc
 # Warnings are errors for developers and CI; `make RELEASE=1` (a user's build) only warns.
@@ -92,6 +94,7 @@ MODLIBS_usdt := -lbpf -lelf -llzma
 STROBE_VERSION := $(shell sed -n 's/^\#define STROBE_VERSION "\(.*\)"/\1/p' core/main.c)
 PROVIDER_ABI   := $(shell sed -n 's/^\#define STROBE_PROVIDER_ABI //p' include/strobe/provider.h)
 RUNTIME_INIS := $(RUNTIME_PROVIDERS:%=$(BUILD)/plugins.d/%.ini)
+RUNTIME_MODULES := $(RUNTIME_PROVIDERS:%=$(BUILD)/lib/strobe/%.so)
 BUILD_PC     := $(BUILD)/pkgconfig/strobe.pc
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -103,6 +106,9 @@ CXX      ?= g++
 # the jvm: tests' program, where a JDK is installed
 JAVAC    := $(shell command -v javac)
 TEST_PROGS += $(if $(JAVAC),$(BUILD)/tests/progs/Calls.class)
+# the python: tests' interpreter whose probes are in libpython3.11.so, where libpython3.11-dev is installed
+LIBPYTHON311 := $(shell $(CC) -print-file-name=libpython3.11.so 2>/dev/null)
+TEST_PROGS += $(if $(findstring /,$(LIBPYTHON311)),$(BUILD)/tests/progs/pyembed)
 
 .PHONY: all deps test test-kernel test-image unit runtime demo bench install clean check-deps link-order check-src fuzz fuzz-run
 all: $(BUILD)/strobe $(MODULES) $(INIS) $(RUNTIME_INIS)
@@ -244,6 +250,11 @@ $(BUILD)/tests/progs/uselib: tests/progs/uselib.c $(BUILD)/tests/progs/libstrobe
 	@mkdir -p $(@D)
 	$(call quiet,CC)$(CC) -O1 -g -fno-omit-frame-pointer -o $@ $< -L$(BUILD)/tests/progs -lstrobetest -Wl,-rpath,'$$ORIGIN'
 
+# A python of our own: Py_BytesMain from libpython3.11.so (DT_NEEDED, RUNPATH $ORIGIN), no probes in itself.
+$(BUILD)/tests/progs/pyembed: tests/progs/embed/pyembed.c
+	@mkdir -p $(@D)
+	$(call quiet,CC)$(CC) -O1 -g -o $@ $< -lpython3.11 -Wl,-rpath,'$$ORIGIN'
+
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
 check-deps:
@@ -326,6 +337,10 @@ $(BUILD)/fuzz_check: tests/fuzz/fuzz_check.c $(CORE_LIB)
 # The module ABI for third parties: include/strobe/*.h and strobe.pc
 # (`pkg-config --cflags strobe`, `--variable=moduledir` for the .so,
 # `--variable=plugindir` for its INI); docs/providers.md has the build line.
+# python.so and jvm.so (RUNTIME_PROVIDERS) are built by `make all` with their own
+# Makefiles against build/'s uninstalled strobe.pc and installed here like the
+# others: their INI names the module relative to itself (library = ../NAME.so),
+# so the prefix may move (DESTDIR, a container's rootfs).
 PKGCONFIGDIR ?= $(PREFIX)/lib/pkgconfig
 
 install: all
@@ -335,6 +350,10 @@ install: all
 	install -m 0644 $(MODULES) $(DESTDIR)$(PREFIX)/lib/strobe/
 	for f in $(INIS); do \
 	  sed 's#^library *= *\.\./lib/strobe/#library = ../#' $$f > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$(basename $$f); \
+	done
+	$(if $(RUNTIME_MODULES),install -m 0644 $(RUNTIME_MODULES) $(DESTDIR)$(PREFIX)/lib/strobe/)
+	for p in $(RUNTIME_PROVIDERS); do \
+	  sed "s#^library *=.*#library = ../$$p.so#" providers/$$p/$$p.ini > $(DESTDIR)$(PREFIX)/lib/strobe/plugins.d/$$p.ini; \
 	done
 	install -m 0644 include/strobe/*.h $(DESTDIR)$(PREFIX)/include/strobe/
 	sed -e 's#@PREFIX@#$(PREFIX)#' -e 's#@VERSION@#$(STROBE_VERSION)#' \

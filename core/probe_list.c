@@ -58,8 +58,9 @@ static int list_one(void *ctx, const struct strobe_listing *l)
 	return 0;
 }
 
+/* all: a listing of every provider, not of p's type by name (strobe_host.listing_all) */
 static int list_provider(struct registry *reg, struct provider *p, const char *glob,
-			 const char *filter, bool verbose, FILE *fp)
+			 const char *filter, bool verbose, bool all, FILE *fp)
 {
 	const char *why = module_load(reg, p->mod);
 	if (why) {
@@ -67,7 +68,10 @@ static int list_provider(struct registry *reg, struct provider *p, const char *g
 		return -ENOENT;
 	}
 	struct list_ctx c = { .fp = fp, .filter = filter, .verbose = verbose, .arg_size = p->mod->arg_size };
-	return p->mod->pops.list(p->mod->st, p->name, glob, verbose, list_one, &c);
+	reg->listing_all = all;
+	int err = p->mod->pops.list(p->mod->st, p->name, glob, verbose, list_one, &c);
+	reg->listing_all = false;
+	return err;
 }
 
 int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp)
@@ -86,12 +90,12 @@ int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE 
 			/* An alias lists under the canonical name: t:sched:* is tracepoint:sched:*. */
 			/* The provider applies the glob itself: it may list a resolved name
 			 * (uprobe:libc:* lists uprobe:/lib/x86_64-linux-gnu/libc.so.6:...). */
-			first_err = list_provider(reg, p, rest, NULL, verbose, fp);
+			first_err = list_provider(reg, p, rest, NULL, verbose, false, fp);
 		} else {
 			for (struct provider *q = reg->sections; q; q = q->next) {
 				if (q->kind != SEC_PROVIDER || fnmatch(type, q->name, FNM_CASEFOLD))
 					continue;
-				int e = list_provider(reg, q, rest, pattern, verbose, fp);
+				int e = list_provider(reg, q, rest, pattern, verbose, true, fp);
 				if (e < 0 && !first_err)
 					first_err = e;
 			}
@@ -106,7 +110,7 @@ int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE 
 	for (struct provider *q = reg->sections; q; q = q->next) {
 		if (q->kind != SEC_PROVIDER)
 			continue;
-		int e = list_provider(reg, q, "*", filter, verbose, fp);
+		int e = list_provider(reg, q, "*", filter, verbose, true, fp);
 		if (e < 0 && !first_err)
 			first_err = e;
 	}

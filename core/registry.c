@@ -64,6 +64,11 @@ static const struct strobe_provider_ops *host_provider(const char *type, void **
 	return &p->mod->pops;
 }
 
+static bool host_listing_all(void)
+{
+	return host_registry && host_registry->listing_all;
+}
+
 int registry_open(struct registry **out, const struct strobe_host *host)
 {
 	struct registry *reg = xcalloc(1, sizeof(*reg));
@@ -71,6 +76,7 @@ int registry_open(struct registry **out, const struct strobe_host *host)
 	       host->size < sizeof(reg->host_copy) ? host->size : sizeof(reg->host_copy));
 	reg->host_copy.size = sizeof(reg->host_copy);
 	reg->host_copy.provider = host_provider;
+	reg->host_copy.listing_all = host_listing_all;
 	reg->host = &reg->host_copy;
 	host_registry = reg;
 	reg->target_pid = -1;

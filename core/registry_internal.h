@@ -53,6 +53,7 @@ struct registry {
 	struct module *modules;
 	int target_pid; /* strobe_resolver.pid */
 	char **cmd_argv; /* strobe_resolver.cmd_argv */
+	bool listing_all; /* strobe_host.listing_all: -l of every provider under way */
 };
 
 /* Read one INI file of dir into reg (plugin_ini.c): bad files are reported and skipped. */

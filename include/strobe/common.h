@@ -49,6 +49,15 @@ struct strobe_host {
 	 * Valid until the calling module's fini() returns.
 	 */
 	const struct strobe_provider_ops *(*provider)(const char *type, void **st);
+	/*
+	 * Appended (check size reaches it): true while list() runs for a
+	 * listing of every provider (`strobe -l`, a pattern without a type or
+	 * with a wildcard type), false when the user named the provider's type
+	 * (`-l 'python:*'`). A provider whose default target is unusable (no
+	 * python3 on PATH) says so there in one warning and returns 0; named,
+	 * it is an error and list() fails.
+	 */
+	bool (*listing_all)(void);
 };
 
 #endif

@@ -208,6 +208,18 @@ static inline size_t strobe_typed_present(const struct strobe_base *b, const cha
 	return p.count;
 }
 
+/*
+ * list(): whether the core lists every provider (strobe -l, no type named:
+ * strobe_host.listing_all), where an unusable default target is a warning,
+ * not an error. A core without the slot: a bare "*" glob.
+ */
+static inline bool strobe_listing_all(const struct strobe_host *h, const char *glob)
+{
+	if (h->size >= offsetofend(struct strobe_host, listing_all) && h->listing_all)
+		return h->listing_all();
+	return !glob || !strcmp(glob, "*");
+}
+
 /* One -l line for a typed probe: name, and with verbose its typed arguments. */
 static inline int strobe_typed_list(const char *name, const struct strobe_typed_probe *def, bool verbose,
 				    strobe_list_fn fn, void *ctx)

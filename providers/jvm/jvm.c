@@ -232,12 +232,17 @@ static int jvm_list(void *st, const char *type, const char *glob, bool verbose, 
 	int e = jvm_library(explicit[0] ? explicit : NULL, NULL, lib, sizeof(lib), err, sizeof(err));
 	if (!e)
 		e = jvm_present(s, lib, found, err, sizeof(err));
+	bool all = strobe_listing_all(s->host, glob);
 	if (e) {
+		/* strobe -l lists every provider: a missing JVM is said there, not fatal */
+		if (all) {
+			s->host->log(STROBE_LOG_WARNING, "jvm: probes not listed: %s", strncmp(err, "jvm: ", 5) ? err : err + 5);
+			return 0;
+		}
 		s->host->log(STROBE_LOG_ERROR, "%s", err);
-		/* plain -l lists every provider: a missing JVM is said, not fatal there */
-		return glob && strcmp(glob, "*") ? e : 0;
+		return e;
 	}
-	for (size_t i = 0; i < NPROBES; i++)
+	for (size_t i = 0; !all && i < NPROBES; i++) /* said when jvm: is listed by name */
 		if (found[i] && extended_flag(jvm_probes[i].name) && !fnmatch(probe, jvm_probes[i].name, 0)) {
 			s->host->log(STROBE_LOG_WARNING,
 				     "jvm:method__*, object__alloc and monitor__* fire only in JVMs started with -XX:+ExtendedDTraceProbes");

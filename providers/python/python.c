@@ -9,8 +9,11 @@
  *                             binary or libpython; with -c CMD CMD's interpreter
  *   python:/path/python3.X:PROBE   that interpreter
  *
- * CPython's probes are semaphore-gated: the usdt provider attaches them with
- * the semaphore's offset, so the kernel activates them in every process.
+ * An interpreter without probes that loads libpython3.X.so (--enable-shared,
+ * or a program embedding python) is resolved against that library
+ * (libpython.c). CPython's probes are semaphore-gated: the usdt provider
+ * attaches them with the semaphore's offset, so the kernel activates them in
+ * every process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +26,8 @@
 #include <unistd.h>
 
 #include <strobe/delegate.h>
+
+#include "libpython.h"
 
 #define STR(n) { n, "string", STROBE_ARG_STR, NULL }
 #define INT(n, c) { n, c, STROBE_ARG_INT, NULL }
@@ -142,8 +147,106 @@ static int py_binary(const char *explicit, const struct strobe_resolver *r, char
 	return 0;
 }
 
-/* The probes bin has (found[]); 0, or -ENOENT with err saying why there are none. */
-static int py_present(struct py_state *s, const char *bin, bool *found, char *err, size_t errlen)
+#define PY_HINT                                                                              \
+	"use one that has them, python:/usr/bin/python3.11:PROBE (Debian's python3), or name " \
+	"the file that has them, python:/path/to/libpython3.X.so:PROBE"
+
+/* How many of CPython's probes file has (found[]). */
+static size_t py_probes_in(struct py_state *s, const char *file, bool *found)
+{
+	char glob[PATH_MAX + 16];
+	if (snprintf(glob, sizeof(glob), "%s:python:*", file) >= (int)sizeof(glob))
+		return 0;
+	return strobe_typed_present(&s->usdt, glob, py_probes, NPROBES, found);
+}
+
+/* The files process pid maps, its executable first: "/path\0/path\0...\0", n of them. */
+static char *py_maps(int pid, size_t *n)
+{
+	char path[64], line[PATH_MAX + 128];
+	size_t len = 0, cap = 4096;
+	char *list = malloc(cap);
+	*n = 0;
+	if (!list)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	ssize_t k = readlink(path, line, sizeof(line) - 1);
+	if (k > 0) {
+		memcpy(list, line, (size_t)k);
+		list[k] = '\0';
+		len = (size_t)k + 1;
+		(*n)++;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *file = strchr(line, '/'), perms[8] = "";
+		if (!file || sscanf(line, "%*s %7s", perms) != 1 || !strchr(perms, 'x'))
+			continue;
+		bool seen = false;
+		for (size_t i = 0, off = 0; i < *n && !seen; i++, off += strlen(list + off) + 1)
+			seen = !strcmp(list + off, file);
+		size_t fl = strlen(file) + 1;
+		if (seen)
+			continue;
+		if (len + fl > cap) {
+			char *more = realloc(list, cap *= 2);
+			if (!more)
+				break;
+			list = more;
+		}
+		memcpy(list + len, file, fl);
+		len += fl;
+		(*n)++;
+	}
+	if (f)
+		fclose(f);
+	return list;
+}
+
+/*
+ * -p PID: the file of the process that has CPython's probes into which
+ * (the files it maps named *python*, then the others; its executable first
+ * each time), or -ENOENT with err saying what to do. The usdt provider
+ * expands "*" over the process's files at resolve.
+ */
+static int py_process(struct py_state *s, int pid, char *which, size_t len, char *err, size_t errlen)
+{
+	size_t n = 0;
+	char *files = py_maps(pid, &n);
+	bool found[NPROBES];
+	int e = -ENOENT;
+	for (int pass = 0; pass < 2 && e; pass++) {
+		const char *f = files;
+		for (size_t i = 0; f && i < n && e; i++, f += strlen(f) + 1) {
+			const char *base = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
+			if ((strstr(base, "python") != NULL) != (pass == 0))
+				continue;
+			char root[PATH_MAX + 32];
+			if (snprintf(root, sizeof(root), "/proc/%d/root%s", pid, f) < (int)sizeof(root) &&
+			    py_probes_in(s, root, found)) {
+				snprintf(which, len, "%s", f);
+				e = 0;
+			}
+		}
+	}
+	if (e)
+		snprintf(err, errlen,
+			 "process %d (%s) maps no file with python USDT probes (a CPython built without --with-dtrace, or no python): run the program with a python that has them (Debian's /usr/bin/python3.11), or name the file that has them, python:/path/to/libpython3.X.so:PROBE",
+			 pid, files && n ? files : "gone?");
+	free(files);
+	return e;
+}
+
+/*
+ * The probes bin has (found[]). An interpreter without them that loads
+ * libpython (DT_NEEDED) is replaced in bin by that library when it has
+ * them. "*" (-p): into which, the file of the process that has them.
+ * 0, or -ENOENT with err saying why there are none and what to do.
+ */
+static int py_present(struct py_state *s, char *bin, size_t binlen, int pid, bool *found, char *which,
+		      size_t whichlen, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	if (strobe_base_get(s->host, &s->usdt, "usdt", &why) < 0) {
@@ -153,33 +256,67 @@ static int py_present(struct py_state *s, const char *bin, bool *found, char *er
 	if (!strcmp(bin, "*")) { /* -p: the process's maps are searched at resolve */
 		for (size_t i = 0; i < NPROBES; i++)
 			found[i] = true;
+		return py_process(s, pid, which, whichlen, err, errlen);
+	}
+	snprintf(which, whichlen, "%s", bin);
+	if (py_probes_in(s, bin, found))
+		return 0;
+	char lib[PATH_MAX];
+	int k = py_needed_libpython(bin, lib, sizeof(lib));
+	if (k > 0 && py_probes_in(s, lib, found)) {
+		snprintf(bin, binlen, "%s", lib);
+		snprintf(which, whichlen, "%s", lib);
 		return 0;
 	}
-	char glob[PATH_MAX + 16];
-	snprintf(glob, sizeof(glob), "%s:python:*", bin);
-	if (!strobe_typed_present(&s->usdt, glob, py_probes, NPROBES, found)) {
+	if (k > 0)
 		snprintf(err, errlen,
-			 "%s has no python USDT probes (CPython built without --with-dtrace): use one that has them, python:/usr/bin/python3.11:PROBE (Debian's python3)",
-			 bin);
-		return -ENOENT;
-	}
-	return 0;
+			 "neither %s nor %s, the libpython it loads, has python USDT probes (CPython built without --with-dtrace): " PY_HINT,
+			 bin, lib);
+	else if (k < 0)
+		snprintf(err, errlen,
+			 "%s has no python USDT probes, and %s, the libpython it loads, is not where the dynamic loader would look (its RUNPATH, LD_LIBRARY_PATH, ld.so.cache, /usr/lib): name it, python:/path/to/%s:PROBE",
+			 bin, lib, lib);
+	else
+		snprintf(err, errlen, "%s has no python USDT probes (CPython built without --with-dtrace): " PY_HINT, bin);
+	return -ENOENT;
+}
+
+/*
+ * CPython 3.11 fires function__entry only from its tracing path (gh-98894:
+ * Python-to-Python calls are inlined in the eval loop, and the probe moved
+ * to the RESUME of DO_TRACING, run only while the line probe or a
+ * sys.settrace/setprofile hook is on); function__return fires for every
+ * frame. Said at resolve, at the probe, when glob takes function__entry.
+ */
+static void py_check_entry(const char *glob, const char *which, struct strobe_resolver *r)
+{
+	int major, minor;
+	if (fnmatch(glob, "function__entry", 0) || !py_version_of(which, &major, &minor) || major != 3 ||
+	    minor != 11)
+		return;
+	r->warning(r,
+		   "CPython 3.11 (%s) fires python:function__entry only while its line probe or a sys.settrace()/setprofile() hook is on (CPython gh-98894): calls from Python code are missed; count calls with python:function__return, which fires for every one",
+		   which);
 }
 
 static int py_list(void *st, const char *type, const char *glob, bool verbose, strobe_list_fn fn,
 		   void *ctx)
 {
 	struct py_state *s = st;
-	char explicit[PATH_MAX], bin[PATH_MAX], err[PATH_MAX + 256];
+	char explicit[PATH_MAX], bin[PATH_MAX], which[PATH_MAX], err[3 * PATH_MAX + 512];
 	const char *probe = strobe_typed_split(glob ? glob : "*", explicit, sizeof(explicit));
 	bool found[NPROBES];
 	int e = py_binary(explicit[0] ? explicit : NULL, NULL, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, found, err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), -1, found, which, sizeof(which), err, sizeof(err));
 	if (e) {
+		/* strobe -l lists every provider: an unusable python3 is said there, not fatal */
+		if (strobe_listing_all(s->host, glob)) {
+			s->host->log(STROBE_LOG_WARNING, "python: probes not listed: %s", err);
+			return 0;
+		}
 		s->host->log(STROBE_LOG_ERROR, "%s", err);
-		/* plain -l lists every provider: a missing python is said, not fatal there */
-		return glob && strcmp(glob, "*") ? e : 0;
+		return e;
 	}
 	return strobe_typed_list_glob(type, explicit, probe, py_probes, NPROBES, found, verbose, fn, ctx);
 }
@@ -187,18 +324,22 @@ static int py_list(void *st, const char *type, const char *glob, bool verbose, s
 static int py_resolve(void *st, const char *type, const char *target, struct strobe_resolver *r)
 {
 	struct py_state *s = st;
-	char explicit[PATH_MAX], bin[PATH_MAX], err[PATH_MAX + 256];
+	char explicit[PATH_MAX], bin[PATH_MAX], which[PATH_MAX], err[3 * PATH_MAX + 512];
 	const char *probe = strobe_typed_split(target, explicit, sizeof(explicit));
 	bool found[NPROBES];
+	int pid = r->size >= offsetofend(struct strobe_resolver, pid) ? r->pid : -1;
 	int e = py_binary(explicit[0] ? explicit : NULL, r, bin, sizeof(bin), err, sizeof(err));
 	if (!e)
-		e = py_present(s, bin, found, err, sizeof(err));
+		e = py_present(s, bin, sizeof(bin), pid, found, which, sizeof(which), err, sizeof(err));
 	if (e) {
 		r->error(r, "%s", err);
 		return e;
 	}
-	return strobe_typed_resolve_glob(&s->usdt, type, explicit, bin, "python", probe, py_probes,
-					 NPROBES, found, r);
+	e = strobe_typed_resolve_glob(&s->usdt, type, explicit, bin, "python", probe, py_probes, NPROBES,
+				      found, r);
+	if (!e)
+		py_check_entry(probe, which, r);
+	return e;
 }
 
 static int py_attach(void *st, const struct strobe_attach_req *req, struct strobe_link **out,

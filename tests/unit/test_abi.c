@@ -24,7 +24,7 @@ _Static_assert(sizeof(struct strobe_bucket) == 32, "struct strobe_bucket");
 _Static_assert(sizeof(struct strobe_dispatch) == 40, "struct strobe_dispatch");
 _Static_assert(sizeof(struct strobe_helper_error) == 40, "struct strobe_helper_error");
 _Static_assert(sizeof(struct strobe_hist) == 32, "struct strobe_hist");
-_Static_assert(sizeof(struct strobe_host) == 40, "struct strobe_host");
+_Static_assert(sizeof(struct strobe_host) == 48, "struct strobe_host");
 _Static_assert(sizeof(struct strobe_link) == 4, "struct strobe_link");
 _Static_assert(sizeof(struct strobe_listing) == 24, "struct strobe_listing");
 _Static_assert(sizeof(struct strobe_map_entry) == 80, "struct strobe_map_entry");
@@ -54,6 +54,7 @@ static void test_slot_order(void **state)
 	assert_true(offsetofend(struct strobe_provider_ops, symbol) <
 		    offsetofend(struct strobe_provider_ops, arg_size));
 	assert_true(offsetofend(struct strobe_host, online_cpus) < offsetofend(struct strobe_host, provider));
+	assert_true(offsetofend(struct strobe_host, provider) < offsetofend(struct strobe_host, listing_all));
 	assert_true(offsetofend(struct strobe_resolver, set_newest_first) <
 		    offsetofend(struct strobe_resolver, cmd_argv));
 }
