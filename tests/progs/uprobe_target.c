@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 		/* for -p: start, let the tracer attach, then go on a byte (or EOF) on stdin */
 		printf("waiting\n");
 		fflush(stdout);
-		alarm(30); /* a test whose tracer never started must not leave it behind */
+		alarm(120); /* a test whose tracer never started must not leave it behind (TCG guests are slow) */
 		(void)getchar();
 	}
 	for (int i = 0; i < n; i++) {

@@ -29,8 +29,11 @@ root)
 	__BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "$STROBE" --cgroup "$dir" \
 		-e "uprobe:$bin:add3 { printf(\"add3(%d, %d, %d)\\n\", arg0, arg1, arg2); exit(); }" >"$out" 2>&1 &
 	pid=$!
-	for i in $(seq 200); do grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$out" && break; kill -0 $pid 2>/dev/null || break; sleep 0.05; done
-	echo go >&3
+	# attached, or 15 s (scaled: an emulated guest is slow), or strobe ended
+	end=$((SECONDS + 15 * ${STROBE_TIMEOUT_SCALE:-1}))
+	while [ $SECONDS -lt $end ]; do grep -q __BPFTRACE_NOTIFY_PROBES_ATTACHED "$out" && break; kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+	trap '' PIPE # a target that ended already: say so below, not die of SIGPIPE
+	echo go >&3 || echo "the target ended before it was told to go" 
 	wait $pid
 	echo "exit $?"
 	grep -v __BPFTRACE_NOTIFY_PROBES_ATTACHED "$out" | sed "s#$bin#/strobe-t-PID#"
