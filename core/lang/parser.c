@@ -965,7 +965,7 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 		p->lx.incdirs = opts->incdirs;
 		for (const char *const *inc = opts->includes; inc && *inc; inc++)
 			if (lexer_include(&p->lx, *inc) < 0)
-				diag_error(d, NULL, "'%s' file not found (--include)", *inc);
+				diag_error(d, NULL, "'%s' file not found", *inc);
 	}
 	struct node *prog = mk(p, N_PROGRAM, (struct loc){ 0 });
 	bool empty = !parse_top(p, prog);
