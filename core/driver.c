@@ -235,9 +235,10 @@ int driver_run(const struct driver_opts *o)
 	struct config cfg;
 	if (config_load(&cfg, ast->u.program.config, &d) < 0)
 		goto out;
-	/* -p: a process that is gone fails now, not after compiling and loading. */
+	/* -p: a process gone since the options were read fails now, not after compiling and loading
+	 * (bpftrace 0.17's words, as main's check). */
 	if (o->pid > 0 && kill(o->pid, 0) < 0 && errno == ESRCH) {
-		core_log(STROBE_LOG_ERROR, "process %d does not exist (-p)", o->pid);
+		core_log(STROBE_LOG_ERROR, ": No such process");
 		goto out;
 	}
 	/* --cgroup/--container: a cgroup that is not there fails now, like -p */
