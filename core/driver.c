@@ -410,11 +410,18 @@ int driver_list(const char *pattern, bool verbose)
 			core_log(STROBE_LOG_ERROR, "listing '%s' needs the kernel's BTF: %s", pattern, strerror(-rc));
 		return rc;
 	}
-	/* what cannot be in an attach point is a mistake, not a pattern that matches nothing (bpftrace refuses it too) */
-	size_t bad = pattern ? strcspn(pattern, "${};`\\\t\n") : 0;
+	/* what cannot be in an attach point (a blank included) is a mistake, not a pattern that matches
+	 * nothing (bpftrace refuses it too) */
+	size_t bad = pattern ? strcspn(pattern, "${};`\\ \t\n\r") : 0;
 	if (pattern && pattern[bad]) {
-		core_log(STROBE_LOG_ERROR, "invalid character '%c' in the probe pattern '%s' (column %zu)", pattern[bad],
-			 pattern, bad + 1);
+		char c = pattern[bad];
+		const char *shown = c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : NULL;
+		if (shown)
+			core_log(STROBE_LOG_ERROR, "invalid character '%s' in the probe pattern '%s' (column %zu)",
+				 shown, pattern, bad + 1);
+		else
+			core_log(STROBE_LOG_ERROR, "invalid character '%c' in the probe pattern '%s' (column %zu)",
+				 c, pattern, bad + 1);
 		return -1;
 	}
 	struct registry *reg = NULL;
