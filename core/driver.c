@@ -203,6 +203,20 @@ static FILE *open_output(const struct driver_opts *o)
 	return fp;
 }
 
+/* -l with a program: one resolved attach point; with -v its arguments, as -lv NAME lists them. */
+static void list_attached(struct registry *reg, const char *name, bool verbose)
+{
+	size_t n = 0;
+	/* a name with glob characters in it (a C++ symbol) would list others too: just the name */
+	if (verbose && !strpbrk(name, "*?[")) {
+		fflush(stdout);
+		if (registry_list(reg, name, true, stdout, &n) < 0)
+			n = 0;
+	}
+	if (!n)
+		printf("%s\n", name);
+}
+
 int driver_run(const struct driver_opts *o)
 {
 	struct diags d;
@@ -292,7 +306,7 @@ int driver_run(const struct driver_opts *o)
 			if (pi->kind != PROBE_PROVIDER)
 				printf("%s\n", probe_kind_name(pi->kind));
 			for (size_t j = 0; j < pi->nattach; j++)
-				printf("%s\n", pi->attach[j].name);
+				list_attached(reg, pi->attach[j].name, o->verbose);
 		}
 		status = 0;
 		goto out;
@@ -427,7 +441,7 @@ int driver_list(const char *pattern, bool verbose)
 	struct registry *reg = NULL;
 	if (check_privileges() < 0 || registry_open(&reg, &core_host) < 0)
 		return -1;
-	int err = registry_list(reg, pattern, verbose, stdout);
+	int err = registry_list(reg, pattern, verbose, stdout, NULL);
 	registry_close(reg);
 	return err;
 }

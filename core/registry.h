@@ -71,8 +71,8 @@ void registry_set_target_cmd(struct registry *reg, char **argv);
 
 /* --info: every registered probe type, its aliases, and whether its module loads. */
 void registry_info(struct registry *reg, FILE *fp);
-/* -l [pattern]: list probes of every provider whose type could match. */
-int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp);
+/* -l [pattern]: list probes of every provider whose type could match; *count (if given): how many. */
+int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp, size_t *count);
 
 int provider_attach(struct provider *p, const struct strobe_attach_req *req,
 		    struct strobe_link **out, char *err, size_t errlen);
