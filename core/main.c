@@ -51,7 +51,7 @@ static void usage(FILE *fp)
 	      "    -I DIR         add DIR to the directories searched for #include\n"
 	      "    --include FILE read the macros of header FILE before the program\n"
 	      "    --no-warnings  print no warnings\n"
-	      "    -k             report failing map helpers at run time; -kk failing reads too\n"
+	      "    -k             report failing helpers at run time (not reads); -kk all, lookups too\n"
 	      "    --info         what this kernel and build support\n"
 	      "    --tools        list the ready-to-use scripts (share/strobe/tools) with what they show\n"
 	      "    -V, --version  strobe version\n"
