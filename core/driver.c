@@ -407,7 +407,7 @@ int driver_info(const char *version)
 		if (probe_kind_name(k))
 			fprintf(stderr, "  %s: yes\n", probe_kind_name(k));
 	if (registry_open(&reg, &core_host) == 0) {
-		registry_info(reg, stderr);
+		registry_info(reg, stderr, runtime_probe_type_missing);
 		registry_close(reg);
 	}
 	compile_info(stderr);
