@@ -470,27 +470,69 @@ static void print_def(const struct btf *b, uint32_t id, const char *full, FILE *
 	free(buf);
 }
 
+struct listed_type {
+	char *full; /* "struct task_struct" */
+	uint32_t id;
+};
+
+static int by_full_name(const void *a, const void *b)
+{
+	const struct listed_type *x = a, *y = b;
+	int c = strcmp(x->full, y->full);
+	return c ? c : x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* -l 'struct task*': the matching types sorted by name, each name once (the first of its
+ * definitions, by BTF id, for -lv), as bpftrace lists them. */
 int btf_list_types(const char *pattern, bool verbose, FILE *fp)
 {
 	const struct btf *b = core_btf();
 	if (!b)
 		return -ENOENT;
 	uint32_t n = btf__type_cnt(b);
-	for (uint32_t id = 1; id < n; id++) {
+	struct listed_type *found = NULL;
+	size_t nfound = 0, cap = 0;
+	int rc = 0;
+	for (uint32_t id = 1; id < n && !rc; id++) {
 		const struct btf_type *t = btf__type_by_id(b, id);
 		const char *kw = btf_is_struct(t) ? "struct " : btf_is_union(t) ? "union "
 				 : btf_is_any_enum(t)			      ? "enum "
 									      : NULL;
-		if (!kw || !t->name_off || !btf_vlen(t))
-			continue; /* anonymous types and forward declarations have nothing to list */
+		/* anonymous types and enum forward declarations have nothing to list; an empty struct
+		 * is listed (a struct's forward declaration is a FWD, not a struct) */
+		if (!kw || !t->name_off || (*kw == 'e' && !btf_vlen(t)))
+			continue;
 		char full[256];
 		snprintf(full, sizeof(full), "%s%s", kw, name_of(b, t));
 		if (fnmatch(pattern, full, 0))
 			continue;
-		if (verbose)
-			print_def(b, id, full, fp);
-		else
-			fprintf(fp, "%s\n", full);
+		if (nfound == cap) {
+			size_t ncap = cap ? cap * 2 : 64;
+			struct listed_type *grown = realloc(found, ncap * sizeof(*found));
+			if (!grown) {
+				rc = -ENOMEM;
+				break;
+			}
+			found = grown, cap = ncap;
+		}
+		if (!(found[nfound].full = strdup(full))) {
+			rc = -ENOMEM;
+			break;
+		}
+		found[nfound++].id = id;
 	}
-	return 0;
+	if (!rc && nfound)
+		qsort(found, nfound, sizeof(*found), by_full_name);
+	for (size_t i = 0; i < nfound && !rc; i++) {
+		if (i && !strcmp(found[i].full, found[i - 1].full))
+			continue;
+		if (verbose)
+			print_def(b, found[i].id, found[i].full, fp);
+		else
+			fprintf(fp, "%s\n", found[i].full);
+	}
+	for (size_t i = 0; i < nfound; i++)
+		free(found[i].full);
+	free(found);
+	return rc;
 }

@@ -203,6 +203,20 @@ static FILE *open_output(const struct driver_opts *o)
 	return fp;
 }
 
+/* -l with a program: one resolved attach point; with -v its arguments, as -lv NAME lists them. */
+static void list_attached(struct registry *reg, const char *name, bool verbose)
+{
+	size_t n = 0;
+	/* a name with glob characters in it (a C++ symbol) would list others too: just the name */
+	if (verbose && !strpbrk(name, "*?[")) {
+		fflush(stdout);
+		if (registry_list(reg, name, true, stdout, &n) < 0)
+			n = 0;
+	}
+	if (!n)
+		printf("%s\n", name);
+}
+
 int driver_run(const struct driver_opts *o)
 {
 	struct diags d;
@@ -235,9 +249,10 @@ int driver_run(const struct driver_opts *o)
 	struct config cfg;
 	if (config_load(&cfg, ast->u.program.config, &d) < 0)
 		goto out;
-	/* -p: a process that is gone fails now, not after compiling and loading. */
+	/* -p: a process gone since the options were read fails now, not after compiling and loading
+	 * (bpftrace 0.17's words, as main's check). */
 	if (o->pid > 0 && kill(o->pid, 0) < 0 && errno == ESRCH) {
-		core_log(STROBE_LOG_ERROR, "process %d does not exist (-p)", o->pid);
+		core_log(STROBE_LOG_ERROR, ": No such process");
 		goto out;
 	}
 	/* --cgroup/--container: a cgroup that is not there fails now, like -p */
@@ -291,7 +306,7 @@ int driver_run(const struct driver_opts *o)
 			if (pi->kind != PROBE_PROVIDER)
 				printf("%s\n", probe_kind_name(pi->kind));
 			for (size_t j = 0; j < pi->nattach; j++)
-				printf("%s\n", pi->attach[j].name);
+				list_attached(reg, pi->attach[j].name, o->verbose);
 		}
 		status = 0;
 		goto out;
@@ -392,7 +407,7 @@ int driver_info(const char *version)
 		if (probe_kind_name(k))
 			fprintf(stderr, "  %s: yes\n", probe_kind_name(k));
 	if (registry_open(&reg, &core_host) == 0) {
-		registry_info(reg, stderr);
+		registry_info(reg, stderr, runtime_probe_type_missing);
 		registry_close(reg);
 	}
 	compile_info(stderr);
@@ -409,17 +424,24 @@ int driver_list(const char *pattern, bool verbose)
 			core_log(STROBE_LOG_ERROR, "listing '%s' needs the kernel's BTF: %s", pattern, strerror(-rc));
 		return rc;
 	}
-	/* what cannot be in an attach point is a mistake, not a pattern that matches nothing (bpftrace refuses it too) */
-	size_t bad = pattern ? strcspn(pattern, "${};`\\\t\n") : 0;
+	/* what cannot be in an attach point (a blank included) is a mistake, not a pattern that matches
+	 * nothing (bpftrace refuses it too) */
+	size_t bad = pattern ? strcspn(pattern, "${};`\\ \t\n\r") : 0;
 	if (pattern && pattern[bad]) {
-		core_log(STROBE_LOG_ERROR, "invalid character '%c' in the probe pattern '%s' (column %zu)", pattern[bad],
-			 pattern, bad + 1);
+		char c = pattern[bad];
+		const char *shown = c == '\t' ? "\\t" : c == '\n' ? "\\n" : c == '\r' ? "\\r" : NULL;
+		if (shown)
+			core_log(STROBE_LOG_ERROR, "invalid character '%s' in the probe pattern '%s' (column %zu)",
+				 shown, pattern, bad + 1);
+		else
+			core_log(STROBE_LOG_ERROR, "invalid character '%c' in the probe pattern '%s' (column %zu)",
+				 c, pattern, bad + 1);
 		return -1;
 	}
 	struct registry *reg = NULL;
 	if (check_privileges() < 0 || registry_open(&reg, &core_host) < 0)
 		return -1;
-	int err = registry_list(reg, pattern, verbose, stdout);
+	int err = registry_list(reg, pattern, verbose, stdout, NULL);
 	registry_close(reg);
 	return err;
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,7 @@ static void usage(FILE *fp)
 	      "    -I DIR         add DIR to the directories searched for #include\n"
 	      "    --include FILE read the macros of header FILE before the program\n"
 	      "    --no-warnings  print no warnings\n"
-	      "    -k             report failing map helpers at run time; -kk failing reads too\n"
+	      "    -k             report failing helpers at run time (not reads); -kk all, lookups too\n"
 	      "    --info         what this kernel and build support\n"
 	      "    --tools        list the ready-to-use scripts (share/strobe/tools) with what they show\n"
 	      "    -V, --version  strobe version\n"
@@ -74,14 +75,17 @@ static void usage(FILE *fp)
 /*
  * Read a whole script (or stdin for "-") into a NUL-terminated buffer. A
  * directory or a device is refused before reading; a pipe is read up to the
- * limit. On failure returns NULL with *why set for "failed to open file 'PATH': WHY" (bpftrace's words).
+ * limit. On failure returns NULL with *why set for "failed to open file 'PATH': WHY" (bpftrace's words),
+ * and *open_errno set when the file could not be opened at all.
  */
-static char *read_script(const char *path, size_t *len, const char **why)
+static char *read_script(const char *path, size_t *len, const char **why, int *open_errno)
 {
 	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	char *buf = NULL;
 	*why = NULL;
+	if (fd < 0)
+		*open_errno = errno;
 	if (fd < 0 || fstat(fd, &st) < 0)
 		*why = strerror(errno);
 	else if (S_ISDIR(st.st_mode))
@@ -114,26 +118,33 @@ static char *read_script(const char *path, size_t *len, const char **why)
 	return buf;
 }
 
-/* -p PID, with bpftrace's messages: a decimal number within [1, pid_max]. */
+/*
+ * -p PID, with bpftrace's messages: a decimal number (strtol's: leading
+ * blanks and a sign allowed) within [1, PID_MAX_LIMIT], the kernel's
+ * largest pid_max (bpftrace names that range whatever pid_max is set to),
+ * of a process that exists.
+ */
+#define PID_MAX_LIMIT 4194304
 static int parse_pid(const char *s, int *pid)
 {
 	char *end;
-	long long pid_max = 4194304; /* the kernel's limit when /proc does not say */
-	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
-	if (f) {
-		if (fscanf(f, "%lld", &pid_max) != 1)
-			pid_max = 4194304;
-		fclose(f);
-	}
 	errno = 0;
-	long long v = strtoll(s, &end, 10);
+	long v = strtol(s, &end, 10);
 	if (end == s || *end) {
 		fprintf(stderr, "ERROR: pid '%s' is not a valid decimal number\n", s);
 		return -EINVAL;
 	}
-	if (errno || v < 1 || v > pid_max) {
-		fprintf(stderr, "ERROR: pid '%s' out of valid pid range [1,%lld]\n", s, pid_max);
+	if (errno == ERANGE) {
+		fprintf(stderr, "ERROR: pid '%s' outside of integer range\n", s);
 		return -ERANGE;
+	}
+	if (v < 1 || v > PID_MAX_LIMIT) {
+		fprintf(stderr, "ERROR: pid '%s' out of valid pid range [1,%d]\n", s, PID_MAX_LIMIT);
+		return -ERANGE;
+	}
+	if (kill((pid_t)v, 0) < 0 && errno == ESRCH) {
+		fputs("ERROR: : No such process\n", stderr); /* bpftrace 0.17's words, empty context and all */
+		return -ESRCH;
 	}
 	*pid = (int)v;
 	return 0;
@@ -209,7 +220,7 @@ static int run(int argc, char **argv, struct cli_buffers *b)
 			open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY); /* the lowest free number: fd */
 		}
 	struct driver_opts o = { .output_format = "text", .pid = -1, .buffering = BUFFER_BATCH };
-	const char *prog = NULL;
+	const char *prog = NULL, *pid_arg = NULL;
 	bool list = false;
 	const char **incdirs = b->incdirs, **includes = b->includes;
 	size_t nincdirs = 0, nincludes = 0;
@@ -255,8 +266,7 @@ static int run(int argc, char **argv, struct cli_buffers *b)
 			o.emit_llvm = optarg;
 			break;
 		case 'p':
-			if (parse_pid(optarg, &o.pid) < 0)
-				return 1;
+			pid_arg = optarg; /* the last -p counts; checked after the options, as bpftrace does */
 			break;
 		case 'c':
 			o.cmd = optarg;
@@ -322,10 +332,18 @@ static int run(int argc, char **argv, struct cli_buffers *b)
 		fputs("ERROR: USAGE: Cannot use both --cgroup and --container.\n", stderr);
 		return 1;
 	}
-	if (o.cmd && o.pid > 0) {
+	if (o.cmd && pid_arg && *pid_arg) {
 		fputs("ERROR: USAGE: Cannot use both -c and -p.\n", stderr);
 		return 1;
 	}
+	if (!list && !prog && optind >= argc) {
+		fputs("ERROR: USAGE: filename or -e 'program' required.\n", stderr);
+		usage(stderr);
+		return 1;
+	}
+	/* an empty -p is no -p (bpftrace) */
+	if (pid_arg && *pid_arg && parse_pid(pid_arg, &o.pid) < 0)
+		return 1;
 
 	/* -l with a program (-e, or a script file: no ':' in its name) lists the probes it would attach */
 	struct stat st;
@@ -346,10 +364,12 @@ static int run(int argc, char **argv, struct cli_buffers *b)
 		const char *path = argv[optind++];
 		size_t len;
 		const char *why;
-		char *text = b->text = read_script(path, &len, &why);
+		int open_errno = 0;
+		char *text = b->text = read_script(path, &len, &why, &open_errno);
 		if (!text) {
 			fprintf(stderr, "ERROR: failed to open file '%s': %s\n", path, why);
-			return 1;
+			/* bpftrace exits 255 when the file cannot be opened (its return -1) */
+			return open_errno ? 255 : 1;
 		}
 		src = (struct source){ .name = strcmp(path, "-") == 0 ? "stdin" : path, .text = text, .len = len };
 	} else {

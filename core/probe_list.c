@@ -60,7 +60,7 @@ static int list_one(void *ctx, const struct strobe_listing *l)
 
 /* all: a listing of every provider, not of p's type by name (strobe_host.listing_all) */
 static int list_provider(struct registry *reg, struct provider *p, const char *glob,
-			 const char *filter, bool verbose, bool all, FILE *fp)
+			 const char *filter, bool verbose, bool all, FILE *fp, size_t *count)
 {
 	const char *why = module_load(reg, p->mod);
 	if (why) {
@@ -69,13 +69,17 @@ static int list_provider(struct registry *reg, struct provider *p, const char *g
 	}
 	struct list_ctx c = { .fp = fp, .filter = filter, .verbose = verbose, .arg_size = p->mod->arg_size };
 	reg->listing_all = all;
-	int err = p->mod->pops.list(p->mod->st, p->name, glob, verbose, list_one, &c);
+	int rc = p->mod->pops.list(p->mod->st, p->name, glob, verbose, list_one, &c);
 	reg->listing_all = false;
-	return err;
+	if (count)
+		*count += c.count;
+	return rc;
 }
 
-int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp)
+int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp, size_t *count)
 {
+	if (count)
+		*count = 0;
 	int first_err = 0;
 	const char *colon = pattern ? strchr(pattern, ':') : NULL;
 	if (colon) {
@@ -90,12 +94,12 @@ int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE 
 			/* An alias lists under the canonical name: t:sched:* is tracepoint:sched:*. */
 			/* The provider applies the glob itself: it may list a resolved name
 			 * (uprobe:libc:* lists uprobe:/lib/x86_64-linux-gnu/libc.so.6:...). */
-			first_err = list_provider(reg, p, rest, NULL, verbose, false, fp);
+			first_err = list_provider(reg, p, rest, NULL, verbose, false, fp, count);
 		} else {
 			for (struct provider *q = reg->sections; q; q = q->next) {
 				if (q->kind != SEC_PROVIDER || fnmatch(type, q->name, FNM_CASEFOLD))
 					continue;
-				int e = list_provider(reg, q, rest, pattern, verbose, true, fp);
+				int e = list_provider(reg, q, rest, pattern, verbose, true, fp, count);
 				if (e < 0 && !first_err)
 					first_err = e;
 			}
@@ -110,7 +114,7 @@ int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE 
 	for (struct provider *q = reg->sections; q; q = q->next) {
 		if (q->kind != SEC_PROVIDER)
 			continue;
-		int e = list_provider(reg, q, "*", filter, verbose, true, fp);
+		int e = list_provider(reg, q, "*", filter, verbose, true, fp, count);
 		if (e < 0 && !first_err)
 			first_err = e;
 	}

@@ -130,7 +130,7 @@ static void known_types(struct registry *reg, char *buf, size_t len)
 	}
 }
 
-void registry_info(struct registry *reg, FILE *fp)
+void registry_info(struct registry *reg, FILE *fp, const char *(*kernel_missing)(const char *provider))
 {
 	for (struct provider *p = reg->sections; p; p = p->next) {
 		if (p->kind != SEC_PROVIDER)
@@ -139,7 +139,12 @@ void registry_info(struct registry *reg, FILE *fp)
 		fprintf(fp, "  %s: %s", p->name, why ? "no" : "yes");
 		for (size_t i = 0; i < p->naliases; i++)
 			fprintf(fp, "%s%s", i ? ", " : " (also ", p->aliases[i]);
-		fputs(p->naliases ? ")\n" : "\n", fp);
+		if (p->naliases)
+			fputc(')', fp);
+		const char *missing = !why && kernel_missing ? kernel_missing(p->name) : NULL;
+		if (missing)
+			fprintf(fp, "; this kernel: no (%s)", missing);
+		fputc('\n', fp);
 		if (why)
 			fprintf(fp, "    %s\n", why);
 	}

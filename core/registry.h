@@ -69,10 +69,14 @@ void registry_set_target_pid(struct registry *reg, int pid);
 /* The -c command's words, argv[0] the file the child execs (strobe_resolver.cmd_argv): taken over. */
 void registry_set_target_cmd(struct registry *reg, char **argv);
 
-/* --info: every registered probe type, its aliases, and whether its module loads. */
-void registry_info(struct registry *reg, FILE *fp);
-/* -l [pattern]: list probes of every provider whose type could match. */
-int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp);
+/*
+ * --info: every registered probe type, its aliases, and whether its module
+ * loads; "; this kernel: no (WHY)" when kernel_missing (may be NULL) says why
+ * this kernel cannot run it.
+ */
+void registry_info(struct registry *reg, FILE *fp, const char *(*kernel_missing)(const char *provider));
+/* -l [pattern]: list probes of every provider whose type could match; *count (if given): how many. */
+int registry_list(struct registry *reg, const char *pattern, bool verbose, FILE *fp, size_t *count);
 
 int provider_attach(struct provider *p, const struct strobe_attach_req *req,
 		    struct strobe_link **out, char *err, size_t errlen);

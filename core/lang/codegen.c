@@ -325,7 +325,8 @@ LLVMValueRef cg_map_read(struct cg *c, struct node *n)
 	LLVMValueRef out = cg_alloca(c, size, "read");
 	cg_zero(c, out, size);
 	LLVMValueRef ptr = lookup(c, m, build_key(c, m, n->u.map.keys));
-	cg_check_helper(c, H_MAP_LOOKUP, LLVMBuildPtrToInt(c->b, ptr, c->i64, ""), 1);
+	/* a key that is not there is reported at -kk, as bpftrace 0.17 does (-k: other helpers) */
+	cg_check_helper(c, H_MAP_LOOKUP, LLVMBuildPtrToInt(c->b, ptr, c->i64, ""), 2);
 	LLVMBasicBlockRef found = cg_block(c, "found"), done = cg_block(c, "read_done");
 	cg_branch_found(c, ptr, found, done);
 	cg_copy(c, out, 8, ptr, 8, size);

@@ -52,7 +52,11 @@ void cg_check_helper(struct cg *c, int id, LLVMValueRef ret, unsigned level)
 	LLVMBasicBlockRef done;
 	LLVMValueRef ev = event_begin(c, EV_HELPER_ERROR, (uint32_t)id, sizeof(struct helper_error_event), &done);
 	uint32_t off = (uint32_t)sizeof(struct event_hdr);
-	const struct loc *l = &c->at->loc;
+	struct loc l_at = c->at->loc;
+	/* a read through '*' is located at the operator, as bpftrace does */
+	if (c->at->kind == N_UNOP && c->at->u.unop.op == OP_DEREF && l_at.end_line == l_at.line)
+		l_at.end_col = l_at.col + 1;
+	const struct loc *l = &l_at;
 	/* the low 32 bits, sign-extended: map helpers of Linux < 6.4 return int (cg_check_update) */
 	LLVMValueRef code = lookup ? cg_const(c, 0) : LLVMBuildSExt(c->b, LLVMBuildTrunc(c->b, ret, c->i32, ""), c->i64, "");
 	cg_store_int(c, ev, off, code, 8, 8);

@@ -1,6 +1,6 @@
 /*
  * Lexer with the preprocessor built in: comments, object-like #define,
- * #include (ignored), #if/#ifdef/#ifndef/#elif/#else/#endif.
+ * #include (a header's object-like macros), #if/#ifdef/#ifndef/#elif/#else/#endif.
  */
 #include "lexer.h"
 
@@ -110,13 +110,37 @@ static void header_define(void *ctx, const char *name, size_t n, const char *bod
 	macro_define(ctx, name, n, body, blen);
 }
 
-int lexer_include(struct lexer *lx, const char *name)
+/*
+ * Kernel headers (<linux/...>, <net/...>, <asm/...>): their types come from
+ * BTF, so one that is not installed (no kernel headers here, as is usual) is
+ * no error; bpftrace's own tools include <net/sock.h> and the like.
+ */
+static bool kernel_header(const char *name)
 {
-	return header_include(lx->arena, lx->incdirs, name, false, NULL, header_define, lx);
+	static const char *const dirs[] = { "linux/", "net/", "asm/", "asm-generic/", "uapi/", "trace/",
+					    "generated/", "scsi/", "crypto/", "drm/", "media/", "rdma/",
+					    "sound/", "keys/", "xen/", "kvm/", "acpi/", "video/", "soc/",
+					    "misc/", "target/", "dt-bindings/", "clocksource/", "ras/",
+					    "cxl/", "kunit/", "vdso/", "ufs/", "pcmcia/", "math-emu/" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (!strncmp(name, dirs[i], strlen(dirs[i])))
+			return true;
+	return false;
 }
 
-/* #include <x> / "x": the header's macros; a header that is not there is no error (BTF has the types). */
-static void pp_include(struct lexer *lx, const char *p, const char *eol)
+int lexer_include(struct lexer *lx, const char *name)
+{
+	if (header_include(lx->arena, lx->incdirs, name, false, NULL, header_define, lx) == 0)
+		return 0;
+	return lx->have_btf && kernel_header(name) ? 0 : -1;
+}
+
+/*
+ * #include <x> / "x": the header's macros. A header found nowhere on the
+ * include path is an error, as with bpftrace's clang ("'x' file not found"),
+ * located at the name; a kernel header needs no file when BTF has the types.
+ */
+static void pp_include(struct lexer *lx, const struct lex_cursor *start, const char *p, const char *eol)
 {
 	while (p < eol && (*p == ' ' || *p == '\t'))
 		p++;
@@ -131,7 +155,17 @@ static void pp_include(struct lexer *lx, const char *p, const char *eol)
 	const char *slash = lx->src->name ? strrchr(lx->src->name, '/') : NULL;
 	if (close == '"')
 		dir = slash ? arena_strndup(lx->arena, lx->src->name, (size_t)(slash - lx->src->name)) : ".";
-	header_include(lx->arena, lx->incdirs, name, close == '"', dir, header_define, lx);
+	if (header_include(lx->arena, lx->incdirs, name, close == '"', dir, header_define, lx) == 0 ||
+	    (lx->have_btf && kernel_header(name)))
+		return;
+	struct lex_cursor a = *start, b;
+	while (a.p < p)
+		cur_adv(&a);
+	b = a;
+	while (b.p <= q)
+		cur_adv(&b);
+	struct loc l = span(lx, &a, &b);
+	diag_error(lx->diags, &l, "'%s' file not found", name);
 }
 
 /* ---- integer literals ---- */
@@ -503,7 +537,7 @@ static void directive(struct lexer *lx)
 		pp_blank(&e);
 		diag_error(lx->diags, &where, "#error %.*s", (int)(eol - e.p), e.p);
 	} else if (IS("include")) {
-		pp_include(lx, rest, eol);
+		pp_include(lx, &start, rest, eol);
 	} else if (!IS("pragma") && !IS("warning")) {
 		diag_error(lx->diags, &where, "unknown preprocessor directive '#%.*s'", (int)wlen, word);
 	}
@@ -951,6 +985,7 @@ void lexer_init(struct lexer *lx, struct arena *a, const struct source *src, str
 	lx->src = src;
 	lx->main = (struct lex_cursor){ src->text, src->text + src->len, 1, 1 };
 	lx->line_start = true;
+	lx->have_btf = have_btf;
 	if (have_btf)
 		macro_define(lx, "BPFTRACE_HAVE_BTF", strlen("BPFTRACE_HAVE_BTF"), "1", 1);
 	/* A "#!" interpreter line is not a directive. */

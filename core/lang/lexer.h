@@ -94,6 +94,7 @@ struct lexer {
 	struct token last; /* the last token returned, to locate end of file */
 	const char *const *incdirs; /* -I: searched for #include before the system's directories */
 	const struct source *loc_src; /* an imported file: set in every token's loc (diag.h) */
+	bool have_btf;                /* kernel headers that are not installed are no error */
 };
 
 void lexer_init(struct lexer *lx, struct arena *a, const struct source *src, struct diags *d,

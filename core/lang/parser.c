@@ -126,11 +126,33 @@ static bool is_field_name(enum tok_kind k)
 	return k == T_IDENT || (k >= T_IF && k <= T_ENUM);
 }
 
+/* $0, or an index past LONG_MAX: bpftrace's parse error (the text is the digits after '$'). */
+static bool bad_param_index(const struct token *t)
+{
+	const char *d = t->text;
+	size_t n = t->len;
+	while (n && *d == '0')
+		d++, n--;
+	return n == 0 || n > 19 || (n == 19 && memcmp(d, "9223372036854775807", 19) > 0);
+}
+
+static void bad_param(struct parser *p, const struct token *t, const struct loc *at)
+{
+	diag_error(p->d, at, "param $%.*s is out of integer range [1, 9223372036854775807]", (int)t->len, t->text);
+}
+
 static struct node *parse_call(struct parser *p, const struct token *name)
 {
 	struct node *n = mk(p, N_CALL, name->loc);
 	struct loc end;
 	next(p); /* ( */
+	if (name->len == 3 && !memcmp(name->text, "str", 3) && peek_kind(p, 0) == T_POSITIONAL &&
+	    bad_param_index(peek(p, 0))) {
+		/* bpftrace 0.17 locates str($0) from the call's name to the parameter */
+		struct loc at = loc_span(name->loc, peek(p, 0)->loc);
+		bad_param(p, peek(p, 0), &at);
+		p->param_reported = true;
+	}
 	n->u.call.name = tok_str(p, name);
 	n->u.call.fn = builtin_find(name->text, name->len, BF_CALL, NULL);
 	int nargs = parse_list(p, T_RPAREN, ") or \",\"", &n->u.call.args, &end);
@@ -281,6 +303,9 @@ static struct node *parse_primary(struct parser *p)
 		return n;
 	case T_POSITIONAL:
 		next(p);
+		if (bad_param_index(&t) && !p->param_reported)
+			bad_param(p, &t, &t.loc);
+		p->param_reported = false;
 		n = mk(p, N_POSITIONAL, t.loc);
 		n->u.positional.index = (unsigned)t.ival;
 		return n;
@@ -965,7 +990,7 @@ int parse_program(struct arena *a, const struct source *src, const struct parse_
 		p->lx.incdirs = opts->incdirs;
 		for (const char *const *inc = opts->includes; inc && *inc; inc++)
 			if (lexer_include(&p->lx, *inc) < 0)
-				diag_error(d, NULL, "'%s' file not found (--include)", *inc);
+				diag_error(d, NULL, "'%s' file not found", *inc);
 	}
 	struct node *prog = mk(p, N_PROGRAM, (struct loc){ 0 });
 	bool empty = !parse_top(p, prog);

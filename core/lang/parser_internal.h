@@ -30,6 +30,7 @@ struct parser {
 	int npositional;
 	const struct parse_opts *opts;
 	struct import_state *imports; /* the files imported so far (parser_decl.c), shared with imported parsers */
+	bool param_reported; /* str($0): parse_call reported the next positional, located at the call */
 };
 
 /* The top-level items of p's source into prog (parser.c); false if there were none. */

@@ -512,7 +512,12 @@ static const struct type *literal_type(struct sema *s, struct node *n)
 	return type_string(s->t, (uint32_t)n->u.string.len + 1);
 }
 
-/* $1..$N and $#: rewritten into the literal they stand for. */
+/*
+ * $1..$N and $#: rewritten into the literal they stand for. Inside str() a
+ * parameter is its text ("" when missing); elsewhere a number as strtoll
+ * reads it whole (0 when missing, -5 and 0x1f too), and any other text is
+ * bpftrace's "used numerically" error.
+ */
 static const struct type *positional(struct sema *s, struct node *n)
 {
 	if (n->kind == N_PARAMCOUNT) {
@@ -522,20 +527,34 @@ static const struct type *positional(struct sema *s, struct node *n)
 	}
 	unsigned i = n->u.positional.index;
 	bool given = i >= 1 && (int)i <= s->o->npositional;
-	/* bpftrace: a missing parameter is 0, or "" inside str() */
 	const char *v = given ? s->o->positional[i - 1] : n->u.positional.in_str ? "" : "0";
+	if (n->u.positional.in_str) {
+		n->kind = N_STRING;
+		n->u.string.s = arena_strdup(&s->p->arena, v);
+		n->u.string.len = strlen(v);
+		return literal_type(s, n);
+	}
 	char *end;
 	errno = 0;
-	unsigned long long x = strtoull(v, &end, 0);
-	if (!n->u.positional.in_str && *v && !*end && !errno && v[0] != '-') {
-		n->kind = N_INT;
-		n->u.integer.value = x;
-		return x > INT64_MAX ? type_int(s->t, 8, false) : type_int(s->t, 8, true);
+	long long x = strtoll(v, &end, 0);
+	if (end == v || *end || errno) {
+		if (!s->final) /* the error is reported, and the node rewritten, in the final pass */
+			return type_int(s->t, 8, true);
+		sema_error(s, &n->loc, "$%u used numerically but given \"%s\". Try using str($%u).", i, v, i);
+		x = 0;
 	}
-	n->kind = N_STRING;
-	n->u.string.s = arena_strdup(&s->p->arena, v);
-	n->u.string.len = strlen(v);
-	return literal_type(s, n);
+	n->kind = N_INT;
+	n->u.integer.value = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+	if (x < 0) { /* a negative number is '-' of its magnitude, as a literal would be */
+		struct node *mag = arena_zalloc(&s->p->arena, sizeof(*mag));
+		*mag = *n;
+		mag->next = NULL;
+		n->kind = N_UNOP;
+		n->u.unop.op = OP_NEG;
+		n->u.unop.operand = mag;
+		return expr(s, n);
+	}
+	return type_int(s->t, 8, true);
 }
 
 static const struct type *incdec(struct sema *s, struct node *n)

@@ -414,6 +414,11 @@ const struct type *str_check(struct sema *s, struct node *n)
 	struct node *a0 = n->u.call.args;
 	if (a0->kind == N_POSITIONAL)
 		a0->u.positional.in_str = true;
+	if (a0->kind == N_PARAMCOUNT) {
+		struct loc at = loc_span(n->loc, a0->loc); /* from the call's name to $#, as bpftrace 0.17 places it */
+		sema_error(s, &at, "use $#, not str($#)");
+		return NULL;
+	}
 	const struct type *t = sema_expr(s, a0);
 	if (a0->next)
 		int_arg(s, n, a0->next, "length");
@@ -475,8 +480,8 @@ const struct type *kaddr_check(struct sema *s, struct node *n)
 static void format_literal(char *out, size_t len, const struct fmt_spec *sp, const struct node *a)
 {
 	int64_t v = 0;
-	if (a->kind == N_STRING) {
-		snprintf(out, len, sp->cspec, a->u.string.s);
+	if (sema_const_string(a)) {
+		snprintf(out, len, sp->cspec, sema_const_string(a)->u.string.s);
 		return;
 	}
 	sema_const_value(a, &v);
@@ -510,7 +515,7 @@ const struct type *fail_check(struct sema *s, struct node *n)
 		return type_none(s->t);
 	for (struct node *a = f->next; a; a = a->next) {
 		int64_t v;
-		if (a->kind != N_STRING && !sema_const_value(a, &v)) {
+		if (!sema_const_string(a) && !sema_const_value(a, &v)) {
 			sema_error(s, &a->loc, "fail() arguments must be literals or positional parameters");
 			return type_none(s->t);
 		}

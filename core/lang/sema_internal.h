@@ -241,6 +241,8 @@ builtin_check_fn static_assert_check, kfunc_check, socket_cookie_check, percpu_k
  * offsetof...) and of operators on them: true and *v, else false.
  */
 bool sema_const_value(const struct node *n, int64_t *v);
+/* A string known before the program runs: a literal, or str() of one (str($1)); else NULL. */
+const struct node *sema_const_string(const struct node *n);
 /* The BPF program type of the probe being checked. */
 int sema_probe_prog_type(const struct sema *s);
 /* string functions of docs/stdlib.md 0.26 */

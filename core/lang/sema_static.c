@@ -43,6 +43,16 @@ static bool const_binop(const struct node *n, int64_t l, int64_t r, int64_t *v)
 	}
 }
 
+const struct node *sema_const_string(const struct node *n)
+{
+	if (n->kind == N_STRING)
+		return n;
+	if (n->kind == N_CALL && n->u.call.nargs == 1 && !strcmp(n->u.call.name, "str") &&
+	    n->u.call.args->kind == N_STRING)
+		return n->u.call.args;
+	return NULL;
+}
+
 bool sema_const_value(const struct node *n, int64_t *v)
 {
 	int64_t l, r;
@@ -71,8 +81,9 @@ bool sema_const_value(const struct node *n, int64_t *v)
 	case N_BINOP: {
 		const struct node *a = n->u.binop.left, *b = n->u.binop.right;
 		enum op op = n->u.binop.op;
-		if ((op == OP_EQ || op == OP_NE) && a->kind == N_STRING && b->kind == N_STRING) {
-			*v = (strcmp(a->u.string.s, b->u.string.s) == 0) == (op == OP_EQ);
+		const struct node *sa = sema_const_string(a), *sb = sema_const_string(b);
+		if ((op == OP_EQ || op == OP_NE) && sa && sb) {
+			*v = (strcmp(sa->u.string.s, sb->u.string.s) == 0) == (op == OP_EQ);
 			return true;
 		}
 		bool lk = sema_const_value(a, &l);

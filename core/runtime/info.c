@@ -1,14 +1,18 @@
 /*
  * --info: what this kernel and this build support, as bpftrace's --info
  * reports it: the system, the build, kernel features, map and program types;
- * which kfuncs a program type may call (kfunc_allowed()).
+ * whether this kernel runs a probe type; which kfuncs a program type may call
+ * (kfunc_allowed()).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
+#include <errno.h>
 #include <linux/bpf.h>
+#include <linux/perf_event.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -88,6 +92,56 @@ void runtime_info(FILE *fp)
 	fputs("\nProgram types\n", fp);
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
 		fprintf(fp, "  %s: %s\n", progs[i].name, probed(libbpf_probe_bpf_prog_type(progs[i].type, NULL)));
+}
+
+/* Hardware counters: a cycles counter of this process opens (no CPU PMU: ENOENT, as in a VM). */
+static bool have_cpu_pmu(void)
+{
+	struct perf_event_attr a = { .type = PERF_TYPE_HARDWARE, .size = sizeof(a),
+				     .config = PERF_COUNT_HW_CPU_CYCLES, .disabled = 1, .exclude_kernel = 1 };
+	int fd = (int)syscall(__NR_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0 || (errno != ENOENT && errno != EOPNOTSUPP);
+}
+
+const char *runtime_probe_type_missing(const char *provider)
+{
+	static const struct {
+		const char *names[3];
+		enum bpf_prog_type prog;
+		const char *why_prog;
+	} kinds[] = {
+		{ { "kprobe", "kretprobe" }, BPF_PROG_TYPE_KPROBE, "kprobe programs refused" },
+		{ { "uprobe", "uretprobe", "usdt" }, BPF_PROG_TYPE_KPROBE, "kprobe programs refused" },
+		{ { "kfunc", "kretfunc" }, BPF_PROG_TYPE_TRACING, "fentry/fexit programs refused" },
+		{ { "tracepoint" }, BPF_PROG_TYPE_TRACEPOINT, "tracepoint programs refused" },
+		{ { "rawtracepoint" }, BPF_PROG_TYPE_RAW_TRACEPOINT, "raw_tracepoint programs refused" },
+		{ { "interval", "profile", "software" }, BPF_PROG_TYPE_PERF_EVENT, "perf_event programs refused" },
+		{ { "hardware" }, BPF_PROG_TYPE_PERF_EVENT, "perf_event programs refused" },
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		bool match = false;
+		for (size_t j = 0; j < 3 && kinds[i].names[j]; j++)
+			match |= !strcmp(provider, kinds[i].names[j]);
+		if (!match)
+			continue;
+		const char *name = kinds[i].names[0];
+		if (!strcmp(name, "kprobe") && !have_path("/sys/bus/event_source/devices/kprobe"))
+			return "no kprobe PMU";
+		if (!strcmp(name, "uprobe") && !have_path("/sys/bus/event_source/devices/uprobe"))
+			return "no uprobe PMU";
+		if (!strcmp(name, "kfunc") && !have_path("/sys/kernel/btf/vmlinux"))
+			return "no BTF";
+		if (!strcmp(name, "tracepoint") && !have_path("/sys/kernel/tracing/events") &&
+		    !have_path("/sys/kernel/debug/tracing/events"))
+			return "no tracefs";
+		if (!strcmp(name, "hardware") && !have_cpu_pmu())
+			return "no hardware performance counters";
+		/* a probe that cannot tell (< 0) is not a refusal */
+		return libbpf_probe_bpf_prog_type(kinds[i].prog, NULL) == 0 ? kinds[i].why_prog : NULL;
+	}
+	return NULL;
 }
 
 bool runtime_kfunc_allowed(const char *name, int prog_type)

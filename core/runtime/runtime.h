@@ -36,6 +36,12 @@ struct run_opts {
 /* --info: the kernel's features, map and program types (info.c). */
 void runtime_info(FILE *fp);
 /*
+ * --info's probe types: why this kernel cannot run probes of the core's
+ * provider `provider` (kprobe, kfunc, hardware...: "no kprobe PMU"), or NULL
+ * when it can or the runtime cannot tell (info.c).
+ */
+const char *runtime_probe_type_missing(const char *provider);
+/*
  * kfunc_allowed(): whether the verifier lets a program of prog_type call
  * kernel function `name` (info.c). It loads a call of it, as bpftrace does:
  * refused only when the kernel says "calling kernel function NAME is not

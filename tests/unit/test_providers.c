@@ -90,7 +90,7 @@ static char *list(struct fixture *f, const char *pattern, bool verbose)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
-	assert_int_equal(registry_list(f->reg, pattern, verbose, fp), 0);
+	assert_int_equal(registry_list(f->reg, pattern, verbose, fp, NULL), 0);
 	fclose(fp);
 	return buf;
 }

@@ -284,7 +284,7 @@ static void test_init_failure_is_remembered(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
-	assert_true(registry_list(reg, "m:*", false, fp) < 0);
+	assert_true(registry_list(reg, "m:*", false, fp, NULL) < 0);
 	fclose(fp);
 	assert_string_equal(buf, "");
 	free(buf);
@@ -348,7 +348,7 @@ static void test_failing_callbacks(void **state)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
-	assert_int_equal(registry_list(reg, "failing:*", false, fp), -EIO);
+	assert_int_equal(registry_list(reg, "failing:*", false, fp, NULL), -EIO);
 	fclose(fp);
 	assert_string_equal(buf, "failing:one\n");
 	free(buf);
@@ -470,7 +470,7 @@ static char *list_to_string(struct registry *reg, const char *pattern, bool verb
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp = open_memstream(&buf, &len);
-	assert_int_equal(registry_list(reg, pattern, verbose, fp), 0);
+	assert_int_equal(registry_list(reg, pattern, verbose, fp, NULL), 0);
 	fclose(fp);
 	return buf;
 }
