@@ -537,11 +537,17 @@ static const struct type *positional(struct sema *s, struct node *n)
 	char *end;
 	errno = 0;
 	long long x = strtoll(v, &end, 0);
-	if (end == v || *end || errno) {
+	if (end != v && !*end && errno) { /* a number beyond int64 */
 		if (!s->final) /* the error is reported, and the node rewritten, in the final pass */
 			return type_int(s->t, 8, true);
 		sema_error(s, &n->loc, "$%u used numerically but given \"%s\". Try using str($%u).", i, v, i);
 		x = 0;
+	} else if (end == v || *end) {
+		/* not a number: a string, as today's bpftrace has it (0.17 refused it unless in str()) */
+		n->kind = N_STRING;
+		n->u.string.s = arena_strdup(&s->p->arena, v);
+		n->u.string.len = strlen(v);
+		return literal_type(s, n);
 	}
 	n->kind = N_INT;
 	n->u.integer.value = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
