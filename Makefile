@@ -320,7 +320,8 @@ bench: all
 
 # The fuzz target over the front end (tests/fuzz/fuzz_check.c). Seeds come from
 # the tree; what it finds goes to build-fuzz/crash-*: add it to
-# tests/fuzz/regressions/, which `make test` replays.
+# tests/fuzz/regressions/, which `make test` replays. `make test` runs `make fuzz`
+# for 60 s too, as a runtime test (tests/runtime/fuzz.test, scripts/fuzz.sh).
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	$(MAKE) FUZZ=1 fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)

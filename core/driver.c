@@ -397,10 +397,13 @@ out:
 }
 
 /* --info: the kernel's side (runtime_info), then this build's: its LLVM, the probe types its
- * modules provide (the registry's sections) and the language's builtins and functions (their table). */
+ * modules provide (the registry's sections) and the language's builtins and functions (their table).
+ * Without the privileges every kernel probe would say "no": refused as bpftrace refuses it. */
 int driver_info(const char *version)
 {
 	struct registry *reg = NULL;
+	if (check_privileges() < 0)
+		return -1;
 	runtime_info(stderr);
 	fprintf(stderr, "\nBuild\n  version: %s\n  LLVM: %s\n\nProbe types\n", version, compile_llvm_version());
 	for (enum probe_kind k = 0; k < PROBE__COUNT; k++)

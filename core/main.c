@@ -75,15 +75,22 @@ static void usage(FILE *fp)
 /*
  * Read a whole script (or stdin for "-") into a NUL-terminated buffer. A
  * directory or a device is refused before reading; a pipe is read up to the
- * limit. On failure returns NULL with *why set for "failed to open file 'PATH': WHY" (bpftrace's words),
+ * limit. A file is opened and read without blocking: one that never ends, as
+ * tracefs's trace_pipe, would wait forever for more; it is refused at EAGAIN.
+ * On failure returns NULL with *why set for "failed to open file 'PATH': WHY" (bpftrace's words),
  * and *open_errno set when the file could not be opened at all.
  */
 static char *read_script(const char *path, size_t *len, const char **why, int *open_errno)
 {
-	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	char *buf = NULL;
 	*why = NULL;
+	if (fd > STDIN_FILENO && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		/* a named pipe (or <(...)): wait for its writer and its data, as any reader does */
+		close(fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
 	if (fd < 0)
 		*open_errno = errno;
 	if (fd < 0 || fstat(fd, &st) < 0)
@@ -100,7 +107,9 @@ static char *read_script(const char *path, size_t *len, const char **why, int *o
 		ssize_t got = read(fd, buf + n, MAX_SCRIPT_BYTES + 1 - n);
 		if (got < 0 && errno == EINTR)
 			continue;
-		if (got < 0)
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && fd > STDIN_FILENO)
+			*why = "reading it would block: a stream (as trace_pipe), not a script";
+		else if (got < 0)
 			*why = strerror(errno);
 		else if (got == 0)
 			break;

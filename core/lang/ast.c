@@ -113,6 +113,111 @@ struct node *ast_clone_expanded(struct arena *a, const struct node *n, const str
 	return clone_node(a, n, at);
 }
 
+/* The heads of n's child lists (a single child is a list of one): at most 4. */
+static size_t children(const struct node *n, const struct node *kids[4])
+{
+	size_t k = 0;
+	switch (n->kind) {
+	case N_PROGRAM:
+		kids[k++] = n->u.program.probes;
+		kids[k++] = n->u.program.config;
+		kids[k++] = n->u.program.decls;
+		kids[k++] = n->u.program.macros;
+		break;
+	case N_PROBE:
+		kids[k++] = n->u.probe.attach;
+		kids[k++] = n->u.probe.filter;
+		kids[k++] = n->u.probe.body;
+		break;
+	case N_CONFIG:
+	case N_BLOCK:
+	case N_TUPLE: kids[k++] = n->u.list.head; break;
+	case N_CONFIG_ITEM: kids[k++] = n->u.config_item.value; break;
+	case N_MACRO:
+		kids[k++] = n->u.macro.params;
+		kids[k++] = n->u.macro.body;
+		break;
+	case N_EXPR_STMT:
+	case N_RETURN: kids[k++] = n->u.unary.operand; break;
+	case N_ASSIGN:
+		kids[k++] = n->u.assign.target;
+		kids[k++] = n->u.assign.value;
+		break;
+	case N_IF:
+		kids[k++] = n->u.if_.cond;
+		kids[k++] = n->u.if_.then;
+		kids[k++] = n->u.if_.else_;
+		break;
+	case N_UNROLL:
+	case N_WHILE:
+		kids[k++] = n->u.loop.cond;
+		kids[k++] = n->u.loop.body;
+		break;
+	case N_FOR_MAP:
+		kids[k++] = n->u.for_map.var;
+		kids[k++] = n->u.for_map.map;
+		kids[k++] = n->u.for_map.body;
+		break;
+	case N_FOR_RANGE:
+		kids[k++] = n->u.for_range.var;
+		kids[k++] = n->u.for_range.lo;
+		kids[k++] = n->u.for_range.hi;
+		kids[k++] = n->u.for_range.body;
+		break;
+	case N_MAP: kids[k++] = n->u.map.keys; break;
+	case N_CALL: kids[k++] = n->u.call.args; break;
+	case N_BINOP:
+		kids[k++] = n->u.binop.left;
+		kids[k++] = n->u.binop.right;
+		break;
+	case N_UNOP: kids[k++] = n->u.unop.operand; break;
+	case N_INCDEC: kids[k++] = n->u.incdec.operand; break;
+	case N_TERNARY:
+		kids[k++] = n->u.ternary.cond;
+		kids[k++] = n->u.ternary.then;
+		kids[k++] = n->u.ternary.else_;
+		break;
+	case N_FIELD: kids[k++] = n->u.field.base; break;
+	case N_INDEX:
+		kids[k++] = n->u.index.base;
+		kids[k++] = n->u.index.index;
+		break;
+	case N_CAST: kids[k++] = n->u.cast.operand; break;
+	case N_SIZEOF: kids[k++] = n->u.size_of.expr; break;
+	case N_OFFSETOF: kids[k++] = n->u.offset_of.expr; break;
+	case N_LET:
+		kids[k++] = n->u.let.var;
+		kids[k++] = n->u.let.assign;
+		break;
+	case N_BLOCK_EXPR:
+		kids[k++] = n->u.block_expr.block;
+		kids[k++] = n->u.block_expr.value;
+		break;
+	default: break;
+	}
+	return k;
+}
+
+unsigned ast_measure(const struct node *n, unsigned max_height, size_t *nodes, size_t max_nodes)
+{
+	if (!n)
+		return 0;
+	if (max_height == 0 || ++*nodes > max_nodes)
+		return max_height + 1;
+	const struct node *kids[4];
+	size_t k = children(n, kids);
+	unsigned h = 0;
+	for (size_t i = 0; i < k; i++)
+		for (const struct node *c = kids[i]; c; c = c->next) {
+			unsigned ch = ast_measure(c, max_height - 1, nodes, max_nodes);
+			if (ch > max_height - 1)
+				return max_height + 1;
+			if (ch > h)
+				h = ch;
+		}
+	return h + 1;
+}
+
 const char *op_name(enum op op)
 {
 	switch (op) {

@@ -16,6 +16,16 @@
 
 struct type; /* core/types.h; NULL until semantic analysis */
 
+/*
+ * The deepest tree the parser builds, and a macro expansion: every pass after the
+ * parser (macro expansion, sema, codegen, -d) recurses once per level. A left-deep
+ * chain (a + b + c ..., x.f.g ..., x[1][2] ..., if ... else if ...) is read by a loop,
+ * not by recursion, yet its tree is as deep as it is long (a 100,000-term sum
+ * overflowed their C stack): the parser counts each link as one level, as it counts
+ * each nesting.
+ */
+#define MAX_TREE_DEPTH 1000
+
 enum node_kind {
 	/* top level */
 	N_PROGRAM,     /* u.program */
@@ -322,6 +332,13 @@ int macro_expand(struct arena *a, struct node *prog, struct diags *d);
 struct node *ast_clone(struct arena *a, const struct node *n);
 /* A macro body's copy: each node's loc says it was expanded at site (a copy is kept). */
 struct node *ast_clone_expanded(struct arena *a, const struct node *n, const struct loc *site);
+
+/*
+ * The height of n's tree (a leaf is 1; n's siblings are not counted), its nodes added to
+ * *nodes. The walk stops beyond max_height levels (its recursion is that deep at most)
+ * or once *nodes passes max_nodes: the result is max_height + 1 then.
+ */
+unsigned ast_measure(const struct node *n, unsigned max_height, size_t *nodes, size_t max_nodes);
 
 /* Print the AST as an indented tree (-d ast), used by the parser tests. */
 void ast_dump(FILE *fp, const struct node *n);

@@ -18,6 +18,8 @@
 #include "sema_internal.h"
 
 #define CDEF_MAX_FIELDS 512
+/* struct { struct { ... } }: each level a recursion and a layout of CDEF_MAX_FIELDS */
+#define CDEF_MAX_NESTING 64
 /* anon_id of a script's anonymous struct/union (BTF ids are smaller) */
 #define ANON_BASE 0x80000000u
 
@@ -47,6 +49,7 @@ struct cx {
 	struct arena *a;
 	const char *p, *end;
 	const struct loc *loc;
+	unsigned nesting; /* record_body's recursion */
 	bool failed;
 };
 
@@ -342,9 +345,14 @@ static void place(struct cx *x, struct layout *l, const char *name, const struct
 /* { members } of a struct or union (the `{` not yet read); the record it defines. */
 static const struct type *record_body(struct cx *x, const char *kind, const char *name)
 {
+	if (x->nesting == CDEF_MAX_NESTING) {
+		cx_error(x, "%s definitions nested too deeply (at most 64)", kind); /* CDEF_MAX_NESTING */
+		return NULL;
+	}
 	struct layout *l = calloc(1, sizeof(*l));
 	if (!l)
 		abort();
+	x->nesting++;
 	l->is_union = !strcmp(kind, "union");
 	l->align = 1;
 	punct(x, '{');
@@ -439,6 +447,7 @@ static const struct type *record_body(struct cx *x, const char *kind, const char
 			cx_error(x, "Redefinition of '%s'", rec->name);
 	}
 	free(l);
+	x->nesting--;
 	return rec;
 }
 

@@ -9,12 +9,21 @@
  * variables are renamed apart from the caller's, and it may use no other
  * variable or map than those passed in.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ast.h"
 
 #define MAX_MACRO_DEPTH 32
+/*
+ * An expansion copies the body and, into it, an argument once per use: m(m(m(...)))
+ * of a body `x + x` doubles at each call. The nodes all expansions may make; an
+ * expansion's height (its own expansions included) is at most MAX_TREE_DEPTH nodes,
+ * as the parser's trees: beyond, later passes would run out of memory or of C stack.
+ */
+#define MAX_EXPANDED_NODES (1u << 20)
+#define MAX_EXPANDED_HEIGHT MAX_TREE_DEPTH
 
 struct expander {
 	struct arena *a;
@@ -23,6 +32,8 @@ struct expander {
 	const struct node *stack[MAX_MACRO_DEPTH]; /* the macros being expanded, outermost first */
 	unsigned depth;
 	unsigned serial; /* expansions so far: renamed variables are unique per expansion */
+	size_t nodes;    /* the nodes expansions made so far, at most MAX_EXPANDED_NODES */
+	bool gave_up;    /* beyond a limit: no more expansions (nor errors) */
 };
 
 /* One expansion: the macro, the call's arguments and the body's own variables. */
@@ -32,7 +43,41 @@ struct subst {
 	const char **locals; /* variables the body assigns or declares */
 	size_t nlocals, cap;
 	unsigned serial;
+	const struct loc *site; /* the call's */
+	bool failed;            /* an error was reported at site */
 };
+
+static bool too_deep(struct expander *x, struct subst *s)
+{
+	if (!x->gave_up)
+		diag_error(x->d, s->site, "macro expansion nested too deeply (more than %d levels)",
+			   MAX_EXPANDED_HEIGHT);
+	x->gave_up = s->failed = true;
+	return false;
+}
+
+/* Room for a copy of n, counted into x->nodes? Else an error at the call and false. */
+static bool spend(struct expander *x, struct subst *s, const struct node *n)
+{
+	unsigned height = 0;
+	if (x->nodes <= MAX_EXPANDED_NODES)
+		height = ast_measure(n, MAX_EXPANDED_HEIGHT, &x->nodes, MAX_EXPANDED_NODES);
+	if (x->nodes > MAX_EXPANDED_NODES) {
+		if (!x->gave_up)
+			diag_error(x->d, s->site, "macro expansions too large (more than %u nodes)",
+				   MAX_EXPANDED_NODES);
+		x->gave_up = s->failed = true;
+		return false;
+	}
+	return height <= MAX_EXPANDED_HEIGHT || too_deep(x, s);
+}
+
+/* Is the expansion `body` within MAX_EXPANDED_HEIGHT? Else an error at the call and false. */
+static bool low_enough(struct expander *x, struct subst *s, const struct node *body)
+{
+	size_t nodes = 0;
+	return ast_measure(body, MAX_EXPANDED_HEIGHT, &nodes, SIZE_MAX) <= MAX_EXPANDED_HEIGHT || too_deep(x, s);
+}
 
 static void walk(struct expander *x, struct node **slot, bool stmt);
 
@@ -139,7 +184,7 @@ static void substitute(struct expander *x, struct subst *s, struct node **slot)
 	case N_IDENT:
 	case N_BUILTIN: {
 		struct node *a = arg_for(s, N_IDENT, n->u.ident.name);
-		if (!a)
+		if (!a || !spend(x, s, a))
 			return;
 		struct node *c = ast_clone(x->a, a);
 		if (c->kind == N_VAR || c->kind == N_MAP) {
@@ -284,10 +329,14 @@ static struct node *expand(struct expander *x, const struct node *m, struct node
 			   m->u.macro.name);
 		return NULL;
 	}
-	struct subst s = { .macro = m, .args = args, .serial = x->serial++ };
+	struct subst s = { .macro = m, .args = args, .serial = x->serial++, .site = &call->loc };
+	if (!spend(x, &s, m->u.macro.body))
+		return NULL;
 	struct node *body = ast_clone_expanded(x->a, m->u.macro.body, &call->loc);
 	collect_locals(x, &s, body->u.block_expr.block);
 	substitute(x, &s, &body);
+	if (s.failed || !low_enough(x, &s, body))
+		return NULL;
 	body->u.block_expr.macro = m->u.macro.name;
 	body->loc = call->loc;
 	/* macros called by the body */
@@ -295,6 +344,8 @@ static struct node *expand(struct expander *x, const struct node *m, struct node
 	walk(x, &body->u.block_expr.block, true);
 	walk(x, &body->u.block_expr.value, false);
 	x->depth--;
+	if (x->gave_up || !low_enough(x, &s, body))
+		return NULL;
 	return body;
 }
 
@@ -302,7 +353,7 @@ static struct node *expand(struct expander *x, const struct node *m, struct node
 static void walk(struct expander *x, struct node **slot, bool stmt)
 {
 	struct node *n = *slot;
-	if (!n)
+	if (!n || x->gave_up)
 		return;
 	switch (n->kind) {
 	case N_CALL:

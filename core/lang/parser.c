@@ -249,7 +249,11 @@ static struct node *parse_paren(struct parser *p, const struct token *open)
 			struct node *n = mk(p, N_CAST, open->loc);
 			n->u.cast.to = parse_type(p, &s, &end);
 			next(p); /* ) */
-			if (!(n->u.cast.operand = parse_unary(p)))
+			if (!enter(p))
+				return NULL;
+			n->u.cast.operand = parse_unary(p);
+			leave(p);
+			if (!n->u.cast.operand)
 				return NULL;
 			n->loc = loc_span(open->loc, n->u.cast.operand->loc);
 			return n;
@@ -364,6 +368,8 @@ static struct node *parse_primary(struct parser *p)
 
 static struct node *parse_postfix(struct parser *p)
 {
+	struct chain c;
+	chain_start(p, &c);
 	struct node *n = parse_primary(p);
 	while (n) {
 		struct token t = *peek(p, 0);
@@ -401,7 +407,10 @@ static struct node *parse_postfix(struct parser *p)
 		} else {
 			break;
 		}
+		if (!chain_link(p, &c, &t.loc))
+			n = NULL;
 	}
+	chain_end(p, &c);
 	return n;
 }
 
@@ -423,7 +432,7 @@ static struct node *parse_unary(struct parser *p)
 		return NULL;
 	next(p);
 	struct node *operand = parse_unary(p);
-	p->depth--;
+	leave(p);
 	if (!operand)
 		return NULL;
 	struct node *n;
@@ -468,19 +477,24 @@ static struct node *parse_binary(struct parser *p, unsigned level)
 {
 	if (level == BINARY_LEVELS)
 		return parse_unary(p);
+	struct chain c;
+	chain_start(p, &c);
 	struct node *left = parse_binary(p, level + 1);
 	enum op op;
 	while (left && binop_at(peek_kind(p, 0), level, &op)) {
-		next(p);
+		struct loc at = next(p).loc;
 		struct node *right = parse_binary(p, level + 1);
-		if (!right)
-			return NULL;
+		if (!right || !chain_link(p, &c, &at)) {
+			left = NULL;
+			break;
+		}
 		struct node *n = mk(p, N_BINOP, loc_span(left->loc, right->loc));
 		n->u.binop.op = op;
 		n->u.binop.left = left;
 		n->u.binop.right = right;
 		left = n;
 	}
+	chain_end(p, &c);
 	return left;
 }
 
@@ -501,7 +515,7 @@ struct node *parse_expr(struct parser *p)
 			n = t;
 		}
 	}
-	p->depth--;
+	leave(p);
 	return n;
 }
 
@@ -526,7 +540,15 @@ static struct node *parse_if(struct parser *p)
 		return NULL;
 	n->loc = loc_span(kw.loc, n->u.if_.then->loc);
 	if (accept(p, T_ELSE)) {
-		n->u.if_.else_ = peek_kind(p, 0) == T_IF ? parse_if(p) : require_block(p);
+		if (peek_kind(p, 0) == T_IF) {
+			/* else if ...: one level deeper each */
+			if (!descend(p, &peek(p, 0)->loc))
+				return NULL;
+			n->u.if_.else_ = parse_if(p);
+			p->level--;
+		} else {
+			n->u.if_.else_ = require_block(p);
+		}
 		if (!n->u.if_.else_)
 			return NULL;
 		n->loc = loc_span(kw.loc, n->u.if_.else_->loc);
@@ -732,7 +754,7 @@ struct node *parse_block(struct parser *p)
 			resync(p);
 		}
 	}
-	p->depth--;
+	leave(p);
 	return b;
 }
 

@@ -14,6 +14,7 @@
 #define LOOKAHEAD 16
 /* Deeper nesting than this is surely garbage; stop before the C stack runs out. */
 #define MAX_DEPTH 200
+/* (the tree it builds is at most MAX_TREE_DEPTH deep, ast.h) */
 
 struct parser {
 	struct lexer lx;
@@ -23,7 +24,9 @@ struct parser {
 	unsigned nbuf;
 	bool recovering;   /* a syntax error was reported; quiet until resynchronised */
 	bool eof_reported; /* nothing more can be said after "unexpected end of file" */
-	unsigned depth;
+	unsigned depth; /* the parser's own recursion (enter), at most MAX_DEPTH */
+	unsigned level; /* the tree's depth here, at most MAX_TREE_DEPTH: nestings and chain links */
+	unsigned reach; /* the deepest level of the nodes built since a chain reset it (chain_link) */
 	bool semi_after_last; /* parse_block: its last statement was followed by ';' */
 	unsigned nprobes;
 	char *const *positional;
@@ -112,16 +115,68 @@ static inline void resync(struct parser *p)
 	p->recovering = false;
 }
 
+static inline bool too_deep(struct parser *p, const struct loc *at)
+{
+	if (!p->recovering)
+		diag_error(p->d, at, "program nested too deeply");
+	p->recovering = true;
+	return false;
+}
+
+/* One level down the tree (an else-if's else); p->level-- after. */
+static inline bool descend(struct parser *p, const struct loc *at)
+{
+	if (p->level >= MAX_TREE_DEPTH)
+		return too_deep(p, at);
+	if (++p->level > p->reach)
+		p->reach = p->level;
+	return true;
+}
+
+/* One level down, by a recursion of the parser's; leave() after. */
 static inline bool enter(struct parser *p)
 {
-	if (p->depth >= MAX_DEPTH) {
-		if (!p->recovering)
-			diag_error(p->d, &peek(p, 0)->loc, "program nested too deeply");
-		p->recovering = true;
-		return false;
-	}
+	if (p->depth >= MAX_DEPTH || !descend(p, &peek(p, 0)->loc))
+		return too_deep(p, &peek(p, 0)->loc);
 	p->depth++;
 	return true;
+}
+
+static inline void leave(struct parser *p)
+{
+	p->depth--;
+	p->level--;
+}
+
+/*
+ * A left-deep chain: chain_start before its first operand, chain_link for each node
+ * made over the chain so far and the operand just read (if any), which puts the
+ * chain one level deeper; false, with "nested too deeply" at `at`, beyond
+ * MAX_TREE_DEPTH. chain_end when done.
+ */
+struct chain {
+	unsigned outer; /* p->reach before the chain */
+	unsigned reach; /* the deepest level in the chain so far */
+};
+
+static inline void chain_start(struct parser *p, struct chain *c)
+{
+	c->outer = p->reach;
+	c->reach = p->reach = p->level;
+}
+
+static inline bool chain_link(struct parser *p, struct chain *c, const struct loc *at)
+{
+	c->reach = (p->reach > c->reach ? p->reach : c->reach) + 1;
+	p->reach = p->level; /* for the next operand */
+	return c->reach <= MAX_TREE_DEPTH || too_deep(p, at);
+}
+
+static inline void chain_end(struct parser *p, struct chain *c)
+{
+	if (p->reach > c->reach)
+		c->reach = p->reach;
+	p->reach = c->outer > c->reach ? c->outer : c->reach;
 }
 
 static inline struct node *mk(struct parser *p, enum node_kind k, struct loc loc)

@@ -320,18 +320,30 @@ static int set_btf_target(struct bpf_program *prog, const struct prog_func *f, s
 	return 0;
 }
 
+/* "EPERM", "ENOTSUPP" (the kernel's 524, which libc does not name) or "errno N" */
+static const char *errno_name(int e, char *buf, size_t len)
+{
+	const char *name = e == 524 ? "ENOTSUPP" : strerrorname_np(e);
+	if (name)
+		return name;
+	snprintf(buf, len, "errno %d", e);
+	return buf;
+}
+
 static void report_load_failure(struct diags *d, const struct prog_func *f,
 				int e, const char *log)
 {
-	char reason[256], excerpt[2048];
+	char reason[256], excerpt[2048], ename[32];
 	summarise_log(log, reason, sizeof(reason), excerpt, sizeof(excerpt));
 	const struct strobe_btf_target *t = func_btf_target(f);
-	if (t && e == EPERM) {
-		/* The development machines' kernel refuses every fentry/fexit load. */
+	if (t && (e == EPERM || !reason[0])) {
+		/* The development machines' kernel refuses every fentry/fexit load (EPERM);
+		 * others may say ENOTSUPP or EINVAL, without a verifier log. */
 		struct diag *g = diag_error(d, NULL,
 					    "loading probe '%s' failed: this kernel refuses fentry/fexit "
-					    "(BPF_PROG_TYPE_TRACING) programs (EPERM)%s%s",
-					    func_probe_name(f), t->hint ? "; " : "", t->hint ? t->hint : "");
+					    "(BPF_PROG_TYPE_TRACING) programs (%s)%s%s",
+					    func_probe_name(f), errno_name(e, ename, sizeof(ename)),
+					    t->hint ? "; " : "", t->hint ? t->hint : "");
 		diag_hint(d, g, "the program was type-checked and compiled; only loading it (the verifier) needs fentry");
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lua.h>
@@ -327,6 +328,12 @@ static int lua_sink_open(const struct strobe_host *host, FILE *fp, const char *o
 		return -ENOMEM;
 	}
 	lua_State *L = s->L;
+	if (getauxval(AT_SECURE)) {
+		/* setuid or file capabilities: as `lua -E`, require() ignores LUA_PATH and
+		 * LUA_CPATH (and their _5_4 forms), which would load another's code */
+		lua_pushboolean(L, 1);
+		lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+	}
 	luaL_openlibs(L);
 	lua_pushlightuserdata(L, s);
 	lua_setfield(L, LUA_REGISTRYINDEX, SINK_KEY);

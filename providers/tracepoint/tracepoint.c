@@ -104,6 +104,20 @@ static void tp_fini(void *stp)
 	free(st);
 }
 
+/*
+ * tracefs is mounted mode 0700 (root's only): with file capabilities
+ * (cap_bpf,cap_perfmon+ep) a user other than root may load programs but not
+ * read the events. Say so rather than "not found" or nothing at all.
+ */
+#define TP_NO_ACCESS_FMT \
+	"cannot read %s: %s; tracepoints need tracefs, which only root may read here: run strobe as root, " \
+	"or give it cap_dac_read_search too"
+
+static bool no_access(int err)
+{
+	return err == -EACCES || err == -EPERM;
+}
+
 /* Read a small tracefs file into a NUL-terminated heap buffer. */
 static int read_file(const char *path, char **out)
 {
@@ -298,6 +312,8 @@ static int tp_list(void *stp, const char *type, const char *glob, bool verbose, 
 	}
 	struct tp_list_ctx c = { .root = root, .type = type, .verbose = verbose, .fn = fn, .ctx = ctx };
 	int ret = tp_each(root, cat, event, tp_list_one, &c);
+	if (no_access(ret))
+		st->host->log(STROBE_LOG_ERROR, TP_NO_ACCESS_FMT, root, strerror(-ret));
 	return ret < 0 ? ret : 0;
 }
 
@@ -492,6 +508,11 @@ static int tp_resolve(void *stp, const char *type, const char *target, struct st
 		char path[4096];
 		struct stat sb;
 		snprintf(path, sizeof(path), "%s/events/%s/%s", root, cat, event);
+		if (stat(path, &sb) != 0 && no_access(-errno)) {
+			int err = -errno;
+			r->error(r, TP_NO_ACCESS_FMT, root, strerror(-err));
+			return err;
+		}
 		if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 			r->error(r, "tracepoint not found: %s", target);
 			return -ENOENT;
@@ -500,6 +521,8 @@ static int tp_resolve(void *stp, const char *type, const char *target, struct st
 	}
 	/* Count first: a too-wide wildcard is refused before any format is read. */
 	int err = tp_each(root, cat, event, tp_count_one, &c);
+	if (no_access(err))
+		r->error(r, TP_NO_ACCESS_FMT, root, strerror(-err));
 	if (err)
 		return err < 0 ? err : -EINVAL;
 	unsigned max = tp_max_probes();

@@ -825,6 +825,111 @@ static void test_error_recovery(void **state)
 	free(deep);
 }
 
+/* prefix, n times link, suffix (malloc'd) */
+static char *repeated(const char *prefix, const char *link, size_t n, const char *suffix)
+{
+	size_t lp = strlen(prefix), ll = strlen(link), ls = strlen(suffix);
+	char *s = malloc(lp + ll * n + ls + 1);
+	memcpy(s, prefix, lp);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + lp + i * ll, link, ll);
+	memcpy(s + lp + ll * n, suffix, ls + 1);
+	return s;
+}
+
+/*
+ * Left-deep chains (a + b + c, x.f.g, x[1][2], else if) are read by loops, but
+ * every later pass recurses once per link: beyond MAX_TREE_DEPTH (1000) levels they
+ * are "nested too deeply", at the link that is one too many, as 100 KB of "+ 1"
+ * (which overflowed sema's and codegen's stack).
+ */
+static void test_deep_chains(void **state)
+{
+	static const struct {
+		const char *prefix, *link, *suffix;
+		char at; /* the error's first character */
+		size_t ok; /* links accepted */
+	} chains[] = {
+		{ "BEGIN { @x = 1", " + 1", "; }", '+', 900 },
+		{ "BEGIN { @x = 1", " * 1", "; }", '*', 900 },
+		{ "BEGIN { @x = 1", " && 1", "; }", '&', 900 },
+		{ "BEGIN { @x = 1", " == 1", "; }", '=', 900 },
+		{ "BEGIN { @x = $t", ".0", "; }", '.', 900 },
+		{ "BEGIN { @x = $t", "->f", "; }", '-', 900 },
+		{ "BEGIN { @x = @a", "[0]", "; }", '[', 900 },
+		{ "BEGIN { $x", "++", "; }", '+', 900 },
+		{ "BEGIN { if (1) {}", " else if (1) {}", " }", '1', 900 }, /* the condition, one level down */
+		/* recursions of the parser's own, at most 200 */
+		{ "BEGIN { @x = ", "(int8)", "1; }", '(', 190 },
+		{ "BEGIN { @x = ", "-", "1; }", '-', 190 },
+	};
+	for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
+		char *text = repeated(chains[i].prefix, chains[i].link, chains[i].ok, chains[i].suffix);
+		struct parsed *p = parse(text);
+		if (p->rc != 0)
+			fail_msg("%zu links of '%s': %s", chains[i].ok, chains[i].link, p->diags.head->msg);
+		parsed_free(p);
+		free(text);
+		text = repeated(chains[i].prefix, chains[i].link, 100000, chains[i].suffix);
+		p = parse(text);
+		assert_int_equal(p->rc, -EINVAL);
+		assert_int_equal(p->diags.nerrors, 1);
+		assert_string_equal(p->diags.head->msg, "program nested too deeply");
+		const struct loc *at = &p->diags.head->loc;
+		assert_int_equal(at->line, 1);
+		assert_true(at->col > strlen(chains[i].prefix) && at->col < strlen(text));
+		if (text[at->col - 1] != chains[i].at)
+			fail_msg("'%s': the error is at column %u, '%.8s'", chains[i].link, at->col, text + at->col - 1);
+		parsed_free(p);
+		free(text);
+	}
+	/* a chain inside a nesting, itself the first operand of a chain: one tree */
+	char *inner = repeated("BEGIN { @x = (1", " + 1", 600, ")");
+	char *text = repeated(inner, " + 1", 300, "; }");
+	struct parsed *p = parse(text);
+	assert_int_equal(p->rc, 0);
+	parsed_free(p);
+	free(text);
+	text = repeated(inner, " + 1", 500, "; }");
+	p = parse(text);
+	assert_int_equal(p->rc, -EINVAL);
+	assert_string_equal(p->diags.head->msg, "program nested too deeply");
+	parsed_free(p);
+	free(text);
+	free(inner);
+}
+
+/* Macro expansions stay within the same height, and within a number of nodes. */
+static void test_macro_limits(void **state)
+{
+	char *text = repeated("macro m(x) { x", " + 1", 600, " } BEGIN { @x = m(m(1)); }");
+	struct parsed *p = parse(text);
+	assert_int_equal(p->rc, -EINVAL);
+	assert_int_equal(p->diags.nerrors, 1);
+	assert_string_equal(p->diags.head->msg, "macro expansion nested too deeply (more than 1000 levels)");
+	assert_int_equal(p->diags.head->loc.col, strstr(text, "m(m(1))") - text + 1);
+	parsed_free(p);
+	free(text);
+	text = repeated("macro m(x) { x", " + 1", 600, " } BEGIN { @x = m(1); @y = m(2); }");
+	p = parse(text);
+	assert_int_equal(p->rc, 0);
+	parsed_free(p);
+	free(text);
+	/* x + x doubles at each call: 2^19 copies of 1 */
+	char *calls = repeated("BEGIN { @x = ", "m(", 19, "1");
+	text = repeated(calls, ")", 19, "; }");
+	char *prog = malloc(strlen(text) + 32);
+	snprintf(prog, strlen(text) + 32, "macro m(x) { x + x } %s", text);
+	p = parse(prog);
+	assert_int_equal(p->rc, -EINVAL);
+	assert_int_equal(p->diags.nerrors, 1);
+	assert_string_equal(p->diags.head->msg, "macro expansions too large (more than 1048576 nodes)");
+	parsed_free(p);
+	free(prog);
+	free(text);
+	free(calls);
+}
+
 static void test_emit(void **state)
 {
 	check_emit("BEGIN { @x = ; }",
@@ -1025,6 +1130,8 @@ int main(void)
 		cmocka_unit_test(test_error_empty_program),
 		cmocka_unit_test(test_error_recovery),
 		cmocka_unit_test(test_emit),
+		cmocka_unit_test(test_deep_chains),
+		cmocka_unit_test(test_macro_limits),
 		cmocka_unit_test(test_emit_long_line),
 		cmocka_unit_test(test_error_limit),
 		cmocka_unit_test(test_truncations),

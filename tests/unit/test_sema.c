@@ -91,6 +91,33 @@ static void test_errors(void **state)
 	expect_error("BEGIN { break; }", "break used outside of a loop", 9, 14);
 }
 
+/* struct { struct { ... } }: each level a recursion (and a layout of 512 fields), at most 64 */
+static void test_nested_records(void **state)
+{
+	(void)state;
+	static const unsigned levels[] = { 63, 64, 100000 };
+	for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
+		unsigned n = levels[k];
+		char *text = malloc(n * 16 + 64);
+		size_t len = (size_t)snprintf(text, 64, "struct a { ");
+		for (unsigned i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, 16, "struct { ");
+		len += (size_t)snprintf(text + len, 16, "int x; ");
+		for (unsigned i = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, 16, "}; ");
+		snprintf(text + len, 64, "}; BEGIN { @ = sizeof(struct a); }");
+		struct checked *c = check(text);
+		if (n == 63) {
+			assert_int_equal(c->rc, 0);
+		} else {
+			assert_int_equal(c->rc, -EINVAL);
+			assert_string_equal(c->d.head->msg, "struct definitions nested too deeply (at most 64)");
+		}
+		checked_free(c);
+		free(text);
+	}
+}
+
 static void test_maps_and_printfs(void **state)
 {
 	(void)state;
@@ -354,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_maps_and_printfs),
 		cmocka_unit_test(test_funcs),
 		cmocka_unit_test(test_expression_types),
+		cmocka_unit_test(test_nested_records),
 		cmocka_unit_test(test_probe_builtin),
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_probe_names_shared),
