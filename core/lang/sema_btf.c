@@ -342,11 +342,12 @@ static const struct type *size_of(struct sema *s, struct node *n)
 		t = spec_type(s, ts, &n->loc, false, &unknown, true);
 		int64_t v;
 		uint32_t size = 0;
-		/* sizeof(ENUM_VALUE): the size of its enum (a script's enums are C ints) */
+		/* sizeof(ENUM_VALUE): bpftrace types an enum value as a 64-bit integer,
+		 * whatever the size of its enum (a script's or the kernel's) */
 		if (!t && unknown && !ts->ptr_depth && ts->array_len == -1 &&
-		    (sema_cdef_enum(s, ts->name, &v, NULL) == 0 ? (size = 4) : btf_enum_value(ts->name, &v, &size) == 0)) {
+		    (sema_cdef_enum(s, ts->name, &v, NULL) == 0 || btf_enum_value(ts->name, &v, &size) == 0)) {
 			n->kind = N_INT;
-			n->u.integer.value = size;
+			n->u.integer.value = 8;
 			return type_int(ty, 8, false);
 		}
 		if (!t) {
