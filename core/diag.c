@@ -24,6 +24,30 @@ void diags_release(struct diags *d)
 	d->tail = &d->head;
 }
 
+/* Same place: the same span of the same file, expanded at the same macro calls. */
+static bool same_loc(const struct loc *a, const struct loc *b)
+{
+	for (; a && b; a = a->expanded_from, b = b->expanded_from)
+		if (a->line != b->line || a->col != b->col || a->end_line != b->end_line ||
+		    a->end_col != b->end_col || a->src != b->src)
+			return false;
+	return !a && !b;
+}
+
+/*
+ * The diagnostic already given with this severity, place and text, or NULL:
+ * a probe body shared by several attach points (BEGIN,END { ... }) is
+ * checked once per copy, and bpftrace reports each problem once.
+ */
+static struct diag *diag_same(const struct diags *d, enum diag_severity sev, const struct loc *loc, const char *msg)
+{
+	static const struct loc none;
+	for (struct diag *e = d->head; e; e = e->next)
+		if (e->severity == sev && same_loc(&e->loc, loc ? loc : &none) && !strcmp(e->msg, msg))
+			return e;
+	return NULL;
+}
+
 static struct diag *diag_add(struct diags *d, enum diag_severity sev, const struct loc *loc,
 			     const char *fmt, va_list ap)
 {
@@ -31,13 +55,17 @@ static struct diag *diag_add(struct diags *d, enum diag_severity sev, const stru
 		d->nerrors++;
 		return &d->dropped;
 	}
-	struct diag *e = arena_zalloc(&d->arena, sizeof(*e));
 	va_list ap2;
 	va_copy(ap2, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
-	e->msg = arena_zalloc(&d->arena, (size_t)n + 1);
-	vsnprintf(e->msg, (size_t)n + 1, fmt, ap);
+	char *msg = arena_zalloc(&d->arena, (size_t)n + 1);
+	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	struct diag *e = diag_same(d, sev, loc, msg);
+	if (e)
+		return e;
+	e = arena_zalloc(&d->arena, sizeof(*e));
+	e->msg = msg;
 	e->severity = sev;
 	if (loc) { /* the macro calls it was expanded at, copied: the program's arena may go first */
 		e->loc = *loc;
