@@ -389,7 +389,7 @@ const struct type *btf_enum_type(struct types *t, const char *name)
 	struct btf *b = core_btf();
 	int64_t v;
 	uint32_t id = b ? enumerator_owner(b, name, &v) : 0;
-	return id ? enum_of(t, b, btf__type_by_id(b, id), 8, true) : NULL;
+	return id ? enum_of(t, b, btf__type_by_id(b, id), 8, false) : NULL;
 }
 
 const char *kfunc_name(enum kfunc k)

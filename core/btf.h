@@ -76,7 +76,7 @@ int btf_percpu_var_id(const char *name);
 /* -l 'struct NAME*' and -lv: the BTF structs, unions and enums matching, by name or defined. 0 or -errno. */
 int btf_list_types(const char *pattern, bool verbose, FILE *fp);
 int btf_enum_value(const char *name, int64_t *value, uint32_t *size); /* size: of its enum type, may be NULL */
-/* The named enum holding enumerator `name`, as type_enum() (int64); NULL if none or anonymous. */
+/* The named enum holding enumerator `name`, as type_enum() (uint64, as bpftrace); NULL if none or anonymous. */
 const struct type *btf_enum_type(struct types *t, const char *name);
 
 #endif

@@ -70,6 +70,8 @@ static struct node *clone_node(struct arena *a, const struct node *n, const stru
 	case N_MAP: c->u.map.keys = clone_list(a, n->u.map.keys, site); break;
 	case N_CALL: c->u.call.args = clone_list(a, n->u.call.args, site); break;
 	case N_BINOP:
+		if (site && !c->u.binop.op_loc.expanded_from)
+			c->u.binop.op_loc.expanded_from = site;
 		c->u.binop.left = clone_node(a, n->u.binop.left, site);
 		c->u.binop.right = clone_node(a, n->u.binop.right, site);
 		break;

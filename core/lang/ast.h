@@ -219,6 +219,7 @@ struct n_call {
 struct n_binop {
 	enum op op;
 	struct node *left, *right;
+	struct loc op_loc; /* the operator's token: where bpftrace's warnings point */
 };
 
 struct n_unop {

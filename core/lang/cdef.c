@@ -161,7 +161,7 @@ static void enum_type(struct cx *x, const char *name, size_t from)
 	struct type_enumerator *e = arena_zalloc(x->a, n * sizeof(*e));
 	for (size_t i = 0; i < n; i++)
 		e[i] = (struct type_enumerator){ cd->enums[from + i].name, cd->enums[from + i].value };
-	const struct type *ty = type_enum(x->t, arena_printf(x->a, "enum %s", name), 8, true, e, (uint32_t)n);
+	const struct type *ty = type_enum(x->t, arena_printf(x->a, "enum %s", name), 8, false, e, (uint32_t)n);
 	for (size_t i = from; i < cd->nenums; i++)
 		cd->enums[i].type = ty;
 }

@@ -540,7 +540,8 @@ static LLVMValueRef binop(struct cg *c, struct node *n)
 	if (n->type->kind == T_POINTER)
 		return cg_ptr_arith(c, n);
 	LLVMValueRef lv = cg_scalar(c, l), rv = cg_scalar(c, r);
-	return cg_binop_values(c, op, lv, rv, int_op_unsigned(l->type, r->type));
+	return cg_binop_values(c, op, lv, rv,
+			       op_is_comparison(op) ? cmp_unsigned(l->type, r->type) : int_op_unsigned(l->type, r->type));
 }
 
 /*

@@ -490,6 +490,7 @@ static struct node *parse_binary(struct parser *p, unsigned level)
 		}
 		struct node *n = mk(p, N_BINOP, loc_span(left->loc, right->loc));
 		n->u.binop.op = op;
+		n->u.binop.op_loc = at;
 		n->u.binop.left = left;
 		n->u.binop.right = right;
 		left = n;

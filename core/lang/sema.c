@@ -364,6 +364,38 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 
 /* ---- expressions ---- */
 
+/* A literal integer (or positional parameter, or macro) bpftrace knows fits an unsigned type. */
+static bool nonneg_literal(const struct node *n)
+{
+	return n->kind == N_INT && n->type && n->type->kind == T_INT && n->type->is_signed &&
+	       (int64_t)n->u.integer.value >= 0;
+}
+
+/* An integer type as bpftrace 0.17 names it; it typed every integer builtin as 64-bit. */
+static const char *int_name_017(struct sema *s, const struct node *n)
+{
+	unsigned bits = n->kind == N_BUILTIN ? 64 : n->type->size * 8;
+	return arena_printf(&s->p->arena, "%sint%u", n->type->is_signed ? "" : "unsigned ", bits);
+}
+
+/*
+ * bpftrace's warning on comparing a signed and an unsigned integer (which
+ * compares unsigned: cmp_unsigned()), unless the signed side is a literal
+ * that is not negative.
+ */
+static void sign_compare_warning(struct sema *s, const struct node *n)
+{
+	const struct node *l = n->u.binop.left, *r = n->u.binop.right;
+	if (!s->final || !op_is_comparison(n->u.binop.op) || l->type->kind != T_INT || r->type->kind != T_INT ||
+	    l->type->is_signed == r->type->is_signed)
+		return;
+	if ((l->type->is_signed && nonneg_literal(l)) || (r->type->is_signed && nonneg_literal(r)))
+		return;
+	diag_warning(s->d, &n->u.binop.op_loc,
+		     "comparison of integers of different signs: '%s' and '%s' can lead to undefined behavior",
+		     int_name_017(s, l), int_name_017(s, r));
+}
+
 static const struct type *binop(struct sema *s, struct node *n)
 {
 	const struct type *l = expr(s, n->u.binop.left), *r = expr(s, n->u.binop.right);
@@ -405,8 +437,10 @@ static const struct type *binop(struct sema *s, struct node *n)
 			    tname(s, l), tname(s, r));
 		return NULL;
 	}
-	if (op >= OP_EQ && op <= OP_GE)
+	if (op_is_comparison(op)) {
+		sign_compare_warning(s, n);
 		return type_bool(s->t);
+	}
 	return type_int(s->t, 8, !int_op_unsigned(l, r));
 }
 
@@ -600,8 +634,8 @@ static const struct type *incdec(struct sema *s, struct node *n)
 static const struct type *expr_kind(struct sema *s, struct node *n)
 {
 	switch (n->kind) {
-	case N_INT: /* an enumerator (sema_btf.c ident) keeps its enum when checked again */
-		return n->type && n->type->nenumerators ? n->type : type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
+	case N_INT: /* what became an integer when checked (an enumerator, sizeof, $1) keeps its type */
+		return n->type ? n->type : type_int(s->t, 8, n->u.integer.value <= INT64_MAX);
 	case N_STRING:
 		return literal_type(s, n);
 	case N_BOOL:

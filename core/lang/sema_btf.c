@@ -469,18 +469,24 @@ static int header_macro(struct sema *s, const char *name, int64_t *v)
 	return -ENOENT;
 }
 
-/* An enumerator of a script enum or of BTF: the identifier becomes its value, typed by its named enum. */
+/*
+ * An enumerator of a script enum or of BTF: the identifier becomes its value,
+ * typed by its named enum, unsigned 64-bit as bpftrace types enum values. A
+ * header's macro is a literal (int64), as after bpftrace's preprocessor.
+ */
 static const struct type *ident(struct sema *s, struct node *n)
 {
 	int64_t v;
 	const struct type *ty = NULL;
-	if (sema_cdef_enum(s, n->u.ident.name, &v, &ty) < 0) {
-		if (btf_enum_value(n->u.ident.name, &v, NULL) == 0)
+	bool script = sema_cdef_enum(s, n->u.ident.name, &v, &ty) == 0;
+	if (script || btf_enum_value(n->u.ident.name, &v, NULL) == 0) {
+		if (!script)
 			ty = btf_enum_type(types_of(s), n->u.ident.name);
-		else if (header_macro(s, n->u.ident.name, &v) < 0) {
-			sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.ident.name);
-			return NULL;
-		}
+		if (!ty) /* an anonymous enum's */
+			ty = type_int(types_of(s), 8, false);
+	} else if (header_macro(s, n->u.ident.name, &v) < 0) {
+		sema_error(s, &n->loc, "Unknown identifier: '%s'", n->u.ident.name);
+		return NULL;
 	}
 	n->kind = N_INT;
 	n->u.integer.value = (uint64_t)v;

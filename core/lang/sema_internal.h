@@ -30,6 +30,24 @@ static inline bool int_op_unsigned(const struct type *l, const struct type *r)
 	return lu || ru;
 }
 
+/*
+ * Comparisons are signed only when both sides are (bpftrace: do_signed =
+ * lsign && rsign): an unsigned side of any size, or a pointer, makes them
+ * unsigned, after each side is extended to 64 bits by its own sign. Bools
+ * count as signed (0 and 1 compare the same either way).
+ */
+static inline bool cmp_unsigned(const struct type *l, const struct type *r)
+{
+	bool ls = (l->kind == T_INT && l->is_signed) || l->kind == T_BOOL;
+	bool rs = (r->kind == T_INT && r->is_signed) || r->kind == T_BOOL;
+	return !ls || !rs;
+}
+
+static inline bool op_is_comparison(enum op op)
+{
+	return op >= OP_EQ && op <= OP_GE;
+}
+
 /* int, bool and pointers are held as 64-bit integers in registers. */
 static inline bool type_is_scalar(const struct type *t)
 {

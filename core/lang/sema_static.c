@@ -13,7 +13,7 @@
 static bool const_binop(const struct node *n, int64_t l, int64_t r, int64_t *v)
 {
 	const struct type *lt = n->u.binop.left->type, *rt = n->u.binop.right->type;
-	bool u = lt && rt && int_op_unsigned(lt, rt);
+	bool u = lt && rt && (op_is_comparison(n->u.binop.op) ? cmp_unsigned(lt, rt) : int_op_unsigned(lt, rt));
 	uint64_t ul = (uint64_t)l, ur = (uint64_t)r;
 	switch (n->u.binop.op) {
 	case OP_ADD: *v = (int64_t)(ul + ur); return true;
