@@ -307,8 +307,11 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 	if (ok && agg == AGG_HIST && call->u.call.nargs == 2) {
 		struct node *a = call->u.call.args->next;
 		expr(s, a);
-		if (!sema_int_literal(a, &hargs[0]) || hargs[0] > 5) {
+		if (!sema_int_literal(a, &hargs[0])) {
 			sema_error(s, &a->loc, "hist() k must be an integer literal from 0 to 5");
+			ok = false;
+		} else if (hargs[0] < 0 || hargs[0] > 5) { /* bpftrace 0.20's words */
+			sema_error(s, &call->loc, "hist: bits %" PRId64 " must be 0..5", hargs[0]);
 			ok = false;
 		}
 	}
@@ -353,7 +356,8 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 	if (agg == AGG_LHIST && memcmp(m->hist_args, hargs, sizeof(hargs)))
 		sema_error(s, &call->loc, "Different lhist bounds in a single map unsupported");
 	if (agg == AGG_HIST && m->hist_args[0] != hargs[0])
-		sema_error(s, &call->loc, "Different hist bucket sizes (k) in a single map unsupported");
+		sema_error(s, &call->loc, "Different bits in a single hist, had %" PRId64 " now %" PRId64,
+			   m->hist_args[0], hargs[0]);
 	/* sum/min/max of signed values anywhere make the map signed */
 	if (arg->is_signed && !m->value->is_signed) {
 		m->value = arg;

@@ -167,8 +167,11 @@ static void bucket_label(char *buf, size_t len, const struct strobe_hist *h,
 			snprintf(buf, len, "(..., 0)");
 			return;
 		}
-		/* the values below 2^k have a bucket each; with k = 0 so has 1 (bpftrace 0.17) */
-		if (!b->overflow && b->hi - b->lo == 1 && (b->lo < (INT64_C(1) << h->bits) || b->lo == 1)) {
+		/*
+		 * the values below 2^(k+1) have a bucket each, printed [v]: 0 and 1
+		 * with k = 0 as in 0.17, 0..2*2^k-1 as bpftrace's hist(n, k) prints them
+		 */
+		if (!b->overflow && b->hi - b->lo == 1 && b->lo < (INT64_C(2) << h->bits)) {
 			snprintf(buf, len, "[%" PRId64 "]", b->lo);
 			return;
 		}
