@@ -1,16 +1,19 @@
 /*
- * The JSON sink (-f json): bpftrace's NDJSON schema, HEAD rules.
+ * The JSON sink (-f json): bpftrace 0.17's records, byte for byte.
  *
- *	{"type": "attached_probes", "count": 1, "data": {"probes": 1}}
+ *	{"type": "attached_probes", "data": {"probes": 1}}
  *	{"type": "printf", "data": "hi\n"}
  *	{"type": "map", "data": {"@m": {"k1": 1, "k2": 2}}}
- *	{"type": "hist", "data": {"@h": [{"max": -1, "count": 1},{"min": 0, "max": 0, "count": 1}]}}
+ *	{"type": "hist", "data": {"@h": [{"max": -1, "count": 1}, {"min": 0, "max": 0, "count": 1}]}}
  *
  * Strictly one complete object per line: each record is built in memory and
  * written with one write (looping over partial writes and EINTR), so a
- * reader never sees half an object, even when strobe is killed. Objects use
- * ", " and ": "; arrays are unspaced. Integers that a double cannot hold
- * exactly are strings. Strings are valid JSON whatever the bytes: control
+ * reader never sees half an object, even when strobe is killed. Objects and
+ * hist buckets use ", " and ": "; tuples and arrays are unspaced; stacks are
+ * the text bpftrace prints for them, in a string. At exit, before the maps,
+ * two empty lines, as bpftrace writes them. Integers that a double cannot hold
+ * exactly are strings (where 0.17 writes bare numbers that parsers reading
+ * doubles round: strobe's one departure). Strings are valid JSON whatever the bytes: control
  * characters become \u00XX, and bytes that are not valid UTF-8 become the
  * code point of the same value (\u0080..\u00ff, Latin-1), so no byte is lost.
  */
@@ -233,6 +236,41 @@ static void sym_text(struct jbuf *b, const struct strobe_sym *s)
 		jb_putc(b, '0');
 }
 
+static void key_text(struct jbuf *b, const struct strobe_value *v);
+
+/*
+ * A stack as bpftrace 0.17 writes it in JSON, its text output: a newline,
+ * then a line per frame, indented 4 in a map key and 8 in a value; perf mode
+ * "\t<hex ip> sym[ (module)]", raw mode the hex ip alone.
+ */
+static void stack_text(struct jbuf *b, const struct strobe_value_list *frames, int indent)
+{
+	if (!frames->n)
+		return;
+	jb_putc(b, '\n');
+	for (size_t i = 0; i < frames->n; i++) {
+		const struct strobe_value *f = &frames->items[i];
+		if (f->kind != STROBE_V_SYM) {
+			jb_printf(b, "%*s", indent, "");
+			key_text(b, f);
+		} else if (frames->mode == STROBE_STACK_PERF) {
+			jb_printf(b, "\t%" PRIx64 " ", f->sym.addr);
+			jb_puts(b, f->sym.name ? f->sym.name : "[unknown]");
+			if (f->sym.module) {
+				jb_puts(b, " (");
+				jb_puts(b, f->sym.module);
+				jb_putc(b, ')');
+			}
+		} else if (frames->mode == STROBE_STACK_RAW) {
+			jb_printf(b, "%" PRIx64, f->sym.addr);
+		} else {
+			jb_printf(b, "%*s", indent, "");
+			sym_text(b, &f->sym);
+		}
+		jb_putc(b, '\n');
+	}
+}
+
 /* The text of v, for a map key or a sym/buffer string (not yet quoted). */
 static void key_text(struct jbuf *b, const struct strobe_value *v)
 {
@@ -256,12 +294,14 @@ static void key_text(struct jbuf *b, const struct strobe_value *v)
 		break;
 	case STROBE_V_TUPLE:
 	case STROBE_V_ARRAY:
-	case STROBE_V_STACK:
 		for (size_t i = 0; i < v->list.n; i++) {
 			if (i)
-				jb_putc(b, v->kind == STROBE_V_STACK ? '\n' : ',');
+				jb_putc(b, ',');
 			key_text(b, &v->list.items[i]);
 		}
+		break;
+	case STROBE_V_STACK:
+		stack_text(b, &v->list, 4);
 		break;
 	case STROBE_V_SYM:
 		sym_text(b, &v->sym);
@@ -302,7 +342,7 @@ static void json_hist(struct jbuf *b, const struct strobe_hist *h)
 	for (size_t i = 0; i < h->n; i++) {
 		const struct strobe_bucket *k = &h->buckets[i];
 		if (i)
-			jb_putc(b, ',');
+			jb_puts(b, ", ");
 		jb_putc(b, '{');
 		/* [lo, hi) becomes the closed interval [min, max]. */
 		if (!k->underflow) {
@@ -367,9 +407,17 @@ static void json_value(struct jbuf *b, const struct strobe_value *v)
 	case STROBE_V_SYM:
 		json_key(b, v);
 		break;
+	case STROBE_V_STACK: {
+		struct jbuf t = { 0 };
+		stack_text(&t, &v->list, 8);
+		if (t.oom)
+			b->oom = true;
+		json_string(b, t.s ? t.s : "", t.len);
+		free(t.s);
+		break;
+	}
 	case STROBE_V_TUPLE:
 	case STROBE_V_ARRAY:
-	case STROBE_V_STACK:
 		jb_putc(b, '[');
 		for (size_t i = 0; i < v->list.n; i++) {
 			if (i)
@@ -475,7 +523,7 @@ static void json_attached(void *sink, unsigned nprobes)
 {
 	struct json_sink *s = sink;
 	rec_begin(s, "attached_probes");
-	jb_printf(&s->b, ", \"count\": %u, \"data\": {\"probes\": %u}", nprobes, nprobes);
+	jb_printf(&s->b, ", \"data\": {\"probes\": %u}", nprobes);
 	rec_end(s);
 }
 
@@ -541,8 +589,6 @@ static void json_lost(void *sink, uint64_t nevents)
 {
 	struct json_sink *s = sink;
 	rec_begin(s, "lost_events");
-	jb_puts(&s->b, ", \"count\": ");
-	json_uint(&s->b, nevents);
 	jb_puts(&s->b, ", \"data\": {\"events\": ");
 	json_uint(&s->b, nevents);
 	jb_putc(&s->b, '}');
@@ -569,28 +615,29 @@ static void json_syscall(void *sink, const char *text, size_t len)
 	rec_text(sink, "syscall", text, len);
 }
 
+/* bpftrace 0.17's fields: the helper, its return code and the place (no message, no file). */
 static void json_helper_error(void *sink, const struct strobe_helper_error *e)
 {
 	struct json_sink *s = sink;
 	rec_begin(s, "helper_error");
-	if (e->msg) {
-		jb_puts(&s->b, ", \"msg\": ");
-		json_string(&s->b, e->msg, strlen(e->msg));
-	}
 	jb_puts(&s->b, ", \"helper\": ");
 	json_string(&s->b, e->helper ? e->helper : "", e->helper ? strlen(e->helper) : 0);
 	jb_puts(&s->b, ", \"retcode\": ");
 	json_int(&s->b, e->retcode);
-	if (e->filename) {
-		jb_puts(&s->b, ", \"filename\": ");
-		json_string(&s->b, e->filename, strlen(e->filename));
-	}
 	jb_printf(&s->b, ", \"line\": %u, \"col\": %u", e->line, e->col);
 	rec_end(s);
 }
 
-/* HEAD writes nothing at exit (0.17's two bare newlines were invalid NDJSON). */
-static void json_exiting(void *sink) {}
+/*
+ * bpftrace 0.17 writes two empty lines at exit, before the maps, in JSON as
+ * in text (readers of its NDJSON skip empty lines).
+ */
+static void json_exiting(void *sink)
+{
+	struct json_sink *s = sink;
+	fputs("\n\n", s->fp);
+	fflush(s->fp);
+}
 
 static void json_close(void *sink)
 {
