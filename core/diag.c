@@ -209,13 +209,14 @@ void diag_render(const struct source *src, enum diag_severity sev, const struct 
 	free(buf);
 }
 
+/* Warnings, then errors: bpftrace writes its warnings as it finds them and the errors at the end. */
 void diags_emit(const struct diags *d, FILE *fp)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		for (const struct diag *e = d->head; e; e = e->next)
-			if ((pass == 0) == (e->severity == DIAG_ERROR))
+			if ((pass == 1) == (e->severity == DIAG_ERROR))
 				diag_render(d->src, e->severity, &e->loc, e->msg, e->hint, fp);
-		if (pass == 0 && diags_full(d))
+		if (pass == 1 && diags_full(d))
 			fprintf(fp, "ERROR: too many errors, stopped after the first %u\n", DIAG_MAX_ERRORS);
 	}
 }

@@ -59,7 +59,7 @@ static inline bool diags_full(const struct diags *d)
 {
 	return d->nerrors > DIAG_MAX_ERRORS;
 }
-/* Errors first, then warnings, each with source line and ~~~ marker. */
+/* Warnings first, then errors (as bpftrace), each with source line and ~~~ marker. */
 void diags_emit(const struct diags *d, FILE *fp);
 /*
  * Render one diagnostic (used by diags_emit and by runtime warnings) in one

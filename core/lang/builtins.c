@@ -97,7 +97,7 @@ const struct builtin_def builtins[B__COUNT] = {
 	[B_WARNF] = { "warnf", CALL(1, NARGS_ANY, BF_VOID), .check = format_check, .stmt = warnf_stmt },
 	[B_ASSERT] = { "assert", CALL(2, 2, BF_VOID), .check = assert_check, .stmt = assert_stmt },
 	[B_GETOPT] = { "getopt", CALL(1, 3, 0), .check = getopt_check }, /* sema makes it a literal */
-	[B_DEBUGF] = { "debugf", CALL(1, 4, BF_VOID), .check = debugf_check, .stmt = debugf_stmt },
+	[B_DEBUGF] = { "debugf", CALL(1, NARGS_ANY, BF_VOID), .check = debugf_check, .stmt = debugf_stmt },
 	[B_HAS_KEY] = { "has_key", CALL(2, 2, 0), .check = has_key_check, .value = has_key_value },
 	[B_SIGNAL_THREAD] = { "signal_thread", CALL(1, 1, BF_UNSAFE | BF_NO_BEGIN_END), .check = signal_check,
 			      .stmt = signal_stmt },

@@ -311,8 +311,9 @@ void debugf_stmt(struct cg *c, struct node *n)
 	struct node *f = n->u.call.args;
 	LLVMValueRef args[5] = { cg_string(c, f), LLVMConstInt(c->i32, f->u.string.len + 1, 0) };
 	unsigned nargs = 2;
-	for (struct node *a = f->next; a && nargs < 5; a = a->next)
-		args[nargs++] = cg_scalar(c, a);
+	for (struct node *a = f->next; a && nargs < 5; a = a->next) /* a string: its address, for %s */
+		args[nargs++] = a->type->kind == T_STRING ? LLVMBuildPtrToInt(c->b, cg_string(c, a), c->i64, "")
+							  : cg_scalar(c, a);
 	cg_helper(c, H_TRACE_PRINTK, args, nargs);
 }
 

@@ -156,15 +156,25 @@ static void check_printf(struct sema *s, struct node *n)
 		record_printf(s, n, n->u.call.args->u.string.s, types, (unsigned)nargs);
 }
 
-/* debugf(fmt, ...): bpf_trace_printk takes at most 3 arguments, integers here */
+/*
+ * debugf(fmt, ...): bpf_trace_printk takes at most 3 arguments, integers or
+ * strings (%s reads them where they lie), with bpftrace 0.17's warning.
+ */
 const struct type *debugf_check(struct sema *s, struct node *n)
 {
-	const struct type *types[3];
-	int nargs = check_format(s, n, 3, types);
+	const struct type *types[MAX_PRINTF_ARGS];
+	if (s->final && n->u.call.args->kind == N_STRING)
+		diag_warning(s->d, &n->loc, "The debugf() builtin is not recommended for production use. For more "
+					    "information see bpf_trace_printk in bpf-helpers(7).");
+	int nargs = check_format(s, n, MAX_PRINTF_ARGS, types);
+	if (nargs > 3) {
+		sema_error(s, &n->loc, "debugf: Cannot use more than 3 conversion specifiers");
+		return type_none(s->t);
+	}
 	for (int i = 0; i < nargs; i++)
-		if (!type_is_scalar(types[i])) {
-			sema_error(s, &n->loc, "debugf() only supports integer arguments (%s provided)",
-				   sema_kind_word(types[i]));
+		if (!type_is_scalar(types[i]) && types[i]->kind != T_STRING) {
+			sema_error(s, &n->loc, "debugf() only supports integer and string arguments (%s provided)",
+				   sema_tname(s, types[i]));
 			break;
 		}
 	return type_none(s->t);
