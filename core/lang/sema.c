@@ -368,38 +368,6 @@ static struct prog_map *agg_assign(struct sema *s, struct node *target, struct n
 
 /* ---- expressions ---- */
 
-/* A literal integer (or positional parameter, or macro) bpftrace knows fits an unsigned type. */
-static bool nonneg_literal(const struct node *n)
-{
-	return n->kind == N_INT && n->type && n->type->kind == T_INT && n->type->is_signed &&
-	       (int64_t)n->u.integer.value >= 0;
-}
-
-/* An integer type as bpftrace 0.17 names it; it typed every integer builtin as 64-bit. */
-static const char *int_name_017(struct sema *s, const struct node *n)
-{
-	unsigned bits = n->kind == N_BUILTIN ? 64 : n->type->size * 8;
-	return arena_printf(&s->p->arena, "%sint%u", n->type->is_signed ? "" : "unsigned ", bits);
-}
-
-/*
- * bpftrace's warning on comparing a signed and an unsigned integer (which
- * compares unsigned: cmp_unsigned()), unless the signed side is a literal
- * that is not negative.
- */
-static void sign_compare_warning(struct sema *s, const struct node *n)
-{
-	const struct node *l = n->u.binop.left, *r = n->u.binop.right;
-	if (!s->final || !op_is_comparison(n->u.binop.op) || l->type->kind != T_INT || r->type->kind != T_INT ||
-	    l->type->is_signed == r->type->is_signed)
-		return;
-	if ((l->type->is_signed && nonneg_literal(l)) || (r->type->is_signed && nonneg_literal(r)))
-		return;
-	diag_warning(s->d, &n->u.binop.op_loc,
-		     "comparison of integers of different signs: '%s' and '%s' can lead to undefined behavior",
-		     int_name_017(s, l), int_name_017(s, r));
-}
-
 static const struct type *binop(struct sema *s, struct node *n)
 {
 	const struct type *l = expr(s, n->u.binop.left), *r = expr(s, n->u.binop.right);
@@ -442,7 +410,7 @@ static const struct type *binop(struct sema *s, struct node *n)
 		return NULL;
 	}
 	if (op_is_comparison(op)) {
-		sign_compare_warning(s, n);
+		sema_sign_compare_warning(s, n); /* sema_static.c */
 		return type_bool(s->t);
 	}
 	return type_int(s->t, 8, !int_op_unsigned(l, r));

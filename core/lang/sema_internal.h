@@ -261,6 +261,8 @@ builtin_check_fn static_assert_check, kfunc_check, socket_cookie_check, percpu_k
 bool sema_const_value(const struct node *n, int64_t *v);
 /* A string known before the program runs: a literal, or str() of one (str($1)); else NULL. */
 const struct node *sema_const_string(const struct node *n);
+/* bpftrace's warning on a comparison of a signed and an unsigned integer (n: N_BINOP). */
+void sema_sign_compare_warning(struct sema *s, const struct node *n);
 /* The BPF program type of the probe being checked. */
 int sema_probe_prog_type(const struct sema *s);
 /* string functions of docs/stdlib.md 0.26 */

@@ -1,8 +1,9 @@
 /*
  * What the checker knows before the program runs (docs/stdlib.md 0.26): the
  * value of constant expressions, static_assert(), kfunc_exist() and
- * kfunc_allowed() from the kernel, and the checks of the kernel lookups
- * socket_cookie(), path() and percpu_kaddr().
+ * kfunc_allowed() from the kernel, the checks of the kernel lookups
+ * socket_cookie(), path() and percpu_kaddr(), and bpftrace's warning on
+ * comparing integers of different signs (which knows literals).
  */
 #include <linux/bpf.h>
 #include <string.h>
@@ -256,4 +257,36 @@ const struct type *percpu_kaddr_check(struct sema *s, struct node *n)
 		return NULL;
 	}
 	return type_pointer(s->t, type_int(s->t, 8, false), false);
+}
+
+/* A literal integer (or positional parameter, or macro) bpftrace knows fits an unsigned type. */
+static bool nonneg_literal(const struct node *n)
+{
+	return n->kind == N_INT && n->type && n->type->kind == T_INT && n->type->is_signed &&
+	       (int64_t)n->u.integer.value >= 0;
+}
+
+/* An integer type as bpftrace 0.17 names it; it typed every integer builtin as 64-bit. */
+static const char *int_name_017(struct sema *s, const struct node *n)
+{
+	unsigned bits = n->kind == N_BUILTIN ? 64 : n->type->size * 8;
+	return arena_printf(&s->p->arena, "%sint%u", n->type->is_signed ? "" : "unsigned ", bits);
+}
+
+/*
+ * bpftrace's warning on comparing a signed and an unsigned integer (which
+ * compares unsigned: cmp_unsigned()), unless the signed side is a literal
+ * that is not negative.
+ */
+void sema_sign_compare_warning(struct sema *s, const struct node *n)
+{
+	const struct node *l = n->u.binop.left, *r = n->u.binop.right;
+	if (!s->final || !op_is_comparison(n->u.binop.op) || l->type->kind != T_INT || r->type->kind != T_INT ||
+	    l->type->is_signed == r->type->is_signed)
+		return;
+	if ((l->type->is_signed && nonneg_literal(l)) || (r->type->is_signed && nonneg_literal(r)))
+		return;
+	diag_warning(s->d, &n->u.binop.op_loc,
+		     "comparison of integers of different signs: '%s' and '%s' can lead to undefined behavior",
+		     int_name_017(s, l), int_name_017(s, r));
 }
