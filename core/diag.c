@@ -51,7 +51,7 @@ static struct diag *diag_same(const struct diags *d, enum diag_severity sev, con
 static struct diag *diag_add(struct diags *d, enum diag_severity sev, const struct loc *loc,
 			     const char *fmt, va_list ap)
 {
-	if (sev == DIAG_ERROR && d->nerrors >= DIAG_MAX_ERRORS) {
+	if (sev == DIAG_ERROR && d->nerrors - d->nrepeated >= DIAG_MAX_ERRORS) {
 		d->nerrors++;
 		return &d->dropped;
 	}
@@ -62,8 +62,13 @@ static struct diag *diag_add(struct diags *d, enum diag_severity sev, const stru
 	char *msg = arena_zalloc(&d->arena, (size_t)n + 1);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	struct diag *e = diag_same(d, sev, loc, msg);
-	if (e)
+	if (e) { /* still an error for whoever counts them, shown once */
+		if (sev == DIAG_ERROR) {
+			d->nerrors++;
+			d->nrepeated++;
+		}
 		return e;
+	}
 	e = arena_zalloc(&d->arena, sizeof(*e));
 	e->msg = msg;
 	e->severity = sev;

@@ -39,6 +39,7 @@ struct diags {
 	const struct source *src;
 	struct diag *head, **tail;
 	unsigned nerrors, nwarnings;
+	unsigned nrepeated;  /* errors that repeated an earlier one: counted in nerrors, shown once */
 	struct diag dropped; /* what diag_error returns past DIAG_MAX_ERRORS */
 };
 
@@ -57,7 +58,7 @@ static inline bool diags_ok(const struct diags *d)
 /* More than DIAG_MAX_ERRORS errors: the rest are counted, not kept. */
 static inline bool diags_full(const struct diags *d)
 {
-	return d->nerrors > DIAG_MAX_ERRORS;
+	return d->nerrors - d->nrepeated > DIAG_MAX_ERRORS;
 }
 /* Warnings first, then errors (as bpftrace), each with source line and ~~~ marker. */
 void diags_emit(const struct diags *d, FILE *fp);

@@ -118,6 +118,29 @@ static void test_nested_records(void **state)
 	}
 }
 
+/* A diagnostic given again (a body checked once per attach point) counts, but is kept and shown once. */
+static void test_repeated_diagnostics(void **state)
+{
+	(void)state;
+	struct source src = { "stdin", "BEGIN,END { $x = nope; }", 24 };
+	struct diags d;
+	diags_init(&d, &src);
+	struct loc at = { 1, 18, 1, 22 }, other = { 1, 13, 1, 15 };
+	for (int i = 0; i < 2; i++) {
+		diag_error(&d, &at, "Unknown identifier: '%s'", "nope");
+		diag_warning(&d, &other, "a warning");
+	}
+	diag_error(&d, &other, "Unknown identifier: '%s'", "nope"); /* elsewhere: another one */
+	unsigned kept = 0;
+	for (const struct diag *e = d.head; e; e = e->next)
+		kept++;
+	assert_int_equal(kept, 3);
+	assert_int_equal(d.nerrors, 3);
+	assert_int_equal(d.nwarnings, 1);
+	assert_false(diags_full(&d));
+	diags_release(&d);
+}
+
 static void test_maps_and_printfs(void **state)
 {
 	(void)state;
@@ -377,6 +400,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accepts_foundation_programs),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_repeated_diagnostics),
 		cmocka_unit_test(test_args_record),
 		cmocka_unit_test(test_maps_and_printfs),
 		cmocka_unit_test(test_funcs),
