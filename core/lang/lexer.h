@@ -132,4 +132,10 @@ bool is_builtin_name(const char *s, size_t n);
 /* The token kind as bpftrace's messages name it: "integer", "map", ";", ... */
 const char *tok_name(const struct token *t);
 
+/* An integer literal's text s[0..n) (int_literal.c): its value in *out, or what is wrong with it. */
+enum int_error { INT_OK, INT_TRAILING, INT_RANGE };
+enum int_error int_literal(const char *s, size_t n, uint64_t *out);
+/* The value of hex digit c, or -1. */
+int hex_digit(int c);
+
 #endif

@@ -2,7 +2,8 @@
  * The newer declarations of the bpftrace language (0.21 and later):
  * `let $x[: type][ = value]` statements, `let @m = hash(N);` map
  * declarations, `macro name(args) { ... }` and `import "file.bt";` at the
- * top level, and block expressions `{ statements; value }`.
+ * top level, and block expressions `{ statements; value }`; and the older
+ * top-level items that are not probes: C definitions and `config = { }`.
  */
 #include "parser_internal.h"
 
@@ -302,4 +303,63 @@ bool parse_decl(struct parser *p, struct node *prog)
 		list = &(*list)->next;
 	*list = n;
 	return true;
+}
+
+/* A C definition (struct, union, enum, typedef) as the lexer delimits it. */
+struct node *parse_cdef(struct parser *p)
+{
+	struct token t;
+	lexer_cdef(&p->lx, &t);
+	struct node *n = mk(p, N_CDEF, t.loc);
+	const char *text = tok_str(p, &t);
+	size_t kind_len = strcspn(text, " \t\r\n{/");
+	const char *name = text + kind_len + strspn(text + kind_len, " \t\r\n");
+	n->u.cdef.kind = arena_strndup(p->a, text, kind_len);
+	n->u.cdef.name = arena_strndup(p->a, name, strspn(name, "abcdefghijklmnopqrstuvwxyz"
+								"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"));
+	n->u.cdef.text = text;
+	return n;
+}
+
+/* config = { key = value; ... } */
+struct node *parse_config(struct parser *p)
+{
+	struct token kw = next(p);
+	struct node *n = mk(p, N_CONFIG, kw.loc);
+	struct node **tail = &n->u.list.head;
+	struct loc end = kw.loc;
+	if (!expect(p, T_ASSIGN, "=", NULL) || !expect(p, T_LBRACE, "{", NULL)) {
+		resync(p);
+		return NULL;
+	}
+	for (;;) {
+		struct token t = *peek(p, 0);
+		if (t.kind == T_RBRACE) {
+			end = next(p).loc;
+			break;
+		}
+		if (t.kind == T_EOF) {
+			syntax_error(p, &t, "}");
+			break;
+		}
+		if (accept(p, T_SEMI))
+			continue;
+		struct node *item = mk(p, N_CONFIG_ITEM, t.loc);
+		if (t.kind != T_IDENT) {
+			syntax_error(p, &t, "identifier");
+		} else {
+			next(p);
+			item->u.config_item.key = tok_str(p, &t);
+			if (expect(p, T_ASSIGN, "=", NULL) && (item->u.config_item.value = parse_expr(p))) {
+				item->loc = loc_span(t.loc, item->u.config_item.value->loc);
+				append(&tail, item);
+				if (peek_kind(p, 0) != T_RBRACE)
+					expect(p, T_SEMI, "; or }", NULL);
+			}
+		}
+		if (p->recovering)
+			resync(p);
+	}
+	n->loc = loc_span(kw.loc, end);
+	return n;
 }

@@ -220,5 +220,8 @@ struct node *parse_let(struct parser *p);
 struct node *parse_block_expr(struct parser *p);
 /* Top level: `let @m = hash(N);` or `macro name(args) { ... }`; false if neither starts here. */
 bool parse_decl(struct parser *p, struct node *prog);
+/* Top-level items that are not probes (parser_decl.c): a C definition, `config = { ... }`. */
+struct node *parse_cdef(struct parser *p);
+struct node *parse_config(struct parser *p);
 
 #endif
