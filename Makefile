@@ -284,6 +284,8 @@ check-src:
 	@bad=$$(grep -rnE '\b($(subst $(space),|,$(BANNED_CALLS)))\(' core providers outputs include \
 	  --include='*.c' --include='*.h' || true); \
 	if [ -n "$$bad" ]; then echo "$$bad"; echo "check-src: use the bounded or reentrant form (snprintf, memcpy, strtok_r)"; exit 1; fi
+	@long=$$(find core -name '*.[ch]' -exec awk 'END { if (NR > 1000) print FILENAME ": " NR " lines" }' {} \;); \
+	if [ -n "$$long" ]; then echo "$$long"; echo "check-src: a core file stays under 1000 lines (docs/architecture.md): split it by concern"; exit 1; fi
 
 tests-build: $(UNIT_BINS) $(TEST_MODS) $(TEST_PROGS)
 .PHONY: tests-build
