@@ -521,8 +521,9 @@ static const struct type *literal_type(struct sema *s, struct node *n)
 /*
  * $1..$N and $#: rewritten into the literal they stand for. Inside str() a
  * parameter is its text ("" when missing); elsewhere a number as strtoll
- * reads it whole (0 when missing, -5 and 0x1f too), and any other text is
- * bpftrace's "used numerically" error.
+ * reads it whole (0 when missing, -5 and 0x1f too), any other text a string
+ * (today's bpftrace; 0.17 refused it), and a number past int64 bpftrace's
+ * "used numerically" error.
  */
 static const struct type *positional(struct sema *s, struct node *n)
 {
@@ -534,26 +535,20 @@ static const struct type *positional(struct sema *s, struct node *n)
 	unsigned i = n->u.positional.index;
 	bool given = i >= 1 && (int)i <= s->o->npositional;
 	const char *v = given ? s->o->positional[i - 1] : n->u.positional.in_str ? "" : "0";
-	if (n->u.positional.in_str) {
+	char *end = (char *)v;
+	errno = 0;
+	long long x = n->u.positional.in_str ? 0 : strtoll(v, &end, 0);
+	if (end == v || *end) { /* str($1), or text that is not a number */
 		n->kind = N_STRING;
 		n->u.string.s = arena_strdup(&s->p->arena, v);
 		n->u.string.len = strlen(v);
 		return literal_type(s, n);
 	}
-	char *end;
-	errno = 0;
-	long long x = strtoll(v, &end, 0);
-	if (end != v && !*end && errno) { /* a number beyond int64 */
+	if (errno) { /* a number beyond int64 */
 		if (!s->final) /* the error is reported, and the node rewritten, in the final pass */
 			return type_int(s->t, 8, true);
 		sema_error(s, &n->loc, "$%u used numerically but given \"%s\". Try using str($%u).", i, v, i);
 		x = 0;
-	} else if (end == v || *end) {
-		/* not a number: a string, as today's bpftrace has it (0.17 refused it unless in str()) */
-		n->kind = N_STRING;
-		n->u.string.s = arena_strdup(&s->p->arena, v);
-		n->u.string.len = strlen(v);
-		return literal_type(s, n);
 	}
 	n->kind = N_INT;
 	n->u.integer.value = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
